@@ -1,0 +1,107 @@
+# evo-farm — build, test and install. Entry points: make, make check,
+# make install PREFIX=..., make bench, make demo, make format.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+V       ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
+
+CC      ?= gcc
+PKGS    := libzmq yaml-0.1
+HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC -fno-strict-overflow
+WARN    := -D_GNU_SOURCE -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS  = $(WARN) $(HARDEN) $(CFLAGS) -Iinclude -Ifarm $(shell pkg-config --cflags $(PKGS))
+ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
+LIBS        = $(shell pkg-config --libs $(PKGS)) -ldl -lm -lpthread
+
+LIB_SRC := $(filter-out farm/main.c,$(wildcard farm/*.c))
+LIB_OBJ := $(LIB_SRC:farm/%.c=$(BUILD)/obj/%.o)
+BIN     := $(BUILD)/bin/evo-farm
+SOLIB   := $(BUILD)/lib/libevofarm.so
+EXAMPLE_LIBS := $(BUILD)/examples/librastrigin.so $(BUILD)/examples/libtestfns.so
+TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+ASAN_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(wildcard tests/unit/test_*.c))
+TOOLS   := $(BUILD)/tests/mapdriver $(BUILD)/bench/farmbench
+
+.PHONY: all check unit-check asan-check integration-check install uninstall clean bench demo format
+all: $(BIN) $(SOLIB) $(EXAMPLE_LIBS) $(TOOLS)
+
+$(BUILD)/obj/%.o: farm/%.c $(wildcard farm/*.h include/evofarm/*.h)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BIN): farm/main.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
+
+$(SOLIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -shared -Wl,-soname,libevofarm.so.1 -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
+
+$(BUILD)/examples/librastrigin.so: examples/rastrigin/rastrigin.c include/evofarm/evaluator.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(ALL_LDFLAGS) -lm
+
+$(BUILD)/examples/libtestfns.so: tests/integration/testfns.c include/evofarm/evaluator.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(ALL_LDFLAGS) -lm
+
+$(BUILD)/tests/mapdriver: tests/integration/mapdriver.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
+
+$(BUILD)/bench/farmbench: bench/farmbench.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS) -lcmocka
+
+# The unit suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+$(BUILD)/asan/%: tests/unit/%.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(WARN) -O1 -g $(SAN) -Iinclude -Ifarm $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS) -lcmocka
+
+unit-check: $(TEST_BINS) $(BIN) $(EXAMPLE_LIBS)
+	@set -e; for t in $(TEST_BINS); do echo "== $$t"; EVO_FARM_BIN=$(BIN) $$t; done
+
+asan-check: $(ASAN_BINS) $(BIN) $(EXAMPLE_LIBS)
+	@set -e; for t in $(ASAN_BINS); do echo "== $$t (ASan+UBSan)"; \
+	  EVO_FARM_BIN=$(BIN) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+integration-check: all
+	@BUILD=$(BUILD) tests/integration/run-all.sh
+
+check: unit-check asan-check integration-check
+	@echo "make check: all suites passed"
+
+bench: all
+	bench/run.sh
+
+demo: all
+	$(BIN) run examples/map/evolution.yaml
+
+install: $(BIN) $(SOLIB)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/evofarm \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/evo-farm
+	install -m 644 $(SOLIB) $(DESTDIR)$(PREFIX)/lib/libevofarm.so.1
+	ln -sf libevofarm.so.1 $(DESTDIR)$(PREFIX)/lib/libevofarm.so
+	install -m 644 include/evofarm/*.h $(DESTDIR)$(PREFIX)/include/evofarm/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' packaging/evofarm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/evofarm.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/evo-farm $(DESTDIR)$(PREFIX)/lib/libevofarm.so* \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/evofarm.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/evofarm
+
+format:
+	clang-format -i farm/*.c farm/*.h include/evofarm/*.h tests/unit/*.c tests/integration/*.c bench/*.c examples/*/*.c
+
+clean:
+	rm -rf $(BUILD)

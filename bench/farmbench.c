@@ -1,0 +1,2 @@
+/* farmbench.c — placeholder replaced below */
+int main(void) { return 0; }

@@ -1,0 +1,369 @@
+/* client.c — the driver side of the protocol (include/evofarm/client.h).
+ * Results of a map in progress go straight into the caller's array; other
+ * results wait in a FIFO for evo_client_wait. Error strings handed to the
+ * caller live until the next map/wait call. */
+#include "evofarm/client.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "proto.h"
+#include "transport.h"
+#include "worker.h"
+
+#define SUBMIT_CHUNK 4096
+
+struct evo_client {
+    void *context;
+    void *socket;
+    struct evo_credentials creds;
+    unsigned heartbeat_ms, liveness;
+    int64_t last_recv_ms, last_send_ms;
+    int welcomed;
+    uint64_t next_tag;
+    size_t outstanding;
+    struct evo_result *ready; /* FIFO ring for wait() */
+    size_t ready_head, ready_len, ready_cap;
+    char **handed; /* strings given to the caller */
+    size_t nhanded, handed_cap;
+    uint64_t map_base;
+    size_t map_count, map_got;
+    struct evo_result *map_results;
+    struct evo_stats *stats;
+    int stats_ready;
+    struct evo_buf buf;
+    char error[512];
+};
+
+static int fail(struct evo_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct evo_client *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->error, sizeof c->error, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+const char *evo_client_last_error(const struct evo_client *c)
+{
+    return c->error;
+}
+
+size_t evo_client_outstanding(const struct evo_client *c)
+{
+    return c->outstanding;
+}
+
+static int send_message(struct evo_client *c, enum evo_msg_type type, const struct evo_buf *body)
+{
+    /* A heartbeat that cannot leave now is simply skipped. */
+    int patience = type == EVO_MSG_HEARTBEAT ? 0 : (int)(c->heartbeat_ms * c->liveness);
+    if (evo_message_send_patiently(c->socket, type, body, patience) < 0) {
+        if (type == EVO_MSG_HEARTBEAT && zmq_errno() == EAGAIN)
+            return 0;
+        return fail(c, "cannot send to the broker at %s: %s", c->creds.endpoint, zmq_strerror(zmq_errno()));
+    }
+    c->last_send_ms = evo_now_ms();
+    return 0;
+}
+
+static void free_handed(struct evo_client *c)
+{
+    for (size_t i = 0; i < c->nhanded; i++)
+        free(c->handed[i]);
+    c->nhanded = 0;
+}
+
+/* Keeps a string until the next call; NULL if out of memory. */
+static const char *hand(struct evo_client *c, char *s)
+{
+    if (c->nhanded == c->handed_cap) {
+        size_t cap = c->handed_cap ? c->handed_cap * 2 : 64;
+        char **h = realloc(c->handed, cap * sizeof *h);
+        if (h == NULL) {
+            free(s);
+            return "error text lost: out of memory";
+        }
+        c->handed = h;
+        c->handed_cap = cap;
+    }
+    c->handed[c->nhanded++] = s;
+    return s;
+}
+
+static int push_ready(struct evo_client *c, const struct evo_result *r)
+{
+    if (c->ready_len == c->ready_cap) {
+        size_t cap = c->ready_cap ? c->ready_cap * 2 : 256;
+        struct evo_result *ring = malloc(cap * sizeof *ring);
+        if (ring == NULL)
+            return -1;
+        for (size_t i = 0; i < c->ready_len; i++)
+            ring[i] = c->ready[(c->ready_head + i) % c->ready_cap];
+        free(c->ready);
+        c->ready = ring;
+        c->ready_head = 0;
+        c->ready_cap = cap;
+    }
+    c->ready[(c->ready_head + c->ready_len++) % c->ready_cap] = *r;
+    return 0;
+}
+
+static void on_done(struct evo_client *c, const void *body, size_t size)
+{
+    struct evo_result_list list;
+    if (evo_proto_get_results(body, size, 0, EVO_RESULT_ERROR, &list) < 0) {
+        fail(c, "malformed DONE from the broker dropped");
+        return;
+    }
+    for (size_t i = 0; i < list.count; i++) {
+        struct evo_result_item *item = &list.items[i];
+        struct evo_result r = {.tag = item->id, .ok = item->status == EVO_RESULT_OK, .n = item->n};
+        memcpy(r.objectives, item->objectives, sizeof r.objectives);
+        /* Ownership of the text moves to the result (freed via handed). */
+        r.error = item->text;
+        item->text = NULL;
+        if (c->outstanding)
+            c->outstanding--;
+        if (c->map_results && r.tag >= c->map_base && r.tag - c->map_base < c->map_count) {
+            r.tag -= c->map_base;
+            if (r.error)
+                r.error = hand(c, (char *)r.error);
+            c->map_results[r.tag] = r;
+            c->map_got++;
+        } else if (push_ready(c, &r) < 0) {
+            free((char *)r.error);
+        }
+    }
+    evo_result_list_free(&list);
+}
+
+static int on_message(struct evo_client *c, struct evo_message *msg)
+{
+    size_t size;
+    const void *body = evo_message_body(msg, &size);
+    struct evo_welcome welcome;
+    c->last_recv_ms = evo_now_ms();
+    switch (msg->type) {
+    case EVO_MSG_WELCOME:
+        if (evo_proto_get_welcome(body, size, &welcome) == 0) {
+            c->heartbeat_ms = welcome.heartbeat_ms;
+            c->liveness = welcome.liveness;
+            c->welcomed = 1;
+        }
+        return 0;
+    case EVO_MSG_DONE:
+        on_done(c, body, size);
+        return 0;
+    case EVO_MSG_STATS:
+        if (c->stats && evo_proto_get_stats(body, size, c->stats) == 0)
+            c->stats_ready = 1;
+        return 0;
+    case EVO_MSG_RESET:
+        return fail(c, "the broker no longer knows this driver (it was restarted?); outstanding work is lost");
+    case EVO_MSG_BYE:
+        return fail(c, "the farm is shutting down");
+    default:
+        return 0;
+    }
+}
+
+/* Waits up to wait_ms for messages and handles them; keeps the heartbeat.
+ * 0, or -1 when the broker is lost. */
+static int pump(struct evo_client *c, int wait_ms)
+{
+    zmq_pollitem_t item = {c->socket, 0, ZMQ_POLLIN, 0};
+    int64_t now = evo_now_ms(), beat = c->last_send_ms + c->heartbeat_ms - now;
+    if (beat < wait_ms || wait_ms < 0)
+        wait_ms = beat < 0 ? 0 : (int)beat;
+    if (zmq_poll(&item, 1, wait_ms) < 0 && zmq_errno() != EINTR)
+        return fail(c, "poll: %s", zmq_strerror(zmq_errno()));
+    struct evo_message msg;
+    int rc, status = 0;
+    while (status == 0 && (rc = evo_message_recv(c->socket, 0, &msg)) >= 0) {
+        if (rc == 0)
+            status = on_message(c, &msg);
+        evo_message_close(&msg);
+    }
+    now = evo_now_ms();
+    if (status == 0 && now - c->last_send_ms >= c->heartbeat_ms)
+        status = send_message(c, EVO_MSG_HEARTBEAT, NULL);
+    if (status == 0 && c->welcomed && now - c->last_recv_ms > (int64_t)c->heartbeat_ms * c->liveness)
+        status = fail(c, "lost the broker at %s: silent for %lld ms", c->creds.endpoint,
+                      (long long)(now - c->last_recv_ms));
+    return status;
+}
+
+static int connect_timeout_ms(void)
+{
+    const char *value = getenv("EVO_FARM_CONNECT_TIMEOUT");
+    unsigned seconds = 10;
+    if (value && evo_parse_unsigned(value, 1, 3600, &seconds) < 0)
+        seconds = 10;
+    return (int)seconds * 1000;
+}
+
+static struct evo_client *client_start(struct evo_client *c, char *err, size_t err_size)
+{
+    struct evo_hello hello = {.role = EVO_ROLE_DRIVER, .pid = (uint32_t)getpid()};
+    c->heartbeat_ms = 1000;
+    c->liveness = 3;
+    if ((c->context = zmq_ctx_new()) == NULL ||
+        (c->socket = evo_socket_connect_dealer(c->context, &c->creds, c->error, sizeof c->error)) == NULL)
+        goto error;
+    evo_host_name(hello.host, sizeof hello.host);
+    evo_proto_put_hello(&c->buf, &hello);
+    if (send_message(c, EVO_MSG_HELLO, &c->buf) < 0)
+        goto error;
+    int64_t deadline = evo_now_ms() + connect_timeout_ms();
+    while (!c->welcomed && evo_now_ms() < deadline)
+        if (pump(c, 100) < 0)
+            goto error;
+    if (!c->welcomed) {
+        fail(c, "no answer from the broker at %s within %d s (is the farm running, and are these its credentials?)",
+             c->creds.endpoint, connect_timeout_ms() / 1000);
+        goto error;
+    }
+    c->last_recv_ms = evo_now_ms();
+    return c;
+error:
+    snprintf(err, err_size, "%s", c->error[0] ? c->error : strerror(errno));
+    evo_client_close(c);
+    return NULL;
+}
+
+struct evo_client *evo_client_open(char *err, size_t err_size)
+{
+    struct evo_client *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    if (evo_credentials_from_env(&c->creds, err, err_size) < 0) {
+        free(c);
+        return NULL;
+    }
+    return client_start(c, err, err_size);
+}
+
+struct evo_client *evo_client_connect(const char *endpoint, const char *server_public, const char *client_public,
+                                      const char *client_secret, char *err, size_t err_size)
+{
+    struct evo_client *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    if (strlen(endpoint) >= EVO_ENDPOINT_MAX || strlen(server_public) != EVO_KEY_TEXT - 1 ||
+        strlen(client_public) != EVO_KEY_TEXT - 1 || strlen(client_secret) != EVO_KEY_TEXT - 1) {
+        snprintf(err, err_size, "invalid endpoint or key length");
+        free(c);
+        return NULL;
+    }
+    strcpy(c->creds.endpoint, endpoint);
+    strcpy(c->creds.server_public, server_public);
+    strcpy(c->creds.client_public, client_public);
+    strcpy(c->creds.client_secret, client_secret);
+    return client_start(c, err, err_size);
+}
+
+int evo_client_submit(struct evo_client *c, const double *x, size_t count, size_t dim, uint64_t *first_tag)
+{
+    if (dim == 0 || dim > EVO_PROTO_MAX_DIM)
+        return fail(c, "dimension %zu is out of range (1..%u)", dim, EVO_PROTO_MAX_DIM);
+    if (first_tag)
+        *first_tag = c->next_tag;
+    for (size_t start = 0; start < count; start += SUBMIT_CHUNK) {
+        size_t n = count - start < SUBMIT_CHUNK ? count - start : SUBMIT_CHUNK;
+        evo_buf_reset(&c->buf);
+        evo_proto_begin_vectors(&c->buf, (uint32_t)n);
+        for (size_t i = 0; i < n; i++)
+            evo_proto_put_vector(&c->buf, c->next_tag + i, (uint32_t)dim, x + (start + i) * dim);
+        if (send_message(c, EVO_MSG_SUBMIT, &c->buf) < 0)
+            return -1;
+        c->next_tag += n;
+        c->outstanding += n;
+    }
+    return 0;
+}
+
+long evo_client_map(struct evo_client *c, const double *x, size_t count, size_t dim, struct evo_result *results)
+{
+    long failed = 0;
+    free_handed(c);
+    for (size_t i = 0; i < count; i++)
+        results[i] = (struct evo_result){.tag = i, .ok = 0, .error = "not evaluated"};
+    c->map_results = results;
+    c->map_count = count;
+    c->map_got = 0;
+    int rc = evo_client_submit(c, x, count, dim, &c->map_base);
+    while (rc == 0 && c->map_got < count)
+        rc = pump(c, -1);
+    c->map_results = NULL;
+    for (size_t i = 0; i < count; i++)
+        failed += !results[i].ok;
+    return rc < 0 ? -1 : failed;
+}
+
+int evo_client_wait(struct evo_client *c, struct evo_result *out, int timeout_ms)
+{
+    int64_t deadline = timeout_ms < 0 ? INT64_MAX : evo_now_ms() + timeout_ms;
+    free_handed(c);
+    while (c->ready_len == 0) {
+        if (c->outstanding == 0)
+            return fail(c, "nothing is outstanding");
+        int64_t left = deadline - evo_now_ms();
+        if (left <= 0)
+            return 0;
+        if (pump(c, left > 1000 ? 1000 : (int)left) < 0)
+            return -1;
+    }
+    *out = c->ready[c->ready_head];
+    c->ready_head = (c->ready_head + 1) % c->ready_cap;
+    c->ready_len--;
+    if (out->error)
+        out->error = hand(c, (char *)out->error);
+    return 1;
+}
+
+int evo_client_stats(struct evo_client *c, struct evo_stats *out)
+{
+    c->stats = out;
+    c->stats_ready = 0;
+    int64_t deadline = evo_now_ms() + connect_timeout_ms();
+    int rc = send_message(c, EVO_MSG_STATS_REQUEST, NULL);
+    while (rc == 0 && !c->stats_ready && evo_now_ms() < deadline)
+        rc = pump(c, 100);
+    c->stats = NULL;
+    if (rc == 0 && !c->stats_ready)
+        rc = fail(c, "the broker did not answer a stats request");
+    return rc;
+}
+
+void evo_client_close(struct evo_client *c)
+{
+    if (c == NULL)
+        return;
+    if (c->socket) {
+        int linger = 200; /* let the BYE leave */
+        if (c->welcomed)
+            evo_message_send(c->socket, NULL, 0, EVO_MSG_BYE, NULL);
+        zmq_setsockopt(c->socket, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_close(c->socket);
+    }
+    if (c->context)
+        zmq_ctx_term(c->context);
+    free_handed(c);
+    free(c->handed);
+    for (size_t i = 0; i < c->ready_len; i++)
+        free((char *)c->ready[(c->ready_head + i) % c->ready_cap].error);
+    free(c->ready);
+    evo_buf_free(&c->buf);
+    free(c);
+}

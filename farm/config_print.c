@@ -1,0 +1,124 @@
+/* config_print.c — prints a resolved config as YAML (`evo-farm check`). */
+#include "config.h"
+
+static void print_duration(FILE *out, const char *key, unsigned ms)
+{
+    if (ms == 0)
+        fprintf(out, "  %s: none\n", key);
+    else if (ms % 1000 == 0)
+        fprintf(out, "  %s: %us\n", key, ms / 1000);
+    else
+        fprintf(out, "  %s: %ums\n", key, ms);
+}
+
+/* Strings are printed double-quoted with the characters YAML needs escaped. */
+static void print_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static void print_list(FILE *out, char **list)
+{
+    fputc('[', out);
+    for (size_t i = 0; list && list[i]; i++) {
+        if (i)
+            fputs(", ", out);
+        print_string(out, list[i]);
+    }
+    fputs("]\n", out);
+}
+
+static void print_farm(const struct evo_config *c, FILE *out)
+{
+    fputs("farm:\n", out);
+    if (c->farm.workers)
+        fprintf(out, "  workers: %u\n", c->farm.workers);
+    else
+        fputs("  workers: auto\n", out);
+    fprintf(out, "  scheduling: %s\n", c->farm.scheduling == EVO_SCHEDULING_STATIC ? "static" : "dynamic");
+    if (c->farm.batch)
+        fprintf(out, "  batch: %u\n", c->farm.batch);
+    else
+        fputs("  batch: auto\n", out);
+    fprintf(out, "  prefetch: %u\n  retries: %u\n", c->farm.prefetch, c->farm.retries);
+    print_duration(out, "timeout", c->farm.timeout_ms);
+    print_duration(out, "heartbeat", c->farm.heartbeat_ms);
+    fprintf(out, "  liveness: %u\n  bind: ", c->farm.liveness);
+    print_string(out, c->farm.bind);
+    fputc('\n', out);
+}
+
+static void print_environment(const struct evo_config *c, FILE *out)
+{
+    static const char *ops[] = {"set", "prepend", "append", "unset"};
+    if (!c->environment.venv && !c->environment.conda && !c->environment.modules && !c->environment.env_count)
+        return;
+    fputs("environment:\n", out);
+    if (c->environment.venv) {
+        fputs("  venv: ", out);
+        print_string(out, c->environment.venv);
+        fputc('\n', out);
+    }
+    if (c->environment.conda) {
+        fputs("  conda: ", out);
+        print_string(out, c->environment.conda);
+        fputc('\n', out);
+    }
+    if (c->environment.modules) {
+        fputs("  modules: ", out);
+        print_list(out, c->environment.modules);
+    }
+    if (c->environment.env_count)
+        fputs("  env:\n", out);
+    for (size_t i = 0; i < c->environment.env_count; i++) {
+        const struct evo_env_change *e = &c->environment.env[i];
+        fprintf(out, "    %s: ", e->name);
+        if (e->op == EVO_ENV_UNSET) {
+            fputs("null\n", out);
+            continue;
+        }
+        if (e->op != EVO_ENV_SET)
+            fprintf(out, "{%s: ", ops[e->op]);
+        print_string(out, e->value);
+        fputs(e->op != EVO_ENV_SET ? "}\n" : "\n", out);
+    }
+}
+
+void evo_config_print(const struct evo_config *c, FILE *out)
+{
+    fprintf(out, "# %s, resolved\n", c->path);
+    print_farm(c, out);
+    fputs("evaluate:\n", out);
+    if (c->evaluate.kind == EVO_EVALUATOR_LIBRARY) {
+        fputs("  library: ", out);
+        print_string(out, c->evaluate.library);
+        fprintf(out, "\n  function: %s\n", c->evaluate.function);
+    } else {
+        fputs("  command: ", out);
+        print_list(out, c->evaluate.command);
+    }
+    fputs("  workdir: ", out);
+    print_string(out, c->evaluate.workdir);
+    fprintf(out, "\n  objectives: %u\n", c->evaluate.objectives);
+    print_duration(out, "startup_timeout", c->evaluate.startup_timeout_ms);
+    print_environment(c, out);
+    if (c->optimize.strategy) {
+        fprintf(out, "optimize:\n  strategy: %s\n", c->optimize.strategy);
+        if (c->optimize.input) {
+            fputs("  input: ", out);
+            print_string(out, c->optimize.input);
+            fputc('\n', out);
+        }
+        if (c->optimize.dimension)
+            fprintf(out, "  dimension: %u\n", c->optimize.dimension);
+    }
+    fputs("output:\n  dir: ", out);
+    print_string(out, c->output.dir);
+    fputc('\n', out);
+}

@@ -1,0 +1,21 @@
+/* launcher.h — `evo-farm run`: a whole farm on this machine. Starts the
+ * broker, N local worker processes (restarted if they die) and one driver
+ * process, and ends when the driver ends. */
+#ifndef EVO_LAUNCHER_H
+#define EVO_LAUNCHER_H
+
+#include "config.h"
+
+struct evo_run_options {
+    unsigned workers;   /* 0: the config's farm.workers, else one per core */
+    char **driver_argv; /* NULL: the built-in driver the config names */
+    int quiet;          /* no summary line */
+};
+
+/* Runs the farm; returns the driver's exit status (128+signal if it was
+ * killed), or 1 if the farm could not start. `self` is the path of the
+ * evo-farm executable. */
+int evo_run_main(const struct evo_config *config, const char *config_path, const struct evo_run_options *options,
+                 const char *self);
+
+#endif

@@ -1,0 +1,159 @@
+/* main.c — the `evo-farm` command: parses the command line and hands over
+ * to one module per subcommand. Internal subcommands (__worker, __drive,
+ * __evaluate-library) are how the farm starts its own processes. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "driver_map.h"
+#include "evaluator.h"
+#include "launcher.h"
+#include "log.h"
+#include "transport.h"
+#include "worker.h"
+
+#define EVO_FARM_VERSION "0.1.0"
+
+static const char usage[] =
+    "usage: evo-farm run FILE [-n N] [-q] [-- COMMAND [ARG...]]\n"
+    "       evo-farm check FILE\n"
+    "       evo-farm --version | --help\n"
+    "\n"
+    "  run    start a farm on this machine: a broker, N workers (default: farm.workers,\n"
+    "         else one per core) and a driver, COMMAND if given (it finds the farm through\n"
+    "         EVO_FARM_* variables), else the built-in driver that optimize: names\n"
+    "  check  validate FILE and print the resolved configuration\n"
+    "\n"
+    "Exit status: the driver's (run), 0 (check ok), 2 for bad arguments or configuration.\n";
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "evo-farm: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'evo-farm --help'.\n");
+    return 2;
+}
+
+static struct evo_config *load(const char *path)
+{
+    char err[1200];
+    struct evo_config *config = evo_config_load(path, err, sizeof err);
+    if (config == NULL)
+        fprintf(stderr, "%s\n", err);
+    return config;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    if (argc != 3)
+        return bad_usage("check takes exactly one FILE%s", "");
+    struct evo_config *config = load(argv[2]);
+    if (config == NULL)
+        return 2;
+    evo_config_print(config, stdout);
+    evo_config_free(config);
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv, const char *self)
+{
+    struct evo_run_options options = {0};
+    const char *path = NULL;
+    int i;
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            if (i + 1 == argc)
+                return bad_usage("nothing after '--'%s", "");
+            options.driver_argv = &argv[i + 1];
+            break;
+        } else if (strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--workers") == 0) {
+            if (i + 1 == argc || evo_parse_unsigned(argv[i + 1], 1, 4096, &options.workers) < 0)
+                return bad_usage("-n needs a number of workers from 1 to 4096, got '%s'",
+                                 i + 1 < argc ? argv[i + 1] : "nothing");
+            i++;
+        } else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
+            options.quiet = 1;
+        } else if (argv[i][0] == '-') {
+            return bad_usage("unknown option '%s' for run", argv[i]);
+        } else if (path == NULL) {
+            path = argv[i];
+        } else {
+            return bad_usage("unexpected argument '%s' (put the driver command after --)", argv[i]);
+        }
+    }
+    if (path == NULL)
+        return bad_usage("run needs a configuration FILE%s", "");
+    struct evo_config *config = load(path);
+    if (config == NULL)
+        return 2;
+    if (options.driver_argv == NULL && config->optimize.strategy == NULL) {
+        fprintf(stderr, "%s: no driver: add an 'optimize:' section or give a command after --\n", path);
+        evo_config_free(config);
+        return 2;
+    }
+    int rc = evo_run_main(config, path, &options, self);
+    evo_config_free(config);
+    return rc;
+}
+
+/* Internal: `__worker FILE` and `__drive FILE`, started by `run`. */
+static int cmd_internal(int argc, char **argv, const char *self)
+{
+    char err[512], prefix[64];
+    if (strcmp(argv[1], "__evaluate-library") == 0 && argc == 4)
+        return evo_library_child_main(argv[2], argv[3]);
+    if (argc != 3)
+        return bad_usage("bad internal command '%s'", argv[1]);
+    struct evo_config *config = load(argv[2]);
+    int rc = 2;
+    if (config == NULL)
+        return 2;
+    if (strcmp(argv[1], "__worker") == 0) {
+        struct evo_credentials creds;
+        snprintf(prefix, sizeof prefix, "evo-farm worker %d", (int)getpid());
+        evo_log_set_prefix(prefix);
+        if (evo_credentials_from_env(&creds, err, sizeof err) < 0)
+            evo_error("%s", err);
+        else
+            rc = evo_worker_main(config, &creds, self);
+    } else if (strcmp(argv[1], "__drive") == 0) {
+        evo_log_set_prefix("evo-farm driver");
+        rc = evo_driver_map_main(config);
+    } else {
+        rc = bad_usage("unknown internal command '%s'", argv[1]);
+    }
+    evo_config_free(config);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        snprintf(self, sizeof self, "%s", argv[0]);
+    else
+        self[n] = '\0';
+    evo_log_init();
+    if (argc < 2)
+        return bad_usage("missing subcommand%s", "");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("evo-farm %s (protocol %d)\n", EVO_FARM_VERSION, EVO_PROTO_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "check") == 0)
+        return cmd_check(argc, argv);
+    if (strcmp(argv[1], "run") == 0)
+        return cmd_run(argc, argv, self);
+    if (strncmp(argv[1], "__", 2) == 0)
+        return cmd_internal(argc, argv, self);
+    return bad_usage("unknown subcommand '%s'", argv[1]);
+}

@@ -1,0 +1,70 @@
+/* evofarm/client.h — the driver's side of a farm: connect, map vectors
+ * through the workers, submit/wait, statistics.
+ *
+ * A driver runs inside a farm (`evo-farm run FILE -- DRIVER...`, or rank 0
+ * under `srun --evo-farm`), which puts the endpoint and credentials in its
+ * environment; evo_client_open() reads them. Link with `pkg-config --libs
+ * evofarm`. A client is used by one thread at a time.
+ *
+ * Every submitted vector yields exactly one evo_result: either its
+ * objectives or an error saying why (attempts exhausted, broker lost).
+ */
+#ifndef EVOFARM_CLIENT_H
+#define EVOFARM_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evofarm/evaluator.h"
+#include "evofarm/stats.h"
+
+struct evo_client;
+
+struct evo_result {
+    uint64_t tag;      /* map: the vector's index; submit: the tag it returned */
+    int ok;            /* 1: objectives[0..n) are valid; 0: see error */
+    unsigned n;
+    double objectives[EVO_EVALUATOR_MAX_OBJECTIVES];
+    const char *error; /* when !ok: owned by the client, valid until the next
+                          evo_client_map / evo_client_wait / close */
+};
+
+/* Connects using EVO_FARM_ENDPOINT, EVO_FARM_SERVER_KEY,
+ * EVO_FARM_CLIENT_PUBLIC and EVO_FARM_CLIENT_SECRET and waits (up to
+ * EVO_FARM_CONNECT_TIMEOUT seconds, default 10) for the broker's welcome.
+ * NULL with a one-line reason in err. */
+struct evo_client *evo_client_open(char *err, size_t err_size);
+
+/* The same with explicit credentials (Z85 keys). */
+struct evo_client *evo_client_connect(const char *endpoint, const char *server_public, const char *client_public,
+                                      const char *client_secret, char *err, size_t err_size);
+
+/* Evaluates `count` vectors of `dim` values (row-major in x) and blocks
+ * until all are back; results[i] belongs to vector i. Returns the number of
+ * vectors that failed (0: all ok), or -1 if the farm itself failed (see
+ * evo_client_last_error; results are then incomplete). */
+long evo_client_map(struct evo_client *client, const double *x, size_t count, size_t dim,
+                    struct evo_result *results);
+
+/* Queues vectors for evaluation and returns at once; the first gets tag
+ * *first_tag, the next ones consecutive tags. 0, or -1 (see last_error). */
+int evo_client_submit(struct evo_client *client, const double *x, size_t count, size_t dim, uint64_t *first_tag);
+
+/* Waits up to timeout_ms (-1: forever) for the next result of a submitted
+ * vector, in completion order. 1 with *out filled, 0 on timeout, -1 if the
+ * farm failed or nothing is outstanding (see last_error). */
+int evo_client_wait(struct evo_client *client, struct evo_result *out, int timeout_ms);
+
+/* Vectors submitted whose results have not been returned yet. */
+size_t evo_client_outstanding(const struct evo_client *client);
+
+/* Asks the broker for its counters. 0, or -1. */
+int evo_client_stats(struct evo_client *client, struct evo_stats *out);
+
+/* Why the last call failed. */
+const char *evo_client_last_error(const struct evo_client *client);
+
+/* Says goodbye and frees; NULL is fine. */
+void evo_client_close(struct evo_client *client);
+
+#endif
