@@ -312,8 +312,11 @@ void evo_broker_destroy(struct evo_broker *b)
     for (size_t i = 0; b->router && i < b->npeers; i++)
         if (b->peers[i].serial)
             evo_message_send(b->router, b->peers[i].identity, b->peers[i].identity_size, EVO_MSG_BYE, NULL);
-    if (b->router)
+    if (b->router) {
+        int linger = 500; /* let the BYEs leave */
+        zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof linger);
         zmq_close(b->router);
+    }
     evo_zap_destroy(b->zap);
     if (b->context)
         zmq_ctx_term(b->context);

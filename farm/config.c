@@ -194,12 +194,12 @@ static int check_config(struct walk *w, yaml_node_t *root)
         return walk_fail(w, root, "missing required section 'evaluate' (library: + function:, or command:)");
     if (c->evaluate.library && c->evaluate.command)
         return walk_fail(w, evaluate, "evaluate: give either 'library' or 'command', not both");
+    if (c->evaluate.function && !c->evaluate.library)
+        return walk_fail(w, evaluate, "evaluate: 'function' goes with 'library'");
     if (!c->evaluate.library && !c->evaluate.command)
         return walk_fail(w, evaluate, "evaluate: one of 'library' (with 'function') or 'command' is required");
     if (c->evaluate.library && !c->evaluate.function)
         return walk_fail(w, evaluate, "evaluate: 'library' needs 'function' (the symbol to call)");
-    if (c->evaluate.function && !c->evaluate.library)
-        return walk_fail(w, evaluate, "evaluate: 'function' goes with 'library'");
     c->evaluate.kind = c->evaluate.library ? EVO_EVALUATOR_LIBRARY : EVO_EVALUATOR_COMMAND;
     yaml_node_t *optimize = walk_section_node(w, root, "optimize");
     if (optimize && !c->optimize.strategy)

@@ -65,8 +65,9 @@ void evo_codec_parse_line(const char *line, size_t size, unsigned expected, stru
         size_t n = size - (size_t)(message - line);
         while (n && isspace((unsigned char)*message))
             message++, n--;
-        snprintf(out->text, sizeof out->text, "evaluator reported: %.*s", (int)(n > 400 ? 400 : n),
-                 n ? message : "(no message)");
+        if (n == 0)
+            message = "(no message)", n = 12;
+        snprintf(out->text, sizeof out->text, "evaluator reported: %.*s", (int)(n > 400 ? 400 : n), message);
         return;
     }
     if (memchr(line, '\0', size) != NULL) {

@@ -110,11 +110,15 @@ static void on_signals(struct launch *l, struct evo_broker *broker, int sfd)
     }
 }
 
-/* BYE went out with the broker; give workers a moment, then kill. */
+/* BYE went out with the broker; workers that have not heard it (still
+ * starting) get SIGTERM after half a second, and SIGKILL after two. */
 static void stop_workers(struct launch *l)
 {
     l->stopping = 1;
     for (int waited = 0; waited < 2000; waited += 10) {
+        for (unsigned i = 0; waited == 500 && i < l->nworkers; i++)
+            if (l->workers[i].pid > 0)
+                kill(l->workers[i].pid, SIGTERM);
         int alive = 0;
         for (unsigned i = 0; i < l->nworkers; i++) {
             if (l->workers[i].pid > 0 && waitpid(l->workers[i].pid, NULL, WNOHANG) == l->workers[i].pid)

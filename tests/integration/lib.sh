@@ -1,0 +1,40 @@
+# lib.sh — helpers for the integration tests: a scratch directory, config
+# writing, and assertions that print what they compared.
+BUILD=${BUILD:-build}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+EVO="$ROOT/$BUILD/bin/evo-farm"
+DRIVER="$ROOT/$BUILD/tests/mapdriver"
+TESTLIB="$ROOT/$BUILD/examples/libtestfns.so"
+FITNESS="$ROOT/tests/integration/fitness.py"
+PY=$(command -v /usr/bin/python3 || command -v python3)
+SCRATCH=$(mktemp -d /tmp/evo-farm-test.XXXXXX)
+trap 'rm -rf "$SCRATCH"' EXIT
+
+# farm_defaults OPTIONS — ", timeout: 1s" unless OPTIONS set one, then OPTIONS
+farm_defaults() {
+    case "$1" in *timeout*) ;; *) printf ', timeout: 1s' ;; esac
+    [ -n "$1" ] && printf ', %s' "$1"
+}
+
+# lib_config NAME FUNCTION [farm options]  — a library-evaluator config
+lib_config() {
+    cat > "$SCRATCH/$1.yaml" <<YAML
+farm: {heartbeat: 200ms$(farm_defaults "${3:-}")}
+evaluate: {library: $TESTLIB, function: $2, startup_timeout: 2s}
+YAML
+    echo "$SCRATCH/$1.yaml"
+}
+
+# cmd_config NAME MODE [farm options]  — a Python command-evaluator config
+cmd_config() {
+    cat > "$SCRATCH/$1.yaml" <<YAML
+farm: {heartbeat: 200ms$(farm_defaults "${3:-}")}
+evaluate: {command: [$PY, $FITNESS, $2], startup_timeout: 2s}
+YAML
+    echo "$SCRATCH/$1.yaml"
+}
+
+fail() { echo "    FAIL: $*"; return 1; }
+
+# expect_in FILE TEXT — the file must contain TEXT
+expect_in() { grep -qF -- "$2" "$1" || { echo "    --- $1:"; sed 's/^/    /' "$1" | tail -15; fail "'$2' not found"; }; }

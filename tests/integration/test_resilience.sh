@@ -1,0 +1,47 @@
+# test_resilience.sh — kill -9 of workers and of evaluator children at
+# random moments in the middle of a 10,000-task map: the map completes,
+# every result is right and none is duplicated.
+
+# kill_loop RUNPID PATTERN COUNT — kills COUNT random processes matching
+# PATTERN below RUNPID, at random moments; prints how many it killed.
+kill_loop() {
+    local runpid=$1 pattern=$2 count=$3 killed=0 victims pid
+    while [ $killed -lt "$count" ] && kill -0 "$runpid" 2>/dev/null; do
+        sleep "0.$((RANDOM % 3 + 1))$((RANDOM % 10))"
+        victims=$(pgrep -f -- "$pattern" | while read -r p; do
+            # only descendants of this farm
+            q=$p; while [ "$q" -gt 1 ] && [ "$q" != "$runpid" ]; do q=$(ps -o ppid= -p "$q" | tr -d ' '); [ -n "$q" ] || q=1; done
+            [ "$q" = "$runpid" ] && echo "$p"
+        done)
+        pid=$(echo "$victims" | shuf -n 1)
+        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && killed=$((killed + 1))
+    done
+    echo "$killed"
+}
+
+resilience_run() { # CONFIG PATTERN
+    "$EVO" run "$1" -n 3 -- "$DRIVER" verify sphere 10000 5 > "$SCRATCH/out" 2>&1 &
+    local runpid=$!
+    local killed; killed=$(kill_loop "$runpid" "$2" 20)
+    wait "$runpid" || fail "farm exited with $? after $killed kills"
+    [ "$killed" -ge 20 ] || fail "only $killed kills landed before the map ended (make the map longer)"
+    expect_in "$SCRATCH/out" "mapdriver: 10000 results, 0 failed, all as expected"
+    grep -F "evo-farm: 10000 evaluations done" "$SCRATCH/out" | sed 's/^/    /'
+}
+
+t_kill_workers_mid_map() {
+    local cfg; cfg=$(lib_config kw slow_sphere "retries: 2")
+    resilience_run "$cfg" "__worker $cfg" || return 1
+    expect_in "$SCRATCH/out" "restarting it"
+    grep -q "evaluations done, 0 failed, [0-9]* retried, [1-9][0-9]* requeued" "$SCRATCH/out" ||
+        fail "no task was requeued"
+}
+
+t_kill_evaluators_mid_map() {
+    # Each kill costs the candidate being evaluated one attempt; generous
+    # retries keep a candidate hit by two kills from failing.
+    local cfg; cfg=$(lib_config ke slow_sphere "retries: 5")
+    resilience_run "$cfg" "__evaluate-library $TESTLIB slow_sphere" || return 1
+    grep -q "evaluations done, 0 failed, [0-9]* retried, 0 requeued" "$SCRATCH/out" ||
+        fail "workers were lost, expected only evaluators to die"
+}

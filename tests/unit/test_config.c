@@ -1,0 +1,203 @@
+/* test_config.c — the config loader: values, defaults, and one test per
+ * class of error, each checking the exact FILE:LINE:COL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+static char err[1200];
+
+static struct evo_config *parse(const char *text)
+{
+    err[0] = '\0';
+    return evo_config_parse("t.yaml", text, strlen(text), "/tmp", err, sizeof err);
+}
+
+/* The text must be rejected with a message starting with `where` and
+ * containing `what`. */
+static void expect_error(const char *text, const char *where, const char *what)
+{
+    struct evo_config *c = parse(text);
+    if (c != NULL || strncmp(err, where, strlen(where)) != 0 || strstr(err, what) == NULL)
+        fail_msg("text:\n%s\nexpected '%s...%s', got '%s'", text, where, what, c ? "(accepted)" : err);
+}
+
+static void full_config(void **state)
+{
+    (void)state;
+    struct evo_config *c = parse("farm: {workers: 4, scheduling: static, batch: 16, prefetch: 3, retries: 5,\n"
+                                 "       timeout: 1.5s, heartbeat: 250ms, liveness: 4, bind: 'tcp://*:5555'}\n"
+                                 "evaluate:\n  library: ./lib.so\n  function: f_1\n  objectives: 2\n"
+                                 "environment:\n  venv: /opt/venv\n  modules: [gcc, openmpi/4]\n"
+                                 "  env: {OMP_NUM_THREADS: '1', PATH: {prepend: /x/bin}, LD_LIBRARY_PATH: {append: /l},"
+                                 " DISPLAY: null}\n"
+                                 "optimize: {strategy: map, input: v.txt, dimension: 3}\n"
+                                 "output: {dir: out}\n");
+    assert_non_null(c);
+    assert_int_equal(c->farm.workers, 4);
+    assert_int_equal(c->farm.scheduling, EVO_SCHEDULING_STATIC);
+    assert_int_equal(c->farm.batch, 16);
+    assert_int_equal(c->farm.prefetch, 3);
+    assert_int_equal(c->farm.retries, 5);
+    assert_int_equal(c->farm.timeout_ms, 1500);
+    assert_int_equal(c->farm.heartbeat_ms, 250);
+    assert_int_equal(c->farm.liveness, 4);
+    assert_string_equal(c->farm.bind, "tcp://*:5555");
+    assert_int_equal(c->evaluate.kind, EVO_EVALUATOR_LIBRARY);
+    assert_string_equal(c->evaluate.library, "/tmp/lib.so");
+    assert_string_equal(c->evaluate.function, "f_1");
+    assert_int_equal(c->evaluate.objectives, 2);
+    assert_string_equal(c->environment.modules[1], "openmpi/4");
+    assert_null(c->environment.modules[2]);
+    assert_int_equal(c->environment.env_count, 4);
+    assert_int_equal(c->environment.env[0].op, EVO_ENV_SET);
+    assert_string_equal(c->environment.env[0].value, "1");
+    assert_int_equal(c->environment.env[1].op, EVO_ENV_PREPEND);
+    assert_int_equal(c->environment.env[2].op, EVO_ENV_APPEND);
+    assert_int_equal(c->environment.env[3].op, EVO_ENV_UNSET);
+    assert_null(c->environment.env[3].value);
+    assert_string_equal(c->optimize.input, "/tmp/v.txt");
+    assert_int_equal(c->optimize.dimension, 3);
+    assert_string_equal(c->output.dir, "out");
+    evo_config_free(c);
+}
+
+static void defaults(void **state)
+{
+    (void)state;
+    struct evo_config *c = parse("evaluate: {command: [python3, fitness.py]}\n");
+    assert_non_null(c);
+    assert_int_equal(c->farm.workers, 0);
+    assert_int_equal(c->farm.scheduling, EVO_SCHEDULING_DYNAMIC);
+    assert_int_equal(c->farm.batch, 0);
+    assert_int_equal(c->farm.prefetch, 2);
+    assert_int_equal(c->farm.retries, 2);
+    assert_int_equal(c->farm.timeout_ms, 30000);
+    assert_int_equal(c->farm.heartbeat_ms, 1000);
+    assert_int_equal(c->evaluate.kind, EVO_EVALUATOR_COMMAND);
+    assert_string_equal(c->evaluate.command[0], "python3");
+    assert_string_equal(c->evaluate.command[1], "fitness.py");
+    assert_null(c->evaluate.command[2]);
+    assert_string_equal(c->evaluate.workdir, "/tmp");
+    assert_int_equal(c->evaluate.startup_timeout_ms, 30000);
+    assert_null(c->optimize.strategy);
+    assert_string_equal(c->output.dir, "results");
+    evo_config_free(c);
+    c = parse("farm: {workers: auto, batch: auto, timeout: none}\nevaluate: {command: ./f}\n");
+    assert_non_null(c);
+    assert_int_equal(c->farm.timeout_ms, 0);
+    assert_string_equal(c->evaluate.command[0], "./f");
+    evo_config_free(c);
+}
+
+static void errors_name_the_place(void **state)
+{
+    (void)state;
+    expect_error("evaluate: {command: [x]}\nfarm:\n  workerz: 3\n", "t.yaml:3:3:", "unknown key 'workerz'");
+    expect_error("evaluate: {command: [x]}\nfarm:\n  retries: many\n", "t.yaml:3:12:",
+                 "farm.retries: expected a whole number from 0 to 100, got 'many'");
+    expect_error("evaluate: {command: [x]}\nfarm: {retries: 101}\n", "t.yaml:2:17:", "from 0 to 100");
+    expect_error("evaluate: {command: [x]}\nfarm: {retries: -1}\n", "t.yaml:2:17:", "got '-1'");
+    expect_error("evaluate: {command: [x]}\nfarm: {workers: 0}\n", "t.yaml:2:17:", "'auto' or a whole number");
+    expect_error("evaluate: {command: [x]}\nfarm: {timeout: 3 days}\n", "t.yaml:2:17:", "expected a duration");
+    expect_error("evaluate: {command: [x]}\nfarm: {heartbeat: 2ms}\n", "t.yaml:2:19:", "out of range");
+    expect_error("evaluate: {command: [x]}\nfarm: {scheduling: greedy}\n", "t.yaml:2:20:",
+                 "expected one of 'dynamic', 'static'");
+    expect_error("evaluate: {command: [x]}\nfarm: [1, 2]\n", "t.yaml:2:7:", "section 'farm' must be a mapping");
+    expect_error("farm: {workers: 2}\n", "t.yaml:1:1:", "missing required section 'evaluate'");
+    expect_error("", "t.yaml:1:1:", "empty configuration");
+    expect_error("- a\n- b\n", "t.yaml:1:1:", "must be a mapping of sections");
+    expect_error("evaluate: {command: [x]}\nevolve: {}\n", "t.yaml:2:1:", "unknown section 'evolve'");
+    expect_error("evaluate: {command: [x]}\nevaluate: {command: [y]}\n", "t.yaml:2:1:", "appears twice");
+    expect_error("evaluate: {command: [x], command: [y]}\n", "t.yaml:1:26:", "key 'command' appears twice");
+    expect_error("evaluate:\n  library: a.so\n  command: [x]\n", "t.yaml:2:3:", "not both");
+    expect_error("evaluate:\n  library: a.so\n", "t.yaml:2:3:", "needs 'function'");
+    expect_error("evaluate:\n  function: f\n", "t.yaml:2:3:", "'function' goes with 'library'");
+    expect_error("evaluate: {library: a.so, function: 'f-g'}\n", "t.yaml:1:37:", "C identifier");
+    expect_error("evaluate: {command: []}\n", "t.yaml:1:21:", "non-empty list");
+    expect_error("evaluate: {command: {a: b}}\n", "t.yaml:1:21:", "expected a list of strings");
+    expect_error("evaluate: {command: [x]}\nenvironment: {env: {'1X': a}}\n", "t.yaml:2:21:",
+                 "'1X' is not a valid variable name");
+    expect_error("evaluate: {command: [x]}\nenvironment: {env: {P: {insert: a}}}\n", "t.yaml:2:25:",
+                 "unknown operation 'insert'");
+    expect_error("evaluate: {command: [x]}\noptimize: {input: v.txt}\n", "t.yaml:2:11:", "'strategy' is required");
+    expect_error("evaluate: {command: [x]}\noptimize: {strategy: map}\n", "t.yaml:2:11:", "needs 'input'");
+    expect_error("evaluate: {command: [x]}\noptimize: {strategy: cma}\n", "t.yaml:2:22:", "expected one of 'map'");
+    expect_error("evaluate: {command: [x]\nfarm: {}\n", "t.yaml:2:1:", "did not find expected ',' or '}'");
+    expect_error("evaluate:\n\tcommand: x\n", "t.yaml:2:1:", "YAML syntax error");
+}
+
+static void missing_file(void **state)
+{
+    (void)state;
+    assert_null(evo_config_load("/nonexistent/evolution.yaml", err, sizeof err));
+    assert_string_equal(err, "/nonexistent/evolution.yaml: cannot open: No such file or directory");
+}
+
+static void scalars(void **state)
+{
+    (void)state;
+    unsigned v;
+    assert_int_equal(evo_parse_duration_ms("250ms", &v), 0);
+    assert_int_equal(v, 250);
+    assert_int_equal(evo_parse_duration_ms("1.5s", &v), 0);
+    assert_int_equal(v, 1500);
+    assert_int_equal(evo_parse_duration_ms("2m", &v), 0);
+    assert_int_equal(v, 120000);
+    assert_int_equal(evo_parse_duration_ms("1h", &v), 0);
+    assert_int_equal(v, 3600000);
+    assert_int_equal(evo_parse_duration_ms("7", &v), 0);
+    assert_int_equal(v, 7000);
+    assert_int_equal(evo_parse_duration_ms("-1s", &v), -1);
+    assert_int_equal(evo_parse_duration_ms("1 s", &v), -1);
+    assert_int_equal(evo_parse_duration_ms("10d", &v), -1);
+    assert_int_equal(evo_parse_duration_ms("nan", &v), -1);
+    assert_int_equal(evo_parse_duration_ms("9999999h", &v), -1);
+    assert_int_equal(evo_parse_unsigned("42", 1, 100, &v), 0);
+    assert_int_equal(v, 42);
+    assert_int_equal(evo_parse_unsigned("+4", 1, 100, &v), -1);
+    assert_int_equal(evo_parse_unsigned("4x", 1, 100, &v), -1);
+    assert_int_equal(evo_parse_unsigned("99999999999999999999", 1, 100, &v), -1);
+}
+
+static void print_round_trips(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t size = 0;
+    struct evo_config *c = parse("farm: {batch: 8, timeout: 250ms}\n"
+                                 "evaluate: {command: [python3, \"a \\\"b\\\"\"]}\n"
+                                 "environment: {modules: [m1], env: {A: x, B: {append: y}, C: null}}\n"
+                                 "optimize: {strategy: map, input: /v}\n");
+    assert_non_null(c);
+    FILE *f = open_memstream(&text, &size);
+    evo_config_print(c, f);
+    fclose(f);
+    /* The printed form loads back to the same values. */
+    struct evo_config *again = evo_config_parse("printed", text, size, "/tmp", err, sizeof err);
+    if (again == NULL)
+        fail_msg("printed config does not load: %s\n%s", err, text);
+    assert_int_equal(again->farm.batch, 8);
+    assert_int_equal(again->farm.timeout_ms, 250);
+    assert_string_equal(again->evaluate.command[1], "a \"b\"");
+    assert_int_equal(again->environment.env[1].op, EVO_ENV_APPEND);
+    assert_int_equal(again->environment.env[2].op, EVO_ENV_UNSET);
+    assert_string_equal(again->optimize.input, "/v");
+    evo_config_free(again);
+    evo_config_free(c);
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(full_config),   cmocka_unit_test(defaults), cmocka_unit_test(errors_name_the_place),
+        cmocka_unit_test(missing_file),  cmocka_unit_test(scalars),  cmocka_unit_test(print_round_trips),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
