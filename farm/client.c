@@ -26,7 +26,7 @@ struct evo_client {
     int64_t last_recv_ms, last_send_ms;
     int welcomed;
     uint64_t next_tag;
-    size_t outstanding;
+    size_t in_flight; /* submitted, no result received yet */
     struct evo_result *ready; /* FIFO ring for wait() */
     size_t ready_head, ready_len, ready_cap;
     char **handed; /* strings given to the caller */
@@ -57,7 +57,7 @@ const char *evo_client_last_error(const struct evo_client *c)
 
 size_t evo_client_outstanding(const struct evo_client *c)
 {
-    return c->outstanding;
+    return c->in_flight + c->ready_len;
 }
 
 static int send_message(struct evo_client *c, enum evo_msg_type type, const struct evo_buf *body)
@@ -129,8 +129,8 @@ static void on_done(struct evo_client *c, const void *body, size_t size)
         /* Ownership of the text moves to the result (freed via handed). */
         r.error = item->text;
         item->text = NULL;
-        if (c->outstanding)
-            c->outstanding--;
+        if (c->in_flight)
+            c->in_flight--;
         if (c->map_results && r.tag >= c->map_base && r.tag - c->map_base < c->map_count) {
             r.tag -= c->map_base;
             if (r.error)
@@ -288,7 +288,7 @@ int evo_client_submit(struct evo_client *c, const double *x, size_t count, size_
         if (send_message(c, EVO_MSG_SUBMIT, &c->buf) < 0)
             return -1;
         c->next_tag += n;
-        c->outstanding += n;
+        c->in_flight += n;
     }
     return 0;
 }
@@ -316,7 +316,7 @@ int evo_client_wait(struct evo_client *c, struct evo_result *out, int timeout_ms
     int64_t deadline = timeout_ms < 0 ? INT64_MAX : evo_now_ms() + timeout_ms;
     free_handed(c);
     while (c->ready_len == 0) {
-        if (c->outstanding == 0)
+        if (c->in_flight == 0)
             return fail(c, "nothing is outstanding");
         int64_t left = deadline - evo_now_ms();
         if (left <= 0)
