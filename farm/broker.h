@@ -1,5 +1,5 @@
 /* broker.h — the farm's broker: owns the ROUTER socket, the task queue and
- * the workers' bookkeeping (docs/protocol.md, docs/architecture.md). It is a
+ * the workers' bookkeeping (docs/protocol.md, docs/ARCHITECTURE.md). It is a
  * single-threaded state machine driven by evo_broker_step(), so the caller
  * (`evo-farm run`, or rank 0 under Slurm) can wait on its own fds too. */
 #ifndef EVO_BROKER_H

@@ -113,7 +113,16 @@ int walk_path(struct walk *w, yaml_node_t *v, char **out)
     char *path = NULL;
     if (walk_string(w, v, &path) < 0)
         return -1;
-    if (path[0] != '/') {
+    const char *home = getenv("HOME");
+    if (path[0] == '~' && path[1] == '/' && home && home[0] == '/') {
+        char *expanded = NULL;
+        if (asprintf(&expanded, "%s%s", home, path + 1) < 0) {
+            free(path);
+            return walk_fail(w, v, "out of memory");
+        }
+        free(path);
+        path = expanded;
+    } else if (path[0] != '/') {
         size_t size = strlen(w->config->dir) + strlen(path) + 2;
         char *absolute = malloc(size);
         if (absolute == NULL) {
@@ -147,23 +156,46 @@ static void free_strings(char **list)
     free(list);
 }
 
+/* A scalar split on blanks, as a NULL-terminated list (no quoting rules:
+ * arguments containing blanks need the list form). */
+static int split_words(struct walk *w, yaml_node_t *v, char ***out)
+{
+    const char *s = scalar(v);
+    size_t count = 0, len = s ? strlen(s) : 0;
+    char **list = calloc(len / 2 + 2, sizeof *list);
+    if (list == NULL)
+        return walk_fail(w, v, "out of memory");
+    for (const char *p = s ? s : ""; *p;) {
+        size_t n = strcspn(p, " \t");
+        if (n && (list[count++] = strndup(p, n)) == NULL) {
+            free_strings(list);
+            return walk_fail(w, v, "out of memory");
+        }
+        p += n + strspn(p + n, " \t");
+    }
+    if (count == 0) {
+        free(list);
+        return walk_fail(w, v, "expected a command, got nothing");
+    }
+    free_strings(*out);
+    *out = list;
+    return 0;
+}
+
 int walk_string_list(struct walk *w, yaml_node_t *v, int allow_scalar, char ***out)
 {
-    size_t count = 1;
-    if (v->type == YAML_SEQUENCE_NODE)
-        count = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-    else if (!allow_scalar || v->type != YAML_SCALAR_NODE)
+    if (allow_scalar && v->type == YAML_SCALAR_NODE)
+        return split_words(w, v, out);
+    if (v->type != YAML_SEQUENCE_NODE)
         return walk_fail(w, v, "expected a list of strings, got %s", node_kind(v));
+    size_t count = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
     if (allow_scalar && count == 0)
         return walk_fail(w, v, "expected a non-empty list");
     char **list = calloc(count + 1, sizeof *list);
     if (list == NULL)
         return walk_fail(w, v, "out of memory");
     for (size_t i = 0; i < count; i++) {
-        yaml_node_t *item = v->type == YAML_SEQUENCE_NODE
-                                ? yaml_document_get_node(w->doc, v->data.sequence.items.start[i])
-                                : v;
-        if (walk_string(w, item, &list[i]) < 0) {
+        if (walk_string(w, yaml_document_get_node(w->doc, v->data.sequence.items.start[i]), &list[i]) < 0) {
             free_strings(list);
             return -1;
         }
@@ -301,6 +333,23 @@ static int walk_root(struct walk *w, yaml_node_t *root, const struct walk_sectio
     return 0;
 }
 
+/* A file holds one farm: a second document (after `---`) would otherwise be
+ * silently ignored. */
+static int walk_no_second_document(struct walk *w, yaml_parser_t *parser)
+{
+    yaml_document_t next;
+    if (!yaml_parser_load(parser, &next)) {
+        snprintf(w->err, w->err_size, "%s:%lu:%lu: YAML syntax error: %s", w->file,
+                 (unsigned long)parser->problem_mark.line + 1, (unsigned long)parser->problem_mark.column + 1,
+                 parser->problem ? parser->problem : "unknown problem");
+        return -1;
+    }
+    yaml_node_t *root = yaml_document_get_root_node(&next);
+    int rc = root ? walk_fail(w, root, "a second YAML document is not allowed: one file describes one farm") : 0;
+    yaml_document_delete(&next);
+    return rc;
+}
+
 int walk_document(struct walk *w, const char *text, size_t size, const struct walk_section *sections,
                   int (*check)(struct walk *w, yaml_node_t *root))
 {
@@ -330,6 +379,8 @@ int walk_document(struct walk *w, const char *text, size_t size, const struct wa
         rc = check(w, root);
     w->doc = NULL;
     yaml_document_delete(&doc);
+    if (rc == 0)
+        rc = walk_no_second_document(w, &parser);
     yaml_parser_delete(&parser);
     return rc;
 }

@@ -45,11 +45,11 @@ int walk_unsigned_or_auto(struct walk *w, yaml_node_t *v, unsigned min, unsigned
 int walk_duration(struct walk *w, yaml_node_t *v, unsigned min_ms, unsigned max_ms, int allow_none, unsigned *out);
 int walk_choice(struct walk *w, yaml_node_t *v, const char **names, int *index);
 int walk_string(struct walk *w, yaml_node_t *v, char **out);
-/* A string made absolute against the config's directory. */
+/* A string made absolute against the config's directory ("~/" is $HOME). */
 int walk_path(struct walk *w, yaml_node_t *v, char **out);
 int walk_identifier(struct walk *w, yaml_node_t *v, char **out);
-/* A sequence of strings (or, when allow_scalar, one string) into a
- * NULL-terminated array. */
+/* A sequence of strings (or, when allow_scalar, one string split on blanks)
+ * into a NULL-terminated array. */
 int walk_string_list(struct walk *w, yaml_node_t *v, int allow_scalar, char ***out);
 /* The environment.env mapping: NAME: value | {prepend: v} | {append: v} | null. */
 int walk_env(struct walk *w, yaml_node_t *v, struct evo_env_change **out, size_t *count);

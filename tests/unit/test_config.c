@@ -130,6 +130,27 @@ static void errors_name_the_place(void **state)
     expect_error("evaluate: {command: [x]}\noptimize: {strategy: cma}\n", "t.yaml:2:22:", "expected one of 'map'");
     expect_error("evaluate: {command: [x]\nfarm: {}\n", "t.yaml:2:1:", "did not find expected ',' or '}'");
     expect_error("evaluate:\n\tcommand: x\n", "t.yaml:2:1:", "YAML syntax error");
+    expect_error("evaluate: {command: '   '}\n", "t.yaml:1:21:", "expected a command");
+    expect_error("evaluate: {command: [x]}\n---\nfarm: {workers: 2}\n", "t.yaml:3:1:", "second YAML document");
+    expect_error("evaluate: {command: [x]}\n---\nfarm: {\n", "t.yaml:4:1:", "YAML syntax error");
+}
+
+static void command_string_and_home(void **state)
+{
+    (void)state;
+    setenv("HOME", "/home/u", 1);
+    struct evo_config *c = parse("evaluate: {command: ' python3  fit.py\t-v '}\nenvironment: {venv: ~/venv, conda: ~x}\n");
+    assert_non_null(c);
+    assert_string_equal(c->evaluate.command[0], "python3");
+    assert_string_equal(c->evaluate.command[1], "fit.py");
+    assert_string_equal(c->evaluate.command[2], "-v");
+    assert_null(c->evaluate.command[3]);
+    assert_string_equal(c->environment.venv, "/home/u/venv");
+    assert_string_equal(c->environment.conda, "/tmp/~x"); /* only "~/" means home */
+    evo_config_free(c);
+    /* a document end marker alone is not a second document */
+    assert_non_null(c = parse("evaluate: {command: [x]}\n...\n"));
+    evo_config_free(c);
 }
 
 static void missing_file(void **state)
@@ -198,6 +219,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(full_config),   cmocka_unit_test(defaults), cmocka_unit_test(errors_name_the_place),
         cmocka_unit_test(missing_file),  cmocka_unit_test(scalars),  cmocka_unit_test(print_round_trips),
+        cmocka_unit_test(command_string_and_home),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
