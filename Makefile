@@ -8,7 +8,7 @@ V       ?= 0
 Q       := $(if $(filter 1,$(V)),,@)
 
 CC      ?= gcc
-PKGS    := libzmq yaml-0.1
+PKGS    := libzmq yaml-0.1 pmix
 HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC -fno-strict-overflow
 WARN    := -D_GNU_SOURCE -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
@@ -24,9 +24,25 @@ EXAMPLE_LIBS := $(BUILD)/examples/librastrigin.so $(BUILD)/examples/libtestfns.s
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 ASAN_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(wildcard tests/unit/test_*.c))
 TOOLS   := $(BUILD)/tests/mapdriver $(BUILD)/bench/farmbench
+PLUGIN  := $(BUILD)/plugin/spank_evo_farm.so
+PLUGIN_SRC := $(wildcard plugin/*.c)
+PLUGIN_OBJ := $(PLUGIN_SRC:plugin/%.c=$(BUILD)/plugin-obj/%.o)
+CONFIG_OBJ := $(patsubst farm/%.c,$(BUILD)/obj/%.o,$(wildcard farm/config*.c))
 
 .PHONY: all check unit-check asan-check integration-check install uninstall clean bench demo format
-all: $(BIN) $(SOLIB) $(EXAMPLE_LIBS) $(TOOLS)
+all: $(BIN) $(SOLIB) $(EXAMPLE_LIBS) $(TOOLS) $(PLUGIN)
+
+# The SPANK plugin: its own objects plus the config loader, exporting only
+# the slurm_spank_* entry points (plugin/spank_evo_farm.map).
+$(BUILD)/plugin-obj/%.o: plugin/%.c $(wildcard plugin/*.h farm/config.h)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Iplugin -c -o $@ $<
+
+$(PLUGIN): $(PLUGIN_OBJ) $(CONFIG_OBJ) plugin/spank_evo_farm.map
+	@mkdir -p $(@D)
+	$(Q)$(CC) -shared -o $@ $(PLUGIN_OBJ) $(CONFIG_OBJ) -Wl,--version-script=plugin/spank_evo_farm.map \
+	  $(ALL_LDFLAGS) $(shell pkg-config --libs libzmq yaml-0.1)
 
 $(BUILD)/obj/%.o: farm/%.c $(wildcard farm/*.h include/evofarm/*.h)
 	@mkdir -p $(@D)

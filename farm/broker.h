@@ -46,6 +46,10 @@ void evo_broker_worker_exited(struct evo_broker *broker, const char *host, uint3
 /* Current counters. */
 void evo_broker_stats(const struct evo_broker *broker, struct evo_stats *out);
 
+/* Writes "HOST N, HOST N" for the workers connected now (truncated to
+ * size) and returns how many there are. */
+int evo_broker_hosts(const struct evo_broker *broker, char *out, size_t size);
+
 /* Says BYE to every peer and frees everything; NULL is fine. */
 void evo_broker_destroy(struct evo_broker *broker);
 

@@ -215,7 +215,7 @@ static char *absolute_dir(const char *base_dir)
     if (base_dir == NULL)
         base_dir = ".";
     if (realpath(base_dir, resolved) == NULL)
-        return NULL;
+        return base_dir[0] == '/' ? strdup(base_dir) : NULL; /* another node's directory */
     return strdup(resolved);
 }
 
@@ -237,17 +237,15 @@ struct evo_config *evo_config_parse(const char *name, const char *text, size_t s
     return config;
 }
 
-struct evo_config *evo_config_load(const char *path, char *err, size_t err_size)
+char *evo_config_read_file(const char *path, size_t *size, char *err, size_t err_size)
 {
-    char *text = NULL, *dir = NULL;
-    size_t size = 0;
-    struct evo_config *config = NULL;
+    char *text = NULL;
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
-    FILE *mem = open_memstream(&text, &size);
+    FILE *mem = open_memstream(&text, size);
     char chunk[8192];
     size_t n;
     while (mem && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
@@ -259,11 +257,31 @@ struct evo_config *evo_config_load(const char *path, char *err, size_t err_size)
         free(text);
         return NULL;
     }
-    dir = strdup(path);
+    return text;
+}
+
+char *evo_config_dir_of(const char *path)
+{
+    char *dir = strdup(path);
     char *slash = dir ? strrchr(dir, '/') : NULL;
     if (slash)
         slash[slash == dir ? 1 : 0] = '\0';
-    config = evo_config_parse(path, text, size, slash ? dir : ".", err, err_size);
+    else if (dir)
+        strcpy(dir, ".");
+    return dir;
+}
+
+struct evo_config *evo_config_load(const char *path, char *err, size_t err_size)
+{
+    size_t size = 0;
+    struct evo_config *config = NULL;
+    char *text = evo_config_read_file(path, &size, err, err_size), *dir = NULL;
+    if (text == NULL)
+        return NULL;
+    if ((dir = evo_config_dir_of(path)) == NULL)
+        snprintf(err, err_size, "%s: out of memory", path);
+    else
+        config = evo_config_parse(path, text, size, dir, err, err_size);
     free(dir);
     free(text);
     return config;
@@ -299,4 +317,18 @@ void evo_config_free(struct evo_config *c)
     free(c->optimize.input);
     free(c->output.dir);
     free(c);
+}
+
+struct evo_config *evo_config_from_step_env(char *err, size_t err_size)
+{
+    const char *text = getenv(EVO_STEP_CONFIG_TEXT), *name = getenv(EVO_STEP_CONFIG_NAME),
+               *dir = getenv(EVO_STEP_CONFIG_DIR);
+    if (text == NULL || name == NULL || dir == NULL) {
+        snprintf(err, err_size, "this is not an --evo-farm step (%s is not set): run it as "
+                 "`srun --evo-farm=FILE ... evo-farm`, or use `evo-farm run FILE` on one machine",
+                 EVO_STEP_CONFIG_TEXT);
+        errno = ENOENT;
+        return NULL;
+    }
+    return evo_config_parse(name, text, strlen(text), dir, err, err_size);
 }

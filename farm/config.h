@@ -67,6 +67,25 @@ struct evo_config *evo_config_load(const char *path, char *err, size_t err_size)
 struct evo_config *evo_config_parse(const char *name, const char *text, size_t size, const char *base_dir, char *err,
                                     size_t err_size);
 
+/* The whole file as a NUL-terminated string (*size bytes without the NUL)
+ * for the caller to free, or NULL with "PATH: cannot open: ..." in err. */
+char *evo_config_read_file(const char *path, size_t *size, char *err, size_t err_size);
+
+/* The directory part of path ("." when it has none); the caller frees it. */
+char *evo_config_dir_of(const char *path);
+
+/* Under `srun --evo-farm=FILE` the SPANK plugin hands the tasks the file's
+ * text, its name as the user gave it and its absolute directory in these
+ * variables, so no shared filesystem is needed for the configuration. */
+#define EVO_STEP_CONFIG_TEXT "EVO_FARM_CONFIG_TEXT"
+#define EVO_STEP_CONFIG_NAME "EVO_FARM_CONFIG_NAME"
+#define EVO_STEP_CONFIG_DIR "EVO_FARM_CONFIG_DIR"
+#define EVO_STEP_CONFIG_MAX (96 * 1024) /* an environment string is at most 128 KiB */
+
+/* Loads the configuration the plugin passed to this task. NULL with a
+ * message in err; errno is ENOENT when this is not an --evo-farm step. */
+struct evo_config *evo_config_from_step_env(char *err, size_t err_size);
+
 /* Frees everything; NULL is fine. */
 void evo_config_free(struct evo_config *config);
 

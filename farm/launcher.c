@@ -147,6 +147,10 @@ static void summary(const struct evo_broker *broker, int64_t started_ms)
             (unsigned long long)s.done, (unsigned long long)s.failed, (unsigned long long)s.retried,
             (unsigned long long)s.requeued, (unsigned long long)s.late_dropped, (unsigned long long)s.malformed,
             (unsigned long long)s.auth_refused, seconds);
+    char hosts[1024];
+    int workers = evo_broker_hosts(broker, hosts, sizeof hosts);
+    fprintf(stderr, "evo-farm: %d worker%s connected at the end: %s\n", workers, workers == 1 ? "" : "s",
+            workers ? hosts : "none");
 }
 
 static unsigned worker_count(const struct evo_config *c, const struct evo_run_options *o)
@@ -177,13 +181,23 @@ int evo_run_main(const struct evo_config *config, const char *config_path, const
         evo_error("cannot make CURVE keys: %s (is libzmq built with libsodium?)", strerror(errno));
         return 1;
     }
+    if (options->member) {
+        memcpy(creds.client_public, options->member->client_public, EVO_KEY_TEXT);
+        memcpy(creds.client_secret, options->member->client_secret, EVO_KEY_TEXT);
+    }
     evo_broker_options_from_config(&broker_options, config);
+    if (options->bind)
+        broker_options.bind = options->bind;
     if ((broker = evo_broker_create(&broker_options, &creds, err, sizeof err)) == NULL) {
         evo_error("%s", err);
         return 1;
     }
-    l.nworkers = worker_count(config, options);
-    l.workers = calloc(l.nworkers, sizeof *l.workers);
+    if (options->publish && options->publish(options->publish_arg, &creds) < 0) {
+        evo_broker_destroy(broker);
+        return 1;
+    }
+    l.nworkers = options->no_local_workers ? 0 : worker_count(config, options);
+    l.workers = calloc(l.nworkers + 1, sizeof *l.workers);
     char workers_text[16];
     snprintf(workers_text, sizeof workers_text, "%u", l.nworkers);
     sigemptyset(&mask);
@@ -197,7 +211,7 @@ int evo_run_main(const struct evo_config *config, const char *config_path, const
     }
     for (unsigned i = 0; i < l.nworkers; i++)
         spawn_worker(&l, i);
-    char *builtin[] = {(char *)self, "__drive", (char *)config_path, NULL};
+    char *builtin[] = {(char *)self, "__drive", (char *)config_path, NULL}; /* no path: the step's */
     if ((l.driver = spawn(&l, options->driver_argv ? options->driver_argv : builtin)) < 0) {
         evo_error("cannot start the driver: %s", strerror(errno));
         goto out;

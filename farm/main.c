@@ -13,6 +13,7 @@
 #include "evaluator.h"
 #include "launcher.h"
 #include "log.h"
+#include "step.h"
 #include "transport.h"
 #include "worker.h"
 
@@ -21,12 +22,15 @@
 static const char usage[] =
     "usage: evo-farm run FILE [-n N] [-q] [-- COMMAND [ARG...]]\n"
     "       evo-farm check FILE\n"
+    "       srun --evo-farm=FILE --mpi=pmix -n N evo-farm [COMMAND [ARG...]]\n"
     "       evo-farm --version | --help\n"
     "\n"
     "  run    start a farm on this machine: a broker, N workers (default: farm.workers,\n"
     "         else one per core) and a driver, COMMAND if given (it finds the farm through\n"
     "         EVO_FARM_* variables), else the built-in driver that optimize: names\n"
     "  check  validate FILE and print the resolved configuration\n"
+    "  (none) a task of an srun --evo-farm step: rank 0 runs the broker and the driver\n"
+    "         (COMMAND, else the built-in one), every other task is a worker\n"
     "\n"
     "Exit status: the driver's (run), 0 (check ok), 2 for bad arguments or configuration.\n";
 
@@ -106,12 +110,15 @@ static int cmd_internal(int argc, char **argv, const char *self)
     char err[512], prefix[64];
     if (strcmp(argv[1], "__evaluate-library") == 0 && argc == 4)
         return evo_library_child_main(argv[2], argv[3]);
-    if (argc != 3)
+    if (argc != 3 && !(argc == 2 && strcmp(argv[1], "__drive") == 0))
         return bad_usage("bad internal command '%s'", argv[1]);
-    struct evo_config *config = load(argv[2]);
+    struct evo_config *config = argc == 3 ? load(argv[2]) : evo_config_from_step_env(err, sizeof err);
     int rc = 2;
-    if (config == NULL)
+    if (config == NULL) {
+        if (argc == 2)
+            fprintf(stderr, "evo-farm: %s\n", err);
         return 2;
+    }
     if (strcmp(argv[1], "__worker") == 0) {
         struct evo_credentials creds;
         snprintf(prefix, sizeof prefix, "evo-farm worker %d", (int)getpid());
@@ -139,8 +146,9 @@ int main(int argc, char **argv)
     else
         self[n] = '\0';
     evo_log_init();
+    int in_step = getenv(EVO_STEP_CONFIG_TEXT) != NULL;
     if (argc < 2)
-        return bad_usage("missing subcommand%s", "");
+        return in_step ? evo_step_main(NULL, self) : bad_usage("missing subcommand%s", "");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage, stdout);
         return 0;
@@ -155,5 +163,8 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv, self);
     if (strncmp(argv[1], "__", 2) == 0)
         return cmd_internal(argc, argv, self);
-    return bad_usage("unknown subcommand '%s'", argv[1]);
+    if (in_step)
+        return evo_step_main(&argv[1], self);
+    return bad_usage("unknown subcommand '%s' (a driver COMMAND is run this way only as a task of "
+                     "srun --evo-farm=FILE; on one machine use evo-farm run FILE -- COMMAND)", argv[1]);
 }

@@ -25,14 +25,15 @@ static int key_ok(const char *key)
     return key && strlen(key) == EVO_KEY_TEXT - 1 && zmq_z85_decode(bin, key) != NULL;
 }
 
-int evo_credentials_from_env(struct evo_credentials *creds, char *err, size_t err_size)
+/* Reads the variables from `first` on (0: all four, 2: the member pair). */
+static int credentials_from_env(struct evo_credentials *creds, int first, char *err, size_t err_size)
 {
     static const char *names[] = {"EVO_FARM_ENDPOINT", "EVO_FARM_SERVER_KEY", "EVO_FARM_CLIENT_PUBLIC",
                                   "EVO_FARM_CLIENT_SECRET"};
     char *fields[] = {creds->endpoint, creds->server_public, creds->client_public, creds->client_secret};
     size_t sizes[] = {sizeof creds->endpoint, EVO_KEY_TEXT, EVO_KEY_TEXT, EVO_KEY_TEXT};
     memset(creds, 0, sizeof *creds);
-    for (int i = 0; i < 4; i++) {
+    for (int i = first; i < 4; i++) {
         const char *value = getenv(names[i]);
         if (value == NULL || value[0] == '\0') {
             snprintf(err, err_size, "%s is not set: not running inside an evo-farm (use `evo-farm run` or srun "
@@ -46,6 +47,16 @@ int evo_credentials_from_env(struct evo_credentials *creds, char *err, size_t er
         strcpy(fields[i], value);
     }
     return 0;
+}
+
+int evo_credentials_from_env(struct evo_credentials *creds, char *err, size_t err_size)
+{
+    return credentials_from_env(creds, 0, err, err_size);
+}
+
+int evo_credentials_member_from_env(struct evo_credentials *creds, char *err, size_t err_size)
+{
+    return credentials_from_env(creds, 2, err, err_size);
 }
 
 int evo_credentials_to_env(const struct evo_credentials *creds)

@@ -31,6 +31,10 @@ int evo_credentials_generate(struct evo_credentials *creds);
  * EVO_FARM_CLIENT_SECRET. 0, or -1 with the missing/bad variable in err. */
 int evo_credentials_from_env(struct evo_credentials *creds, char *err, size_t err_size);
 
+/* Only EVO_FARM_CLIENT_PUBLIC and EVO_FARM_CLIENT_SECRET (the member pair the
+ * SPANK plugin makes for a step); the other fields are left empty. */
+int evo_credentials_member_from_env(struct evo_credentials *creds, char *err, size_t err_size);
+
 /* Sets those four variables in this process's environment. */
 int evo_credentials_to_env(const struct evo_credentials *creds);
 

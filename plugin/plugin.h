@@ -1,0 +1,31 @@
+/* plugin.h — state shared by the SPANK entry points (spank_evo_farm.c)
+ * and the code for each side: local.c (srun, sbatch, salloc) and remote.c
+ * (slurmstepd and the tasks). Messages start with "evo-farm: ". */
+#ifndef EVO_PLUGIN_H
+#define EVO_PLUGIN_H
+
+#include <slurm/spank.h>
+
+#include "site.h"
+
+struct evo_plugin {
+    struct evo_site site;
+    char file[4096]; /* --evo-farm=FILE; empty when not given */
+};
+
+extern struct evo_plugin evo_plugin;
+
+/* srun: validate FILE, check PMIx, hand config and step keys to the tasks
+ * through srun's environment. sbatch/salloc: validate FILE, arrange PMIx
+ * for the steps of the job. 0, or -1 (the message was printed). */
+int evo_local_post_opt(spank_t sp, int allocator);
+
+/* slurmstepd, once per node: read the step's config, load modules, check
+ * the venv; errors are kept for task_init (user_init's never reach srun). */
+int evo_remote_user_init(spank_t sp);
+
+/* In each task just before exec: apply the environment, or fail the task
+ * with the error user_init kept. */
+int evo_remote_task_init(spank_t sp);
+
+#endif

@@ -1,0 +1,59 @@
+/* site.c — plugstack.conf arguments (see site.h); an unknown key is an
+ * error, never ignored, so a typo cannot silently weaken a site policy. */
+#include "site.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int set(char *field, size_t size, const char *value)
+{
+    if (strlen(value) >= size || value[0] == '\0')
+        return -1;
+    strcpy(field, value);
+    return 0;
+}
+
+int evo_site_parse(struct evo_site *site, int argc, char **argv, char *err, size_t err_size)
+{
+    memset(site, 0, sizeof *site);
+    strcpy(site->modules_init, "/usr/share/modules/init/bash");
+    site->threads = 1;
+    for (int i = 0; i < argc; i++) {
+        const char *eq = strchr(argv[i], '='), *value = eq ? eq + 1 : "";
+        size_t key = eq ? (size_t)(eq - argv[i]) : strlen(argv[i]);
+        int bad;
+        if (key == 12 && strncmp(argv[i], "modules_init", key) == 0)
+            bad = set(site->modules_init, sizeof site->modules_init, value) < 0 || value[0] != '/';
+        else if (key == 10 && strncmp(argv[i], "venv_roots", key) == 0)
+            bad = set(site->venv_roots, sizeof site->venv_roots, value) < 0 || value[0] != '/';
+        else if (key == 7 && strncmp(argv[i], "threads", key) == 0)
+            bad = !(strcmp(value, "yes") == 0 || strcmp(value, "no") == 0) || !(site->threads = value[0] == 'y', 1);
+        else {
+            snprintf(err, err_size, "argument %d '%s': unknown setting (known: modules_init=PATH, "
+                     "venv_roots=DIR[:DIR...], threads=yes|no)", i + 1, argv[i]);
+            return -1;
+        }
+        if (bad || !eq) {
+            snprintf(err, err_size, "argument %d '%s': %s", i + 1, argv[i],
+                     key == 7 ? "expected threads=yes or threads=no" : "expected an absolute path");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int evo_site_venv_allowed(const struct evo_site *site, const char *path)
+{
+    if (site->venv_roots[0] == '\0')
+        return 1;
+    for (const char *p = site->venv_roots; *p;) {
+        size_t n = strcspn(p, ":");
+        while (n > 1 && p[n - 1] == '/')
+            n--;
+        if (n && strncmp(path, p, n) == 0 && (path[n] == '/' || path[n] == '\0'))
+            return 1;
+        p += strcspn(p, ":");
+        p += *p == ':';
+    }
+    return 0;
+}

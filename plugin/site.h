@@ -1,0 +1,22 @@
+/* site.h — the plugin's site settings, from the arguments of its line in
+ * plugstack.conf ("optional .../spank_evo_farm.so key=value ..."). */
+#ifndef EVO_PLUGIN_SITE_H
+#define EVO_PLUGIN_SITE_H
+
+#include <stddef.h>
+
+struct evo_site {
+    char modules_init[512]; /* the shell script that defines `module` */
+    char venv_roots[1024];  /* ':'-separated; empty = a venv may be anywhere */
+    int threads;            /* set OMP_NUM_THREADS & co from cpus-per-task */
+};
+
+/* Fills defaults, then applies each "key=value" argument. 0, or -1 with
+ * "argument N 'TEXT': why" in err. Known keys: modules_init=PATH,
+ * venv_roots=DIR[:DIR...], threads=yes|no. */
+int evo_site_parse(struct evo_site *site, int argc, char **argv, char *err, size_t err_size);
+
+/* 1 when path lies under one of the venv roots (or there are none). */
+int evo_site_venv_allowed(const struct evo_site *site, const char *path);
+
+#endif

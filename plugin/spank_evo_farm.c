@@ -1,0 +1,78 @@
+/* spank_evo_farm.c — the SPANK entry points of the evo-farm plugin: one
+ * option, --evo-farm=FILE, registered with spank_option_register (which
+ * sbatch and salloc need), and a dispatch on the context to local.c or
+ * remote.c. Site settings come from the plugstack.conf arguments. */
+#include <stdio.h>
+#include <string.h>
+
+#include "plugin.h"
+
+SPANK_PLUGIN(evo_farm, 1);
+
+struct evo_plugin evo_plugin;
+
+/* Slurm may call this twice with the same value (an #SBATCH option is
+ * replayed into srun; remote callbacks run twice per step): the last one wins. */
+static int on_option(int value, const char *arg, int remote)
+{
+    (void)value;
+    (void)remote;
+    if (arg == NULL || arg[0] == '\0' || strlen(arg) >= sizeof evo_plugin.file) {
+        slurm_error("evo-farm: --evo-farm needs a configuration FILE (evolution.yaml)");
+        return -1;
+    }
+    strcpy(evo_plugin.file, arg);
+    return 0;
+}
+
+static struct spank_option option = {
+    "evo-farm", "FILE", "Run the step as an evo-farm task farm described by FILE (evolution.yaml)", 1, 0,
+    on_option};
+
+int slurm_spank_init(spank_t sp, int argc, char **argv)
+{
+    char err[512];
+    spank_context_t context = spank_context();
+    if (context == S_CTX_SLURMD || context == S_CTX_ERROR)
+        return 0;
+    if (evo_site_parse(&evo_plugin.site, argc, argv, err, sizeof err) < 0) {
+        slurm_error("evo-farm: plugstack.conf: %s", err);
+        return -1;
+    }
+    spank_err_t rc = spank_option_register(sp, &option);
+    if (rc != ESPANK_SUCCESS) {
+        slurm_error("evo-farm: cannot register --evo-farm: %s", spank_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+int slurm_spank_init_post_opt(spank_t sp, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    if (evo_plugin.file[0] == '\0')
+        return 0;
+    switch (spank_context()) {
+    case S_CTX_LOCAL:
+        return evo_local_post_opt(sp, 0);
+    case S_CTX_ALLOCATOR:
+        return evo_local_post_opt(sp, 1);
+    default:
+        return 0;
+    }
+}
+
+int slurm_spank_user_init(spank_t sp, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return evo_plugin.file[0] ? evo_remote_user_init(sp) : 0;
+}
+
+int slurm_spank_task_init(spank_t sp, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return evo_plugin.file[0] ? evo_remote_task_init(sp) : 0;
+}

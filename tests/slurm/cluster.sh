@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# cluster.sh — a real two-node Slurm (Debian's 22.05 packages) on this
+# machine, for the tests: a private munged, slurmctld, and one slurmd per
+# "node", each in its own UTS namespace (its own hostname).
+#
+#   cluster.sh start DIR [loopback|netns]   bring it up, wait until idle
+#   cluster.sh stop DIR                     stop what start started (by PID)
+#
+# loopback: every slurmd on 127.0.0.1 with its own port.
+# netns:    every node also gets its own network namespace and address
+#           (10.201.0.1N/24 on a bridge this script creates), so a farm
+#           must advertise a routable address, not 127.0.0.1.
+# Clients need SLURM_CONF=DIR/etc/slurm.conf (printed by start). The
+# plugin is loaded from PLUGIN (default: build/plugin/spank_evo_farm.so) via
+# the cluster's own PlugStackConfig, with PLUGIN_ARGS as its arguments.
+# Nothing outside DIR and the namespaces/links it names is touched.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+NODES=${NODES:-2}
+CPUS=${CPUS:-8}
+PORT=${SLURM_TEST_PORT:-17817}
+BRIDGE=evofbr0
+NET=10.201.0
+
+die() { echo "cluster.sh: $*" >&2; exit 1; }
+
+alive() { # PID is running and not a zombie (PID 1 may reap late)
+    [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat")" != Z ]
+}
+
+write_conf() {
+    local dir=$1 mode=$2 host ctl addr
+    host=$(hostname -s)
+    ctl=127.0.0.1
+    [ "$mode" = netns ] && ctl=$NET.1
+    cat > "$dir/etc/slurm.conf" <<CONF
+ClusterName=evofarmtest
+SlurmctldHost=$host($ctl)
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPort=$PORT
+SlurmdPort=$((PORT + 1))
+AuthType=auth/munge
+AuthInfo=socket=$dir/munge-run/munged.sock
+CredType=cred/munge
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$dir/spool/%n
+TmpFS=$dir/tmp/%n
+SlurmctldPidFile=$dir/run/slurmctld.pid
+SlurmdPidFile=$dir/run/slurmd-%n.pid
+SlurmctldLogFile=$dir/log/slurmctld.log
+SlurmdLogFile=$dir/log/slurmd-%n.log
+MailProg=/bin/true
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SwitchType=switch/none
+MpiDefault=${MPI_DEFAULT:-none}
+ReturnToService=2
+KillWait=2
+InactiveLimit=0
+SlurmdTimeout=5
+MessageTimeout=5
+SchedulerParameters=batch_sched_delay=0
+SlurmdParameters=config_overrides
+PlugStackConfig=$dir/etc/plugstack.conf
+CONF
+    for n in $(seq "$NODES"); do
+        addr=127.0.0.1
+        [ "$mode" = netns ] && addr=$NET.$((10 + n))
+        echo "NodeName=node$n NodeHostname=node$n NodeAddr=$addr Port=$((PORT + 10 + n)) CPUs=$CPUS RealMemory=1000 State=UNKNOWN" >> "$dir/etc/slurm.conf"
+    done
+    echo "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP" >> "$dir/etc/slurm.conf"
+    echo "required ${PLUGIN:-$ROOT/build/plugin/spank_evo_farm.so} ${PLUGIN_ARGS:-}" > "$dir/etc/plugstack.conf"
+}
+
+make_links() {
+    ip link add "$BRIDGE" type bridge
+    ip addr add "$NET.1/24" dev "$BRIDGE"
+    ip link set "$BRIDGE" up
+    for n in $(seq "$NODES"); do
+        ip netns add "evof$n"
+        ip link add "evofv$n" type veth peer name eth0 netns "evof$n"
+        ip link set "evofv$n" master "$BRIDGE" up
+        ip -n "evof$n" addr add "$NET.$((10 + n))/24" dev eth0
+        ip -n "evof$n" link set eth0 up
+        ip -n "evof$n" link set lo up
+        ip -n "evof$n" route add default via "$NET.1"
+    done
+}
+
+remove_links() {
+    for n in $(seq "$NODES"); do
+        ip netns del "evof$n" 2>/dev/null || true
+        ip link del "evofv$n" 2>/dev/null || true
+    done
+    ip link del "$BRIDGE" 2>/dev/null || true
+}
+
+start() {
+    local dir=$1 mode=${2:-loopback} n pid
+    [ "$(id -u)" = 0 ] || die "needs root (slurmd runs as root)"
+    command -v slurmctld > /dev/null || die "Slurm is not installed (scripts/install-deps)"
+    mkdir -p "$dir"/{etc,munge,munge-run,state,run,log}
+    dir=$(cd "$dir" && pwd)
+    for n in $(seq "$NODES"); do mkdir -p "$dir/spool/node$n" "$dir/tmp/node$n"; done
+    echo "$mode" > "$dir/mode"
+    write_conf "$dir" "$mode"
+    chmod 700 "$dir/munge" "$dir/munge-run"
+    mungekey --create --keyfile="$dir/munge/munge.key" --force 2> /dev/null
+    munged --socket="$dir/munge-run/munged.sock" --key-file="$dir/munge/munge.key" \
+        --pid-file="$dir/munge-run/munged.pid" --log-file="$dir/log/munged.log" \
+        --seed-file="$dir/munge/munged.seed" --force
+    [ "$mode" = netns ] && { remove_links; make_links; }
+    SLURM_CONF=$dir/etc/slurm.conf slurmctld -f "$dir/etc/slurm.conf" -i
+    for n in $(seq "$NODES"); do
+        local enter=()
+        [ "$mode" = netns ] && enter=(nsenter "--net=/run/netns/evof$n")
+        "${enter[@]}" unshare --uts sh -c "hostname node$n && exec slurmd -f '$dir/etc/slurm.conf' -N node$n"
+    done
+    for _ in $(seq 100); do
+        if SLURM_CONF=$dir/etc/slurm.conf sinfo -h -o '%T' 2> /dev/null | grep -qx idle &&
+            [ "$(SLURM_CONF=$dir/etc/slurm.conf sinfo -h -N -o '%T' | grep -cx idle)" = "$NODES" ]; then
+            echo "SLURM_CONF=$dir/etc/slurm.conf"
+            return 0
+        fi
+        sleep 0.1
+    done
+    die "nodes did not become idle; see $dir/log"
+}
+
+stop() {
+    local dir=$1 pidfile pid
+    [ -d "$dir/run" ] || return 0
+    for pidfile in "$dir"/run/slurmd-*.pid "$dir/run/slurmctld.pid" "$dir/munge-run/munged.pid"; do
+        [ -f "$pidfile" ] || continue
+        pid=$(cat "$pidfile")
+        kill "$pid" 2> /dev/null || true
+        for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
+        alive "$pid" && kill -9 "$pid" 2> /dev/null || true
+        rm -f "$pidfile"
+    done
+    [ "$(cat "$dir/mode" 2> /dev/null)" = netns ] && remove_links
+    return 0
+}
+
+case ${1:-} in
+start) [ $# -ge 2 ] || die "usage: cluster.sh start DIR [loopback|netns]"; start "$2" "${3:-loopback}" ;;
+stop) [ $# -eq 2 ] || die "usage: cluster.sh stop DIR"; stop "$2" ;;
+*) die "usage: cluster.sh start DIR [loopback|netns] | stop DIR" ;;
+esac
