@@ -38,3 +38,24 @@ fail() { echo "    FAIL: $*"; return 1; }
 
 # expect_in FILE TEXT — the file must contain TEXT
 expect_in() { grep -qF -- "$2" "$1" || { echo "    --- $1:"; sed 's/^/    /' "$1" | tail -15; fail "'$2' not found"; }; }
+
+# run_tests SUITE — runs every function named t_* (each in a subshell with
+# errexit, so any failed assertion fails the test) and reports them all.
+run_tests() {
+    local pass=0 failed=() t start rc
+    for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
+        start=$(date +%s%N)
+        (set -e; "$t") > "$SCRATCH/.log" 2>&1
+        rc=$?
+        if [ $rc -eq 0 ]; then
+            pass=$((pass + 1))
+            printf 'PASS %-32s %6d ms\n' "$t" $(( ($(date +%s%N) - start) / 1000000 ))
+        else
+            failed+=("$t")
+            printf 'FAIL %-28s\n' "$t"
+            sed 's/^/    /' "$SCRATCH/.log" | tail -40
+        fi
+    done
+    echo "$1: ${pass} passed, ${#failed[@]} failed${failed:+: ${failed[*]}}"
+    [ ${#failed[@]} -eq 0 ]
+}

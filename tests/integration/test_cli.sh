@@ -9,12 +9,12 @@ t_check_prints_resolved_config() {
 
 t_check_rejects_bad_yaml() {
     printf 'evaluate: {command: [x]}\nfarm:\n  retries: lots\n' > "$SCRATCH/bad.yaml"
-    "$EVO" check "$SCRATCH/bad.yaml" > "$SCRATCH/out" 2>&1
-    [ $? = 2 ] || fail "exit status not 2"
+    "$EVO" check "$SCRATCH/bad.yaml" > "$SCRATCH/out" 2>&1 && rc=0 || rc=$?
+    [ $rc = 2 ] || fail "exit status not 2"
     expect_in "$SCRATCH/out" "$SCRATCH/bad.yaml:3:12: farm.retries: expected a whole number from 0 to 100, got 'lots'"
     [ "$(wc -l < "$SCRATCH/out")" = 1 ] || fail "more than one line"
-    "$EVO" run "$SCRATCH/bad.yaml" -- true > "$SCRATCH/out" 2>&1
-    [ $? = 2 ] || fail "run: exit status not 2"
+    "$EVO" run "$SCRATCH/bad.yaml" -- true > "$SCRATCH/out" 2>&1 && rc=0 || rc=$?
+    [ $rc = 2 ] || fail "run: exit status not 2"
     expect_in "$SCRATCH/out" "bad.yaml:3:12:"
 }
 
@@ -22,22 +22,22 @@ t_bad_arguments() {
     local cfg; cfg=$(lib_config a sphere)
     for args in "run" "run $cfg -n 0" "run $cfg -n" "run $cfg --bogus" "run $cfg extra" "check" "frobnicate" \
                 "run $cfg --"; do
-        "$EVO" $args > "$SCRATCH/out" 2>&1
-        [ $? = 2 ] || fail "'$args': exit status not 2"
+        "$EVO" $args > "$SCRATCH/out" 2>&1 && rc=0 || rc=$?
+        [ $rc = 2 ] || fail "'$args': exit status not 2"
         grep -q "^evo-farm: " "$SCRATCH/out" || fail "'$args': no message"
     done
-    "$EVO" run "$cfg" > "$SCRATCH/out" 2>&1
-    [ $? = 2 ] || fail "run without driver: exit status not 2"
+    "$EVO" run "$cfg" > "$SCRATCH/out" 2>&1 && rc=0 || rc=$?
+    [ $rc = 2 ] || fail "run without driver: exit status not 2"
     expect_in "$SCRATCH/out" "no driver: add an 'optimize:' section or give a command after --"
     "$EVO" --help | grep -q "usage: evo-farm run FILE" || fail "no help"
 }
 
 t_driver_exit_status_passes_through() {
     local cfg; cfg=$(lib_config a sphere)
-    "$EVO" run "$cfg" -n 1 -q -- sh -c 'test -n "$EVO_FARM_ENDPOINT" && test "$EVO_FARM_WORKERS" = 1 && exit 7'
-    [ $? = 7 ] || fail "status not passed through"
-    "$EVO" run "$cfg" -n 1 -q -- /nonexistent/driver 2> "$SCRATCH/out"
-    [ $? = 127 ] || fail "missing driver: status not 127"
+    "$EVO" run "$cfg" -n 1 -q -- sh -c 'test -n "$EVO_FARM_ENDPOINT" && test "$EVO_FARM_WORKERS" = 1 && exit 7' && rc=0 || rc=$?
+    [ $rc = 7 ] || fail "status not passed through"
+    "$EVO" run "$cfg" -n 1 -q -- /nonexistent/driver 2> "$SCRATCH/out" && rc=0 || rc=$?
+    [ $rc = 127 ] || fail "missing driver: status not 127"
     expect_in "$SCRATCH/out" "cannot run /nonexistent/driver"
 }
 
@@ -49,14 +49,14 @@ print("# a comment, then 500 vectors of dimension 4")
 for i in range(500):
     print(" ".join(repr(5.12 * math.sin(i * 13 + k)) for k in range(4)))
 PY
-    printf 'evaluate: {library: %s, function: rastrigin}\noptimize: {strategy: map, input: vectors.txt}\noutput: {dir: out}\n' \
+    printf 'evaluate: {library: %s, function: rastrigin}\noptimize: {strategy: map, input: vectors.txt}\noutput: {dir: mapout}\n' \
         "$TESTLIB" > map.yaml
     "$EVO" run map.yaml -n 2 > log 2>&1 || fail "exit $?"
-    expect_in log "map: results of 500 vectors in out/results.txt"
+    expect_in log "map: results of 500 vectors in mapout/results.txt"
     "$PY" - <<'PY' || fail "results differ from a serial evaluation"
 import math
 xs = [[float(t) for t in l.split()] for l in open("vectors.txt") if not l.startswith("#")]
-got = [float(l) for l in open("out/results.txt")]
+got = [float(l) for l in open("mapout/results.txt")]
 def rastrigin(x):
     s = 10.0 * len(x)
     for v in x:
@@ -67,7 +67,7 @@ assert all(g == rastrigin(x) for g, x in zip(got, xs))
 PY
     printf '1 2 3 4\n1 2 x 4\n' > bad.txt
     sed -i 's/vectors.txt/bad.txt/' map.yaml
-    "$EVO" run map.yaml -n 1 > log 2>&1
-    [ $? = 2 ] || fail "bad input: exit status not 2"
+    "$EVO" run map.yaml -n 1 > log 2>&1 && rc=0 || rc=$?
+    [ $rc = 2 ] || fail "bad input: exit status not 2"
     expect_in log "bad.txt:2: not a list of numbers"
 }
