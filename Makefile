@@ -29,7 +29,7 @@ PLUGIN_SRC := $(wildcard plugin/*.c)
 PLUGIN_OBJ := $(PLUGIN_SRC:plugin/%.c=$(BUILD)/plugin-obj/%.o)
 CONFIG_OBJ := $(patsubst farm/%.c,$(BUILD)/obj/%.o,$(wildcard farm/config*.c))
 
-.PHONY: all check unit-check asan-check integration-check install uninstall clean bench demo format
+.PHONY: all check unit-check asan-check integration-check slurm-check install uninstall clean bench demo format
 all: $(BIN) $(SOLIB) $(EXAMPLE_LIBS) $(TOOLS) $(PLUGIN)
 
 # The SPANK plugin: its own objects plus the config loader, exporting only
@@ -73,15 +73,17 @@ $(BUILD)/bench/farmbench: bench/farmbench.c $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+# The plugin's pure modules are unit-tested with the runtime's.
+PLUGIN_PURE := plugin/site.c plugin/task_env.c
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(PLUGIN_PURE:plugin/%.c=$(BUILD)/plugin-obj/%.o)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS) -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) -Iplugin -o $@ $^ $(ALL_LDFLAGS) $(LIBS) -lcmocka
 
 # The unit suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-$(BUILD)/asan/%: tests/unit/%.c $(LIB_SRC)
+$(BUILD)/asan/%: tests/unit/%.c $(LIB_SRC) $(PLUGIN_PURE)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(WARN) -O1 -g $(SAN) -Iinclude -Ifarm $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS) -lcmocka
+	$(Q)$(CC) $(WARN) -O1 -g $(SAN) -Iinclude -Ifarm -Iplugin $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS) -lcmocka
 
 unit-check: $(TEST_BINS) $(BIN) $(EXAMPLE_LIBS)
 	@set -e; for t in $(TEST_BINS); do echo "== $$t"; EVO_FARM_BIN=$(BIN) $$t; done
@@ -93,7 +95,11 @@ asan-check: $(ASAN_BINS) $(BIN) $(EXAMPLE_LIBS)
 integration-check: all
 	@BUILD=$(BUILD) tests/integration/run-all.sh
 
-check: unit-check asan-check integration-check
+# Real Slurm (munge, slurmctld, two slurmd) started and stopped by the suite.
+slurm-check: all
+	@BUILD=$(BUILD) tests/slurm/run-all.sh
+
+check: unit-check asan-check integration-check slurm-check
 	@echo "make check: all suites passed"
 
 bench: all

@@ -47,7 +47,13 @@ static pid_t spawn(struct launch *l, char **argv)
     if (pid != 0)
         return pid;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    sigset_t ours;
+    sigemptyset(&ours);
+    sigaddset(&ours, SIGCHLD);
+    sigaddset(&ours, SIGINT);
+    sigaddset(&ours, SIGTERM);
     sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+    sigprocmask(SIG_UNBLOCK, &ours, NULL); /* a step blocks them before PMIx starts its thread */
     execvp(argv[0], argv);
     fprintf(stderr, "evo-farm: cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(127);
@@ -223,6 +229,8 @@ int evo_run_main(const struct evo_config *config, const char *config_path, const
             break;
         if (rc == 1)
             on_signals(&l, broker, sfd);
+        else
+            reap(&l, broker); /* in case a SIGCHLD went to another thread (a library's) */
     }
 out:
     if (!options->quiet && broker)

@@ -7,6 +7,7 @@
 #include "step.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,14 @@ int evo_step_main(char **driver_argv, const char *self)
         fprintf(stderr, "evo-farm: %s\n", err);
         return 2;
     }
+    /* Block the launcher's signals before PMIx starts its progress thread,
+     * so that thread cannot swallow a SIGCHLD meant for our signalfd. */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
     evo_host_name(s.host, sizeof s.host);
     if ((s.bootstrap = evo_bootstrap_open(err, sizeof err)) == NULL) {
         evo_error("task on %s: %s", s.host, err);
@@ -125,6 +134,7 @@ int evo_step_main(char **driver_argv, const char *self)
     } else if (s.rank == 0) {
         rc = run_rank0(&s, config, driver_argv, self);
     } else {
+        sigprocmask(SIG_UNBLOCK, &mask, NULL); /* a worker ends on SIGTERM (scancel) */
         snprintf(prefix, sizeof prefix, "evo-farm worker %u@%.40s", s.rank, s.host);
         evo_log_set_prefix(prefix);
         rc = run_worker(&s, config, self);

@@ -8,6 +8,7 @@
  *                                     fail with an error naming the task and
  *                                     containing TEXT; the others must be right
  *   mapdriver submit FUNC N DIM       the same as verify through submit/wait
+ *   mapdriver constant N DIM VALUE    every result of a map must be VALUE
  *   mapdriver attack                  strangers and garbage are refused while
  *                                     a real map still completes
  * Exit 0 when every check passed; prints what failed otherwise. */
@@ -207,6 +208,30 @@ static int run_attack(void)
     return bad != 0;
 }
 
+/* Maps n vectors; every result must equal `want` (e.g. an evaluator that
+ * reports which interpreter ran it). */
+static int run_constant(size_t n, size_t dim, double want)
+{
+    struct evo_client *c = open_client();
+    double *x = make_vectors(n, dim);
+    struct evo_result *r = calloc(n, sizeof *r);
+    size_t bad = 0;
+    if (c == NULL || x == NULL || r == NULL || evo_client_map(c, x, n, dim, r) < 0)
+        return fprintf(stderr, "mapdriver: map failed: %s\n", c ? evo_client_last_error(c) : ""), 1;
+    for (size_t i = 0; i < n; i++)
+        if (!r[i].ok || r[i].objectives[0] != want) {
+            if (bad++ < 5)
+                fprintf(stderr, "mapdriver: result %zu: %s %g, expected %g\n", i, r[i].ok ? "" : r[i].error,
+                        r[i].ok ? r[i].objectives[0] : 0.0, want);
+        }
+    if (bad == 0)
+        printf("mapdriver: %zu results, all equal to %g\n", n, want);
+    evo_client_close(c);
+    free(x);
+    free(r);
+    return bad != 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -219,6 +244,8 @@ int main(int argc, char **argv)
         return run_map(argv[2], n, dim, 0, NULL);
     if (strcmp(argv[1], "failures") == 0 && argc == 6)
         return run_map(argv[2], n, dim, 1, argv[5]);
+    if (strcmp(argv[1], "constant") == 0 && argc == 5)
+        return run_constant(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10), atof(argv[4]));
     if (strcmp(argv[1], "submit") == 0)
         return run_submit(argv[2], n, dim);
     return fprintf(stderr, "mapdriver: unknown mode %s\n", argv[1]), 2;

@@ -133,9 +133,26 @@ start() {
     die "nodes did not become idle; see $dir/log"
 }
 
+# Every process in the UTS namespace of node PID (its slurmstepd's and
+# tasks, which outlive slurmd): the only way to leave nothing running.
+node_processes() {
+    local ns p
+    ns=$(readlink "/proc/$1/ns/uts") || return 0
+    [ "$ns" = "$(readlink /proc/1/ns/uts)" ] && return 0
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/ns/uts" 2> /dev/null)" = "$ns" ] && echo "${p#/proc/}"
+    done
+}
+
 stop() {
     local dir=$1 pidfile pid
     [ -d "$dir/run" ] || return 0
+    for pidfile in "$dir"/run/slurmd-*.pid; do
+        [ -f "$pidfile" ] || continue
+        for pid in $(node_processes "$(cat "$pidfile")"); do
+            [ "$pid" = "$(cat "$pidfile")" ] || kill -9 "$pid" 2> /dev/null || true
+        done
+    done
     for pidfile in "$dir"/run/slurmd-*.pid "$dir/run/slurmctld.pid" "$dir/munge-run/munged.pid"; do
         [ -f "$pidfile" ] || continue
         pid=$(cat "$pidfile")

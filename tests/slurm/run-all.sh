@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# run-all.sh — end-to-end tests against a real two-node Slurm that this
+# script starts (tests/slurm/cluster.sh) and stops again: the SPANK plugin,
+# PMIx wire-up, farms spread over both nodes, environments, failures.
+# Needs root and Debian's slurm-wlm, munge, libpmix (scripts/install-deps).
+set -u
+cd "$(dirname "$0")"
+. ../integration/lib.sh
+CLUSTER="$SCRATCH/cluster"
+EXAMPLE="$ROOT/examples/rastrigin/evolution.yaml"
+export MODULEPATH="$ROOT/tests/slurm/modules"
+
+start_cluster() { # MODE
+    ./cluster.sh stop "$CLUSTER" > /dev/null 2>&1
+    rm -rf "$CLUSTER"
+    ./cluster.sh start "$CLUSTER" "$1" > /dev/null || { cat "$CLUSTER"/log/*.log | tail -20; return 1; }
+    export SLURM_CONF="$CLUSTER/etc/slurm.conf"
+}
+trap './cluster.sh stop "$CLUSTER" > /dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
+
+# Both nodes must have workers: "N workers connected at the end: node1 A, node2 B".
+expect_both_nodes() {
+    grep -E "workers? connected at the end: .*node1 [0-9]+" "$1" | grep -qE "node2 [0-9]+" ||
+        { tail -5 "$1"; fail "workers not on both nodes"; }
+}
+
+run_example() { # OUTFILE [srun options]
+    local out=$1 rc=0; shift
+    rm -rf "$SCRATCH/results"
+    (cd "$SCRATCH" && timeout 120 srun --mpi=pmix --evo-farm="$EXAMPLE" -N2 -n6 "$@" "$EVO") > "$out" 2>&1 || rc=$?
+    [ $rc = 0 ] || { tail -20 "$out"; fail "srun exited $rc"; }
+    expect_in "$out" "2000 evaluations done, 0 failed"
+    expect_in "$out" "5 workers connected at the end"
+    expect_both_nodes "$out"
+    [ "$(wc -l < "$SCRATCH/results/results.txt")" = 2000 ] || fail "results.txt does not have 2000 lines"
+}
+
+t_srun_example_two_nodes() {
+    run_example "$SCRATCH/out"
+}
+
+t_sbatch_example() {
+    cat > "$SCRATCH/job.sh" <<JOB
+#!/bin/sh
+#SBATCH --evo-farm=$EXAMPLE
+#SBATCH -N2 -n6
+srun "$EVO"
+JOB
+    rm -rf "$SCRATCH/results"
+    local job
+    job=$(cd "$SCRATCH" && sbatch --parsable -o "$SCRATCH/job.out" job.sh)
+    for _ in $(seq 600); do
+        scontrol show job "$job" 2> /dev/null | grep -qE "JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT)" && break
+        sleep 0.1
+    done
+    scontrol show job "$job" | grep -q "JobState=COMPLETED" || { cat "$SCRATCH/job.out"; fail "job did not complete"; }
+    expect_in "$SCRATCH/job.out" "2000 evaluations done, 0 failed"
+    expect_both_nodes "$SCRATCH/job.out"
+}
+
+t_bad_yaml_refused_before_launch() {
+    printf 'evaluate: {command: [x]}\nfarm:\n  retries: lots\n' > "$SCRATCH/bad.yaml"
+    rm -f "$SCRATCH/ran"
+    (cd "$SCRATCH" && srun --mpi=pmix --evo-farm=bad.yaml -n2 touch "$SCRATCH/ran") > "$SCRATCH/out" 2>&1 &&
+        fail "srun accepted a bad file"
+    expect_in "$SCRATCH/out" "evo-farm: bad.yaml:3:12: farm.retries: expected a whole number from 0 to 100, got 'lots'"
+    (cd "$SCRATCH" && sbatch --evo-farm=bad.yaml --wrap "touch $SCRATCH/ran") > "$SCRATCH/out" 2>&1 &&
+        fail "sbatch accepted a bad file"
+    expect_in "$SCRATCH/out" "sbatch: error: evo-farm: bad.yaml:3:12:"
+    grep -q "Submitted batch job" "$SCRATCH/out" && fail "a job was submitted"
+    sleep 0.5
+    [ ! -e "$SCRATCH/ran" ] || fail "something ran"
+}
+
+t_step_without_pmix_refused() {
+    (cd "$SCRATCH" && srun --evo-farm="$EXAMPLE" -n2 "$EVO") > "$SCRATCH/out" 2>&1 && fail "accepted"
+    expect_in "$SCRATCH/out" "evo-farm: --evo-farm needs PMIx but this step uses --mpi=none: add --mpi=pmix to srun"
+}
+
+t_venv_reaches_every_task() {
+    "$PY" -m venv --without-pip "$SCRATCH/venv"
+    cat > "$SCRATCH/venv.yaml" <<YAML
+evaluate: {command: [python3, $FITNESS, prefix]}
+environment: {venv: $SCRATCH/venv}
+YAML
+    # fitness.py "prefix" answers len(sys.prefix): every result must be the venv's.
+    (cd "$SCRATCH" && timeout 60 srun --mpi=pmix --evo-farm=venv.yaml -N2 -n4 "$EVO" "$DRIVER" constant 200 2 \
+        $(( ${#SCRATCH} + 5 )) > "$SCRATCH/out" 2>&1) || { tail "$SCRATCH/out"; fail "srun exited $?"; }
+    local want=$(( ${#SCRATCH} + 5 ))
+    expect_in "$SCRATCH/out" "200 results, all equal to $want"
+    expect_both_nodes "$SCRATCH/out"
+    printf 'evaluate: {command: [x]}\nenvironment: {venv: %s/novenv}\n' "$SCRATCH" > "$SCRATCH/novenv.yaml"
+    (cd "$SCRATCH" && srun --mpi=pmix --evo-farm=novenv.yaml -n2 true) > "$SCRATCH/out" 2>&1 && fail "accepted"
+    expect_in "$SCRATCH/out" "environment.venv $SCRATCH/novenv has no $SCRATCH/novenv/bin/python on node1"
+}
+
+t_modules_reach_every_task() {
+    printf 'evaluate: {command: [x]}\nenvironment: {modules: [testmod], env: {EVO_EXTRA: {prepend: /x}}}\n' \
+        > "$SCRATCH/mod.yaml"
+    (cd "$SCRATCH" && srun --mpi=pmix --evo-farm=mod.yaml -N2 -n4 -l sh -c 'echo "$(hostname) $EVO_TESTMOD $EVO_TESTMOD_PATH $EVO_EXTRA $OMP_NUM_THREADS"') \
+        > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; fail "srun exited $?"; }
+    [ "$(grep -c "loaded /opt/testmod/bin /x 1" "$SCRATCH/out")" = 4 ] || { cat "$SCRATCH/out"; fail "not every task saw the module"; }
+    grep -q "node2 loaded" "$SCRATCH/out" || fail "node2 did not get the module"
+    printf 'evaluate: {command: [x]}\nenvironment: {modules: [testmod, nosuchmod]}\n' > "$SCRATCH/mod.yaml"
+    (cd "$SCRATCH" && srun --mpi=pmix --evo-farm=mod.yaml -N2 -n2 true) > "$SCRATCH/out" 2>&1 && fail "accepted"
+    expect_in "$SCRATCH/out" "module load testmod nosuchmod failed on node"
+    expect_in "$SCRATCH/out" "nosuchmod"
+}
+
+t_strangers_refused_in_a_step() {
+    (cd "$SCRATCH" && timeout 120 srun --mpi=pmix --evo-farm="$EXAMPLE" -N2 -n4 "$EVO" "$DRIVER" attack) \
+        > "$SCRATCH/out" 2>&1 || { tail "$SCRATCH/out"; fail "srun exited $?"; }
+    expect_in "$SCRATCH/out" "2000 results, 0 failed, all as expected"
+    expect_in "$SCRATCH/out" "mapdriver: auth_refused="
+}
+
+# A worker task killed -9 mid-run under --no-kill: every result still comes.
+t_kill_worker_task_no_kill() {
+    printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
+    (cd "$SCRATCH" && timeout 120 srun --no-kill --mpi=pmix --evo-farm=slow.yaml -N2 -n6 "$EVO" "$DRIVER" verify sphere 4000 3) \
+        > "$SCRATCH/out" 2>&1 &
+    local srun_pid=$! victim=""
+    for _ in $(seq 100); do
+        victim=$(for p in $(pgrep -f "^$EVO\$"); do grep -qz '^PMIX_RANK=3$' /proc/$p/environ 2>/dev/null && echo $p; done | head -1)
+        [ -n "$victim" ] && break
+        sleep 0.05
+    done
+    [ -n "$victim" ] || fail "no worker task found"
+    sleep 0.4
+    kill -9 "$victim"
+    wait $srun_pid || true
+    expect_in "$SCRATCH/out" "4000 results, 0 failed, all as expected"
+    grep -qE "[1-9][0-9]* requeued from lost workers" "$SCRATCH/out" || echo "    (the killed worker held no task)"
+}
+
+run_suite() {
+    start_cluster loopback || return 1
+    run_tests "slurm (loopback)" || status=1
+    ./cluster.sh stop "$CLUSTER" > /dev/null 2>&1
+    if unshare --net true 2> /dev/null && command -v ip > /dev/null; then
+        unset -f $(declare -F | awk '{print $3}' | grep '^t_')
+        # node2 reaching a broker in node1's network namespace proves the card
+        # carried a routable address (127.0.0.1 there is another machine).
+        t_srun_example_netns() { run_example "$SCRATCH/out"; }
+        start_cluster netns || return 1
+        run_tests "slurm (netns)" || status=1
+    else
+        echo "slurm (netns): SKIPPED: this machine cannot create network namespaces"
+    fi
+}
+status=0
+run_suite || status=1
+exit $status

@@ -1,0 +1,136 @@
+/* test_plugin.c — the SPANK plugin's pure parts and the step card: site
+ * arguments, environment edits (venv, conda, threads, env ops, module
+ * diffs), and the choice of the broker's endpoint. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "card.h"
+#include "config.h"
+#include "site.h"
+#include "task_env.h"
+
+static void site_arguments(void **state)
+{
+    (void)state;
+    struct evo_site site;
+    char err[512];
+    char *good[] = {"modules_init=/etc/profile.d/modules.sh", "venv_roots=/home:/scratch/", "threads=no"};
+    assert_int_equal(evo_site_parse(&site, 3, good, err, sizeof err), 0);
+    assert_string_equal(site.modules_init, "/etc/profile.d/modules.sh");
+    assert_int_equal(site.threads, 0);
+    assert_true(evo_site_venv_allowed(&site, "/scratch/u/venv"));
+    assert_true(evo_site_venv_allowed(&site, "/home/u/v"));
+    assert_false(evo_site_venv_allowed(&site, "/homer/v"));
+    assert_false(evo_site_venv_allowed(&site, "/tmp/v"));
+    char *unknown[] = {"threads=yes", "batch_size=4"};
+    assert_int_equal(evo_site_parse(&site, 2, unknown, err, sizeof err), -1);
+    assert_non_null(strstr(err, "argument 2 'batch_size=4': unknown setting"));
+    char *relative[] = {"modules_init=modules.sh"};
+    assert_int_equal(evo_site_parse(&site, 1, relative, err, sizeof err), -1);
+    assert_non_null(strstr(err, "expected an absolute path"));
+    char *bad_bool[] = {"threads=maybe"};
+    assert_int_equal(evo_site_parse(&site, 1, bad_bool, err, sizeof err), -1);
+    assert_int_equal(evo_site_parse(&site, 0, NULL, err, sizeof err), 0);
+    assert_true(evo_site_venv_allowed(&site, "/anywhere"));
+}
+
+static const char *fake_env(void *base, const char *name)
+{
+    char **env = base;
+    size_t n = strlen(name);
+    for (size_t i = 0; env[i]; i++)
+        if (strncmp(env[i], name, n) == 0 && env[i][n] == '=')
+            return env[i] + n + 1;
+    return NULL;
+}
+
+static const char *edit(const struct evo_env_edits *e, const char *name)
+{
+    return evo_env_current(e, NULL, NULL, name);
+}
+
+static void task_environment(void **state)
+{
+    (void)state;
+    char err[512];
+    const char *yaml = "evaluate: {command: [x]}\n"
+                       "environment: {venv: /v, conda: /c, env: {A: '1', PATH: {append: /z}, OMP_NUM_THREADS: '3',"
+                       " GONE: null, NEWLIST: {prepend: /n}}}\n";
+    struct evo_config *c = evo_config_parse("t.yaml", yaml, strlen(yaml), "/tmp", err, sizeof err);
+    assert_non_null(c);
+    char *env[] = {"PATH=/usr/bin", "PYTHONHOME=/p", "GONE=x", "MKL_NUM_THREADS=8", NULL};
+    struct evo_env_edits modules = {0}, out = {0};
+    assert_int_equal(evo_env_edits_add(&modules, "MODVAR", "m"), 0);
+    assert_int_equal(evo_task_env(c, &modules, 4, 1, fake_env, env, &out), 0);
+    assert_string_equal(edit(&out, "MODVAR"), "m");
+    assert_string_equal(edit(&out, "VIRTUAL_ENV"), "/v");
+    assert_string_equal(edit(&out, "CONDA_PREFIX"), "/c");
+    assert_string_equal(edit(&out, "PATH"), "/v/bin:/c/bin:/usr/bin:/z");
+    assert_null(edit(&out, "PYTHONHOME"));
+    assert_string_equal(edit(&out, "OPENBLAS_NUM_THREADS"), "4");
+    assert_string_equal(edit(&out, "OMP_NUM_THREADS"), "3"); /* the YAML wins */
+    assert_null(edit(&out, "MKL_NUM_THREADS"));               /* already set: not edited */
+    assert_null(edit(&out, "GONE"));
+    assert_string_equal(edit(&out, "NEWLIST"), "/n");
+    assert_string_equal(edit(&out, "A"), "1");
+    evo_env_edits_free(&out);
+    evo_env_edits_free(&modules);
+    evo_config_free(c);
+}
+
+static void module_diff(void **state)
+{
+    (void)state;
+    char *before[] = {"A=1", "B=2", "GONE=x", "SHLVL=1", NULL};
+    char *after[] = {"A=1", "B=3", "NEW=n", "SHLVL=2", "_=/usr/bin/env", "BASH_FUNC_module%%=() {}", NULL};
+    struct evo_env_edits d = {0};
+    assert_int_equal(evo_env_diff(before, after, &d), 0);
+    assert_int_equal(d.count, 3);
+    assert_string_equal(edit(&d, "B"), "3");
+    assert_string_equal(edit(&d, "NEW"), "n");
+    assert_null(edit(&d, "GONE"));
+    assert_null(evo_env_current(&d, NULL, NULL, "A"));
+    evo_env_edits_free(&d);
+}
+
+static void card_choice(void **state)
+{
+    (void)state;
+    struct evo_net nets[] = {{0x7f000001, 0xff000000}, {0x0ac90b0b, 0xffffff00}, {0xc0a80005, 0xffff0000}};
+    char endpoints[512], text[1024], out[256];
+    struct evo_card card = {0}, back;
+    assert_int_equal(evo_card_endpoints(nets, 3, 5555, endpoints, sizeof endpoints), 0);
+    assert_string_equal(endpoints, "tcp://10.201.11.11:5555,tcp://192.168.0.5:5555,tcp://127.0.0.1:5555");
+    strcpy(card.host, "node1");
+    memset(card.server_public, 'k', EVO_KEY_TEXT - 1);
+    strcpy(card.endpoints, endpoints);
+    assert_int_equal(evo_card_format(&card, text, sizeof text), 0);
+    assert_int_equal(evo_card_parse(text, &back), 0);
+    assert_string_equal(back.host, "node1");
+    assert_string_equal(back.endpoints, endpoints);
+    /* Same host: loopback. */
+    assert_int_equal(evo_card_choose(&back, "node1", nets, 3, out, sizeof out), 0);
+    assert_string_equal(out, "tcp://127.0.0.1:5555");
+    /* Another host on 192.168/16 only: the address in that network. */
+    struct evo_net mine[] = {{0x7f000001, 0xff000000}, {0xc0a80107, 0xffff0000}};
+    assert_int_equal(evo_card_choose(&back, "node2", mine, 2, out, sizeof out), 0);
+    assert_string_equal(out, "tcp://192.168.0.5:5555");
+    /* No shared network: the first non-loopback one. */
+    assert_int_equal(evo_card_choose(&back, "node3", mine, 1, out, sizeof out), 0);
+    assert_string_equal(out, "tcp://10.201.11.11:5555");
+    /* Garbage is not a card. */
+    assert_int_equal(evo_card_parse("node1 shortkey tcp://x:1", &back), -1);
+    assert_int_equal(evo_card_parse("", &back), -1);
+    assert_int_equal(evo_card_parse("a b", &back), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(site_arguments), cmocka_unit_test(task_environment),
+                                       cmocka_unit_test(module_diff), cmocka_unit_test(card_choice)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
