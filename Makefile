@@ -108,9 +108,10 @@ bench: all
 demo: all
 	$(BIN) run examples/map/evolution.yaml
 
-install: $(BIN) $(SOLIB)
+install: $(BIN) $(SOLIB) $(PLUGIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/evofarm \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/slurm
+	install -m 755 $(PLUGIN) $(DESTDIR)$(PREFIX)/lib/slurm/spank_evo_farm.so
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/evo-farm
 	install -m 644 $(SOLIB) $(DESTDIR)$(PREFIX)/lib/libevofarm.so.1
 	ln -sf libevofarm.so.1 $(DESTDIR)$(PREFIX)/lib/libevofarm.so
@@ -118,6 +119,7 @@ install: $(BIN) $(SOLIB)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' packaging/evofarm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/evofarm.pc
 
 uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/slurm/spank_evo_farm.so
 	rm -f $(DESTDIR)$(PREFIX)/bin/evo-farm $(DESTDIR)$(PREFIX)/lib/libevofarm.so* \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/evofarm.pc
 	rm -rf $(DESTDIR)$(PREFIX)/include/evofarm
