@@ -137,7 +137,8 @@ run_suite() {
     start_cluster loopback || return 1
     run_tests "slurm (loopback)" || status=1
     ./cluster.sh stop "$CLUSTER" > /dev/null 2>&1
-    if unshare --net true 2> /dev/null && command -v ip > /dev/null; then
+    if unshare --net true 2> /dev/null && command -v ip > /dev/null &&
+        ip link add evofprobe0 type bridge 2> /dev/null && ip link del evofprobe0; then
         unset -f $(declare -F | awk '{print $3}' | grep '^t_')
         # node2 reaching a broker in node1's network namespace proves the card
         # carried a routable address (127.0.0.1 there is another machine).
