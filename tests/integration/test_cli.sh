@@ -71,3 +71,28 @@ PY
     [ $rc = 2 ] || fail "bad input: exit status not 2"
     expect_in log "bad.txt:2: not a list of numbers"
 }
+
+# Every fixture in bad-yaml/ names the message it must give on its first line
+# ("# expect: LINE:COL: message"): `check` and `run` exit 2 with exactly one
+# line, FILE:LINE:COL: message. Then files that cannot be read at all.
+t_bad_yaml_fixtures() {
+    local f want count=0 rc
+    for f in "$ROOT"/tests/integration/bad-yaml/*.yaml; do
+        want="$f:$(head -1 "$f" | sed 's/^# expect: //')"
+        rc=0; "$EVO" check "$f" > /dev/null 2> "$SCRATCH/out" || rc=$?
+        [ $rc = 2 ] || fail "$f: check exited $rc, not 2"
+        [ "$(wc -l < "$SCRATCH/out")" = 1 ] || fail "$f: not one line: $(cat "$SCRATCH/out")"
+        grep -qF -- "$want" "$SCRATCH/out" || fail "$f: expected '$want', got '$(cat "$SCRATCH/out")'"
+        rc=0; "$EVO" run "$f" -- true > /dev/null 2> "$SCRATCH/out" || rc=$?
+        [ $rc = 2 ] && grep -qF -- "$want" "$SCRATCH/out" || fail "$f: run did not refuse it the same way"
+        count=$((count + 1))
+    done
+    [ $count -ge 20 ] || fail "only $count fixtures"
+    rc=0; "$EVO" check "$SCRATCH/missing.yaml" 2> "$SCRATCH/out" || rc=$?
+    [ $rc = 2 ] || fail "missing file: exit $rc"
+    expect_in "$SCRATCH/out" "$SCRATCH/missing.yaml: cannot open: No such file or directory"
+    mkdir -p "$SCRATCH/dir.yaml"
+    rc=0; "$EVO" check "$SCRATCH/dir.yaml" 2> "$SCRATCH/out" || rc=$?
+    [ $rc = 2 ] || fail "directory: exit $rc"
+    expect_in "$SCRATCH/out" "$SCRATCH/dir.yaml: cannot read: Is a directory"
+}
