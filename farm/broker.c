@@ -330,24 +330,26 @@ void evo_broker_destroy(struct evo_broker *b)
     free(b);
 }
 
+static int is_worker_on(const struct broker_peer *p, const char *host)
+{
+    return p->serial && p->role == EVO_ROLE_WORKER && strcmp(p->host, host) == 0;
+}
+
 int evo_broker_hosts(const struct evo_broker *b, char *out, size_t size)
 {
     size_t used = 0;
     int workers = 0;
     out[0] = '\0';
     for (size_t i = 0; i < b->npeers; i++) {
-        const struct broker_peer *p = &b->peers[i];
-        int seen = 0, count = 0;
-        if (p->serial == 0 || p->role != EVO_ROLE_WORKER)
-            continue;
-        workers++;
-        for (size_t j = 0; j < b->npeers && !seen; j++) /* counted with an earlier peer of its host? */
-            seen = j < i && b->peers[j].serial && b->peers[j].role == EVO_ROLE_WORKER &&
-                   strcmp(b->peers[j].host, p->host) == 0;
-        for (size_t j = i; j < b->npeers && !seen; j++)
-            count += b->peers[j].serial && b->peers[j].role == EVO_ROLE_WORKER && strcmp(b->peers[j].host, p->host) == 0;
-        if (!seen && used < size) {
-            int n = snprintf(out + used, size - used, "%s%s %d", used ? ", " : "", p->host, count);
+        const char *host = b->peers[i].host;
+        int first = is_worker_on(&b->peers[i], host), count = 0;
+        for (size_t j = 0; first && j < i; j++)
+            first = !is_worker_on(&b->peers[j], host); /* listed with an earlier worker of its host */
+        for (size_t j = i; first && j < b->npeers; j++)
+            count += is_worker_on(&b->peers[j], host);
+        workers += count;
+        if (count && used < size) {
+            int n = snprintf(out + used, size - used, "%s%s %d", used ? ", " : "", host, count);
             used += n > 0 ? (size_t)n : 0;
         }
     }

@@ -333,17 +333,23 @@ static int walk_root(struct walk *w, yaml_node_t *root, const struct walk_sectio
     return 0;
 }
 
+/* FILE:LINE:COL of the parser's problem. -1. */
+static int syntax_error(struct walk *w, const yaml_parser_t *parser)
+{
+    snprintf(w->err, w->err_size, "%s:%lu:%lu: YAML syntax error: %s%s%s", w->file,
+             (unsigned long)parser->problem_mark.line + 1, (unsigned long)parser->problem_mark.column + 1,
+             parser->problem ? parser->problem : "unknown problem", parser->context ? " " : "",
+             parser->context ? parser->context : "");
+    return -1;
+}
+
 /* A file holds one farm: a second document (after `---`) would otherwise be
  * silently ignored. */
 static int walk_no_second_document(struct walk *w, yaml_parser_t *parser)
 {
     yaml_document_t next;
-    if (!yaml_parser_load(parser, &next)) {
-        snprintf(w->err, w->err_size, "%s:%lu:%lu: YAML syntax error: %s", w->file,
-                 (unsigned long)parser->problem_mark.line + 1, (unsigned long)parser->problem_mark.column + 1,
-                 parser->problem ? parser->problem : "unknown problem");
-        return -1;
-    }
+    if (!yaml_parser_load(parser, &next))
+        return syntax_error(w, parser);
     yaml_node_t *root = yaml_document_get_root_node(&next);
     int rc = root ? walk_fail(w, root, "a second YAML document is not allowed: one file describes one farm") : 0;
     yaml_document_delete(&next);
@@ -362,10 +368,7 @@ int walk_document(struct walk *w, const char *text, size_t size, const struct wa
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, size);
     if (!yaml_parser_load(&parser, &doc)) {
-        snprintf(w->err, w->err_size, "%s:%lu:%lu: YAML syntax error: %s%s%s", w->file,
-                 (unsigned long)parser.problem_mark.line + 1, (unsigned long)parser.problem_mark.column + 1,
-                 parser.problem ? parser.problem : "unknown problem", parser.context ? " " : "",
-                 parser.context ? parser.context : "");
+        syntax_error(w, &parser);
         yaml_parser_delete(&parser);
         return -1;
     }

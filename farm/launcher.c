@@ -223,14 +223,17 @@ int evo_run_main(const struct evo_config *config, const char *config_path, const
         goto out;
     }
     evo_info("farm of %u workers on %s; driver pid %d", l.nworkers, creds.endpoint, (int)l.driver);
+    int64_t next_reap_ms = evo_now_ms() + 1000;
     while (l.driver > 0) {
         int rc = evo_broker_step(broker, sfd, 1000);
         if (rc < 0)
             break;
         if (rc == 1)
             on_signals(&l, broker, sfd);
-        else
-            reap(&l, broker); /* in case a SIGCHLD went to another thread (a library's) */
+        if (evo_now_ms() >= next_reap_ms) { /* in case a SIGCHLD went to a library's thread */
+            reap(&l, broker);
+            next_reap_ms = evo_now_ms() + 1000;
+        }
     }
 out:
     if (!options->quiet && broker)

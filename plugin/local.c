@@ -1,7 +1,6 @@
 /* local.c — the submitting side: srun (local context), sbatch and salloc
  * (allocator context). The YAML is validated with the same loader as
  * `evo-farm check` before anything is submitted or launched. */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,7 @@
  * directory (caller frees both). -1 after printing the error. */
 static int validate(char **text, char **dir)
 {
-    char err[16384], resolved[PATH_MAX];
+    char err[16384];
     size_t size = 0;
     char *relative = NULL;
     struct evo_config *config = NULL;
@@ -26,13 +25,17 @@ static int validate(char **text, char **dir)
                  "step's environment", evo_plugin.file, EVO_STEP_CONFIG_MAX / 1024);
         goto fail;
     }
-    if ((relative = evo_config_dir_of(evo_plugin.file)) == NULL || realpath(relative, resolved) == NULL ||
-        (*dir = strdup(resolved)) == NULL) {
-        snprintf(err, sizeof err, "%s: cannot resolve its directory", evo_plugin.file);
+    if ((relative = evo_config_dir_of(evo_plugin.file)) == NULL) {
+        snprintf(err, sizeof err, "%s: out of memory", evo_plugin.file);
         goto fail;
     }
-    if ((config = evo_config_parse(evo_plugin.file, *text, size, *dir, err, sizeof err)) == NULL)
+    /* The loader resolves the directory; the tasks get it absolute. */
+    if ((config = evo_config_parse(evo_plugin.file, *text, size, relative, err, sizeof err)) == NULL)
         goto fail;
+    if ((*dir = strdup(config->dir)) == NULL) {
+        snprintf(err, sizeof err, "%s: out of memory", evo_plugin.file);
+        goto fail;
+    }
     if (config->environment.venv && !evo_site_venv_allowed(&evo_plugin.site, config->environment.venv)) {
         snprintf(err, sizeof err, "%s: environment.venv %s is outside the directories this site allows (%s)",
                  evo_plugin.file, config->environment.venv, evo_plugin.site.venv_roots);

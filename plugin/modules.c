@@ -93,49 +93,61 @@ static void last_line(const char *text, size_t len, char *out, size_t size)
     snprintf(out, size, "%.*s", (int)(len - start), text + start);
 }
 
+/* Starts the module shell; its stdout and stderr come back on fds[0] and
+ * fds[1]. The pid, or -1 with errno and nothing left open. */
+static pid_t start(const char *init, char *const *modules, char *const *envp, int fds[2])
+{
+    int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+    pid_t pid = -1;
+    if (pipe2(out_pipe, O_CLOEXEC) == 0 && pipe2(err_pipe, O_CLOEXEC) == 0 && (pid = fork()) == 0)
+        child(init, modules, envp, out_pipe[1], err_pipe[1]);
+    int saved = errno;
+    for (int i = 0; i < 2; i++) {
+        if (out_pipe[i] >= 0 && (pid < 0 || i == 1))
+            close(out_pipe[i]);
+        if (err_pipe[i] >= 0 && (pid < 0 || i == 1))
+            close(err_pipe[i]);
+    }
+    fds[0] = out_pipe[0];
+    fds[1] = err_pipe[0];
+    errno = saved;
+    return pid;
+}
+
 int evo_modules_load(const char *init, char *const *modules, char *const *envp, const char *host,
                      struct evo_env_edits *out, char *err, size_t err_size)
 {
-    int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, status = 0, rc = -1;
+    int fds[2], status = 0, rc = -1;
     char *bufs[2] = {NULL, NULL}, message[512], names[512] = "";
     size_t lens[2] = {0, 0};
     for (size_t i = 0, used = 0; modules[i] && used < sizeof names; i++)
         used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? " " : "", modules[i]);
-    if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)
-        goto fail;
-    pid_t pid = fork();
-    if (pid < 0)
-        goto fail;
-    if (pid == 0)
-        child(init, modules, envp, out_pipe[1], err_pipe[1]);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    int fds[2] = {out_pipe[0], err_pipe[0]};
+    pid_t pid = start(init, modules, envp, fds);
+    if (pid < 0) {
+        snprintf(err, err_size, "module load %s on %s: %s", names, host, strerror(errno));
+        return -1;
+    }
     int drained = drain(fds, bufs, lens);
     for (int i = 0; i < 2; i++)
         if (fds[i] >= 0)
             close(fds[i]);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (drained < 0)
-        goto fail;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (drained < 0) {
+        snprintf(err, err_size, "module load %s on %s: its output is too large or unreadable", names, host);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         last_line(bufs[1] ? bufs[1] : "", lens[1], message, sizeof message);
         snprintf(err, err_size, "module load %s failed on %s: %s", names, host,
                  message[0] ? message
                  : WIFEXITED(status) && WEXITSTATUS(status) == 97 ? "cannot source the modules init script"
                                                                   : "the module command failed");
-        goto out;
+    } else {
+        char **after = split_env(bufs[0] ? bufs[0] : "", lens[0]);
+        rc = after ? evo_env_diff(envp, after, out) : -1;
+        free(after);
+        if (rc < 0)
+            snprintf(err, err_size, "module load %s on %s: out of memory", names, host);
     }
-    char **after = split_env(bufs[0] ? bufs[0] : "", lens[0]);
-    rc = after ? evo_env_diff(envp, after, out) : -1;
-    free(after);
-    if (rc < 0)
-        snprintf(err, err_size, "module load %s on %s: out of memory", names, host);
-    goto out;
-fail:
-    snprintf(err, err_size, "module load %s on %s: %s", names, host, strerror(errno));
-out:
     free(bufs[0]);
     free(bufs[1]);
     return rc;

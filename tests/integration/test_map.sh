@@ -1,5 +1,13 @@
 # test_map.sh — maps return every result, in order, equal to a serial
 # evaluation; failures are reported per task while the rest completes.
+# expect_failures CONFIG N FAILED TEXT — a 2-worker map of N sphere vectors
+# through CONFIG: exactly FAILED of them (x[0] < 0) fail with TEXT, the rest
+# are right.
+expect_failures() {
+    "$EVO" run "$1" -n 2 -- "$DRIVER" failures sphere "$2" 3 "$4" > "$SCRATCH/out" 2>&1 || fail "exit $?"
+    expect_in "$SCRATCH/out" "$2 results, $3 failed, all as expected"
+}
+
 
 t_library_100k_in_order() {
     local cfg; cfg=$(lib_config lib rastrigin)
@@ -28,50 +36,35 @@ t_static_scheduling() {
 
 t_always_failing_task_library() {
     local cfg; cfg=$(lib_config f fail_if_negative "retries: 2")
-    "$EVO" run "$cfg" -n 2 -- "$DRIVER" failures sphere 700 3 "after 3 attempts: library function returned -1: x[0] is negative" \
-        > "$SCRATCH/out" 2>&1 || fail "exit $?"
-    expect_in "$SCRATCH/out" "700 results, 100 failed, all as expected"
+    expect_failures "$cfg" 700 100 "after 3 attempts: library function returned -1: x[0] is negative"
     expect_in "$SCRATCH/out" "600 evaluations done, 100 failed, 200 retried"
 }
 
 t_always_failing_task_command() {
     local cfg; cfg=$(cmd_config f fail_if_negative "retries: 1")
-    "$EVO" run "$cfg" -n 2 -- "$DRIVER" failures sphere 700 3 "after 2 attempts: evaluator reported: x[0] is negative" \
-        > "$SCRATCH/out" 2>&1 || fail "exit $?"
-    expect_in "$SCRATCH/out" "700 results, 100 failed, all as expected"
+    expect_failures "$cfg" 700 100 "after 2 attempts: evaluator reported: x[0] is negative"
 }
 
 t_hanging_evaluator_library() {
     local cfg; cfg=$(lib_config h hang_if_negative "timeout: 300ms")
-    "$EVO" run "$cfg" -n 2 -- "$DRIVER" failures sphere 30 3 "evaluation timed out after 0.3s" \
-        > "$SCRATCH/out" 2>&1 || fail "exit $?"
-    expect_in "$SCRATCH/out" "30 results, 4 failed, all as expected"
+    expect_failures "$cfg" 30 4 "evaluation timed out after 0.3s"
 }
 
 t_hanging_evaluator_command() {
     local cfg; cfg=$(cmd_config h hang_if_negative "timeout: 300ms")
-    "$EVO" run "$cfg" -n 2 -- "$DRIVER" failures sphere 30 3 "evaluation timed out after 0.3s" \
-        > "$SCRATCH/out" 2>&1 || fail "exit $?"
-    expect_in "$SCRATCH/out" "30 results, 4 failed, all as expected"
+    expect_failures "$cfg" 30 4 "evaluation timed out after 0.3s"
 }
 
 t_crashing_evaluator() {
     local cfg; cfg=$(lib_config c crash_if_negative)
-    "$EVO" run "$cfg" -n 2 -- "$DRIVER" failures sphere 300 3 "evaluator killed by signal 11" \
-        > "$SCRATCH/out" 2>&1 || fail "exit $?"
-    expect_in "$SCRATCH/out" "300 results, 43 failed, all as expected"
+    expect_failures "$cfg" 300 43 "evaluator killed by signal 11"
     cfg=$(cmd_config c crash_if_negative)
-    "$EVO" run "$cfg" -n 2 -- "$DRIVER" failures sphere 100 3 "evaluator exited with status 3" \
-        > "$SCRATCH/out" 2>&1 || fail "exit $?"
-    expect_in "$SCRATCH/out" "100 results, 14 failed, all as expected"
+    expect_failures "$cfg" 100 14 "evaluator exited with status 3"
 }
 
 t_invalid_evaluator_output() {
     local cfg; cfg=$(cmd_config g garbage_if_negative)
-    "$EVO" run "$cfg" -n 2 -- "$DRIVER" failures sphere 300 3 \
-        "invalid evaluator output (not a number): 'Traceback (most recent call last): oops'" \
-        > "$SCRATCH/out" 2>&1 || fail "exit $?"
-    expect_in "$SCRATCH/out" "300 results, 43 failed, all as expected"
+    expect_failures "$cfg" 300 43 "invalid evaluator output (not a number): 'Traceback (most recent call last): oops'"
     cfg=$(lib_config w wrong_count)
     "$EVO" run "$cfg" -n 1 -- "$DRIVER" verify sphere 10 2 > "$SCRATCH/out" 2>&1 && fail "wrong count accepted"
     expect_in "$SCRATCH/out" "library function returned 2 objectives, expected 1"
