@@ -29,7 +29,7 @@ PLUGIN_SRC := $(wildcard plugin/*.c)
 PLUGIN_OBJ := $(PLUGIN_SRC:plugin/%.c=$(BUILD)/plugin-obj/%.o)
 CONFIG_OBJ := $(patsubst farm/%.c,$(BUILD)/obj/%.o,$(wildcard farm/config*.c))
 
-.PHONY: all check unit-check asan-check integration-check slurm-check install uninstall clean bench demo format
+.PHONY: all check unit-check asan-check integration-check slurm-check install uninstall clean bench bench-slurm demo format
 all: $(BIN) $(SOLIB) $(EXAMPLE_LIBS) $(TOOLS) $(PLUGIN)
 
 # The SPANK plugin: its own objects plus the config loader, exporting only
@@ -106,6 +106,9 @@ check: unit-check asan-check integration-check slurm-check
 
 bench: all
 	bench/run.sh
+
+bench-slurm: all
+	bench/slurm-startup.sh
 
 demo: all
 	$(BIN) run examples/map/evolution.yaml

@@ -3,11 +3,15 @@
  *   farmbench latency COUNT DIM  COUNT one-vector maps, print median/p99 µs
  *   farmbench efficiency N DIM W map N vectors through a 1 ms evaluator on
  *                                W workers, print the fraction of ideal
+ *   farmbench startup T0 DIM     one one-vector map; print the milliseconds
+ *                                from T0 (CLOCK_REALTIME ns, taken by the
+ *                                caller just before srun) to its result
  *   farmbench serial LIB FN N DIM call FN of LIB N times in this process
  *                                (no farm): the real cost of one "1 ms"
  *                                evaluation, which bounds the efficiency
  * One line of figures on stdout, prefixed with the mode. */
 #include <dlfcn.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +89,20 @@ static int serial(const char *lib, const char *fn, size_t n, size_t dim)
     return 0;
 }
 
+/* The farm is up when a first evaluation has come back through it. */
+static int startup(struct evo_client *c, long long t0, size_t dim)
+{
+    double *x = vectors(1, dim);
+    struct evo_result r;
+    struct timespec now;
+    int rc = x && evo_client_map(c, x, 1, dim, &r) == 0 ? 0 : 1;
+    clock_gettime(CLOCK_REALTIME, &now);
+    printf("startup: first result %.1f ms after srun started\n",
+           ((double)now.tv_sec * 1e9 + (double)now.tv_nsec - (double)t0) / 1e6);
+    free(x);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     char err[512];
@@ -102,6 +120,8 @@ int main(int argc, char **argv)
         map_timed(c, 1000, dim, &seconds); /* warm-up: lets batch: auto measure */
         rc = map_timed(c, n, dim, &seconds);
         printf("throughput: %zu evaluations in %.3f s = %.0f evaluations/s\n", n, seconds, n / seconds);
+    } else if (strcmp(argv[1], "startup") == 0) {
+        rc = startup(c, strtoll(argv[2], NULL, 10), dim);
     } else if (strcmp(argv[1], "latency") == 0) {
         rc = latency(c, n, dim);
     } else if (strcmp(argv[1], "efficiency") == 0 && argc == 5) {

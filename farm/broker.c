@@ -23,8 +23,8 @@ void evo_broker_options_from_config(struct evo_broker_options *o, const struct e
     o->liveness = c->farm.liveness;
 }
 
-struct evo_broker *evo_broker_create(const struct evo_broker_options *options, struct evo_credentials *creds,
-                                     char *err, size_t err_size)
+struct evo_broker *evo_broker_create(const struct evo_broker_options *options, struct evo_credentials *creds, char *err,
+                                     size_t err_size)
 {
     struct evo_broker *b = calloc(1, sizeof *b);
     if (b == NULL || (b->context = zmq_ctx_new()) == NULL) {
@@ -59,7 +59,8 @@ struct broker_peer *broker_peer_by_serial(struct evo_broker *b, uint32_t serial)
 static struct broker_peer *peer_by_identity(struct evo_broker *b, const void *identity, size_t size)
 {
     for (size_t i = 0; i < b->npeers; i++)
-        if (b->peers[i].serial && b->peers[i].identity_size == size && memcmp(b->peers[i].identity, identity, size) == 0)
+        if (b->peers[i].serial && b->peers[i].identity_size == size &&
+            memcmp(b->peers[i].identity, identity, size) == 0)
             return &b->peers[i];
     return NULL;
 }
@@ -115,6 +116,12 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
     }
     if (known)
         broker_drop_peer(b, known, "said HELLO again");
+    else if (hello.role == EVO_ROLE_WORKER)
+        b->workers_seen++;
+    if (b->closing) { /* a latecomer: nothing left to do, it may exit */
+        evo_message_send(b->router, identity, identity_size, EVO_MSG_BYE, NULL);
+        return;
+    }
     struct broker_peer *peer = peer_slot(b);
     if (peer == NULL) {
         evo_warn("out of memory: ignoring a HELLO from %s", hello.host);
@@ -228,7 +235,8 @@ static void housekeeping(struct evo_broker *b, int64_t now)
     }
     if (now - b->rate_mark_ms >= 2000) {
         uint64_t done = b->counters.done + b->counters.failed;
-        b->counters.evaluations_per_second = (double)(done - b->rate_mark_done) * 1000.0 / (double)(now - b->rate_mark_ms);
+        b->counters.evaluations_per_second =
+            (double)(done - b->rate_mark_done) * 1000.0 / (double)(now - b->rate_mark_ms);
         b->rate_mark_ms = now;
         b->rate_mark_done = done;
     }
@@ -243,9 +251,8 @@ int evo_broker_step(struct evo_broker *b, int extra_fd, int max_wait_ms)
         wait = 0;
     if (max_wait_ms >= 0 && max_wait_ms < wait)
         wait = max_wait_ms;
-    zmq_pollitem_t items[3] = {{b->router, 0, ZMQ_POLLIN, 0},
-                               {evo_zap_socket(b->zap), 0, ZMQ_POLLIN, 0},
-                               {NULL, extra_fd, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[3] = {
+        {b->router, 0, ZMQ_POLLIN, 0}, {evo_zap_socket(b->zap), 0, ZMQ_POLLIN, 0}, {NULL, extra_fd, ZMQ_POLLIN, 0}};
     int rc = zmq_poll(items, extra_fd >= 0 ? 3 : 2, wait);
     if (rc < 0 && zmq_errno() != EINTR) {
         evo_error("broker poll failed: %s", zmq_strerror(zmq_errno()));
@@ -305,13 +312,27 @@ void evo_broker_stats(const struct evo_broker *b, struct evo_stats *out)
     out->queued = b->tasks.count - b->in_flight;
 }
 
+void evo_broker_close(struct evo_broker *b)
+{
+    for (size_t i = 0; i < b->npeers; i++)
+        if (b->peers[i].serial) {
+            evo_message_send(b->router, b->peers[i].identity, b->peers[i].identity_size, EVO_MSG_BYE, NULL);
+            b->peers[i].serial = 0;
+        }
+    b->closing = 1;
+}
+
+unsigned evo_broker_workers_seen(const struct evo_broker *b)
+{
+    return b->workers_seen;
+}
+
 void evo_broker_destroy(struct evo_broker *b)
 {
     if (b == NULL)
         return;
-    for (size_t i = 0; b->router && i < b->npeers; i++)
-        if (b->peers[i].serial)
-            evo_message_send(b->router, b->peers[i].identity, b->peers[i].identity_size, EVO_MSG_BYE, NULL);
+    if (b->router)
+        evo_broker_close(b);
     if (b->router) {
         int linger = 500; /* let the BYEs leave */
         zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof linger);

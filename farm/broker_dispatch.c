@@ -10,7 +10,7 @@
 #include "log.h"
 
 #define AUTO_BATCH_TARGET_NS 20000000.0 /* 20 ms of evaluation per batch */
-#define AUTO_BATCH_MAX 16384
+#define AUTO_BATCH_MAX       16384
 
 static struct broker_outbox *outbox_for(struct evo_broker *b, uint32_t driver)
 {

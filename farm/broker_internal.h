@@ -47,12 +47,14 @@ struct evo_broker {
     struct broker_outbox *outboxes;
     size_t noutboxes;
     struct evo_buf scratch;
-    double ns_per_task; /* EWMA of evaluation time, 0 = unknown */
+    double ns_per_task;        /* EWMA of evaluation time, 0 = unknown */
     struct evo_stats counters; /* running totals (queued etc. are derived) */
     uint64_t in_flight;
     int64_t rate_mark_ms;
     uint64_t rate_mark_done;
     int64_t next_housekeeping_ms;
+    int closing;           /* evo_broker_close was called: BYE to everyone */
+    unsigned workers_seen; /* worker HELLOs from new peers, ever */
 };
 
 /* broker.c */

@@ -53,10 +53,22 @@ static void put_le(struct evo_buf *buf, uint64_t v, size_t size)
     evo_buf_put(buf, bytes, size);
 }
 
-void evo_buf_put_u8(struct evo_buf *buf, uint8_t v) { put_le(buf, v, 1); }
-void evo_buf_put_u16(struct evo_buf *buf, uint16_t v) { put_le(buf, v, 2); }
-void evo_buf_put_u32(struct evo_buf *buf, uint32_t v) { put_le(buf, v, 4); }
-void evo_buf_put_u64(struct evo_buf *buf, uint64_t v) { put_le(buf, v, 8); }
+void evo_buf_put_u8(struct evo_buf *buf, uint8_t v)
+{
+    put_le(buf, v, 1);
+}
+void evo_buf_put_u16(struct evo_buf *buf, uint16_t v)
+{
+    put_le(buf, v, 2);
+}
+void evo_buf_put_u32(struct evo_buf *buf, uint32_t v)
+{
+    put_le(buf, v, 4);
+}
+void evo_buf_put_u64(struct evo_buf *buf, uint64_t v)
+{
+    put_le(buf, v, 8);
+}
 
 void evo_buf_put_f64(struct evo_buf *buf, double v)
 {
@@ -103,10 +115,22 @@ static uint64_t get_le(struct evo_reader *r, size_t size)
     return v;
 }
 
-uint8_t evo_get_u8(struct evo_reader *r) { return (uint8_t)get_le(r, 1); }
-uint16_t evo_get_u16(struct evo_reader *r) { return (uint16_t)get_le(r, 2); }
-uint32_t evo_get_u32(struct evo_reader *r) { return (uint32_t)get_le(r, 4); }
-uint64_t evo_get_u64(struct evo_reader *r) { return get_le(r, 8); }
+uint8_t evo_get_u8(struct evo_reader *r)
+{
+    return (uint8_t)get_le(r, 1);
+}
+uint16_t evo_get_u16(struct evo_reader *r)
+{
+    return (uint16_t)get_le(r, 2);
+}
+uint32_t evo_get_u32(struct evo_reader *r)
+{
+    return (uint32_t)get_le(r, 4);
+}
+uint64_t evo_get_u64(struct evo_reader *r)
+{
+    return get_le(r, 8);
+}
 
 double evo_get_f64(struct evo_reader *r)
 {

@@ -26,7 +26,7 @@ struct evo_client {
     int64_t last_recv_ms, last_send_ms;
     int welcomed;
     uint64_t next_tag;
-    size_t in_flight; /* submitted, no result received yet */
+    size_t in_flight;         /* submitted, no result received yet */
     struct evo_result *ready; /* FIFO ring for wait() */
     size_t ready_head, ready_len, ready_cap;
     char **handed; /* strings given to the caller */
@@ -195,8 +195,8 @@ static int pump(struct evo_client *c, int wait_ms)
     if (status == 0 && now - c->last_send_ms >= c->heartbeat_ms)
         status = send_message(c, EVO_MSG_HEARTBEAT, NULL);
     if (status == 0 && c->welcomed && now - c->last_recv_ms > (int64_t)c->heartbeat_ms * c->liveness)
-        status = fail(c, "lost the broker at %s: silent for %lld ms", c->creds.endpoint,
-                      (long long)(now - c->last_recv_ms));
+        status =
+            fail(c, "lost the broker at %s: silent for %lld ms", c->creds.endpoint, (long long)(now - c->last_recv_ms));
     return status;
 }
 

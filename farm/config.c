@@ -64,11 +64,11 @@ static int farm_bind(struct walk *w, yaml_node_t *v)
     return walk_string(w, v, &w->config->farm.bind);
 }
 
-static const struct walk_field farm_fields[] = {
-    {"workers", farm_workers},   {"scheduling", farm_scheduling}, {"batch", farm_batch},
-    {"prefetch", farm_prefetch}, {"retries", farm_retries},       {"timeout", farm_timeout},
-    {"heartbeat", farm_heartbeat}, {"liveness", farm_liveness},   {"bind", farm_bind},
-    {NULL, NULL}};
+static const struct walk_field farm_fields[] = {{"workers", farm_workers},     {"scheduling", farm_scheduling},
+                                                {"batch", farm_batch},         {"prefetch", farm_prefetch},
+                                                {"retries", farm_retries},     {"timeout", farm_timeout},
+                                                {"heartbeat", farm_heartbeat}, {"liveness", farm_liveness},
+                                                {"bind", farm_bind},           {NULL, NULL}};
 
 static int evaluate_library(struct walk *w, yaml_node_t *v)
 {
@@ -165,9 +165,9 @@ static int output_dir(struct walk *w, yaml_node_t *v)
 
 static const struct walk_field output_fields[] = {{"dir", output_dir}, {NULL, NULL}};
 
-static const struct walk_section sections[] = {{"farm", farm_fields},         {"evaluate", evaluate_fields},
-                                               {"environment", environment_fields}, {"optimize", optimize_fields},
-                                               {"output", output_fields},     {NULL, NULL}};
+static const struct walk_section sections[] = {
+    {"farm", farm_fields},         {"evaluate", evaluate_fields}, {"environment", environment_fields},
+    {"optimize", optimize_fields}, {"output", output_fields},     {NULL, NULL}};
 
 static int set_defaults(struct evo_config *c)
 {
@@ -324,7 +324,8 @@ struct evo_config *evo_config_from_step_env(char *err, size_t err_size)
     const char *text = getenv(EVO_STEP_CONFIG_TEXT), *name = getenv(EVO_STEP_CONFIG_NAME),
                *dir = getenv(EVO_STEP_CONFIG_DIR);
     if (text == NULL || name == NULL || dir == NULL) {
-        snprintf(err, err_size, "this is not an --evo-farm step (%s is not set): run it as "
+        snprintf(err, err_size,
+                 "this is not an --evo-farm step (%s is not set): run it as "
                  "`srun --evo-farm=FILE ... evo-farm`, or use `evo-farm run FILE` on one machine",
                  EVO_STEP_CONFIG_TEXT);
         errno = ENOENT;

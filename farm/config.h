@@ -22,22 +22,22 @@ struct evo_config {
     char *path; /* the file as named by the user */
     char *dir;  /* absolute directory of the file: the base of relative paths */
     struct {
-        unsigned workers;      /* local workers for `evo-farm run`; 0 = one per core */
+        unsigned workers; /* local workers for `evo-farm run`; 0 = one per core */
         enum evo_scheduling scheduling;
-        unsigned batch;        /* tasks per dispatch; 0 = auto */
-        unsigned prefetch;     /* batches a worker may hold (dynamic scheduling) */
-        unsigned retries;      /* extra attempts after a failed one */
-        unsigned timeout_ms;   /* per evaluation; 0 = none */
+        unsigned batch;      /* tasks per dispatch; 0 = auto */
+        unsigned prefetch;   /* batches a worker may hold (dynamic scheduling) */
+        unsigned retries;    /* extra attempts after a failed one */
+        unsigned timeout_ms; /* per evaluation; 0 = none */
         unsigned heartbeat_ms;
-        unsigned liveness;     /* missed heartbeats before a peer is lost */
-        char *bind;            /* broker endpoint to bind */
+        unsigned liveness; /* missed heartbeats before a peer is lost */
+        char *bind;        /* broker endpoint to bind */
     } farm;
     struct {
         enum evo_evaluator_kind kind;
-        char *library;   /* absolute path */
+        char *library; /* absolute path */
         char *function;
-        char **command;  /* NULL-terminated argv */
-        char *workdir;   /* absolute; default: the config's directory */
+        char **command; /* NULL-terminated argv */
+        char *workdir;  /* absolute; default: the config's directory */
         unsigned objectives;
         unsigned startup_timeout_ms; /* extra time for a fresh evaluator's first answer */
     } evaluate;
@@ -49,8 +49,8 @@ struct evo_config {
         size_t env_count;
     } environment;
     struct {
-        char *strategy; /* NULL when there is no optimize: section */
-        char *input;    /* absolute path, strategy "map" */
+        char *strategy;     /* NULL when there is no optimize: section */
+        char *input;        /* absolute path, strategy "map" */
         unsigned dimension; /* 0 = any */
     } optimize;
     struct {
@@ -79,8 +79,8 @@ char *evo_config_dir_of(const char *path);
  * variables, so no shared filesystem is needed for the configuration. */
 #define EVO_STEP_CONFIG_TEXT "EVO_FARM_CONFIG_TEXT"
 #define EVO_STEP_CONFIG_NAME "EVO_FARM_CONFIG_NAME"
-#define EVO_STEP_CONFIG_DIR "EVO_FARM_CONFIG_DIR"
-#define EVO_STEP_CONFIG_MAX (96 * 1024) /* an environment string is at most 128 KiB */
+#define EVO_STEP_CONFIG_DIR  "EVO_FARM_CONFIG_DIR"
+#define EVO_STEP_CONFIG_MAX  (96 * 1024) /* an environment string is at most 128 KiB */
 
 /* Loads the configuration the plugin passed to this task. NULL with a
  * message in err; errno is ENOENT when this is not an --evo-farm step. */

@@ -20,8 +20,8 @@
 enum evo_codec { EVO_CODEC_TEXT = 0, EVO_CODEC_BINARY = 1 };
 
 struct evo_eval_output {
-    int ok;       /* 1: objectives valid; 0: see text */
-    int broken;   /* the stream can no longer be trusted: restart the child */
+    int ok;     /* 1: objectives valid; 0: see text */
+    int broken; /* the stream can no longer be trusted: restart the child */
     unsigned n;
     double objectives[16];
     char text[1200];

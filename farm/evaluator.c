@@ -29,9 +29,9 @@ struct evo_evaluator {
     unsigned timeout_ms;
     unsigned startup_ms; /* added to the first deadline of a fresh child */
     int fresh;           /* started, not answered yet */
-    pid_t pid;   /* 0 = not running */
-    int in_fd;   /* child's stdin */
-    int out_fd;  /* child's stdout */
+    pid_t pid;           /* 0 = not running */
+    int in_fd;           /* child's stdin */
+    int out_fd;          /* child's stdout */
     char start_error[256];
     struct evo_buf pending; /* encoded, not yet written */
     size_t pending_at;
@@ -177,7 +177,6 @@ static void fail_item(struct evo_buf *out, uint64_t id, const char *why)
 {
     evo_proto_put_result_error(out, id, EVO_RESULT_ATTEMPT_FAILED, why);
 }
-
 
 /* Writes what it can. -1 if the child's stdin is closed. */
 static int flush_inputs(struct evo_evaluator *ev)

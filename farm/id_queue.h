@@ -11,7 +11,7 @@ struct evo_id_queue {
     uint64_t *ids;
     size_t head; /* index of the first id */
     size_t len;
-    size_t cap;  /* a power of two, or 0 */
+    size_t cap; /* a power of two, or 0 */
 };
 
 /* 0, or -1 (out of memory: the queue is unchanged). */

@@ -20,8 +20,8 @@
 #include "log.h"
 #include "worker.h"
 
-#define RAPID_DEATH_MS 1000 /* a worker that dies this soon after start... */
-#define RAPID_DEATH_LIMIT 10 /* ...this many times in a row is not restarted */
+#define RAPID_DEATH_MS    1000 /* a worker that dies this soon after start... */
+#define RAPID_DEATH_LIMIT 10   /* ...this many times in a row is not restarted */
 
 struct child {
     pid_t pid;
@@ -159,6 +159,21 @@ static void summary(const struct evo_broker *broker, int64_t started_ms)
             workers ? hosts : "none");
 }
 
+/* Workers started elsewhere may still be connecting when the driver ends
+ * (a short step, a loaded node): tell each one BYE so that it exits now. */
+static void see_latecomers_off(struct evo_broker *broker, const struct evo_config *config, unsigned expected)
+{
+    int64_t deadline = evo_now_ms() + (int64_t)config->farm.heartbeat_ms * config->farm.liveness;
+    evo_broker_close(broker);
+    while (evo_broker_workers_seen(broker) < expected && evo_now_ms() < deadline)
+        if (evo_broker_step(broker, -1, 50) < 0)
+            break;
+    unsigned seen = evo_broker_workers_seen(broker);
+    if (seen < expected)
+        evo_warn("%u of %u worker tasks never joined the farm (lost before they connected?)", expected - seen,
+                 expected);
+}
+
 static unsigned worker_count(const struct evo_config *c, const struct evo_run_options *o)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -238,6 +253,8 @@ int evo_run_main(const struct evo_config *config, const char *config_path, const
 out:
     if (!options->quiet && broker)
         summary(broker, started);
+    if (broker && options->expected_workers)
+        see_latecomers_off(broker, config, options->expected_workers);
     evo_broker_destroy(broker);
     if (l.workers)
         stop_workers(&l);

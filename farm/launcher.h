@@ -20,6 +20,11 @@ struct evo_run_options {
     const char *bind;                     /* NULL: farm.bind */
     int (*publish)(void *arg, struct evo_credentials *creds);
     void *publish_arg;
+    /* Worker tasks started by someone else (the step's other ranks): when
+     * the driver ends, the broker stays until this many workers have said
+     * HELLO, each latecomer getting BYE, for at most one liveness period
+     * (farm.heartbeat x farm.liveness). 0: no wait. */
+    unsigned expected_workers;
 };
 
 /* Runs the farm; returns the driver's exit status (128+signal if it was

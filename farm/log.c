@@ -44,5 +44,9 @@ void evo_log(enum evo_log_level level, const char *fmt, ...)
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     /* One write per message so lines from many processes do not interleave. */
-    fprintf(stderr, "%s: %s%s\n", log_prefix, level == EVO_LOG_ERROR ? "error: " : level == EVO_LOG_WARN ? "warning: " : "", line);
+    fprintf(stderr, "%s: %s%s\n", log_prefix,
+            level == EVO_LOG_ERROR  ? "error: "
+            : level == EVO_LOG_WARN ? "warning: "
+                                    : "",
+            line);
 }

@@ -20,8 +20,8 @@ int evo_log_enabled(enum evo_log_level level);
 void evo_log(enum evo_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define evo_error(...) evo_log(EVO_LOG_ERROR, __VA_ARGS__)
-#define evo_warn(...) evo_log(EVO_LOG_WARN, __VA_ARGS__)
-#define evo_info(...) evo_log(EVO_LOG_INFO, __VA_ARGS__)
+#define evo_warn(...)  evo_log(EVO_LOG_WARN, __VA_ARGS__)
+#define evo_info(...)  evo_log(EVO_LOG_INFO, __VA_ARGS__)
 #define evo_debug(...) evo_log(EVO_LOG_DEBUG, __VA_ARGS__)
 
 #endif

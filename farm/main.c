@@ -19,20 +19,19 @@
 
 #define EVO_FARM_VERSION "0.1.0"
 
-static const char usage[] =
-    "usage: evo-farm run FILE [-n N] [-q] [-- COMMAND [ARG...]]\n"
-    "       evo-farm check FILE\n"
-    "       srun --evo-farm=FILE --mpi=pmix -n N evo-farm [COMMAND [ARG...]]\n"
-    "       evo-farm --version | --help\n"
-    "\n"
-    "  run    start a farm on this machine: a broker, N workers (default: farm.workers,\n"
-    "         else one per core) and a driver, COMMAND if given (it finds the farm through\n"
-    "         EVO_FARM_* variables), else the built-in driver that optimize: names\n"
-    "  check  validate FILE and print the resolved configuration\n"
-    "  (none) a task of an srun --evo-farm step: rank 0 runs the broker and the driver\n"
-    "         (COMMAND, else the built-in one), every other task is a worker\n"
-    "\n"
-    "Exit status: the driver's (run), 0 (check ok), 2 for bad arguments or configuration.\n";
+static const char usage[] = "usage: evo-farm run FILE [-n N] [-q] [-- COMMAND [ARG...]]\n"
+                            "       evo-farm check FILE\n"
+                            "       srun --evo-farm=FILE --mpi=pmix -n N evo-farm [COMMAND [ARG...]]\n"
+                            "       evo-farm --version | --help\n"
+                            "\n"
+                            "  run    start a farm on this machine: a broker, N workers (default: farm.workers,\n"
+                            "         else one per core) and a driver, COMMAND if given (it finds the farm through\n"
+                            "         EVO_FARM_* variables), else the built-in driver that optimize: names\n"
+                            "  check  validate FILE and print the resolved configuration\n"
+                            "  (none) a task of an srun --evo-farm step: rank 0 runs the broker and the driver\n"
+                            "         (COMMAND, else the built-in one), every other task is a worker\n"
+                            "\n"
+                            "Exit status: the driver's (run), 0 (check ok), 2 for bad arguments or configuration.\n";
 
 static int bad_usage(const char *fmt, const char *arg)
 {
@@ -166,5 +165,6 @@ int main(int argc, char **argv)
     if (in_step)
         return evo_step_main(&argv[1], self);
     return bad_usage("unknown subcommand '%s' (a driver COMMAND is run this way only as a task of "
-                     "srun --evo-farm=FILE; on one machine use evo-farm run FILE -- COMMAND)", argv[1]);
+                     "srun --evo-farm=FILE; on one machine use evo-farm run FILE -- COMMAND)",
+                     argv[1]);
 }

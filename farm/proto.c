@@ -258,7 +258,7 @@ void evo_proto_put_stats(struct evo_buf *buf, const struct evo_stats *s)
 {
     evo_buf_put_u32(buf, s->workers);
     evo_buf_put_u32(buf, s->drivers);
-    const uint64_t counters[] = {s->queued,  s->in_flight,    s->done,      s->failed,      s->retried,
+    const uint64_t counters[] = {s->queued,   s->in_flight,    s->done,      s->failed,      s->retried,
                                  s->requeued, s->late_dropped, s->malformed, s->auth_refused};
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
         evo_buf_put_u64(buf, counters[i]);

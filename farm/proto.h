@@ -9,12 +9,12 @@
 #include "buf.h"
 #include "evofarm/stats.h"
 
-#define EVO_PROTO_VERSION 1
-#define EVO_PROTO_HEADER_SIZE 4
-#define EVO_PROTO_MAX_ITEMS (1u << 20)
-#define EVO_PROTO_MAX_DIM 65536u
+#define EVO_PROTO_VERSION        1
+#define EVO_PROTO_HEADER_SIZE    4
+#define EVO_PROTO_MAX_ITEMS      (1u << 20)
+#define EVO_PROTO_MAX_DIM        65536u
 #define EVO_PROTO_MAX_OBJECTIVES 16
-#define EVO_PROTO_MAX_HOST 255
+#define EVO_PROTO_MAX_HOST       255
 
 enum evo_msg_type {
     EVO_MSG_HELLO = 1,

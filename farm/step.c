@@ -20,7 +20,7 @@
 #include "worker.h"
 
 #define FENCE_TIMEOUT_S 120 /* every task must reach the wire-up by then */
-#define DEFAULT_BIND "tcp://127.0.0.1:*"
+#define DEFAULT_BIND    "tcp://127.0.0.1:*"
 
 struct step {
     struct evo_bootstrap *bootstrap;
@@ -72,6 +72,7 @@ static int run_rank0(struct step *s, const struct evo_config *config, char **dri
         .bind = strcmp(config->farm.bind, DEFAULT_BIND) == 0 ? "tcp://*:*" : config->farm.bind,
         .publish = publish_card,
         .publish_arg = s,
+        .expected_workers = evo_bootstrap_size(s->bootstrap) - 1,
     };
     return evo_run_main(config, NULL, &options, self);
 }

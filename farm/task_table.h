@@ -18,7 +18,7 @@ struct evo_task {
     uint32_t attempts; /* failed attempts so far */
     uint8_t state;
     uint32_t dim;
-    double x[];        /* dim values */
+    double x[]; /* dim values */
 };
 
 struct evo_task_table {

@@ -36,8 +36,10 @@ static int credentials_from_env(struct evo_credentials *creds, int first, char *
     for (int i = first; i < 4; i++) {
         const char *value = getenv(names[i]);
         if (value == NULL || value[0] == '\0') {
-            snprintf(err, err_size, "%s is not set: not running inside an evo-farm (use `evo-farm run` or srun "
-                                    "--evo-farm)", names[i]);
+            snprintf(err, err_size,
+                     "%s is not set: not running inside an evo-farm (use `evo-farm run` or srun "
+                     "--evo-farm)",
+                     names[i]);
             return -1;
         }
         if (strlen(value) >= sizes[i] || (i > 0 && !key_ok(value))) {
@@ -73,21 +75,19 @@ int evo_credentials_to_env(const struct evo_credentials *creds)
 static int common_options(void *socket)
 {
     int zero = 0;
-    return zmq_setsockopt(socket, ZMQ_LINGER, &zero, sizeof zero) || zmq_setsockopt(socket, ZMQ_SNDHWM, &zero,
-                                                                                     sizeof zero) ||
+    return zmq_setsockopt(socket, ZMQ_LINGER, &zero, sizeof zero) ||
+                   zmq_setsockopt(socket, ZMQ_SNDHWM, &zero, sizeof zero) ||
                    zmq_setsockopt(socket, ZMQ_RCVHWM, &zero, sizeof zero)
                ? -1
                : 0;
 }
 
-void *evo_socket_bind_router(void *context, const char *bind, struct evo_credentials *creds, char *err,
-                             size_t err_size)
+void *evo_socket_bind_router(void *context, const char *bind, struct evo_credentials *creds, char *err, size_t err_size)
 {
     int one = 1;
     size_t size = sizeof creds->endpoint;
     void *socket = zmq_socket(context, ZMQ_ROUTER);
-    if (socket == NULL || common_options(socket) ||
-        zmq_setsockopt(socket, ZMQ_CURVE_SERVER, &one, sizeof one) ||
+    if (socket == NULL || common_options(socket) || zmq_setsockopt(socket, ZMQ_CURVE_SERVER, &one, sizeof one) ||
         zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, creds->server_secret, EVO_KEY_TEXT - 1) ||
         zmq_setsockopt(socket, ZMQ_ZAP_DOMAIN, "evo-farm", 8) ||
         zmq_setsockopt(socket, ZMQ_ROUTER_MANDATORY, &one, sizeof one)) {
@@ -204,8 +204,8 @@ int evo_message_recv(void *socket, int router, struct evo_message *msg)
         snprintf(msg->why, sizeof msg->why, "message with no header frame");
         return 1;
     }
-    int type = evo_proto_parse_header(zmq_msg_data(&msg->frames[first]), zmq_msg_size(&msg->frames[first]),
-                                      msg->why, sizeof msg->why);
+    int type = evo_proto_parse_header(zmq_msg_data(&msg->frames[first]), zmq_msg_size(&msg->frames[first]), msg->why,
+                                      sizeof msg->why);
     if (type < 0)
         return 1;
     int expected = first + 1 + evo_proto_has_body((enum evo_msg_type)type);

@@ -10,7 +10,7 @@
 #include "buf.h"
 #include "proto.h"
 
-#define EVO_KEY_TEXT 41 /* Z85 text of a CURVE key plus NUL */
+#define EVO_KEY_TEXT     41 /* Z85 text of a CURVE key plus NUL */
 #define EVO_ENDPOINT_MAX 256
 
 /* What a member needs to join a farm. The broker alone also holds
@@ -55,11 +55,11 @@ int evo_message_send(void *socket, const void *identity, size_t identity_size, e
 
 /* One received message. */
 struct evo_message {
-    int type;              /* enum evo_msg_type, valid when recv returned 0 */
-    zmq_msg_t frames[4];   /* [identity,] header, [body] */
+    int type;            /* enum evo_msg_type, valid when recv returned 0 */
+    zmq_msg_t frames[4]; /* [identity,] header, [body] */
     int nframes;
-    int identity_frame;    /* 1 when frames[0] is a routing id */
-    char why[160];         /* reason, when recv returned 1 */
+    int identity_frame; /* 1 when frames[0] is a routing id */
+    char why[160];      /* reason, when recv returned 1 */
 };
 
 /* As evo_message_send from a DEALER, but when there is no connection right

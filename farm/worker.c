@@ -30,8 +30,8 @@ struct worker {
     unsigned liveness;
     int64_t last_recv_ms, last_send_ms;
     int welcomed;
-    int reset;   /* the broker forgot us: abandon the batches */
-    int bye;     /* the broker is shutting down */
+    int reset; /* the broker forgot us: abandon the batches */
+    int bye;   /* the broker is shutting down */
     struct evo_buf buf;
 };
 
@@ -172,8 +172,7 @@ static void run_batch(struct worker *w)
     evo_buf_put_u64(&w->buf, 0);
     evo_proto_begin_results(&w->buf, (uint32_t)b->list.count);
     int tick_ms = (int)(w->heartbeat_ms / 2 ? w->heartbeat_ms / 2 : 1);
-    if (evo_evaluator_run(w->evaluator, &b->list, &w->buf, converse, w, tick_ms) == 0 && !w->reset &&
-        !w->buf.failed) {
+    if (evo_evaluator_run(w->evaluator, &b->list, &w->buf, converse, w, tick_ms) == 0 && !w->reset && !w->buf.failed) {
         uint64_t elapsed = (uint64_t)(evo_now_ns() - start);
         /* elapsed_ns leads the RESULTS body (docs/protocol.md). */
         for (int i = 0; i < 8; i++)

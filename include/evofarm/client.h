@@ -21,8 +21,8 @@
 struct evo_client;
 
 struct evo_result {
-    uint64_t tag;      /* map: the vector's index; submit: the tag it returned */
-    int ok;            /* 1: objectives[0..n) are valid; 0: see error */
+    uint64_t tag; /* map: the vector's index; submit: the tag it returned */
+    int ok;       /* 1: objectives[0..n) are valid; 0: see error */
     unsigned n;
     double objectives[EVO_EVALUATOR_MAX_OBJECTIVES];
     const char *error; /* when !ok: owned by the client, valid until the next
@@ -43,8 +43,7 @@ struct evo_client *evo_client_connect(const char *endpoint, const char *server_p
  * until all are back; results[i] belongs to vector i. Returns the number of
  * vectors that failed (0: all ok), or -1 if the farm itself failed (see
  * evo_client_last_error; results are then incomplete). */
-long evo_client_map(struct evo_client *client, const double *x, size_t count, size_t dim,
-                    struct evo_result *results);
+long evo_client_map(struct evo_client *client, const double *x, size_t count, size_t dim, struct evo_result *results);
 
 /* Queues vectors for evaluation and returns at once; the first gets tag
  * *first_tag, the next ones consecutive tags. 0, or -1 (see last_error). */

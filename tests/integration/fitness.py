@@ -33,6 +33,8 @@ def rastrigin(x):
 def main():
     mode = sys.argv[1]
     out = sys.stdout
+    if mode == "prefix":
+        sys.stderr.write("fitness.py: sys.prefix=%s\n" % sys.prefix)
     for line in sys.stdin:
         x = [float(t) for t in line.split()]
         if x[0] < 0 and mode.endswith("_if_negative"):
@@ -48,7 +50,10 @@ def main():
                 out.write("Traceback (most recent call last): oops\n")
                 out.flush()
                 continue
-        value = rastrigin(x) if mode == "rastrigin" else sphere(x)
+        if mode == "prefix":
+            value = float(len(sys.prefix))
+        else:
+            value = rastrigin(x) if mode == "rastrigin" else sphere(x)
         out.write(repr(value) + "\n")
         out.flush()
 

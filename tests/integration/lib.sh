@@ -40,16 +40,23 @@ fail() { echo "    FAIL: $*"; return 1; }
 expect_in() { grep -qF -- "$2" "$1" || { echo "    --- $1:"; sed 's/^/    /' "$1" | tail -15; fail "'$2' not found"; }; }
 
 # run_tests SUITE — runs every function named t_* (each in a subshell with
-# errexit, so any failed assertion fails the test) and reports them all.
+# errexit, so any failed assertion fails the test) and reports them all;
+# TESTS=REGEX runs only the tests whose names match; VERBOSE=1 shows what
+# passing tests printed.
+# Call it as a plain command: inside an if condition or an && / || list
+# bash ignores errexit in everything it runs, and it refuses to run then.
 run_tests() {
-    local pass=0 failed=() t start rc
-    for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
+    local pass=0 failed=() t start rc probe
+    probe=$(set -e; false; echo ignored)
+    [ -z "$probe" ] || { echo "$1: run_tests was called where bash ignores errexit"; return 1; }
+    for t in $(declare -F | awk '{print $3}' | grep '^t_' | grep -E -- "${TESTS:-.}"); do
         start=$(date +%s%N)
         (set -e; "$t") > "$SCRATCH/.log" 2>&1
         rc=$?
         if [ $rc -eq 0 ]; then
             pass=$((pass + 1))
             printf 'PASS %-32s %6d ms\n' "$t" $(( ($(date +%s%N) - start) / 1000000 ))
+            [ -z "${VERBOSE:-}" ] || sed 's/^/    /' "$SCRATCH/.log"
         else
             failed+=("$t")
             printf 'FAIL %-28s\n' "$t"

@@ -37,8 +37,8 @@ static double *make_vectors(size_t n, size_t dim)
     double *x = malloc(n * dim * sizeof *x);
     for (size_t i = 0; x && i < n; i++)
         for (size_t k = 0; k < dim; k++)
-            x[i * dim + k] = k == 0 ? (i % 7 == 3 ? -1.0 : 1.0) * (0.5 + fmod(i * 0.37, 4.0))
-                                    : 5.12 * sin((double)(i * 31 + k * 7));
+            x[i * dim + k] =
+                k == 0 ? (i % 7 == 3 ? -1.0 : 1.0) * (0.5 + fmod(i * 0.37, 4.0)) : 5.12 * sin((double)(i * 31 + k * 7));
     return x;
 }
 
@@ -151,18 +151,18 @@ static void send_malformed(const char *endpoint)
     zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, getenv("EVO_FARM_CLIENT_PUBLIC"), 40);
     zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, getenv("EVO_FARM_CLIENT_SECRET"), 40);
     zmq_connect(s, endpoint);
-    zmq_send(s, "XX", 2, 0);                                      /* short header */
-    zmq_send(s, "EF\x09\x01", 4, 0);                              /* wrong version */
-    zmq_send(s, "EF\x01\x63", 4, 0);                              /* unknown type */
-    zmq_send(s, "EF\x01\x01", 4, ZMQ_SNDMORE);                    /* HELLO, */
-    zmq_send(s, "\x01\x00", 2, 0);                                /* truncated body */
-    zmq_send(s, "EF\x01\x01", 4, ZMQ_SNDMORE);                    /* a valid HELLO as a driver */
+    zmq_send(s, "XX", 2, 0);                   /* short header */
+    zmq_send(s, "EF\x09\x01", 4, 0);           /* wrong version */
+    zmq_send(s, "EF\x01\x63", 4, 0);           /* unknown type */
+    zmq_send(s, "EF\x01\x01", 4, ZMQ_SNDMORE); /* HELLO, */
+    zmq_send(s, "\x01\x00", 2, 0);             /* truncated body */
+    zmq_send(s, "EF\x01\x01", 4, ZMQ_SNDMORE); /* a valid HELLO as a driver */
     zmq_send(s, "\x02\x01\x00\x00\x00\x01\x00x", 8, 0);
-    zmq_send(s, "EF\x01\x06", 4, ZMQ_SNDMORE);                    /* SUBMIT claiming 1000 vectors */
+    zmq_send(s, "EF\x01\x06", 4, ZMQ_SNDMORE); /* SUBMIT claiming 1000 vectors */
     zmq_send(s, "\xe8\x03\x00\x00\x01\x00\x00\x00", 8, 0);
-    zmq_send(s, "EF\x01\x05", 4, ZMQ_SNDMORE);                    /* RESULTS from a driver */
+    zmq_send(s, "EF\x01\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
     zmq_send(s, "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 12, 0);
-    zmq_send(s, "EF\x01\x03", 4, ZMQ_SNDMORE);                    /* HEARTBEAT with a body */
+    zmq_send(s, "EF\x01\x03", 4, ZMQ_SNDMORE); /* HEARTBEAT with a body */
     zmq_send(s, "zz", 2, 0);
     sleep(1);
     zmq_close(s);
@@ -178,7 +178,8 @@ static int run_attack(void)
     /* 1. Right server key, wrong member key: must not get in. */
     zmq_curve_keypair(pub, sec);
     setenv("EVO_FARM_CONNECT_TIMEOUT", "2", 1);
-    struct evo_client *stranger = evo_client_connect(endpoint, getenv("EVO_FARM_SERVER_KEY"), pub, sec, err, sizeof err);
+    struct evo_client *stranger =
+        evo_client_connect(endpoint, getenv("EVO_FARM_SERVER_KEY"), pub, sec, err, sizeof err);
     if (stranger) {
         fprintf(stderr, "mapdriver: a client with a foreign key was let in\n");
         bad++;

@@ -5,6 +5,9 @@
 #
 #   cluster.sh start DIR [loopback|netns]   bring it up, wait until idle
 #   cluster.sh stop DIR                     stop what start started (by PID)
+#   cluster.sh kill-node DIR N              kill -9 node N: its slurmd and
+#                                           every process it runs (a node lost)
+#   cluster.sh start-node DIR N             bring node N back, wait until idle
 #
 # loopback: every slurmd on 127.0.0.1 with its own port.
 # netns:    every node also gets its own network namespace and address
@@ -117,20 +120,38 @@ start() {
         --seed-file="$dir/munge/munged.seed" --force
     [ "$mode" = netns ] && { remove_links; make_links; }
     SLURM_CONF=$dir/etc/slurm.conf slurmctld -f "$dir/etc/slurm.conf" -i
-    for n in $(seq "$NODES"); do
-        local enter=()
-        [ "$mode" = netns ] && enter=(nsenter "--net=/run/netns/evof$n")
-        "${enter[@]}" unshare --uts sh -c "hostname node$n && exec slurmd -f '$dir/etc/slurm.conf' -N node$n"
-    done
+    for n in $(seq "$NODES"); do start_slurmd "$dir" "$n"; done
+    wait_idle "$dir" "$NODES"
+    echo "SLURM_CONF=$dir/etc/slurm.conf"
+}
+
+start_slurmd() { # DIR N
+    local enter=()
+    [ "$(cat "$1/mode")" = netns ] && enter=(nsenter "--net=/run/netns/evof$2")
+    "${enter[@]}" unshare --uts sh -c "hostname node$2 && exec slurmd -f '$1/etc/slurm.conf' -N node$2"
+}
+
+wait_idle() { # DIR COUNT — until COUNT nodes are idle (10 s at most)
     for _ in $(seq 100); do
-        if SLURM_CONF=$dir/etc/slurm.conf sinfo -h -o '%T' 2> /dev/null | grep -qx idle &&
-            [ "$(SLURM_CONF=$dir/etc/slurm.conf sinfo -h -N -o '%T' | grep -cx idle)" = "$NODES" ]; then
-            echo "SLURM_CONF=$dir/etc/slurm.conf"
-            return 0
-        fi
+        [ "$(SLURM_CONF=$1/etc/slurm.conf sinfo -h -N -o '%T' 2> /dev/null | grep -cx idle)" -ge "$2" ] && return 0
         sleep 0.1
     done
-    die "nodes did not become idle; see $dir/log"
+    die "nodes did not become idle; see $1/log"
+}
+
+kill_node() { # DIR N
+    local pidfile=$1/run/slurmd-node$2.pid pid
+    [ -f "$pidfile" ] || die "node$2 is not running"
+    pid=$(cat "$pidfile")
+    for p in $pid $(node_processes "$pid"); do kill -9 "$p" 2> /dev/null || true; done
+    rm -f "$pidfile"
+}
+
+start_node() { # DIR N — after kill_node; the controller returns it to service
+    local dir=$1
+    start_slurmd "$dir" "$2"
+    SLURM_CONF=$dir/etc/slurm.conf scontrol update nodename="node$2" state=resume 2> /dev/null || true
+    wait_idle "$dir" "$NODES"
 }
 
 # Every process in the UTS namespace of node PID (its slurmstepd's and
@@ -168,5 +189,7 @@ stop() {
 case ${1:-} in
 start) [ $# -ge 2 ] || die "usage: cluster.sh start DIR [loopback|netns]"; start "$2" "${3:-loopback}" ;;
 stop) [ $# -eq 2 ] || die "usage: cluster.sh stop DIR"; stop "$2" ;;
-*) die "usage: cluster.sh start DIR [loopback|netns] | stop DIR" ;;
+kill-node) [ $# -eq 3 ] || die "usage: cluster.sh kill-node DIR N"; kill_node "$(cd "$2" && pwd)" "$3" ;;
+start-node) [ $# -eq 3 ] || die "usage: cluster.sh start-node DIR N"; start_node "$(cd "$2" && pwd)" "$3" ;;
+*) die "usage: cluster.sh start DIR [loopback|netns] | stop DIR | kill-node DIR N | start-node DIR N" ;;
 esac

@@ -35,6 +35,14 @@ run_example() { # OUTFILE [srun options]
     [ "$(wc -l < "$SCRATCH/results/results.txt")" = 2000 ] || fail "results.txt does not have 2000 lines"
 }
 
+wait_job() { # JOBID — until it ends (60 s at most); it must have COMPLETED
+    for _ in $(seq 600); do
+        scontrol show job "$1" 2> /dev/null | grep -qE "JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT)" && break
+        sleep 0.1
+    done
+    scontrol show job "$1" | grep -q "JobState=COMPLETED" || { cat "$SCRATCH/job.out"; fail "job $1 did not complete"; }
+}
+
 t_srun_example_two_nodes() {
     run_example "$SCRATCH/out"
 }
@@ -49,11 +57,7 @@ JOB
     rm -rf "$SCRATCH/results"
     local job
     job=$(cd "$SCRATCH" && sbatch --parsable -o "$SCRATCH/job.out" job.sh)
-    for _ in $(seq 600); do
-        scontrol show job "$job" 2> /dev/null | grep -qE "JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT)" && break
-        sleep 0.1
-    done
-    scontrol show job "$job" | grep -q "JobState=COMPLETED" || { cat "$SCRATCH/job.out"; fail "job did not complete"; }
+    wait_job "$job"
     expect_in "$SCRATCH/job.out" "2000 evaluations done, 0 failed"
     expect_both_nodes "$SCRATCH/job.out"
 }
@@ -70,6 +74,43 @@ t_bad_yaml_refused_before_launch() {
     grep -q "Submitted batch job" "$SCRATCH/out" && fail "a job was submitted"
     sleep 0.5
     [ ! -e "$SCRATCH/ran" ] || fail "something ran"
+}
+
+# A step that is over before its workers have connected (the driver is
+# `true`; 32 tasks on 16 CPUs): the latecomers are told BYE and exit at
+# once, instead of waiting a minute for a broker that is gone and failing.
+t_short_step_many_tasks_ends() {
+    local rc=0
+    (cd "$SCRATCH" && timeout 30 srun --mpi=pmix --evo-farm="$EXAMPLE" -N2 -n32 -O "$EVO" true) > "$SCRATCH/out" 2>&1 || rc=$?
+    [ $rc = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
+    grep -q "never joined\|giving up" "$SCRATCH/out" && { cat "$SCRATCH/out"; fail "a worker was left behind"; }
+    return 0
+}
+
+# Slurm replays an option (an #SBATCH line into every srun of the job): a
+# value given twice is accepted, and the last --evo-farm given wins.
+t_option_twice_last_wins() {
+    printf 'evaluate: {command: [x]}\nenvironment: {env: {EVO_WHICH: a}}\n' > "$SCRATCH/a.yaml"
+    printf 'evaluate: {command: [x]}\nenvironment: {env: {EVO_WHICH: b}}\n' > "$SCRATCH/b.yaml"
+    (cd "$SCRATCH" && srun --mpi=pmix --evo-farm=a.yaml --evo-farm=a.yaml -N2 -n2 sh -c 'echo "which=$EVO_WHICH"') \
+        > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; fail "the same value twice was refused"; }
+    [ "$(grep -c '^which=a$' "$SCRATCH/out")" = 2 ] || { cat "$SCRATCH/out"; fail "a.yaml did not reach both tasks"; }
+    (cd "$SCRATCH" && srun --mpi=pmix --evo-farm=a.yaml --evo-farm=b.yaml -n1 sh -c 'echo "which=$EVO_WHICH"') \
+        > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; fail "srun exited $?"; }
+    expect_in "$SCRATCH/out" "which=b"
+    # #SBATCH --evo-farm=a.yaml, then one srun inherits it, another overrides it
+    cat > "$SCRATCH/job.sh" <<JOB
+#!/bin/sh
+#SBATCH --evo-farm=$SCRATCH/a.yaml
+#SBATCH -n1
+srun sh -c 'echo "inherited=\$EVO_WHICH"'
+srun --evo-farm=$SCRATCH/b.yaml sh -c 'echo "overridden=\$EVO_WHICH"'
+JOB
+    local job
+    job=$(cd "$SCRATCH" && sbatch --parsable -o "$SCRATCH/job.out" job.sh)
+    wait_job "$job"
+    expect_in "$SCRATCH/job.out" "inherited=a"
+    expect_in "$SCRATCH/job.out" "overridden=b"
 }
 
 t_step_without_pmix_refused() {
@@ -114,6 +155,17 @@ t_strangers_refused_in_a_step() {
     expect_in "$SCRATCH/out" "mapdriver: auth_refused="
 }
 
+# The PIDs of the step's tasks running "evo-farm mapdriver ..." (every task
+# has the step's command line; rank 0 runs it) whose environment has a
+# line matching REGEX.
+worker_tasks() {
+    local p
+    for p in $(pgrep -f "^$EVO $DRIVER "); do
+        grep -qz "$1" "/proc/$p/environ" 2> /dev/null && echo "$p"
+    done
+    return 0
+}
+
 # A worker task killed -9 mid-run under --no-kill: every result still comes.
 t_kill_worker_task_no_kill() {
     printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
@@ -121,7 +173,7 @@ t_kill_worker_task_no_kill() {
         > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! victim=""
     for _ in $(seq 100); do
-        victim=$(for p in $(pgrep -f "^$EVO\$"); do grep -qz '^PMIX_RANK=3$' /proc/$p/environ 2>/dev/null && echo $p; done | head -1)
+        victim=$(worker_tasks '^PMIX_RANK=3$' | head -1)
         [ -n "$victim" ] && break
         sleep 0.05
     done
@@ -130,25 +182,53 @@ t_kill_worker_task_no_kill() {
     kill -9 "$victim"
     wait $srun_pid || true
     expect_in "$SCRATCH/out" "4000 results, 0 failed, all as expected"
-    grep -qE "[1-9][0-9]* requeued from lost workers" "$SCRATCH/out" || echo "    (the killed worker held no task)"
+    # a worker of a 1 ms evaluator always holds a task
+    grep -qE "[1-9][0-9]* requeued from lost workers" "$SCRATCH/out" || fail "nothing was requeued"
 }
 
-run_suite() {
-    start_cluster loopback || return 1
-    run_tests "slurm (loopback)" || status=1
-    ./cluster.sh stop "$CLUSTER" > /dev/null 2>&1
-    if unshare --net true 2> /dev/null && command -v ip > /dev/null &&
-        ip link add evofprobe0 type bridge 2> /dev/null && ip link del evofprobe0; then
-        unset -f $(declare -F | awk '{print $3}' | grep '^t_')
-        # node2 reaching a broker in node1's network namespace proves the card
-        # carried a routable address (127.0.0.1 there is another machine).
-        t_srun_example_netns() { run_example "$SCRATCH/out"; }
-        start_cluster netns || return 1
-        run_tests "slurm (netns)" || status=1
-    else
-        echo "slurm (netns): SKIPPED: this machine cannot create network namespaces"
-    fi
+# A whole node lost mid-run under --no-kill (its slurmd, slurmstepd and
+# tasks killed -9): the farm on the other node finishes every task. Runs
+# last in its suite's order of names (t_z...) and brings the node back.
+t_zz_kill_whole_node_no_kill() {
+    printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
+    local start=$(date +%s%N)
+    (cd "$SCRATCH" && timeout 120 srun --no-kill --mpi=pmix --evo-farm=slow.yaml -N2 --ntasks-per-node=3 "$EVO" "$DRIVER" verify sphere 12000 3) \
+        > "$SCRATCH/out" 2>&1 &
+    local srun_pid=$! seen=""
+    for _ in $(seq 100); do
+        seen=$(worker_tasks '^SLURMD_NODENAME=node2$')
+        [ "$(echo $seen | wc -w)" = 3 ] && break
+        sleep 0.05
+    done
+    [ "$(echo $seen | wc -w)" = 3 ] || fail "no 3 worker tasks on node2"
+    sleep 0.5
+    ./cluster.sh kill-node "$CLUSTER" 2
+    local rc=0
+    wait $srun_pid || rc=$?
+    echo "    srun exited $rc after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+    ./cluster.sh start-node "$CLUSTER" 2 > /dev/null
+    expect_in "$SCRATCH/out" "12000 results, 0 failed, all as expected"
+    grep -qE "[1-9][0-9]* requeued from lost workers" "$SCRATCH/out" || fail "no task was requeued from node2"
+    expect_in "$SCRATCH/out" "workers connected at the end: node1"
+    grep -q "node2" <(grep "connected at the end" "$SCRATCH/out") && fail "node2 workers still counted"
+    cat "$SCRATCH/out"
 }
+
 status=0
-run_suite || status=1
+start_cluster loopback || exit 1
+run_tests "slurm (loopback)"
+[ $? = 0 ] || status=1
+./cluster.sh stop "$CLUSTER" > /dev/null 2>&1
+if unshare --net true 2> /dev/null && command -v ip > /dev/null &&
+    ip link add evofprobe0 type bridge 2> /dev/null && ip link del evofprobe0; then
+    unset -f $(declare -F | awk '{print $3}' | grep '^t_')
+    # node2 reaching a broker in node1's network namespace proves the card
+    # carried a routable address (127.0.0.1 there is another machine).
+    t_srun_example_netns() { run_example "$SCRATCH/out"; }
+    start_cluster netns || exit 1
+    run_tests "slurm (netns)"
+    [ $? = 0 ] || status=1
+else
+    echo "slurm (netns): SKIPPED: this machine cannot create network namespaces"
+fi
 exit $status

@@ -301,10 +301,35 @@ static void malformed_and_strangers(void **state)
     stop();
 }
 
+/* After close: connected workers get BYE, latecomers get BYE instead of a
+ * WELCOME, and every worker HELLO is counted once. */
+static void close_sends_latecomers_away(void **state)
+{
+    (void)state;
+    struct evo_stats s;
+    start(EVO_SCHEDULING_DYNAMIC, 0, 2, 2);
+    void *early = peer(), *late = peer();
+    hello(early, EVO_ROLE_WORKER, 1);
+    expect(early, EVO_MSG_WELCOME, NULL);
+    hello(early, EVO_ROLE_WORKER, 1); /* again on the same connection */
+    expect(early, EVO_MSG_WELCOME, NULL);
+    assert_int_equal(evo_broker_workers_seen(fx.broker), 1);
+    evo_broker_close(fx.broker);
+    expect(early, EVO_MSG_BYE, NULL);
+    hello(late, EVO_ROLE_WORKER, 2);
+    expect(late, EVO_MSG_BYE, NULL);
+    assert_int_equal(evo_broker_workers_seen(fx.broker), 2);
+    evo_broker_stats(fx.broker, &s);
+    assert_int_equal(s.workers, 0);
+    zmq_close(early);
+    zmq_close(late);
+    stop();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(lost_worker_exactly_once), cmocka_unit_test(static_chunks),
-                                       cmocka_unit_test(retries_then_error),
-                                       cmocka_unit_test(malformed_and_strangers)};
+                                       cmocka_unit_test(retries_then_error), cmocka_unit_test(malformed_and_strangers),
+                                       cmocka_unit_test(close_sends_latecomers_away)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,15 +99,15 @@ static void errors_name_the_place(void **state)
 {
     (void)state;
     expect_error("evaluate: {command: [x]}\nfarm:\n  workerz: 3\n", "t.yaml:3:3:", "unknown key 'workerz'");
-    expect_error("evaluate: {command: [x]}\nfarm:\n  retries: many\n", "t.yaml:3:12:",
-                 "farm.retries: expected a whole number from 0 to 100, got 'many'");
+    expect_error("evaluate: {command: [x]}\nfarm:\n  retries: many\n",
+                 "t.yaml:3:12:", "farm.retries: expected a whole number from 0 to 100, got 'many'");
     expect_error("evaluate: {command: [x]}\nfarm: {retries: 101}\n", "t.yaml:2:17:", "from 0 to 100");
     expect_error("evaluate: {command: [x]}\nfarm: {retries: -1}\n", "t.yaml:2:17:", "got '-1'");
     expect_error("evaluate: {command: [x]}\nfarm: {workers: 0}\n", "t.yaml:2:17:", "'auto' or a whole number");
     expect_error("evaluate: {command: [x]}\nfarm: {timeout: 3 days}\n", "t.yaml:2:17:", "expected a duration");
     expect_error("evaluate: {command: [x]}\nfarm: {heartbeat: 2ms}\n", "t.yaml:2:19:", "out of range");
-    expect_error("evaluate: {command: [x]}\nfarm: {scheduling: greedy}\n", "t.yaml:2:20:",
-                 "expected one of 'dynamic', 'static'");
+    expect_error("evaluate: {command: [x]}\nfarm: {scheduling: greedy}\n",
+                 "t.yaml:2:20:", "expected one of 'dynamic', 'static'");
     expect_error("evaluate: {command: [x]}\nfarm: [1, 2]\n", "t.yaml:2:7:", "section 'farm' must be a mapping");
     expect_error("farm: {workers: 2}\n", "t.yaml:1:1:", "missing required section 'evaluate'");
     expect_error("", "t.yaml:1:1:", "empty configuration");
@@ -121,10 +121,10 @@ static void errors_name_the_place(void **state)
     expect_error("evaluate: {library: a.so, function: 'f-g'}\n", "t.yaml:1:37:", "C identifier");
     expect_error("evaluate: {command: []}\n", "t.yaml:1:21:", "non-empty list");
     expect_error("evaluate: {command: {a: b}}\n", "t.yaml:1:21:", "expected a list of strings");
-    expect_error("evaluate: {command: [x]}\nenvironment: {env: {'1X': a}}\n", "t.yaml:2:21:",
-                 "'1X' is not a valid variable name");
-    expect_error("evaluate: {command: [x]}\nenvironment: {env: {P: {insert: a}}}\n", "t.yaml:2:25:",
-                 "unknown operation 'insert'");
+    expect_error("evaluate: {command: [x]}\nenvironment: {env: {'1X': a}}\n",
+                 "t.yaml:2:21:", "'1X' is not a valid variable name");
+    expect_error("evaluate: {command: [x]}\nenvironment: {env: {P: {insert: a}}}\n",
+                 "t.yaml:2:25:", "unknown operation 'insert'");
     expect_error("evaluate: {command: [x]}\noptimize: {input: v.txt}\n", "t.yaml:2:11:", "'strategy' is required");
     expect_error("evaluate: {command: [x]}\noptimize: {strategy: map}\n", "t.yaml:2:11:", "needs 'input'");
     expect_error("evaluate: {command: [x]}\noptimize: {strategy: cma}\n", "t.yaml:2:22:", "expected one of 'map'");
@@ -139,7 +139,8 @@ static void command_string_and_home(void **state)
 {
     (void)state;
     setenv("HOME", "/home/u", 1);
-    struct evo_config *c = parse("evaluate: {command: ' python3  fit.py\t-v '}\nenvironment: {venv: ~/venv, conda: ~x}\n");
+    struct evo_config *c =
+        parse("evaluate: {command: ' python3  fit.py\t-v '}\nenvironment: {venv: ~/venv, conda: ~x}\n");
     assert_non_null(c);
     assert_string_equal(c->evaluate.command[0], "python3");
     assert_string_equal(c->evaluate.command[1], "fit.py");
@@ -217,8 +218,12 @@ static void print_round_trips(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(full_config),   cmocka_unit_test(defaults), cmocka_unit_test(errors_name_the_place),
-        cmocka_unit_test(missing_file),  cmocka_unit_test(scalars),  cmocka_unit_test(print_round_trips),
+        cmocka_unit_test(full_config),
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(errors_name_the_place),
+        cmocka_unit_test(missing_file),
+        cmocka_unit_test(scalars),
+        cmocka_unit_test(print_round_trips),
         cmocka_unit_test(command_string_and_home),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,7 +73,7 @@ static void task_environment(void **state)
     assert_null(edit(&out, "PYTHONHOME"));
     assert_string_equal(edit(&out, "OPENBLAS_NUM_THREADS"), "4");
     assert_string_equal(edit(&out, "OMP_NUM_THREADS"), "3"); /* the YAML wins */
-    assert_null(edit(&out, "MKL_NUM_THREADS"));               /* already set: not edited */
+    assert_null(edit(&out, "MKL_NUM_THREADS"));              /* already set: not edited */
     assert_null(edit(&out, "GONE"));
     assert_string_equal(edit(&out, "NEWLIST"), "/n");
     assert_string_equal(edit(&out, "A"), "1");

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# bench/slurm-startup.sh — how long an --evo-farm step takes to start on the
+# test Slurm cluster (tests/slurm/cluster.sh, two nodes on this machine),
+# beside `srun true` of the same shape, in one run:
+#   srun true            wall time of a step that does nothing
+#   first result         srun start -> first evaluation back at rank 0's
+#                        driver (PMIx wire-up, broker, a worker, the evaluator)
+#   evo-farm step        wall time of a whole --evo-farm step with that one
+#                        evaluation (includes shutting every worker down)
+# Shapes: -N2 -n6, and -N2 -n32 -O (32 tasks on 16 CPUs, overcommitted).
+# Medians of REPEAT runs (default 5). Needs root, like the Slurm tests.
+# Usage: bench/slurm-startup.sh [REPEAT]
+set -eu
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${BUILD:-build}
+EVO=$ROOT/$BUILD/bin/evo-farm
+BENCH=$ROOT/$BUILD/bench/farmbench
+REPEAT=${1:-5}
+TMP=$(mktemp -d /tmp/evo-farm-bench.XXXXXX)
+trap '"$ROOT"/tests/slurm/cluster.sh stop "$TMP/cluster" > /dev/null 2>&1; rm -rf "$TMP"' EXIT
+tests/slurm/cluster.sh start "$TMP/cluster" loopback > /dev/null
+export SLURM_CONF=$TMP/cluster/etc/slurm.conf
+printf 'evaluate: {library: %s, function: rastrigin}\n' "$ROOT/$BUILD/examples/librastrigin.so" > "$TMP/e.yaml"
+cd "$TMP"
+
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+
+echo "== evo-farm $("$EVO" --version | cut -d' ' -f2), Slurm $(srun --version | cut -d' ' -f2), two test nodes on $(nproc) cores, $(date -u +%Y-%m-%d)"
+printf '%-16s %14s %16s %16s %10s\n' shape "srun true ms" "first result ms" "evo-farm step ms" "step/true"
+for shape in "-N2 -n6" "-N2 -n32 -O"; do
+    true_ms=() first_ms=() step_ms=()
+    srun --mpi=pmix $shape true # warm-up: first step after start-up pays extra
+    for _ in $(seq "$REPEAT"); do
+        t0=$(date +%s%N)
+        srun --mpi=pmix $shape true
+        true_ms+=("$(ms_since "$t0")")
+        t0=$(date +%s%N)
+        out=$(srun --mpi=pmix --evo-farm=e.yaml $shape "$EVO" "$BENCH" startup "$t0" 10 2>&1) ||
+            { echo "$out"; exit 1; }
+        step_ms+=("$(ms_since "$t0")")
+        first_ms+=("$(echo "$out" | sed -nE 's/^startup: first result ([0-9.]+) ms.*/\1/p')")
+    done
+    t=$(printf '%s\n' "${true_ms[@]}" | median)
+    f=$(printf '%s\n' "${first_ms[@]}" | median)
+    s=$(printf '%s\n' "${step_ms[@]}" | median)
+    printf '%-16s %14s %16s %16s %10s\n' "$shape" "$t" "$f" "$s" "$(awk -v a="$s" -v b="$t" 'BEGIN {printf "%.2f", a / b}')"
+    echo "   runs: true ${true_ms[*]} | first ${first_ms[*]} | step ${step_ms[*]}"
+done
+echo "(medians of $REPEAT runs; every figure of a row is from the same runs)"
