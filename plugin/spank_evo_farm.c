@@ -26,7 +26,7 @@ static int on_option(int value, const char *arg, int remote)
 }
 
 static struct spank_option option = {
-    "evo-farm", "FILE", "Run the step as an evo-farm task farm described by FILE (evolution.yaml)", 1, 0,
+    "evo-farm", "FILE", "Run as an evo-farm task farm described by FILE", 1, 0,
     on_option};
 
 int slurm_spank_init(spank_t sp, int argc, char **argv)

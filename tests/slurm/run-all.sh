@@ -87,6 +87,16 @@ t_short_step_many_tasks_ends() {
     return 0
 }
 
+t_option_in_help() {
+    local cmd
+    for cmd in srun sbatch salloc; do
+        $cmd --help > "$SCRATCH/help" 2>&1 || true
+        # on one line, not wrapped
+        grep -qE -- "--evo-farm=FILE +Run as an evo-farm task farm described by FILE$" "$SCRATCH/help" ||
+            { grep -A1 -- --evo-farm "$SCRATCH/help"; fail "$cmd --help: no one-line --evo-farm"; }
+    done
+}
+
 # Slurm replays an option (an #SBATCH line into every srun of the job): a
 # value given twice is accepted, and the last --evo-farm given wins.
 t_option_twice_last_wins() {
