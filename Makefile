@@ -8,7 +8,7 @@ V       ?= 0
 Q       := $(if $(filter 1,$(V)),,@)
 
 CC      ?= gcc
-PKGS    := libzmq yaml-0.1 pmix
+PKGS    := libzmq yaml-0.1 pmix lapacke libsodium
 HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC -fno-strict-overflow
 WARN    := -D_GNU_SOURCE -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
