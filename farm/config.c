@@ -134,30 +134,6 @@ static const struct walk_field environment_fields[] = {{"venv", environment_venv
                                                        {"env", environment_env},
                                                        {NULL, NULL}};
 
-static int optimize_strategy(struct walk *w, yaml_node_t *v)
-{
-    static const char *names[] = {"map", NULL};
-    int index;
-    if (walk_choice(w, v, names, &index) < 0)
-        return -1;
-    free(w->config->optimize.strategy);
-    w->config->optimize.strategy = strdup(names[index]);
-    return w->config->optimize.strategy ? 0 : walk_fail(w, v, "out of memory");
-}
-
-static int optimize_input(struct walk *w, yaml_node_t *v)
-{
-    return walk_path(w, v, &w->config->optimize.input);
-}
-
-static int optimize_dimension(struct walk *w, yaml_node_t *v)
-{
-    return walk_unsigned(w, v, 1, 65536, &w->config->optimize.dimension);
-}
-
-static const struct walk_field optimize_fields[] = {
-    {"strategy", optimize_strategy}, {"input", optimize_input}, {"dimension", optimize_dimension}, {NULL, NULL}};
-
 static int output_dir(struct walk *w, yaml_node_t *v)
 {
     return walk_string(w, v, &w->config->output.dir);
@@ -165,9 +141,12 @@ static int output_dir(struct walk *w, yaml_node_t *v)
 
 static const struct walk_field output_fields[] = {{"dir", output_dir}, {NULL, NULL}};
 
-static const struct walk_section sections[] = {
-    {"farm", farm_fields},         {"evaluate", evaluate_fields}, {"environment", environment_fields},
-    {"optimize", optimize_fields}, {"output", output_fields},     {NULL, NULL}};
+static const struct walk_section sections[] = {{"farm", farm_fields},
+                                               {"evaluate", evaluate_fields},
+                                               {"environment", environment_fields},
+                                               {"optimize", evo_optimize_fields},
+                                               {"output", output_fields},
+                                               {NULL, NULL}};
 
 static int set_defaults(struct evo_config *c)
 {
@@ -182,6 +161,10 @@ static int set_defaults(struct evo_config *c)
     c->farm.bind = strdup("tcp://127.0.0.1:*");
     c->output.dir = strdup("results");
     c->evaluate.workdir = strdup(c->dir);
+    c->optimize.sigma = 1.0;
+    c->optimize.checkpoint = 10;
+    c->optimize.tolfun = 1e-12;
+    c->optimize.tolx = 1e-12;
     return (c->farm.bind && c->output.dir && c->evaluate.workdir) ? 0 : -1;
 }
 
@@ -202,11 +185,7 @@ static int check_config(struct walk *w, yaml_node_t *root)
         return walk_fail(w, evaluate, "evaluate: 'library' needs 'function' (the symbol to call)");
     c->evaluate.kind = c->evaluate.library ? EVO_EVALUATOR_LIBRARY : EVO_EVALUATOR_COMMAND;
     yaml_node_t *optimize = walk_section_node(w, root, "optimize");
-    if (optimize && !c->optimize.strategy)
-        return walk_fail(w, optimize, "optimize: 'strategy' is required");
-    if (c->optimize.strategy && strcmp(c->optimize.strategy, "map") == 0 && !c->optimize.input)
-        return walk_fail(w, optimize, "optimize: strategy 'map' needs 'input' (a file of vectors)");
-    return 0;
+    return optimize ? evo_check_optimize(w, optimize) : 0;
 }
 
 static char *absolute_dir(const char *base_dir)
@@ -315,6 +294,9 @@ void evo_config_free(struct evo_config *c)
     free(c->environment.env);
     free(c->optimize.strategy);
     free(c->optimize.input);
+    free(c->optimize.centroid);
+    free(c->optimize.lower);
+    free(c->optimize.upper);
     free(c->output.dir);
     free(c);
 }

@@ -51,7 +51,23 @@ struct evo_config {
     struct {
         char *strategy;     /* NULL when there is no optimize: section */
         char *input;        /* absolute path, strategy "map" */
-        unsigned dimension; /* 0 = any */
+        unsigned dimension; /* 0 = any (map); cma-es: from centroid if unset */
+        /* strategy "cma-es" (docs/config.md) */
+        double *centroid; /* dimension values after the checks */
+        size_t centroid_count;
+        double sigma;
+        unsigned lambda;      /* 0 = 4 + floor(3 ln n) */
+        unsigned generations; /* 0 = no limit */
+        unsigned evaluations; /* 0 = no limit */
+        int has_seed;
+        unsigned seed;
+        double *lower, *upper; /* dimension values each, or NULL: no bounds */
+        size_t bounds_count;   /* pairs given: 1 ([LOW, HIGH] for all) or dimension */
+        int has_target;
+        double target;
+        unsigned restarts;   /* IPOP restarts, each doubling lambda */
+        unsigned checkpoint; /* every N generations; 0 = never */
+        double tolfun, tolx; /* tolx relative to sigma */
     } optimize;
     struct {
         char *dir; /* relative to the working directory of the run */

@@ -1,4 +1,7 @@
 /* config_print.c — prints a resolved config as YAML (`evo-farm check`). */
+#include <stdlib.h>
+#include <string.h>
+
 #include "config.h"
 
 static void print_duration(FILE *out, const char *key, unsigned ms)
@@ -90,6 +93,63 @@ static void print_environment(const struct evo_config *c, FILE *out)
     }
 }
 
+/* The shortest of %.15g / %.17g that reads back as the same double. */
+static void print_number(FILE *out, double v)
+{
+    char text[40];
+    snprintf(text, sizeof text, "%.15g", v);
+    if (strtod(text, NULL) != v)
+        snprintf(text, sizeof text, "%.17g", v);
+    fputs(text, out);
+}
+
+static void print_vector(FILE *out, const char *key, const double *v, unsigned n)
+{
+    fprintf(out, "  %s: [", key);
+    for (unsigned i = 0; i < n; i++) {
+        fputs(i ? ", " : "", out);
+        print_number(out, v[i]);
+    }
+    fputs("]\n", out);
+}
+
+static void print_cmaes(const struct evo_config *c, FILE *out)
+{
+    unsigned n = c->optimize.dimension;
+    print_vector(out, "centroid", c->optimize.centroid, n);
+    fputs("  sigma: ", out);
+    print_number(out, c->optimize.sigma);
+    fputc('\n', out);
+    if (c->optimize.lambda)
+        fprintf(out, "  lambda: %u\n", c->optimize.lambda);
+    else
+        fputs("  lambda: auto\n", out);
+    if (c->optimize.generations)
+        fprintf(out, "  generations: %u\n", c->optimize.generations);
+    if (c->optimize.evaluations)
+        fprintf(out, "  evaluations: %u\n", c->optimize.evaluations);
+    if (c->optimize.has_seed)
+        fprintf(out, "  seed: %u\n", c->optimize.seed);
+    if (c->optimize.lower) {
+        fputs("  bounds: [", out);
+        for (unsigned i = 0; i < n; i++) {
+            fputs(i ? ", [" : "[", out);
+            print_number(out, c->optimize.lower[i]);
+            fputs(", ", out);
+            print_number(out, c->optimize.upper[i]);
+            fputc(']', out);
+        }
+        fputs("]\n", out);
+    }
+    if (c->optimize.has_target) {
+        fputs("  target: ", out);
+        print_number(out, c->optimize.target);
+        fputc('\n', out);
+    }
+    fprintf(out, "  restarts: %u\n  checkpoint: %u\n  tolfun: %g\n  tolx: %g\n", c->optimize.restarts,
+            c->optimize.checkpoint, c->optimize.tolfun, c->optimize.tolx);
+}
+
 void evo_config_print(const struct evo_config *c, FILE *out)
 {
     fprintf(out, "# %s, resolved\n", c->path);
@@ -117,6 +177,8 @@ void evo_config_print(const struct evo_config *c, FILE *out)
         }
         if (c->optimize.dimension)
             fprintf(out, "  dimension: %u\n", c->optimize.dimension);
+        if (strcmp(c->optimize.strategy, "cma-es") == 0)
+            print_cmaes(c, out);
     }
     fputs("output:\n  dir: ", out);
     print_string(out, c->output.dir);

@@ -2,6 +2,8 @@
 #include "config_walk.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,57 @@ int walk_unsigned(struct walk *w, yaml_node_t *v, unsigned min, unsigned max, un
         return walk_fail(w, v, "expected a whole number from %u to %u, got %s", min, max, node_kind(v));
     if (evo_parse_unsigned(s, min, max, out) < 0)
         return walk_fail(w, v, "expected a whole number from %u to %u, got '%s'", min, max, s);
+    return 0;
+}
+
+static int parse_number(const char *s, double *out)
+{
+    char *end;
+    if (s == NULL || s[0] == '\0' || isspace((unsigned char)s[0]))
+        return -1;
+    errno = 0;
+    *out = strtod(s, &end);
+    return *end == '\0' && errno == 0 && isfinite(*out) ? 0 : -1;
+}
+
+int walk_number(struct walk *w, yaml_node_t *v, double min, double max, int above_min, double *out)
+{
+    const char *s = scalar(v);
+    char range[96], got[600];
+    if (parse_number(s, out) == 0 && *out >= min && !(above_min && *out == min) && *out <= max)
+        return 0;
+    if (max < 1e300)
+        snprintf(range, sizeof range, "from %g to %g", min, max);
+    else if (min > -1e300)
+        snprintf(range, sizeof range, "%s %g", above_min ? ">" : ">=", min);
+    else
+        snprintf(range, sizeof range, "(a finite decimal)");
+    snprintf(got, sizeof got, s ? "'%.500s'" : "%s", s ? s : node_kind(v));
+    return walk_fail(w, v, "expected a number %s, got %s", range, got);
+}
+
+int walk_numbers(struct walk *w, yaml_node_t *v, double **out, size_t *count)
+{
+    free(*out);
+    *out = NULL;
+    *count = 0;
+    if (v->type == YAML_SCALAR_NODE) {
+        if ((*out = malloc(sizeof **out)) == NULL)
+            return walk_fail(w, v, "out of memory");
+        *count = 1;
+        return walk_number(w, v, -1e308, 1e308, 0, *out);
+    }
+    if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start)
+        return walk_fail(w, v, "expected a number or a non-empty list of numbers, got %s", node_kind(v));
+    size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if ((*out = calloc(n, sizeof **out)) == NULL)
+        return walk_fail(w, v, "out of memory");
+    *count = n;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = yaml_document_get_node(w->doc, v->data.sequence.items.start[i]);
+        if (walk_number(w, item, -1e308, 1e308, 0, &(*out)[i]) < 0)
+            return -1;
+    }
     return 0;
 }
 

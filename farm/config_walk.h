@@ -43,6 +43,10 @@ int walk_unsigned(struct walk *w, yaml_node_t *v, unsigned min, unsigned max, un
 int walk_unsigned_or_auto(struct walk *w, yaml_node_t *v, unsigned min, unsigned max, unsigned *out);
 /* A duration in [min_ms, max_ms]; with allow_none, "none"/0 store 0. */
 int walk_duration(struct walk *w, yaml_node_t *v, unsigned min_ms, unsigned max_ms, int allow_none, unsigned *out);
+/* A finite decimal number in [min, max]; with above_min, > min. */
+int walk_number(struct walk *w, yaml_node_t *v, double min, double max, int above_min, double *out);
+/* One number or a list of numbers (at least one) into a malloc'd array. */
+int walk_numbers(struct walk *w, yaml_node_t *v, double **out, size_t *count);
 int walk_choice(struct walk *w, yaml_node_t *v, const char **names, int *index);
 int walk_string(struct walk *w, yaml_node_t *v, char **out);
 /* A string made absolute against the config's directory ("~/" is $HOME). */
@@ -53,5 +57,9 @@ int walk_identifier(struct walk *w, yaml_node_t *v, char **out);
 int walk_string_list(struct walk *w, yaml_node_t *v, int allow_scalar, char ***out);
 /* The environment.env mapping: NAME: value | {prepend: v} | {append: v} | null. */
 int walk_env(struct walk *w, yaml_node_t *v, struct evo_env_change **out, size_t *count);
+
+/* config_optimize.c: the optimize: section's keys and its cross checks. */
+extern const struct walk_field evo_optimize_fields[];
+int evo_check_optimize(struct walk *w, yaml_node_t *optimize);
 
 #endif
