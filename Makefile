@@ -111,7 +111,8 @@ bench-slurm: all
 	bench/slurm-startup.sh
 
 demo: all
-	$(BIN) run examples/map/evolution.yaml
+	cd examples/rastrigin && ../../$(BIN) run evolution.yaml
+	@echo "results: examples/rastrigin/results/ (result.json, logbook.csv, convergence.svg)"
 
 install: $(BIN) $(SOLIB) $(PLUGIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/evofarm \

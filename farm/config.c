@@ -2,6 +2,8 @@
  * against the schema below. Every error names FILE:LINE:COL of the node at
  * fault. Phases: parse (libyaml) → defaults → walk the sections (one table of
  * keys per section) → cross-key checks. */
+#include <sodium.h>
+
 #include "config.h"
 
 #include <errno.h>
@@ -213,6 +215,9 @@ struct evo_config *evo_config_parse(const char *name, const char *text, size_t s
         evo_config_free(config);
         return NULL;
     }
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(hash, (const unsigned char *)text, size);
+    sodium_bin2hex(config->digest, sizeof config->digest, hash, sizeof hash);
     return config;
 }
 

@@ -9,25 +9,31 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "driver_cmaes.h"
 #include "driver_map.h"
 #include "evaluator.h"
 #include "launcher.h"
 #include "log.h"
+#include "status.h"
 #include "step.h"
 #include "transport.h"
 #include "worker.h"
 
 #define EVO_FARM_VERSION "0.1.0"
 
-static const char usage[] = "usage: evo-farm run FILE [-n N] [-q] [-- COMMAND [ARG...]]\n"
+static const char usage[] = "usage: evo-farm run FILE [-n N] [-q] [--resume DIR] [-- COMMAND [ARG...]]\n"
                             "       evo-farm check FILE\n"
-                            "       srun --evo-farm=FILE --mpi=pmix -n N evo-farm [COMMAND [ARG...]]\n"
+                            "       evo-farm status DIR\n"
+                            "       srun --evo-farm=FILE --mpi=pmix -n N evo-farm [--resume DIR] [COMMAND [ARG...]]\n"
                             "       evo-farm --version | --help\n"
                             "\n"
                             "  run    start a farm on this machine: a broker, N workers (default: farm.workers,\n"
                             "         else one per core) and a driver, COMMAND if given (it finds the farm through\n"
                             "         EVO_FARM_* variables), else the built-in driver that optimize: names\n"
                             "  check  validate FILE and print the resolved configuration\n"
+                            "  status show a running farm: workers per host, queue, rate, generation, best\n"
+                            "         (DIR: the results directory of its built-in optimiser)\n"
+                            "  --resume DIR  continue the built-in optimiser from DIR/checkpoint\n"
                             "  (none) a task of an srun --evo-farm step: rank 0 runs the broker and the driver\n"
                             "         (COMMAND, else the built-in one), every other task is a worker\n"
                             "\n"
@@ -62,6 +68,16 @@ static int cmd_check(int argc, char **argv)
     return 0;
 }
 
+/* --resume DIR: the built-in driver continues from DIR/checkpoint. */
+static int set_resume(const char *dir)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/checkpoint", dir);
+    if (access(path, R_OK) < 0)
+        return -1;
+    return setenv(EVO_RESUME_ENV, dir, 1);
+}
+
 static int cmd_run(int argc, char **argv, const char *self)
 {
     struct evo_run_options options = {0};
@@ -80,6 +96,11 @@ static int cmd_run(int argc, char **argv, const char *self)
             i++;
         } else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
             options.quiet = 1;
+        } else if (strcmp(argv[i], "--resume") == 0) {
+            if (i + 1 == argc || set_resume(argv[i + 1]) < 0)
+                return bad_usage("--resume needs a results DIR holding a checkpoint, got '%s'",
+                                 i + 1 < argc ? argv[i + 1] : "nothing");
+            i++;
         } else if (argv[i][0] == '-') {
             return bad_usage("unknown option '%s' for run", argv[i]);
         } else if (path == NULL) {
@@ -128,7 +149,12 @@ static int cmd_internal(int argc, char **argv, const char *self)
             rc = evo_worker_main(config, &creds, self);
     } else if (strcmp(argv[1], "__drive") == 0) {
         evo_log_set_prefix("evo-farm driver");
-        rc = evo_driver_map_main(config);
+        if (config->optimize.strategy == NULL)
+            rc = bad_usage("%s has no optimize: section; give a driver COMMAND to run instead", config->path);
+        else if (strcmp(config->optimize.strategy, "cma-es") == 0)
+            rc = evo_driver_cmaes_main(config);
+        else
+            rc = evo_driver_map_main(config);
     } else {
         rc = bad_usage("unknown internal command '%s'", argv[1]);
     }
@@ -162,6 +188,14 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv, self);
     if (strncmp(argv[1], "__", 2) == 0)
         return cmd_internal(argc, argv, self);
+    if (strcmp(argv[1], "status") == 0)
+        return evo_status_main(argc - 1, argv + 1);
+    if (in_step && strcmp(argv[1], "--resume") == 0) {
+        if (argc < 3) /* checked by the driver on rank 0: other nodes may not see DIR */
+            return bad_usage("--resume needs a results DIR%s", "");
+        setenv(EVO_RESUME_ENV, argv[2], 1);
+        return evo_step_main(argc > 3 ? &argv[3] : NULL, self);
+    }
     if (in_step)
         return evo_step_main(&argv[1], self);
     return bad_usage("unknown subcommand '%s' (a driver COMMAND is run this way only as a task of "

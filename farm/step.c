@@ -52,6 +52,7 @@ static int publish_card(void *arg, struct evo_credentials *creds)
         return -1;
     }
     evo_info("broker on %s: %s", s->host, card.endpoints);
+    setenv("EVO_FARM_ENDPOINTS", card.endpoints, 1); /* for `evo-farm status` from other hosts */
     if (strncmp(creds->endpoint, "tcp://0.0.0.0:", 14) == 0)
         snprintf(creds->endpoint, sizeof creds->endpoint, "tcp://127.0.0.1:%u", port);
     return 0;

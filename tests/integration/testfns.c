@@ -12,6 +12,7 @@
 int sphere(const double *x, size_t dim, double *f, size_t cap);
 int rastrigin(const double *x, size_t dim, double *f, size_t cap);
 int slow_sphere(const double *x, size_t dim, double *f, size_t cap);
+int slow_rastrigin(const double *x, size_t dim, double *f, size_t cap);
 int sleep_1ms(const double *x, size_t dim, double *f, size_t cap);
 int busy_1ms(const double *x, size_t dim, double *f, size_t cap);
 int hang_if_negative(const double *x, size_t dim, double *f, size_t cap);
@@ -46,6 +47,12 @@ int slow_sphere(const double *x, size_t dim, double *f, size_t cap)
 {
     usleep(1500);
     return sphere(x, dim, f, cap);
+}
+
+int slow_rastrigin(const double *x, size_t dim, double *f, size_t cap)
+{
+    usleep(1000);
+    return rastrigin(x, dim, f, cap);
 }
 
 int sleep_1ms(const double *x, size_t dim, double *f, size_t cap)
