@@ -19,8 +19,8 @@ struct evo_env_change {
 };
 
 struct evo_config {
-    char *path; /* the file as named by the user */
-    char *dir;  /* absolute directory of the file: the base of relative paths */
+    char *path;      /* the file as named by the user */
+    char *dir;       /* absolute directory of the file: the base of relative paths */
     char digest[65]; /* SHA-256 of the file's text, hex */
     struct {
         unsigned workers; /* local workers for `evo-farm run`; 0 = one per core */

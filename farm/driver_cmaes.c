@@ -41,10 +41,15 @@ static struct evo_cmaes *new_strategy(struct run *r, const double *centroid)
 {
     char err[256];
     const struct evo_config *c = r->config;
-    struct evo_cmaes_params p = {c->optimize.dimension, centroid, c->optimize.sigma, r->lambda,
-                                 c->optimize.lower, c->optimize.upper,
+    struct evo_cmaes_params p = {c->optimize.dimension,
+                                 centroid,
+                                 c->optimize.sigma,
+                                 r->lambda,
+                                 c->optimize.lower,
+                                 c->optimize.upper,
                                  c->optimize.has_target ? c->optimize.target : -INFINITY,
-                                 c->optimize.tolfun, c->optimize.tolx};
+                                 c->optimize.tolfun,
+                                 c->optimize.tolx};
     struct evo_cmaes *es = evo_cmaes_create(&p, err, sizeof err);
     if (es == NULL)
         evo_error("%s", err);
@@ -58,10 +63,10 @@ static int restart(struct run *r, const char *why)
     unsigned n = r->config->optimize.dimension;
     double x0[n];
     for (unsigned i = 0; i < n; i++)
-        x0[i] = r->config->optimize.lower ? r->config->optimize.lower[i] +
-                                                (r->config->optimize.upper[i] - r->config->optimize.lower[i]) *
-                                                    evo_rng_uniform(&r->rng)
-                                          : r->config->optimize.centroid[i];
+        x0[i] = r->config->optimize.lower
+                    ? r->config->optimize.lower[i] +
+                          (r->config->optimize.upper[i] - r->config->optimize.lower[i]) * evo_rng_uniform(&r->rng)
+                    : r->config->optimize.centroid[i];
     r->lambda = r->es->lambda * 2;
     r->restarts_done++;
     evo_info("restart %u of %u after %s: lambda %u", r->restarts_done, r->config->optimize.restarts, why, r->lambda);
@@ -111,18 +116,19 @@ static int load_checkpoint(struct run *r)
         evo_error("cannot resume: %s: %s", path, strerror(errno));
         return -1;
     }
-    int ok = fscanf(in, " evo-farm-checkpoint 1 digest %79s seed %u rng %llx %llx %llx %llx", digest, &r->seed,
-                    &s[0], &s[1], &s[2], &s[3]) == 6;
+    int ok = fscanf(in, " evo-farm-checkpoint 1 digest %79s seed %u rng %llx %llx %llx %llx", digest, &r->seed, &s[0],
+                    &s[1], &s[2], &s[3]) == 6;
     if (ok && strcmp(digest, r->config->digest) != 0) {
         evo_error("cannot resume: %s was made with another configuration (digest %.12s…, this file %.12s…)", path,
                   digest, r->config->digest);
         fclose(in);
         return -1;
     }
-    ok = ok && fscanf(in, " restarts %u lambda %u generations %llu evaluations %llu failed %llu elapsed %la best_f %la "
-                          "best_x",
-                      &r->restarts_done, &r->lambda, &r->generations, &r->evaluations, &r->failed,
-                      &r->elapsed_before, &r->best_f) == 7;
+    ok = ok && fscanf(in,
+                      " restarts %u lambda %u generations %llu evaluations %llu failed %llu elapsed %la best_f %la "
+                      "best_x",
+                      &r->restarts_done, &r->lambda, &r->generations, &r->evaluations, &r->failed, &r->elapsed_before,
+                      &r->best_f) == 7;
     for (unsigned i = 0; ok && i < n; i++)
         ok = fscanf(in, "%la", &r->best_x[i]) == 1;
     for (int i = 0; i < 4; i++)
@@ -258,19 +264,21 @@ static void write_access(struct run *r)
     const char *endpoints = getenv("EVO_FARM_ENDPOINTS"), *local = getenv("EVO_FARM_ENDPOINT");
     char text[2048];
     snprintf(text, sizeof text, "endpoints %s%s%s\nserver %s\npublic %s\nsecret %s\n", endpoints ? endpoints : "",
-             endpoints ? "," : "", local ? local : "", getenv("EVO_FARM_SERVER_KEY"),
-             getenv("EVO_FARM_CLIENT_PUBLIC"), getenv("EVO_FARM_CLIENT_SECRET"));
+             endpoints ? "," : "", local ? local : "", getenv("EVO_FARM_SERVER_KEY"), getenv("EVO_FARM_CLIENT_PUBLIC"),
+             getenv("EVO_FARM_CLIENT_SECRET"));
     if (evo_write_file(r->dir, "farm.access", text, 1) < 0)
-        evo_warn("cannot write %s/farm.access (evo-farm status will not reach this run): %s", r->dir,
-                 strerror(errno));
+        evo_warn("cannot write %s/farm.access (evo-farm status will not reach this run): %s", r->dir, strerror(errno));
 }
 
 int evo_driver_cmaes_main(const struct evo_config *c)
 {
     char err[512];
     const char *resume = getenv(EVO_RESUME_ENV);
-    struct run r = {.config = c, .dir = resume && *resume ? resume : c->output.dir, .best_f = INFINITY,
-                    .tty = isatty(2), .started_ms = evo_now_ms()};
+    struct run r = {.config = c,
+                    .dir = resume && *resume ? resume : c->output.dir,
+                    .best_f = INFINITY,
+                    .tty = isatty(2),
+                    .started_ms = evo_now_ms()};
     int rc = 1;
     r.best_x = calloc(c->optimize.dimension, sizeof(double));
     if (r.best_x == NULL || (mkdir(r.dir, 0755) < 0 && errno != EEXIST)) {

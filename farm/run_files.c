@@ -51,8 +51,7 @@ FILE *evo_logbook_open(const char *dir, unsigned long long keep_rows, char *err,
             break;
         }
     if (f == NULL || keep < 0 || ftruncate(fileno(f), keep) < 0 || fseek(f, keep, SEEK_SET) < 0) {
-        snprintf(err, err_size, "%s: %s", path,
-                 f && keep < 0 ? "has fewer rows than the checkpoint" : strerror(errno));
+        snprintf(err, err_size, "%s: %s", path, f && keep < 0 ? "has fewer rows than the checkpoint" : strerror(errno));
         if (f)
             fclose(f);
         return NULL;
@@ -139,13 +138,14 @@ int evo_convergence_svg(const char *dir)
     char *svg = NULL;
     size_t size = 0;
     FILE *out = open_memstream(&svg, &size);
-    fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"360\" font-family=\"sans-serif\" "
-                 "font-size=\"12\">\n<rect width=\"640\" height=\"360\" fill=\"white\"/>\n"
-                 "<text x=\"320\" y=\"14\" text-anchor=\"middle\">Convergence (%s scale)</text>\n"
-                 "<line x1=\"60\" y1=\"300\" x2=\"620\" y2=\"300\" stroke=\"black\"/>\n"
-                 "<line x1=\"60\" y1=\"20\" x2=\"60\" y2=\"300\" stroke=\"black\"/>\n"
-                 "<text x=\"340\" y=\"330\" text-anchor=\"middle\">generation (0 to %zu)</text>\n"
-                 "<text x=\"4\" y=\"24\">%.3g</text><text x=\"4\" y=\"300\">%.3g</text>\n",
+    fprintf(out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"360\" font-family=\"sans-serif\" "
+            "font-size=\"12\">\n<rect width=\"640\" height=\"360\" fill=\"white\"/>\n"
+            "<text x=\"320\" y=\"14\" text-anchor=\"middle\">Convergence (%s scale)</text>\n"
+            "<line x1=\"60\" y1=\"300\" x2=\"620\" y2=\"300\" stroke=\"black\"/>\n"
+            "<line x1=\"60\" y1=\"20\" x2=\"60\" y2=\"300\" stroke=\"black\"/>\n"
+            "<text x=\"340\" y=\"330\" text-anchor=\"middle\">generation (0 to %zu)</text>\n"
+            "<text x=\"4\" y=\"24\">%.3g</text><text x=\"4\" y=\"300\">%.3g</text>\n",
             logscale ? "log" : "linear", n ? n - 1 : 0, hi, lo);
     for (int which = 0; which < 2 && n > 0; which++) {
         const double *v = which ? avg : best;

@@ -30,8 +30,8 @@ static int read_access(const char *dir, struct access_file *a, char *err, size_t
         fclose(f);
         return -1;
     }
-    int ok = fscanf(f, "endpoints %1023s server %63s public %63s secret %63s", a->endpoints, a->server,
-                    a->public_key, a->secret) == 4;
+    int ok = fscanf(f, "endpoints %1023s server %63s public %63s secret %63s", a->endpoints, a->server, a->public_key,
+                    a->secret) == 4;
     fclose(f);
     if (!ok)
         snprintf(err, err_size, "%.300s: not an evo-farm access file", path);
