@@ -268,6 +268,20 @@ static void write_access(struct run *r)
              getenv("EVO_FARM_CLIENT_SECRET"));
     if (evo_write_file(r->dir, "farm.access", text, 1) < 0)
         evo_warn("cannot write %s/farm.access (evo-farm status will not reach this run): %s", r->dir, strerror(errno));
+    /* under Slurm, `evo-farm status JOBID` finds DIR through the user's
+     * ~/.evo-farm/jobs/JOBID (home directories are shared on clusters) */
+    const char *job = getenv("SLURM_JOB_ID"), *home = getenv("HOME");
+    char jobs[4096], dir[4096];
+    if (job == NULL || home == NULL || realpath(r->dir, dir) == NULL)
+        return;
+    snprintf(jobs, sizeof jobs, "%s/.evo-farm", home);
+    mkdir(jobs, 0700);
+    snprintf(jobs, sizeof jobs, "%s/.evo-farm/jobs", home);
+    mkdir(jobs, 0700);
+    char line[sizeof dir + 1];
+    snprintf(line, sizeof line, "%s\n", dir);
+    if (evo_write_file(jobs, job, line, 1) < 0)
+        evo_warn("cannot record job %s in %s: %s", job, jobs, strerror(errno));
 }
 
 int evo_driver_cmaes_main(const struct evo_config *c)

@@ -23,7 +23,7 @@
 
 static const char usage[] = "usage: evo-farm run FILE [-n N] [-q] [--resume DIR] [-- COMMAND [ARG...]]\n"
                             "       evo-farm check FILE\n"
-                            "       evo-farm status DIR\n"
+                            "       evo-farm status DIR|JOBID\n"
                             "       srun --evo-farm=FILE --mpi=pmix -n N evo-farm [--resume DIR] [COMMAND [ARG...]]\n"
                             "       evo-farm --version | --help\n"
                             "\n"
@@ -32,7 +32,7 @@ static const char usage[] = "usage: evo-farm run FILE [-n N] [-q] [--resume DIR]
                             "         EVO_FARM_* variables), else the built-in driver that optimize: names\n"
                             "  check  validate FILE and print the resolved configuration\n"
                             "  status show a running farm: workers per host, queue, rate, generation, best\n"
-                            "         (DIR: the results directory of its built-in optimiser)\n"
+                            "         (DIR: its built-in optimiser's results directory, or its Slurm job id)\n"
                             "  --resume DIR  continue the built-in optimiser from DIR/checkpoint\n"
                             "  (none) a task of an srun --evo-farm step: rank 0 runs the broker and the driver\n"
                             "         (COMMAND, else the built-in one), every other task is a worker\n"

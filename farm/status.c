@@ -61,15 +61,40 @@ static void print_progress(const char *dir)
     }
 }
 
+/* A Slurm job id (digits, not a directory here): the results directory its
+ * driver recorded in ~/.evo-farm/jobs/JOBID. 0 with it in out, or -1. */
+static int job_results(const char *arg, char *out, size_t size)
+{
+    char path[4200];
+    struct stat st;
+    const char *home = getenv("HOME");
+    if (arg[strspn(arg, "0123456789")] != '\0' || stat(arg, &st) == 0 || home == NULL)
+        return -1;
+    snprintf(path, sizeof path, "%s/.evo-farm/jobs/%s", home, arg);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    int ok = fgets(out, (int)size, f) != NULL;
+    fclose(f);
+    out[strcspn(out, "\n")] = '\0';
+    return ok ? 0 : -1;
+}
+
 int evo_status_main(int argc, char **argv)
 {
     char err[512];
     struct access_file a;
     if (argc != 2) {
-        fprintf(stderr, "evo-farm: status takes the results DIR of a running farm\nTry 'evo-farm --help'.\n");
+        fprintf(
+            stderr,
+            "evo-farm: status takes the results DIR (or the Slurm job id) of a running farm\nTry 'evo-farm --help'.\n");
         return 2;
     }
-    if (read_access(argv[1], &a, err, sizeof err) < 0) {
+    const char *dir = argv[1];
+    char job_dir[4096];
+    if (job_results(argv[1], job_dir, sizeof job_dir) == 0)
+        dir = job_dir;
+    if (read_access(dir, &a, err, sizeof err) < 0) {
         fprintf(stderr, "evo-farm: status: %s\n", err);
         return 2;
     }
@@ -82,7 +107,7 @@ int evo_status_main(int argc, char **argv)
     struct evo_stats s;
     if (c == NULL || evo_client_stats(c, &s) < 0) {
         fprintf(stderr, "evo-farm: status: the farm of %s does not answer (finished, or not reachable from here): %s\n",
-                argv[1], c ? evo_client_last_error(c) : err);
+                dir, c ? evo_client_last_error(c) : err);
         evo_client_close(c);
         return 1;
     }
@@ -93,7 +118,7 @@ int evo_status_main(int argc, char **argv)
            "evaluations/s\n",
            (unsigned long long)s.queued, (unsigned long long)s.in_flight, (unsigned long long)s.done,
            (unsigned long long)s.failed, s.evaluations_per_second);
-    print_progress(argv[1]);
+    print_progress(dir);
     evo_client_close(c);
     return 0;
 }

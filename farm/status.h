@@ -1,7 +1,8 @@
-/* status.h — `evo-farm status DIR`: connects to a running farm with the
+/* status.h — `evo-farm status DIR|JOBID`: connects to a running farm with the
  * credentials its built-in optimiser left in DIR/farm.access (mode 0600),
  * asks the broker for its counters and prints them with the optimiser's
- * progress (DIR/progress.json). */
+ * progress (DIR/progress.json). Under Slurm the driver records DIR in
+ * ~/.evo-farm/jobs/JOBID, so the job id works in place of DIR. */
 #ifndef EVO_STATUS_H
 #define EVO_STATUS_H
 

@@ -118,11 +118,17 @@ evaluate: {library: $TESTLIB, function: slow_rastrigin}
 optimize: {strategy: cma-es, dimension: 4, centroid: 3.0, sigma: 2.0, lambda: 20, generations: 150, seed: 3}
 YAML
     rm -rf "$SCRATCH/results"
+    export HOME="$SCRATCH/home" # where the driver records the job (~/.evo-farm/jobs/JOBID)
+    mkdir -p "$HOME"
     (cd "$SCRATCH" && timeout 120 srun --mpi=pmix --evo-farm=st.yaml -N2 -n4 "$EVO") > "$SCRATCH/out" 2>&1 &
     local srun_pid=$!
     for _ in $(seq 300); do [ -f "$SCRATCH/results/progress.json" ] && break; sleep 0.02; done
     "$EVO" status "$SCRATCH/results" > "$SCRATCH/status" 2>&1 || { cat "$SCRATCH/status"; wait $srun_pid; fail "status failed"; }
+    local job; job=$(squeue -h -o %i | head -1)
+    "$EVO" status "$job" > "$SCRATCH/status-job" 2>&1 || { cat "$SCRATCH/status-job"; wait $srun_pid; fail "status $job failed"; }
     wait $srun_pid || { tail "$SCRATCH/out"; fail "srun failed"; }
+    grep -qE "^workers +3: " "$SCRATCH/status-job" || fail "status by job id did not see 3 workers"
+    [ "$(stat -c %a "$HOME/.evo-farm/jobs/$job")" = 600 ] || fail "the job record is not private"
     cat "$SCRATCH/status"
     grep -qE "^workers +3: " "$SCRATCH/status" || fail "status did not see 3 workers"
     grep -q "node2" "$SCRATCH/status" || fail "status did not list node2"
