@@ -109,3 +109,19 @@ t_cmaes_status_while_running() {
     "$EVO" status "$SCRATCH/results" > "$SCRATCH/out" 2>&1 && fail "accepted a world-readable access file"
     expect_in "$SCRATCH/out" "readable by others (mode 644)"
 }
+
+t_cmaes_failed_evaluations_rank_last() {
+    # fail_if_negative fails every candidate with x[0] < 0: about half of
+    # the first generations; each is reported, ranked last, and counted.
+    local cfg; cfg=$(cmaes_config failing fail_if_negative 20)
+    sed -i 's/farm: {heartbeat: 200ms}/farm: {heartbeat: 200ms, retries: 0}/; s/centroid: 3.0/centroid: 0.0/' "$cfg"
+    rm -rf "$SCRATCH/results"
+    (cd "$SCRATCH" && "$EVO" run "$cfg" -n 2 -q) > "$SCRATCH/out" 2>&1 || { tail "$SCRATCH/out"; fail "run failed"; }
+    local failed; failed=$(sed -nE 's/.*"failed_evaluations": ([0-9]+),/\1/p' "$SCRATCH/results/result.json")
+    [ "${failed:-0}" -gt 0 ] || fail "no failed evaluation counted"
+    expect_in "$SCRATCH/out" "evaluation failed, ranked last: task"
+    [ "$(grep -c "evaluation failed, ranked last" "$SCRATCH/out")" -le 5 ] || fail "more than 5 warnings"
+    # the best solution is a point that did not fail
+    grep -qE '"solution": \[[0-9]' "$SCRATCH/results/result.json" || fail "best solution has x[0] < 0"
+    echo "    $failed evaluations failed and ranked last"
+}
