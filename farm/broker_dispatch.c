@@ -55,7 +55,8 @@ int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const
         return -1;
     for (size_t i = 0; i < list.count; i++) {
         struct evo_task *task =
-            evo_task_table_add(&b->tasks, list.id[i], driver->serial, list.dim[i], &list.values[list.offset[i]]);
+            evo_task_table_add(&b->tasks, list.id[i], driver->serial, list.kind[i], list.dim[i],
+                               evo_vector_list_data(&list, i));
         if (task && evo_id_queue_push_back(&b->queue, task->id) == 0)
             continue;
         /* Out of memory: refuse this vector with an error, never lose it. */
@@ -72,7 +73,10 @@ static void deliver_ok(struct evo_broker *b, struct evo_task *task, const struct
     struct broker_outbox *box = outbox_open(b, task->driver);
     if (box == NULL)
         return;
-    evo_proto_put_result_ok(&box->buf, task->tag, item->n, item->objectives);
+    if (item->status == EVO_RESULT_OK_PAYLOAD)
+        evo_proto_put_result_payload(&box->buf, task->tag, item->payload_size, item->payload);
+    else
+        evo_proto_put_result_ok(&box->buf, task->tag, item->n, item->objectives);
     box->count++;
     b->counters.done++;
 }
@@ -124,7 +128,7 @@ static void on_item(struct evo_broker *b, struct broker_peer *worker, const stru
         b->counters.late_dropped++;
         return;
     }
-    if (item->status == EVO_RESULT_OK) {
+    if (item->status == EVO_RESULT_OK || item->status == EVO_RESULT_OK_PAYLOAD) {
         b->in_flight--;
         deliver_ok(b, task, item);
         evo_task_table_remove(&b->tasks, task);
@@ -251,7 +255,7 @@ static size_t send_batch(struct evo_broker *b, struct broker_peer *worker, size_
         struct evo_task *task = evo_task_table_get(&b->tasks, id);
         if (task == NULL || task->state != EVO_TASK_QUEUED)
             continue; /* its driver has gone */
-        evo_proto_put_vector(buf, task->id, task->dim, task->x);
+        evo_proto_put_input(buf, task->id, task->kind, task->size, task->in.data);
         task->state = EVO_TASK_IN_FLIGHT;
         task->worker = worker->serial;
         b->in_flight++;

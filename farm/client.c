@@ -80,21 +80,33 @@ static void free_handed(struct evo_client *c)
     c->nhanded = 0;
 }
 
-/* Keeps a string until the next call; NULL if out of memory. */
-static const char *hand(struct evo_client *c, char *s)
+/* Keeps p (malloc'd) until the next call. 0, or -1 after freeing it. */
+static int hand_over(struct evo_client *c, void *p)
 {
     if (c->nhanded == c->handed_cap) {
         size_t cap = c->handed_cap ? c->handed_cap * 2 : 64;
         char **h = realloc(c->handed, cap * sizeof *h);
         if (h == NULL) {
-            free(s);
-            return "error text lost: out of memory";
+            free(p);
+            return -1;
         }
         c->handed = h;
         c->handed_cap = cap;
     }
-    c->handed[c->nhanded++] = s;
-    return s;
+    c->handed[c->nhanded++] = p;
+    return 0;
+}
+
+/* Hands a result's text and payload to the caller until the next call. */
+static void keep(struct evo_client *c, struct evo_result *r)
+{
+    if (r->error && hand_over(c, (char *)r->error) < 0)
+        r->error = "error text lost: out of memory";
+    if (r->payload && hand_over(c, (void *)r->payload) < 0) {
+        r->payload = NULL;
+        r->ok = 0;
+        r->error = "the answer was lost: out of memory in the driver";
+    }
 }
 
 static int push_ready(struct evo_client *c, const struct evo_result *r)
@@ -124,21 +136,27 @@ static void on_done(struct evo_client *c, const void *body, size_t size)
     }
     for (size_t i = 0; i < list.count; i++) {
         struct evo_result_item *item = &list.items[i];
-        struct evo_result r = {.tag = item->id, .ok = item->status == EVO_RESULT_OK, .n = item->n};
+        struct evo_result r = {.tag = item->id,
+                               .ok = item->status == EVO_RESULT_OK || item->status == EVO_RESULT_OK_PAYLOAD,
+                               .n = item->n};
         memcpy(r.objectives, item->objectives, sizeof r.objectives);
-        /* Ownership of the text moves to the result (freed via handed). */
+        /* Ownership of the text and the payload moves to the result (freed
+         * via handed once the caller has had it). */
         r.error = item->text;
         item->text = NULL;
+        r.payload = item->payload;
+        r.payload_size = item->payload_size;
+        item->payload = NULL;
         if (c->in_flight)
             c->in_flight--;
         if (c->map_results && r.tag >= c->map_base && r.tag - c->map_base < c->map_count) {
             r.tag -= c->map_base;
-            if (r.error)
-                r.error = hand(c, (char *)r.error);
+            keep(c, &r);
             c->map_results[r.tag] = r;
             c->map_got++;
         } else if (push_ready(c, &r) < 0) {
             free((char *)r.error);
+            free((void *)r.payload);
         }
     }
     evo_result_list_free(&list);
@@ -293,6 +311,31 @@ int evo_client_submit(struct evo_client *c, const double *x, size_t count, size_
     return 0;
 }
 
+int evo_client_submit_payloads(struct evo_client *c, const void *const *data, const size_t *sizes, size_t count,
+                               uint64_t *first_tag)
+{
+    for (size_t i = 0; i < count; i++)
+        if (sizes[i] > EVO_PROTO_MAX_PAYLOAD)
+            return fail(c, "payload %zu has %zu bytes (at most %u)", i, sizes[i], EVO_PROTO_MAX_PAYLOAD);
+    if (first_tag)
+        *first_tag = c->next_tag;
+    for (size_t start = 0; start < count;) {
+        size_t n = 0, bytes = 0; /* a message of at most SUBMIT_CHUNK items or about 8 MiB */
+        while (start + n < count && n < SUBMIT_CHUNK && (n == 0 || bytes + sizes[start + n] <= (8u << 20)))
+            bytes += sizes[start + n++];
+        evo_buf_reset(&c->buf);
+        evo_proto_begin_vectors(&c->buf, (uint32_t)n);
+        for (size_t i = 0; i < n; i++)
+            evo_proto_put_payload(&c->buf, c->next_tag + i, (uint32_t)sizes[start + i], data[start + i]);
+        if (send_message(c, EVO_MSG_SUBMIT, &c->buf) < 0)
+            return -1;
+        c->next_tag += n;
+        c->in_flight += n;
+        start += n;
+    }
+    return 0;
+}
+
 long evo_client_map(struct evo_client *c, const double *x, size_t count, size_t dim, struct evo_result *results)
 {
     long failed = 0;
@@ -327,8 +370,7 @@ int evo_client_wait(struct evo_client *c, struct evo_result *out, int timeout_ms
     *out = c->ready[c->ready_head];
     c->ready_head = (c->ready_head + 1) % c->ready_cap;
     c->ready_len--;
-    if (out->error)
-        out->error = hand(c, (char *)out->error);
+    keep(c, out);
     return 1;
 }
 

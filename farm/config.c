@@ -87,6 +87,11 @@ static int evaluate_command(struct walk *w, yaml_node_t *v)
     return walk_string_list(w, v, 1, &w->config->evaluate.command);
 }
 
+static int evaluate_python(struct walk *w, yaml_node_t *v)
+{
+    return walk_string(w, v, &w->config->evaluate.python);
+}
+
 static int evaluate_workdir(struct walk *w, yaml_node_t *v)
 {
     return walk_path(w, v, &w->config->evaluate.workdir);
@@ -105,6 +110,7 @@ static int evaluate_startup_timeout(struct walk *w, yaml_node_t *v)
 static const struct walk_field evaluate_fields[] = {{"library", evaluate_library},
                                                     {"function", evaluate_function},
                                                     {"command", evaluate_command},
+                                                    {"python", evaluate_python},
                                                     {"workdir", evaluate_workdir},
                                                     {"objectives", evaluate_objectives},
                                                     {"startup_timeout", evaluate_startup_timeout},
@@ -170,6 +176,21 @@ static int set_defaults(struct evo_config *c)
     return (c->farm.bind && c->output.dir && c->evaluate.workdir) ? 0 : -1;
 }
 
+static int python_command(struct walk *w, yaml_node_t *evaluate)
+{
+    struct evo_config *c = w->config;
+    const char *argv[] = {c->evaluate.python, "-u", "-m", "evofarm._worker"};
+    if (c->evaluate.function)
+        return walk_fail(w, evaluate, "evaluate: 'function' goes with 'library' (a Python driver sends its functions)");
+    c->evaluate.kind = EVO_EVALUATOR_PYTHON;
+    if ((c->evaluate.command = calloc(5, sizeof *c->evaluate.command)) == NULL)
+        return walk_fail(w, evaluate, "out of memory");
+    for (int i = 0; i < 4; i++)
+        if ((c->evaluate.command[i] = strdup(argv[i])) == NULL)
+            return walk_fail(w, evaluate, "out of memory");
+    return 0;
+}
+
 /* Checks that involve several keys; `root` locates the messages. */
 static int check_config(struct walk *w, yaml_node_t *root)
 {
@@ -177,15 +198,20 @@ static int check_config(struct walk *w, yaml_node_t *root)
     yaml_node_t *evaluate = walk_section_node(w, root, "evaluate");
     if (evaluate == NULL)
         return walk_fail(w, root, "missing required section 'evaluate' (library: + function:, or command:)");
-    if (c->evaluate.library && c->evaluate.command)
-        return walk_fail(w, evaluate, "evaluate: give either 'library' or 'command', not both");
-    if (c->evaluate.function && !c->evaluate.library)
+    if (!!c->evaluate.library + !!c->evaluate.command + !!c->evaluate.python > 1)
+        return walk_fail(w, evaluate, "evaluate: give one of 'library', 'command' or 'python'");
+    if (c->evaluate.python) { /* the bundled worker shim, found through PYTHONPATH (evo_python_setup) */
+        if (python_command(w, evaluate) < 0)
+            return -1;
+    } else if (c->evaluate.function && !c->evaluate.library)
         return walk_fail(w, evaluate, "evaluate: 'function' goes with 'library'");
-    if (!c->evaluate.library && !c->evaluate.command)
-        return walk_fail(w, evaluate, "evaluate: one of 'library' (with 'function') or 'command' is required");
-    if (c->evaluate.library && !c->evaluate.function)
+    else if (!c->evaluate.library && !c->evaluate.command)
+        return walk_fail(w, evaluate,
+                         "evaluate: one of 'library' (with 'function'), 'command' or 'python' is required");
+    else if (c->evaluate.library && !c->evaluate.function)
         return walk_fail(w, evaluate, "evaluate: 'library' needs 'function' (the symbol to call)");
-    c->evaluate.kind = c->evaluate.library ? EVO_EVALUATOR_LIBRARY : EVO_EVALUATOR_COMMAND;
+    else
+        c->evaluate.kind = c->evaluate.library ? EVO_EVALUATOR_LIBRARY : EVO_EVALUATOR_COMMAND;
     yaml_node_t *optimize = walk_section_node(w, root, "optimize");
     return optimize ? evo_check_optimize(w, optimize) : 0;
 }
@@ -286,6 +312,7 @@ void evo_config_free(struct evo_config *c)
     free(c->dir);
     free(c->farm.bind);
     free(c->evaluate.library);
+    free(c->evaluate.python);
     free(c->evaluate.function);
     free_list(c->evaluate.command);
     free(c->evaluate.workdir);

@@ -9,7 +9,12 @@
 #include <stdio.h>
 
 enum evo_scheduling { EVO_SCHEDULING_DYNAMIC = 0, EVO_SCHEDULING_STATIC = 1 };
-enum evo_evaluator_kind { EVO_EVALUATOR_NONE = 0, EVO_EVALUATOR_LIBRARY = 1, EVO_EVALUATOR_COMMAND = 2 };
+enum evo_evaluator_kind {
+    EVO_EVALUATOR_NONE = 0,
+    EVO_EVALUATOR_LIBRARY = 1,
+    EVO_EVALUATOR_COMMAND = 2,
+    EVO_EVALUATOR_PYTHON = 3, /* the bundled shim under `python`: pickled calls */
+};
 enum evo_env_op { EVO_ENV_SET, EVO_ENV_PREPEND, EVO_ENV_APPEND, EVO_ENV_UNSET };
 
 struct evo_env_change {
@@ -37,7 +42,8 @@ struct evo_config {
         enum evo_evaluator_kind kind;
         char *library; /* absolute path */
         char *function;
-        char **command; /* NULL-terminated argv */
+        char **command; /* NULL-terminated argv (python: the shim's command line) */
+        char *python;   /* interpreter for the Python shim, e.g. "python3" */
         char *workdir;  /* absolute; default: the config's directory */
         unsigned objectives;
         unsigned startup_timeout_ms; /* extra time for a fresh evaluator's first answer */

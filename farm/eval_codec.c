@@ -3,18 +3,33 @@
  * nothing here can crash on arbitrary bytes. */
 #include "eval_codec.h"
 
+#include "proto.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void evo_codec_put_input(enum evo_codec codec, struct evo_buf *buf, const double *x, uint32_t dim)
+int evo_codec_put_input(enum evo_codec codec, struct evo_buf *buf, uint8_t kind, const void *data, uint32_t dim)
 {
+    const double *x = data;
+    if (codec == EVO_CODEC_FRAMES) {
+        evo_buf_put_u8(buf, kind);
+        evo_buf_put_u32(buf, dim);
+        if (kind == EVO_INPUT_PAYLOAD)
+            evo_buf_put(buf, data, dim);
+        else
+            for (uint32_t i = 0; i < dim; i++)
+                evo_buf_put_f64(buf, x[i]);
+        return 0;
+    }
+    if (kind != EVO_INPUT_VECTOR)
+        return -1;
     if (codec == EVO_CODEC_BINARY) {
         evo_buf_put(buf, &dim, sizeof dim);
         evo_buf_put(buf, x, dim * sizeof *x);
-        return;
+        return 0;
     }
     char number[40];
     for (uint32_t i = 0; i < dim; i++) {
@@ -22,6 +37,7 @@ void evo_codec_put_input(enum evo_codec codec, struct evo_buf *buf, const double
         evo_buf_put(buf, number, (size_t)n);
     }
     evo_buf_put(buf, "\n", 1);
+    return 0;
 }
 
 /* Quotes at most 200 bytes of the offending output, non-printables escaped. */
@@ -162,8 +178,35 @@ static size_t take_binary(const char *data, size_t size, unsigned expected, stru
     return size;
 }
 
+static size_t take_frame(const char *data, size_t size, struct evo_eval_output *out)
+{
+    uint32_t n;
+    memset(out, 0, sizeof *out);
+    if (size < 5)
+        return 0;
+    unsigned char status = (unsigned char)data[0];
+    n = (uint32_t)(unsigned char)data[1] | (uint32_t)(unsigned char)data[2] << 8 |
+        (uint32_t)(unsigned char)data[3] << 16 | (uint32_t)(unsigned char)data[4] << 24;
+    if (status > 1 || n > EVO_CODEC_MAX_FRAME) {
+        invalid(out, status > 1 ? "bad frame status" : "frame larger than 16 MiB", data, size);
+        return size;
+    }
+    if (size < 5u + n)
+        return 0;
+    if (status == 0) {
+        out->ok = 1;
+        out->payload = data + 5;
+        out->payload_size = n;
+    } else {
+        snprintf(out->text, sizeof out->text, "evaluator reported: %.*s", n > 1000 ? 1000 : (int)n, data + 5);
+    }
+    return 5u + n;
+}
+
 size_t evo_codec_take_output(enum evo_codec codec, const char *data, size_t size, unsigned expected,
                              struct evo_eval_output *out)
 {
+    if (codec == EVO_CODEC_FRAMES)
+        return take_frame(data, size, out);
     return codec == EVO_CODEC_BINARY ? take_binary(data, size, expected, out) : take_text(data, size, expected, out);
 }

@@ -1,11 +1,15 @@
 /* eval_codec.h — what crosses the pipes between a worker and its evaluator
- * child. Two encodings:
+ * child. Three encodings:
  *  - text (`command` evaluators, docs/evaluators.md): one candidate per line
  *    as whitespace-separated decimal numbers; one answer per line, either the
  *    objective values or "error: MESSAGE";
  *  - binary (`library` evaluators, our own child): input u32 dim + dim
  *    doubles; output u8 status (0 ok: u8 n + n doubles; 1 error: u16 n + n
- *    bytes of text), native byte order (same machine).
+ *    bytes of text), native byte order (same machine);
+ *  - frames (`python` evaluators, the bundled worker shim): input u8 kind
+ *    (0 vector, 1 payload) + u32 size + the doubles or bytes; output u8
+ *    status (0 ok: u32 n + n bytes of answer; 1 error: u32 n + n bytes of
+ *    text), little-endian sizes.
  * Pure functions over buffers. */
 #ifndef EVO_EVAL_CODEC_H
 #define EVO_EVAL_CODEC_H
@@ -17,7 +21,9 @@
 
 #define EVO_CODEC_MAX_LINE 65536
 
-enum evo_codec { EVO_CODEC_TEXT = 0, EVO_CODEC_BINARY = 1 };
+enum evo_codec { EVO_CODEC_TEXT = 0, EVO_CODEC_BINARY = 1, EVO_CODEC_FRAMES = 2 };
+
+#define EVO_CODEC_MAX_FRAME (16u << 20)
 
 struct evo_eval_output {
     int ok;     /* 1: objectives valid; 0: see text */
@@ -25,10 +31,15 @@ struct evo_eval_output {
     unsigned n;
     double objectives[16];
     char text[1200];
+    const char *payload; /* frames: the answer's bytes, inside the data given
+                            to evo_codec_take_output (NULL otherwise) */
+    uint32_t payload_size;
 };
 
-/* Appends one candidate to buf. */
-void evo_codec_put_input(enum evo_codec codec, struct evo_buf *buf, const double *x, uint32_t dim);
+/* Appends one candidate to buf: a vector (kind 0: `size` doubles at data)
+ * or, for frames only, a payload (kind 1: `size` bytes). 0, or -1 when the
+ * codec cannot carry that kind (nothing appended). */
+int evo_codec_put_input(enum evo_codec codec, struct evo_buf *buf, uint8_t kind, const void *data, uint32_t size);
 
 /* Decodes the first answer in data[0..size). Returns the bytes it used
  * (> 0) with *out filled, or 0 when the answer is not complete yet.

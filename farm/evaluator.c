@@ -59,7 +59,7 @@ struct evo_evaluator *evo_evaluator_create(const struct evo_config *c, const cha
     } else {
         while (c->evaluate.command[argc])
             argc++;
-        ev->codec = EVO_CODEC_TEXT;
+        ev->codec = c->evaluate.kind == EVO_EVALUATOR_PYTHON ? EVO_CODEC_FRAMES : EVO_CODEC_TEXT;
         ev->argv = calloc(argc + 1, sizeof *ev->argv);
         for (size_t i = 0; ev->argv && i < argc; i++)
             ev->argv[i] = strdup(c->evaluate.command[i]);
@@ -235,8 +235,11 @@ static void queue_inputs(struct evo_evaluator *ev, struct run_state *s)
 {
     size_t limit = s->safe ? s->answered + 1 : s->batch->count;
     while (s->written < limit && ev->pending.len - ev->pending_at < WRITE_AHEAD) {
-        size_t i = s->written++;
-        evo_codec_put_input(ev->codec, &ev->pending, &s->batch->values[s->batch->offset[i]], s->batch->dim[i]);
+        size_t i = s->written;
+        if (evo_codec_put_input(ev->codec, &ev->pending, s->batch->kind[i], evo_vector_list_data(s->batch, i),
+                                s->batch->dim[i]) < 0)
+            break; /* a payload for a vector evaluator: evo_evaluator_run answers it */
+        s->written++;
     }
 }
 
@@ -251,7 +254,9 @@ static int take_answers(struct evo_evaluator *ev, struct run_state *s)
            (used = evo_codec_take_output(ev->codec, ev->rbuf + at, ev->rlen - at, ev->objectives, &answer)) > 0) {
         uint64_t id = s->batch->id[s->answered++];
         at += used;
-        if (answer.ok)
+        if (answer.ok && answer.payload)
+            evo_proto_put_result_payload(s->out, id, answer.payload_size, answer.payload);
+        else if (answer.ok)
             evo_proto_put_result_ok(s->out, id, answer.n, answer.objectives);
         else
             fail_item(s->out, id, answer.text);
@@ -325,6 +330,12 @@ int evo_evaluator_run(struct evo_evaluator *ev, const struct evo_vector_list *ba
     evo_buf_reset(&ev->pending);
     ev->pending_at = 0;
     while (s.answered < batch->count) {
+        if (s.written == s.answered && batch->kind[s.answered] == EVO_INPUT_PAYLOAD && ev->codec != EVO_CODEC_FRAMES) {
+            fail_item(out, batch->id[s.answered++], "this task carries a payload (a Python call), but the farm's "
+                                                     "evaluator reads vectors: use evaluate: {python: python3}");
+            s.written = s.answered;
+            continue;
+        }
         if (ev->pid == 0) {
             if (start_child(ev) < 0) {
                 fail_item(out, batch->id[s.answered++], ev->start_error);

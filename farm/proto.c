@@ -102,62 +102,107 @@ void evo_proto_begin_vectors(struct evo_buf *buf, uint32_t count)
 void evo_proto_put_vector(struct evo_buf *buf, uint64_t id, uint32_t dim, const double *x)
 {
     evo_buf_put_u64(buf, id);
+    evo_buf_put_u8(buf, EVO_INPUT_VECTOR);
     evo_buf_put_u32(buf, dim);
     for (uint32_t i = 0; i < dim; i++)
         evo_buf_put_f64(buf, x[i]);
 }
 
+void evo_proto_put_payload(struct evo_buf *buf, uint64_t id, uint32_t size, const void *data)
+{
+    evo_buf_put_u64(buf, id);
+    evo_buf_put_u8(buf, EVO_INPUT_PAYLOAD);
+    evo_buf_put_u32(buf, size);
+    evo_buf_put(buf, data, size);
+}
+
+void evo_proto_put_input(struct evo_buf *buf, uint64_t id, enum evo_input_kind kind, uint32_t size, const void *data)
+{
+    if (kind == EVO_INPUT_PAYLOAD)
+        evo_proto_put_payload(buf, id, size, data);
+    else
+        evo_proto_put_vector(buf, id, size, data);
+}
+
+const void *evo_vector_list_data(const struct evo_vector_list *list, size_t i)
+{
+    return list->kind[i] == EVO_INPUT_PAYLOAD ? (const void *)&list->bytes[list->offset[i]]
+                                              : (const void *)&list->values[list->offset[i]];
+}
+
 void evo_vector_list_free(struct evo_vector_list *list)
 {
     free(list->id);
+    free(list->kind);
     free(list->dim);
     free(list->offset);
     free(list->values);
+    free(list->bytes);
     memset(list, 0, sizeof *list);
 }
 
-/* First pass: check the layout and count the doubles, so the second pass can
- * allocate once. Returns the number of doubles or -1. */
-static long long vectors_measure(const void *data, size_t size, uint32_t *count)
+/* First pass: check the layout and count the doubles and the payload
+ * bytes, so the second pass can allocate once. 0 or -1. */
+static int vectors_measure(const void *data, size_t size, uint32_t *count, size_t *doubles, size_t *bytes)
 {
     struct evo_reader r;
     evo_reader_init(&r, data, size);
     *count = evo_get_u32(&r);
+    *doubles = *bytes = 0;
     if (r.bad || *count == 0 || *count > EVO_PROTO_MAX_ITEMS)
         return -1;
-    long long total = 0;
     for (uint32_t i = 0; i < *count; i++) {
         evo_get_u64(&r);
-        uint32_t dim = evo_get_u32(&r);
-        if (r.bad || dim == 0 || dim > EVO_PROTO_MAX_DIM || evo_get_bytes(&r, (size_t)dim * 8) == NULL)
+        uint8_t kind = evo_get_u8(&r);
+        uint32_t n = evo_get_u32(&r);
+        if (r.bad)
             return -1;
-        total += dim;
+        if (kind == EVO_INPUT_VECTOR) {
+            if (n == 0 || n > EVO_PROTO_MAX_DIM || evo_get_bytes(&r, (size_t)n * 8) == NULL)
+                return -1;
+            *doubles += n;
+        } else if (kind == EVO_INPUT_PAYLOAD) {
+            if (n > EVO_PROTO_MAX_PAYLOAD || evo_get_bytes(&r, n) == NULL)
+                return -1;
+            *bytes += n;
+        } else {
+            return -1;
+        }
     }
-    return r.left == 0 ? total : -1;
+    return r.left == 0 ? 0 : -1;
 }
 
 int evo_proto_get_vectors(const void *data, size_t size, struct evo_vector_list *out)
 {
     uint32_t count;
-    long long total = vectors_measure(data, size, &count);
+    size_t doubles, bytes;
     memset(out, 0, sizeof *out);
-    if (total < 0)
+    if (vectors_measure(data, size, &count, &doubles, &bytes) < 0)
         return -1;
     out->id = malloc(count * sizeof *out->id);
+    out->kind = malloc(count * sizeof *out->kind);
     out->dim = malloc(count * sizeof *out->dim);
     out->offset = malloc(count * sizeof *out->offset);
-    out->values = malloc((size_t)total * sizeof *out->values);
-    if (!out->id || !out->dim || !out->offset || !out->values) {
+    out->values = malloc((doubles ? doubles : 1) * sizeof *out->values);
+    out->bytes = malloc(bytes ? bytes : 1);
+    if (!out->id || !out->kind || !out->dim || !out->offset || !out->values || !out->bytes) {
         evo_vector_list_free(out);
         return -1;
     }
     struct evo_reader r;
     evo_reader_init(&r, data, size);
     evo_get_u32(&r);
-    size_t at = 0;
+    size_t at = 0, at_bytes = 0;
     for (uint32_t i = 0; i < count; i++) {
         out->id[i] = evo_get_u64(&r);
+        out->kind[i] = evo_get_u8(&r);
         out->dim[i] = evo_get_u32(&r);
+        if (out->kind[i] == EVO_INPUT_PAYLOAD) {
+            out->offset[i] = at_bytes;
+            memcpy(out->bytes + at_bytes, evo_get_bytes(&r, out->dim[i]), out->dim[i]);
+            at_bytes += out->dim[i];
+            continue;
+        }
         out->offset[i] = at;
         for (uint32_t k = 0; k < out->dim[i]; k++)
             out->values[at++] = evo_get_f64(&r);
@@ -180,6 +225,14 @@ void evo_proto_put_result_ok(struct evo_buf *buf, uint64_t id, unsigned n, const
         evo_buf_put_f64(buf, objectives[i]);
 }
 
+void evo_proto_put_result_payload(struct evo_buf *buf, uint64_t id, uint32_t size, const void *data)
+{
+    evo_buf_put_u64(buf, id);
+    evo_buf_put_u8(buf, EVO_RESULT_OK_PAYLOAD);
+    evo_buf_put_u32(buf, size);
+    evo_buf_put(buf, data, size);
+}
+
 void evo_proto_put_result_error(struct evo_buf *buf, uint64_t id, enum evo_result_status status, const char *text)
 {
     size_t n = strlen(text);
@@ -193,8 +246,10 @@ void evo_proto_put_result_error(struct evo_buf *buf, uint64_t id, enum evo_resul
 
 void evo_result_list_free(struct evo_result_list *list)
 {
-    for (size_t i = 0; i < list->count; i++)
+    for (size_t i = 0; i < list->count; i++) {
         free(list->items[i].text);
+        free(list->items[i].payload);
+    }
     free(list->items);
     memset(list, 0, sizeof *list);
 }
@@ -204,8 +259,20 @@ static int result_item_get(struct evo_reader *r, enum evo_result_status allowed_
     item->id = evo_get_u64(r);
     item->status = evo_get_u8(r);
     item->text = NULL;
+    item->payload = NULL;
+    item->payload_size = 0;
     if (r->bad)
         return -1;
+    if (item->status == EVO_RESULT_OK_PAYLOAD) {
+        uint32_t n = evo_get_u32(r);
+        const unsigned char *bytes = r->bad || n > EVO_PROTO_MAX_PAYLOAD ? NULL : evo_get_bytes(r, n);
+        if (bytes == NULL || (item->payload = malloc(n ? n : 1)) == NULL)
+            return -1;
+        memcpy(item->payload, bytes, n);
+        item->payload_size = n;
+        item->n = 0;
+        return 0;
+    }
     if (item->status == EVO_RESULT_OK) {
         item->n = evo_get_u8(r);
         if (item->n == 0 || item->n > EVO_PROTO_MAX_OBJECTIVES)

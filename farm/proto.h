@@ -1,4 +1,4 @@
-/* proto.h — encoding and strict validation of evo-farm protocol v1 messages
+/* proto.h — encoding and strict validation of evo-farm protocol v2 messages
  * (docs/protocol.md). Pure functions over bytes: no sockets here. */
 #ifndef EVO_PROTO_H
 #define EVO_PROTO_H
@@ -9,12 +9,13 @@
 #include "buf.h"
 #include "evofarm/stats.h"
 
-#define EVO_PROTO_VERSION        1
+#define EVO_PROTO_VERSION        2
 #define EVO_PROTO_HEADER_SIZE    4
 #define EVO_PROTO_MAX_ITEMS      (1u << 20)
 #define EVO_PROTO_MAX_DIM        65536u
 #define EVO_PROTO_MAX_OBJECTIVES 16
 #define EVO_PROTO_MAX_HOST       255
+#define EVO_PROTO_MAX_PAYLOAD    (16u << 20)
 
 enum evo_msg_type {
     EVO_MSG_HELLO = 1,
@@ -32,7 +33,16 @@ enum evo_msg_type {
 
 enum evo_role { EVO_ROLE_WORKER = 1, EVO_ROLE_DRIVER = 2 };
 
-enum evo_result_status { EVO_RESULT_OK = 0, EVO_RESULT_ATTEMPT_FAILED = 1, EVO_RESULT_ERROR = 2 };
+enum evo_result_status {
+    EVO_RESULT_OK = 0,             /* objective values */
+    EVO_RESULT_ATTEMPT_FAILED = 1, /* worker -> broker: text */
+    EVO_RESULT_ERROR = 2,          /* broker -> driver, final: text */
+    EVO_RESULT_OK_PAYLOAD = 3,     /* an opaque answer (bytes) */
+};
+
+/* What a task carries: a vector of doubles, or opaque bytes (a payload,
+ * e.g. a pickled Python call) for an evaluator that reads payloads. */
+enum evo_input_kind { EVO_INPUT_VECTOR = 0, EVO_INPUT_PAYLOAD = 1 };
 
 /* Writes the 4-byte header of a message of `type` into out. */
 void evo_proto_header(unsigned char out[EVO_PROTO_HEADER_SIZE], enum evo_msg_type type);
@@ -62,18 +72,29 @@ void evo_proto_put_welcome(struct evo_buf *buf, const struct evo_welcome *welcom
 int evo_proto_get_welcome(const void *data, size_t size, struct evo_welcome *out);
 
 /* Vector lists (TASKS, SUBMIT). Encoding: begin with the count, then put
- * exactly that many vectors. */
+ * exactly that many items, vectors or payloads. */
 void evo_proto_begin_vectors(struct evo_buf *buf, uint32_t count);
 void evo_proto_put_vector(struct evo_buf *buf, uint64_t id, uint32_t dim, const double *x);
+void evo_proto_put_payload(struct evo_buf *buf, uint64_t id, uint32_t size, const void *data);
+/* Either of the two: `size` is the dimension of a vector (data: doubles)
+ * or the byte count of a payload. */
+void evo_proto_put_input(struct evo_buf *buf, uint64_t id, enum evo_input_kind kind, uint32_t size, const void *data);
 
-/* A decoded vector list. Vector i is values[offset[i] .. offset[i]+dim[i]). */
+/* A decoded vector list. Item i is a vector values[offset[i] ..
+ * offset[i]+dim[i]) when kind[i] is EVO_INPUT_VECTOR, or a payload
+ * bytes[offset[i] .. offset[i]+dim[i]) when it is EVO_INPUT_PAYLOAD. */
 struct evo_vector_list {
     size_t count;
     uint64_t *id;
+    uint8_t *kind;
     uint32_t *dim;
     size_t *offset;
     double *values;
+    unsigned char *bytes;
 };
+
+/* Item i's data (doubles or bytes) for evo_proto_put_input. */
+const void *evo_vector_list_data(const struct evo_vector_list *list, size_t i);
 
 /* Decodes and validates a whole body. 0 on success (free with
  * evo_vector_list_free), -1 if malformed (nothing to free). */
@@ -83,6 +104,7 @@ void evo_vector_list_free(struct evo_vector_list *list);
 /* Result lists (RESULTS with a leading u64 elapsed_ns, DONE without). */
 void evo_proto_begin_results(struct evo_buf *buf, uint32_t count);
 void evo_proto_put_result_ok(struct evo_buf *buf, uint64_t id, unsigned n, const double *objectives);
+void evo_proto_put_result_payload(struct evo_buf *buf, uint64_t id, uint32_t size, const void *data);
 /* `text` is truncated to 65535 bytes. */
 void evo_proto_put_result_error(struct evo_buf *buf, uint64_t id, enum evo_result_status status, const char *text);
 
@@ -91,7 +113,9 @@ struct evo_result_item {
     uint8_t status;
     uint8_t n; /* objectives, when status is OK */
     double objectives[EVO_PROTO_MAX_OBJECTIVES];
-    char *text; /* owned, NUL-terminated, when status is not OK; else NULL */
+    char *text; /* owned, NUL-terminated, when status is an error; else NULL */
+    unsigned char *payload; /* owned, when status is OK_PAYLOAD; else NULL */
+    uint32_t payload_size;
 };
 
 struct evo_result_list {
@@ -101,7 +125,8 @@ struct evo_result_list {
 };
 
 /* Decodes a RESULTS body (with_elapsed = 1) or a DONE body (0). Statuses
- * other than `allowed_error` and OK are malformed. 0 or -1 as above. */
+ * other than `allowed_error`, OK and OK_PAYLOAD are malformed. 0 or -1 as
+ * above. */
 int evo_proto_get_results(const void *data, size_t size, int with_elapsed, enum evo_result_status allowed_error,
                           struct evo_result_list *out);
 void evo_result_list_free(struct evo_result_list *list);

@@ -1,6 +1,8 @@
 /* task_table.c — outstanding tasks in a ring indexed by id (see task_table.h). */
 #include "task_table.h"
 
+#include "proto.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,14 +28,15 @@ static int grow(struct evo_task_table *t)
     return 0;
 }
 
-struct evo_task *evo_task_table_add(struct evo_task_table *t, uint64_t tag, uint32_t driver, uint32_t dim,
-                                    const double *x)
+struct evo_task *evo_task_table_add(struct evo_task_table *t, uint64_t tag, uint32_t driver, uint8_t kind,
+                                    uint32_t size, const void *input)
 {
+    size_t bytes = kind == EVO_INPUT_PAYLOAD ? size : (size_t)size * sizeof(double);
     if (t->next_id == 0)
         t->base_id = t->next_id = 1; /* 0 is never a task id */
     if (grow(t) < 0)
         return NULL;
-    struct evo_task *task = malloc(sizeof *task + dim * sizeof(double));
+    struct evo_task *task = malloc(sizeof *task + bytes);
     if (task == NULL)
         return NULL;
     task->id = t->next_id++;
@@ -42,8 +45,9 @@ struct evo_task *evo_task_table_add(struct evo_task_table *t, uint64_t tag, uint
     task->worker = 0;
     task->attempts = 0;
     task->state = EVO_TASK_QUEUED;
-    task->dim = dim;
-    memcpy(task->x, x, dim * sizeof(double));
+    task->kind = kind;
+    task->size = size;
+    memcpy(task->in.data, input, bytes);
     *slot(t, task->id) = task;
     t->span++;
     t->count++;

@@ -17,8 +17,12 @@ struct evo_task {
     uint32_t worker;   /* serial of the worker holding it, when in flight */
     uint32_t attempts; /* failed attempts so far */
     uint8_t state;
-    uint32_t dim;
-    double x[]; /* dim values */
+    uint8_t kind; /* enum evo_input_kind */
+    uint32_t size; /* a vector's dimension, or a payload's bytes */
+    union {
+        double x[1];          /* EVO_INPUT_VECTOR: size values */
+        unsigned char data[1]; /* EVO_INPUT_PAYLOAD: size bytes */
+    } in;
 };
 
 struct evo_task_table {
@@ -31,9 +35,11 @@ struct evo_task_table {
     size_t count;     /* outstanding tasks */
 };
 
-/* Creates a task with the next id; the table owns it. NULL if out of memory. */
-struct evo_task *evo_task_table_add(struct evo_task_table *t, uint64_t tag, uint32_t driver, uint32_t dim,
-                                    const double *x);
+/* Creates a task with the next id and a copy of its input (kind: enum
+ * evo_input_kind; size: dimension or bytes); the table owns it. NULL if
+ * out of memory. */
+struct evo_task *evo_task_table_add(struct evo_task_table *t, uint64_t tag, uint32_t driver, uint8_t kind,
+                                    uint32_t size, const void *input);
 /* The task with this id, or NULL if it is finished or unknown. */
 struct evo_task *evo_task_table_get(const struct evo_task_table *t, uint64_t id);
 /* Frees a task and forgets its id. */

@@ -27,6 +27,9 @@ struct evo_result {
     double objectives[EVO_EVALUATOR_MAX_OBJECTIVES];
     const char *error; /* when !ok: owned by the client, valid until the next
                           evo_client_map / evo_client_wait / close */
+    const void *payload; /* the answer to a payload task (n is then 0): owned
+                            by the client, valid as long as `error` would be */
+    size_t payload_size;
 };
 
 /* Connects using EVO_FARM_ENDPOINT, EVO_FARM_SERVER_KEY,
@@ -48,6 +51,13 @@ long evo_client_map(struct evo_client *client, const double *x, size_t count, si
 /* Queues vectors for evaluation and returns at once; the first gets tag
  * *first_tag, the next ones consecutive tags. 0, or -1 (see last_error). */
 int evo_client_submit(struct evo_client *client, const double *x, size_t count, size_t dim, uint64_t *first_tag);
+
+/* Queues opaque payloads (e.g. pickled calls) for a farm whose evaluator
+ * reads payloads (`evaluate: {python: ...}`); payload i is sizes[i] bytes at
+ * data[i] (at most 16 MiB each). Tags as for evo_client_submit; each answer
+ * comes back through evo_client_wait with `payload` set. 0, or -1. */
+int evo_client_submit_payloads(struct evo_client *client, const void *const *data, const size_t *sizes, size_t count,
+                               uint64_t *first_tag);
 
 /* Waits up to timeout_ms (-1: forever) for the next result of a submitted
  * vector, in completion order. 1 with *out filled, 0 on timeout, -1 if the

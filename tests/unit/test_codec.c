@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "eval_codec.h"
+#include "proto.h"
 
 static struct evo_eval_output out;
 
@@ -61,7 +62,7 @@ static void text_stream(void **state)
     assert_int_equal(evo_codec_take_output(EVO_CODEC_TEXT, data + 4, 1, 1, &out), 0); /* incomplete */
     struct evo_buf b = {0};
     double x[] = {0.1, -3};
-    evo_codec_put_input(EVO_CODEC_TEXT, &b, x, 2);
+    evo_codec_put_input(EVO_CODEC_TEXT, &b, EVO_INPUT_VECTOR, x, 2);
     assert_int_equal(b.len, strlen("0.10000000000000001 -3\n"));
     assert_memory_equal(b.data, "0.10000000000000001 -3\n", b.len);
     evo_buf_free(&b);
@@ -93,9 +94,42 @@ static void binary_stream(void **state)
     assert_true(out.broken);
 }
 
+/* Frames: payloads and vectors in, answers and errors out, split anywhere. */
+static void frames(void **state)
+{
+    (void)state;
+    struct evo_buf b = {0};
+    struct evo_eval_output o;
+    double x[] = {1.0};
+    assert_int_equal(evo_codec_put_input(EVO_CODEC_FRAMES, &b, EVO_INPUT_PAYLOAD, "ab", 2), 0);
+    assert_int_equal(b.len, 7);
+    assert_memory_equal(b.data, "\x01\x02\x00\x00\x00" "ab", 7);
+    assert_int_equal(evo_codec_put_input(EVO_CODEC_FRAMES, &b, EVO_INPUT_VECTOR, x, 1), 0);
+    assert_int_equal(b.len, 7 + 5 + 8);
+    assert_int_equal(evo_codec_put_input(EVO_CODEC_TEXT, &b, EVO_INPUT_PAYLOAD, "ab", 2), -1);
+    assert_int_equal(b.len, 20);
+    const char answer[] = "\x00\x03\x00\x00\x00xyz\x01\x04\x00\x00\x00oops";
+    size_t size = sizeof answer - 1;
+    for (size_t n = 0; n < 8; n++)
+        assert_int_equal(evo_codec_take_output(EVO_CODEC_FRAMES, answer, n, 1, &o), 0);
+    assert_int_equal(evo_codec_take_output(EVO_CODEC_FRAMES, answer, size, 1, &o), 8);
+    assert_true(o.ok);
+    assert_int_equal(o.payload_size, 3);
+    assert_memory_equal(o.payload, "xyz", 3);
+    assert_int_equal(evo_codec_take_output(EVO_CODEC_FRAMES, answer + 8, size - 8, 1, &o), 9);
+    assert_false(o.ok);
+    assert_string_equal(o.text, "evaluator reported: oops");
+    /* a bad status or an absurd size breaks the stream */
+    assert_int_equal(evo_codec_take_output(EVO_CODEC_FRAMES, "\x05\x00\x00\x00\x00", 5, 1, &o), 5);
+    assert_true(o.broken);
+    assert_int_equal(evo_codec_take_output(EVO_CODEC_FRAMES, "\x00\xff\xff\xff\xff", 5, 1, &o), 5);
+    assert_true(o.broken);
+    evo_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(text_lines), cmocka_unit_test(text_stream),
-                                       cmocka_unit_test(binary_stream)};
+                                       cmocka_unit_test(binary_stream), cmocka_unit_test(frames)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,9 +18,9 @@ static void header(void **state)
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), EVO_MSG_SUBMIT);
     assert_int_equal(evo_proto_parse_header(h, 3, why, sizeof why), -1);
     assert_string_equal(why, "header frame of 3 bytes (expected 4)");
-    h[2] = 2;
+    h[2] = 1;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), -1);
-    assert_string_equal(why, "protocol version 2 (this is version 1)");
+    assert_string_equal(why, "protocol version 1 (this is version 2)");
     evo_proto_header(h, EVO_MSG_SUBMIT);
     h[3] = 12;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), -1);
@@ -91,6 +91,57 @@ static void vectors(void **state)
     evo_buf_reset(&b);
     evo_proto_begin_vectors(&b, 0xffffffffu);
     assert_int_equal(evo_proto_get_vectors(b.data, b.len, &l), -1);
+    evo_buf_free(&b);
+}
+
+/* Payload items mix with vectors; payload answers travel back as bytes. */
+static void payloads(void **state)
+{
+    (void)state;
+    struct evo_buf b = {0};
+    struct evo_vector_list l;
+    struct evo_result_list r;
+    double x[] = {2.5};
+    evo_proto_begin_vectors(&b, 3);
+    evo_proto_put_payload(&b, 1, 5, "hello");
+    evo_proto_put_vector(&b, 2, 1, x);
+    evo_proto_put_input(&b, 3, EVO_INPUT_PAYLOAD, 0, "");
+    assert_int_equal(evo_proto_get_vectors(b.data, b.len, &l), 0);
+    assert_int_equal(l.kind[0], EVO_INPUT_PAYLOAD);
+    assert_int_equal(l.dim[0], 5);
+    assert_memory_equal(evo_vector_list_data(&l, 0), "hello", 5);
+    assert_int_equal(l.kind[1], EVO_INPUT_VECTOR);
+    assert_true(((const double *)evo_vector_list_data(&l, 1))[0] == 2.5);
+    assert_int_equal(l.dim[2], 0);
+    evo_vector_list_free(&l);
+    for (size_t n = 0; n < b.len; n++)
+        assert_int_equal(evo_proto_get_vectors(b.data, n, &l), -1);
+    /* an unknown kind and an oversized payload are rejected */
+    evo_buf_reset(&b);
+    evo_proto_begin_vectors(&b, 1);
+    evo_buf_put_u64(&b, 1);
+    evo_buf_put_u8(&b, 7);
+    evo_buf_put_u32(&b, 0);
+    assert_int_equal(evo_proto_get_vectors(b.data, b.len, &l), -1);
+    evo_buf_reset(&b);
+    evo_proto_begin_vectors(&b, 1);
+    evo_buf_put_u64(&b, 1);
+    evo_buf_put_u8(&b, EVO_INPUT_PAYLOAD);
+    evo_buf_put_u32(&b, EVO_PROTO_MAX_PAYLOAD + 1);
+    assert_int_equal(evo_proto_get_vectors(b.data, b.len, &l), -1);
+    /* results */
+    evo_buf_reset(&b);
+    evo_proto_begin_results(&b, 2);
+    evo_proto_put_result_payload(&b, 9, 3, "abc");
+    evo_proto_put_result_ok(&b, 10, 1, x);
+    assert_int_equal(evo_proto_get_results(b.data, b.len, 0, EVO_RESULT_ERROR, &r), 0);
+    assert_int_equal(r.items[0].status, EVO_RESULT_OK_PAYLOAD);
+    assert_int_equal(r.items[0].payload_size, 3);
+    assert_memory_equal(r.items[0].payload, "abc", 3);
+    assert_int_equal(r.items[1].status, EVO_RESULT_OK);
+    evo_result_list_free(&r);
+    for (size_t n = 0; n < b.len; n++)
+        assert_int_equal(evo_proto_get_results(b.data, n, 0, EVO_RESULT_ERROR, &r), -1);
     evo_buf_free(&b);
 }
 
@@ -183,7 +234,7 @@ static void arbitrary_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(header),  cmocka_unit_test(hello_welcome), cmocka_unit_test(vectors),
+        cmocka_unit_test(header),  cmocka_unit_test(hello_welcome), cmocka_unit_test(vectors), cmocka_unit_test(payloads),
         cmocka_unit_test(results), cmocka_unit_test(stats),         cmocka_unit_test(arbitrary_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

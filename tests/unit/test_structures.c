@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "id_queue.h"
+#include "proto.h"
 #include "task_table.h"
 
 static void deque(void **state)
@@ -51,7 +52,7 @@ static void table(void **state)
     double x[3] = {1, 2, 3};
     struct evo_task *tasks[4000];
     for (int i = 0; i < 4000; i++) {
-        tasks[i] = evo_task_table_add(&t, 100 + (uint64_t)i, 1, 3, x);
+        tasks[i] = evo_task_table_add(&t, 100 + (uint64_t)i, 1, EVO_INPUT_VECTOR, 3, x);
         assert_non_null(tasks[i]);
         assert_int_equal(tasks[i]->id, i + 1); /* ids start at 1 */
     }
@@ -71,9 +72,9 @@ static void table(void **state)
     for (int i = 2; i < 3000; i++)
         evo_task_table_remove(&t, tasks[i]);
     for (int i = 0; i < 2500; i++)
-        assert_non_null(evo_task_table_add(&t, 0, 2, 3, x));
+        assert_non_null(evo_task_table_add(&t, 0, 2, EVO_INPUT_VECTOR, 3, x));
     assert_int_equal(t.count, 1000 + 2500);
-    assert_true(evo_task_table_get(&t, 4001 + 2499)->x[2] == 3);
+    assert_true(evo_task_table_get(&t, 4001 + 2499)->in.x[2] == 3);
     evo_task_table_each(&t, remove_task, &t);
     assert_int_equal(t.count, 0);
     evo_task_table_free(&t);
