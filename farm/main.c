@@ -162,6 +162,38 @@ static int cmd_internal(int argc, char **argv, const char *self)
     return rc;
 }
 
+/* Lets Python drivers and the python evaluator find the evofarm package
+ * and libevofarm: the package's directory goes first on PYTHONPATH (venv or
+ * not), the library's path into EVO_FARM_LIBRARY. Installed: PREFIX/bin/
+ * evo-farm with PREFIX/lib/evo-farm/python and PREFIX/lib/libevofarm.so;
+ * build tree: build/bin/evo-farm with python/ and build/lib/. */
+static void python_setup(const char *self)
+{
+    char base[PATH_MAX], dir[PATH_MAX + 64], lib[PATH_MAX + 64];
+    snprintf(base, sizeof base, "%s", self);
+    char *slash = strrchr(base, '/');
+    if (slash == NULL)
+        return;
+    *slash = '\0'; /* .../bin */
+    snprintf(lib, sizeof lib, "%s/../lib/libevofarm.so", base);
+    if (getenv("EVO_FARM_LIBRARY") == NULL && access(lib, R_OK) == 0)
+        setenv("EVO_FARM_LIBRARY", lib, 1);
+    snprintf(dir, sizeof dir, "%s/../lib/evo-farm/python", base);
+    if (access(dir, R_OK) < 0)
+        snprintf(dir, sizeof dir, "%s/../../python", base);
+    if (access(dir, R_OK) < 0)
+        return;
+    const char *old = getenv("PYTHONPATH");
+    char *path = NULL;
+    size_t n = strlen(dir);
+    if (old && strncmp(old, dir, n) == 0 && (old[n] == '\0' || old[n] == ':'))
+        return; /* an evo-farm process started by another one */
+    if ((old && *old ? asprintf(&path, "%s:%s", dir, old) : asprintf(&path, "%s", dir)) >= 0) {
+        setenv("PYTHONPATH", path, 1);
+        free(path);
+    }
+}
+
 int main(int argc, char **argv)
 {
     char self[PATH_MAX];
@@ -171,6 +203,7 @@ int main(int argc, char **argv)
     else
         self[n] = '\0';
     evo_log_init();
+    python_setup(self);
     int in_step = getenv(EVO_STEP_CONFIG_TEXT) != NULL;
     if (argc < 2)
         return in_step ? evo_step_main(NULL, self) : bad_usage("missing subcommand%s", "");

@@ -1,0 +1,46 @@
+"""How a call travels: pickled (functions by reference) with the path of the
+driver's main script, so that functions defined there can be found on the
+workers the way multiprocessing's spawn start method finds them."""
+import os
+import pickle
+import sys
+
+from ._errors import FarmError, RemoteTraceback
+
+PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+def main_path():
+    """The driver's main script, or None (interactive, python -c)."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return os.path.abspath(path) if path else None
+
+
+def encode(fn, args, kwargs, main=None):
+    """The payload of one call: (main script, pickled call), so a worker can
+    import the script before it unpickles the call. Raises FarmError naming
+    what cannot be sent."""
+    try:
+        return pickle.dumps((main, pickle.dumps((fn, args, kwargs), protocol=PROTOCOL)), protocol=PROTOCOL)
+    except Exception as e:  # PicklingError, AttributeError, TypeError
+        what = getattr(fn, "__qualname__", repr(fn))
+        try:
+            pickle.dumps(fn, protocol=PROTOCOL)
+        except Exception:
+            raise FarmError(
+                "cannot send %s to the workers: %s (functions travel by name: define it with def at module "
+                "level, not as a lambda, a closure or a nested function)" % (what, e)) from None
+        raise FarmError("cannot send the arguments of a call to %s to the workers: %s" % (what, e)) from None
+
+
+def decode_answer(data):
+    """The value of an answer, or raises what the function raised."""
+    answer = pickle.loads(data)
+    if answer[0] == "ok":
+        return answer[1]
+    _, exc, tb = answer
+    if exc is None:
+        exc = FarmError("the function raised an exception that cannot be sent back:\n" + tb)
+    exc.__cause__ = RemoteTraceback(tb)
+    raise exc

@@ -1,0 +1,133 @@
+"""evofarm.Executor: a concurrent.futures.Executor whose calls run on the
+farm's workers. One background thread owns the farm connection: it sends
+queued calls (at most a window of them in the farm at once, so that
+cancelling the rest really stops them) and resolves futures as answers
+come back, in completion order."""
+import collections
+import concurrent.futures as cf
+import itertools
+import os
+import threading
+
+from . import _calls
+from ._client import Client
+from ._errors import FarmError
+
+
+def _process_chunk(fn, chunk):
+    return [fn(*args) for args in chunk]
+
+
+class Executor(cf.Executor):
+    """Runs fn(*args, **kwargs) on the farm's workers.
+
+    window: calls in the farm at once (default: 4 per worker, at least 64);
+    the rest wait in this process, where cancel() stops them for good."""
+
+    def __init__(self, window=None):
+        workers = int(os.environ.get("EVO_FARM_WORKERS", "0") or 0)
+        self._window = window or max(64, 4 * workers)
+        self._main = _calls.main_path()
+        self._client = Client()
+        self._lock = threading.Condition()
+        self._queue = collections.deque()  # (future, payload) not yet sent
+        self._sent = {}                    # tag -> future
+        self._shutdown = False
+        self._failure = None
+        self._thread = threading.Thread(target=self._run, name="evofarm-dispatch", daemon=True)
+        self._thread.start()
+
+    # -- the dispatch thread -------------------------------------------------
+    def _run(self):
+        try:
+            while True:
+                with self._lock:
+                    while not self._queue and not self._sent and not self._shutdown:
+                        self._lock.wait()
+                    if self._shutdown and not self._queue and not self._sent:
+                        return
+                    batch = []
+                    while self._queue and len(self._sent) + len(batch) < self._window:
+                        future, payload = self._queue.popleft()
+                        if future.set_running_or_notify_cancel():
+                            batch.append((future, payload))
+                if batch:
+                    first = self._client.submit([p for _, p in batch])
+                    with self._lock:
+                        for i, (future, _) in enumerate(batch):
+                            self._sent[first + i] = future
+                if self._sent:
+                    self._collect()
+        except BaseException as e:  # the farm went away: fail everything
+            self._fail_all(e if isinstance(e, FarmError) else FarmError(str(e)))
+
+    def _collect(self):
+        got = self._client.wait(20)
+        while got is not None:
+            tag, data, error = got
+            with self._lock:
+                future = self._sent.pop(tag, None)
+            if future is not None:
+                if error is not None:
+                    future.set_exception(FarmError(error))
+                else:
+                    try:
+                        future.set_result(_calls.decode_answer(data))
+                    except BaseException as e:
+                        future.set_exception(e)
+            got = self._client.wait(0) if self._sent else None
+
+    def _fail_all(self, error):
+        with self._lock:
+            self._failure = error
+            pending = list(self._sent.values()) + [f for f, _ in self._queue]
+            self._sent.clear()
+            self._queue.clear()
+        for future in pending:
+            if not future.done() and (future.running() or future.set_running_or_notify_cancel()):
+                future.set_exception(error)
+
+    # -- the Executor interface ----------------------------------------------
+    def submit(self, fn, /, *args, **kwargs):
+        payload = _calls.encode(fn, args, kwargs, self._main)
+        future = cf.Future()
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError("cannot schedule new calls after shutdown")
+            if self._failure is not None:
+                raise self._failure
+            self._queue.append((future, payload))
+            self._lock.notify()
+        return future
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        """Like ProcessPoolExecutor.map: results in order, lazily;
+        chunksize > 1 sends that many calls as one task."""
+        if chunksize < 1:
+            raise ValueError("chunksize must be >= 1")
+        if chunksize == 1:
+            return super().map(fn, *iterables, timeout=timeout)
+        chunks = _chunks(zip(*iterables), chunksize)
+        results = super().map(_process_chunk, itertools.repeat(fn), chunks, timeout=timeout)
+        return itertools.chain.from_iterable(results)
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        with self._lock:
+            self._shutdown = True
+            if cancel_futures:
+                for future, _ in self._queue:
+                    future.cancel()
+                self._queue.clear()
+            self._lock.notify()
+        if wait:
+            self._thread.join()
+            self._client.close()
+
+
+def _chunks(iterable, size):
+    it = iter(iterable)
+    while True:
+        chunk = tuple(itertools.islice(it, size))
+        if not chunk:
+            return
+        yield chunk

@@ -1,0 +1,78 @@
+"""evofarm.futures — the functions of ``scoop.futures`` with the same names
+and meaning, on an evo-farm:
+
+    from evofarm import futures
+    results = list(futures.map(evaluate, population))   # ordered, lazy
+    f = futures.submit(fn, *args, **kwargs)             # a Future
+
+map_as_completed, wait, as_completed and shutdown as in SCOOP. The farm is
+the one this driver runs in (one Executor per process, made on first use).
+"""
+import atexit
+import concurrent.futures as cf
+import threading
+
+from .executor import Executor
+
+FIRST_COMPLETED = cf.FIRST_COMPLETED
+FIRST_EXCEPTION = cf.FIRST_EXCEPTION
+ALL_COMPLETED = cf.ALL_COMPLETED
+
+_executor = None
+_lock = threading.Lock()
+
+
+def _farm():
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = Executor()
+            atexit.register(shutdown)
+        return _executor
+
+
+def submit(fn, *args, **kwargs):
+    """Runs fn(*args, **kwargs) on a worker; returns a concurrent.futures.Future."""
+    return _farm().submit(fn, *args, **kwargs)
+
+
+def map(fn, *iterables, **kwargs):
+    """Like SCOOP's futures.map: every call is submitted at once, the
+    results are yielded in order as they are needed. An exception raised
+    by fn on a worker is re-raised here when its result is reached."""
+    timeout = kwargs.pop("timeout", None)
+    if kwargs:
+        raise TypeError("unexpected keyword arguments: %s" % ", ".join(kwargs))
+    futures = [submit(fn, *args) for args in zip(*iterables)]
+
+    def results():
+        for f in futures:
+            yield f.result(timeout)
+    return results()
+
+
+def map_as_completed(fn, *iterables, **kwargs):
+    """Like map, but yields each result as soon as it is ready."""
+    timeout = kwargs.pop("timeout", None)
+    futures = [submit(fn, *args) for args in zip(*iterables)]
+    for f in cf.as_completed(futures, timeout=timeout):
+        yield f.result()
+
+
+def wait(fs, timeout=None, return_when=ALL_COMPLETED):
+    """concurrent.futures.wait over evofarm futures: (done, not_done)."""
+    return cf.wait(fs, timeout=timeout, return_when=return_when)
+
+
+def as_completed(fs, timeout=None):
+    """Yields the futures of fs as they complete."""
+    return cf.as_completed(fs, timeout=timeout)
+
+
+def shutdown(wait=True):
+    """Waits for the outstanding calls and closes the connection to the farm."""
+    global _executor
+    with _lock:
+        executor, _executor = _executor, None
+    if executor is not None:
+        executor.shutdown(wait=wait)
