@@ -2,6 +2,9 @@
 # make install PREFIX=..., make bench, make demo, make format.
 
 PREFIX  ?= /usr/local
+# where the system's python3 looks for packages under PREFIX (a .pth there
+# points to PREFIX/lib/evo-farm/python, which evo-farm also gives venvs)
+PYDIR   ?= $(PREFIX)/lib/$(shell /usr/bin/python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null || echo python3)/dist-packages
 DESTDIR ?=
 BUILD   ?= build
 V       ?= 0
@@ -29,7 +32,7 @@ PLUGIN_SRC := $(wildcard plugin/*.c)
 PLUGIN_OBJ := $(PLUGIN_SRC:plugin/%.c=$(BUILD)/plugin-obj/%.o)
 CONFIG_OBJ := $(patsubst farm/%.c,$(BUILD)/obj/%.o,$(wildcard farm/config*.c))
 
-.PHONY: all check unit-check asan-check integration-check slurm-check install uninstall clean bench bench-slurm demo format
+.PHONY: all check unit-check asan-check integration-check python-check slurm-check install uninstall clean bench bench-slurm demo format
 all: $(BIN) $(SOLIB) $(EXAMPLE_LIBS) $(TOOLS) $(PLUGIN)
 
 # The SPANK plugin: its own objects plus the config loader, exporting only
@@ -97,11 +100,15 @@ asan-check: $(ASAN_BINS) $(BIN) $(EXAMPLE_LIBS)
 integration-check: all
 	@BUILD=$(BUILD) tests/integration/run-all.sh
 
+# The Python package against real farms (pytest, DEAP from Debian).
+python-check: all
+	@BUILD=$(BUILD) /usr/bin/python3 -m pytest -q tests/python
+
 # Real Slurm (munge, slurmctld, two slurmd) started and stopped by the suite.
 slurm-check: all
 	@BUILD=$(BUILD) tests/slurm/run-all.sh
 
-check: unit-check asan-check integration-check slurm-check
+check: unit-check asan-check integration-check python-check slurm-check
 	@echo "make check: all suites passed"
 
 bench: all
@@ -123,12 +130,16 @@ install: $(BIN) $(SOLIB) $(PLUGIN)
 	ln -sf libevofarm.so.1 $(DESTDIR)$(PREFIX)/lib/libevofarm.so
 	install -m 644 include/evofarm/*.h $(DESTDIR)$(PREFIX)/include/evofarm/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' packaging/evofarm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/evofarm.pc
+	install -d $(DESTDIR)$(PREFIX)/lib/evo-farm/python/evofarm $(DESTDIR)$(PYDIR)
+	install -m 644 python/evofarm/*.py $(DESTDIR)$(PREFIX)/lib/evo-farm/python/evofarm/
+	echo "$(PREFIX)/lib/evo-farm/python" > $(DESTDIR)$(PYDIR)/evofarm.pth
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/slurm/spank_evo_farm.so
 	rm -f $(DESTDIR)$(PREFIX)/bin/evo-farm $(DESTDIR)$(PREFIX)/lib/libevofarm.so* \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/evofarm.pc
-	rm -rf $(DESTDIR)$(PREFIX)/include/evofarm
+	rm -rf $(DESTDIR)$(PREFIX)/include/evofarm $(DESTDIR)$(PREFIX)/lib/evo-farm
+	rm -f $(DESTDIR)$(PYDIR)/evofarm.pth
 
 format:
 	clang-format -i farm/*.c farm/*.h include/evofarm/*.h tests/unit/*.c tests/integration/*.c bench/*.c examples/*/*.c

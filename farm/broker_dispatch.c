@@ -54,9 +54,8 @@ int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const
     if (evo_proto_get_vectors(body, size, &list) < 0)
         return -1;
     for (size_t i = 0; i < list.count; i++) {
-        struct evo_task *task =
-            evo_task_table_add(&b->tasks, list.id[i], driver->serial, list.kind[i], list.dim[i],
-                               evo_vector_list_data(&list, i));
+        struct evo_task *task = evo_task_table_add(&b->tasks, list.id[i], driver->serial, list.kind[i], list.dim[i],
+                                                   evo_vector_list_data(&list, i));
         if (task && evo_id_queue_push_back(&b->queue, task->id) == 0)
             continue;
         /* Out of memory: refuse this vector with an error, never lose it. */

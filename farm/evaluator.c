@@ -331,8 +331,9 @@ int evo_evaluator_run(struct evo_evaluator *ev, const struct evo_vector_list *ba
     ev->pending_at = 0;
     while (s.answered < batch->count) {
         if (s.written == s.answered && batch->kind[s.answered] == EVO_INPUT_PAYLOAD && ev->codec != EVO_CODEC_FRAMES) {
-            fail_item(out, batch->id[s.answered++], "this task carries a payload (a Python call), but the farm's "
-                                                     "evaluator reads vectors: use evaluate: {python: python3}");
+            fail_item(out, batch->id[s.answered++],
+                      "this task carries a payload (a Python call), but the farm's "
+                      "evaluator reads vectors: use evaluate: {python: python3}");
             s.written = s.answered;
             continue;
         }

@@ -220,7 +220,8 @@ int evo_run_main(const struct evo_config *config, const char *config_path, const
     l.nworkers = options->no_local_workers ? 0 : worker_count(config, options);
     l.workers = calloc(l.nworkers + 1, sizeof *l.workers);
     char workers_text[16];
-    snprintf(workers_text, sizeof workers_text, "%u", l.nworkers);
+    snprintf(workers_text, sizeof workers_text, "%u",
+             options->expected_workers ? options->expected_workers : l.nworkers);
     sigemptyset(&mask);
     sigaddset(&mask, SIGCHLD);
     sigaddset(&mask, SIGINT);

@@ -113,7 +113,7 @@ struct evo_result_item {
     uint8_t status;
     uint8_t n; /* objectives, when status is OK */
     double objectives[EVO_PROTO_MAX_OBJECTIVES];
-    char *text; /* owned, NUL-terminated, when status is an error; else NULL */
+    char *text;             /* owned, NUL-terminated, when status is an error; else NULL */
     unsigned char *payload; /* owned, when status is OK_PAYLOAD; else NULL */
     uint32_t payload_size;
 };

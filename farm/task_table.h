@@ -17,10 +17,10 @@ struct evo_task {
     uint32_t worker;   /* serial of the worker holding it, when in flight */
     uint32_t attempts; /* failed attempts so far */
     uint8_t state;
-    uint8_t kind; /* enum evo_input_kind */
+    uint8_t kind;  /* enum evo_input_kind */
     uint32_t size; /* a vector's dimension, or a payload's bytes */
     union {
-        double x[1];          /* EVO_INPUT_VECTOR: size values */
+        double x[1];           /* EVO_INPUT_VECTOR: size values */
         unsigned char data[1]; /* EVO_INPUT_PAYLOAD: size bytes */
     } in;
 };

@@ -25,8 +25,8 @@ struct evo_result {
     int ok;       /* 1: objectives[0..n) are valid; 0: see error */
     unsigned n;
     double objectives[EVO_EVALUATOR_MAX_OBJECTIVES];
-    const char *error; /* when !ok: owned by the client, valid until the next
-                          evo_client_map / evo_client_wait / close */
+    const char *error;   /* when !ok: owned by the client, valid until the next
+                            evo_client_map / evo_client_wait / close */
     const void *payload; /* the answer to a payload task (n is then 0): owned
                             by the client, valid as long as `error` would be */
     size_t payload_size;

@@ -60,7 +60,14 @@ def call(payload):
         main, inner = pickle.loads(payload)
         if main is not None:
             _load_main(main)
-        fn, args, kwargs = pickle.loads(inner)
+        try:
+            fn, args, kwargs = pickle.loads(inner)
+        except AttributeError as exc:
+            if main is not None and "__mp_main__" in str(exc):
+                raise AttributeError("%s: on the workers the driver's script runs without its "
+                                     "`if __name__ == \"__main__\":` block; define the function at module level "
+                                     "in %s" % (exc, main)) from None
+            raise
         return _answer(fn(*args, **kwargs))
     except Exception as exc:
         return _raised(exc)

@@ -136,6 +136,21 @@ YAML
 }
 t_status_from_login_node() { status_from_here; }
 
+# The tutorial's DEAP script as rank 0's driver with evofarm.futures, its
+# fitness calls on the other tasks of both nodes: the same logbook as the
+# builtin map gives with the same seed.
+t_deap_tutorial_two_nodes() {
+    printf 'evaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/deap.yaml"
+    mkdir -p "$SCRATCH/deap" "$SCRATCH/deap-ref"
+    (cd "$SCRATCH/deap" && timeout 120 srun --mpi=pmix --evo-farm=../deap.yaml -N2 -n6 "$EVO" /usr/bin/python3 \
+        "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 30) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
+    expect_both_nodes "$SCRATCH/out"
+    (cd "$SCRATCH/deap-ref" && PYTHONPATH="$ROOT/python" /usr/bin/python3 "$ROOT/examples/deap/evolution.py" 5 --seed 5 \
+        --ngen 30 --builtin-map > /dev/null 2>&1) || fail "reference run failed"
+    cmp "$SCRATCH/deap/logbook_c5.txt" "$SCRATCH/deap-ref/logbook_c5.txt" || fail "logbook differs from the builtin map's"
+    grep -q '"cores": 5' "$SCRATCH/deap/solutions_c5_n5.json" || fail "solutions json does not say 5 cores"
+}
+
 # Slurm replays an option (an #SBATCH line into every srun of the job): a
 # value given twice is accepted, and the last --evo-farm given wins.
 t_option_twice_last_wins() {

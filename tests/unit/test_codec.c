@@ -103,7 +103,10 @@ static void frames(void **state)
     double x[] = {1.0};
     assert_int_equal(evo_codec_put_input(EVO_CODEC_FRAMES, &b, EVO_INPUT_PAYLOAD, "ab", 2), 0);
     assert_int_equal(b.len, 7);
-    assert_memory_equal(b.data, "\x01\x02\x00\x00\x00" "ab", 7);
+    assert_memory_equal(b.data,
+                        "\x01\x02\x00\x00\x00"
+                        "ab",
+                        7);
     assert_int_equal(evo_codec_put_input(EVO_CODEC_FRAMES, &b, EVO_INPUT_VECTOR, x, 1), 0);
     assert_int_equal(b.len, 7 + 5 + 8);
     assert_int_equal(evo_codec_put_input(EVO_CODEC_TEXT, &b, EVO_INPUT_PAYLOAD, "ab", 2), -1);

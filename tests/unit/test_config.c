@@ -115,7 +115,8 @@ static void errors_name_the_place(void **state)
     expect_error("evaluate: {command: [x]}\nevolve: {}\n", "t.yaml:2:1:", "unknown section 'evolve'");
     expect_error("evaluate: {command: [x]}\nevaluate: {command: [y]}\n", "t.yaml:2:1:", "appears twice");
     expect_error("evaluate: {command: [x], command: [y]}\n", "t.yaml:1:26:", "key 'command' appears twice");
-    expect_error("evaluate:\n  library: a.so\n  command: [x]\n", "t.yaml:2:3:", "give one of 'library', 'command' or 'python'");
+    expect_error("evaluate:\n  library: a.so\n  command: [x]\n",
+                 "t.yaml:2:3:", "give one of 'library', 'command' or 'python'");
     expect_error("evaluate:\n  library: a.so\n", "t.yaml:2:3:", "needs 'function'");
     expect_error("evaluate:\n  function: f\n", "t.yaml:2:3:", "'function' goes with 'library'");
     expect_error("evaluate: {library: a.so, function: 'f-g'}\n", "t.yaml:1:37:", "C identifier");

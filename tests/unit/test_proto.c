@@ -234,8 +234,9 @@ static void arbitrary_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(header),  cmocka_unit_test(hello_welcome), cmocka_unit_test(vectors), cmocka_unit_test(payloads),
-        cmocka_unit_test(results), cmocka_unit_test(stats),         cmocka_unit_test(arbitrary_bytes),
+        cmocka_unit_test(header),          cmocka_unit_test(hello_welcome), cmocka_unit_test(vectors),
+        cmocka_unit_test(payloads),        cmocka_unit_test(results),       cmocka_unit_test(stats),
+        cmocka_unit_test(arbitrary_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

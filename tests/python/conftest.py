@@ -1,0 +1,40 @@
+"""Helpers for the Python tests: real farms started with the built
+evo-farm, drivers run with Debian's /usr/bin/python3 (the tests need its
+python3-deap and numpy, not whatever python3 comes first on PATH)."""
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BUILD = ROOT / os.environ.get("BUILD", "build")
+EVO = str(BUILD / "bin" / "evo-farm")
+PY = "/usr/bin/python3"
+SCRIPTS = pathlib.Path(__file__).resolve().parent / "scripts"
+
+
+class Farm:
+    def __init__(self, tmp):
+        self.tmp = tmp
+
+    def config(self, text="", python=PY):
+        path = self.tmp / "farm.yaml"
+        path.write_text("farm: {heartbeat: 200ms, retries: 2, timeout: 30s}\nevaluate: {python: %s}\n%s" % (python, text))
+        return path
+
+    def run(self, *argv, workers=2, config=None, timeout=120, check=True, python=PY):
+        """Runs `evo-farm run CONFIG -n W -- PYTHON ARGV...` in tmp; returns
+        the CompletedProcess (stdout and stderr as text)."""
+        cfg = config or self.config(python=python)
+        cmd = [EVO, "run", str(cfg), "-n", str(workers), "--", python, *map(str, argv)]
+        p = subprocess.run(cmd, cwd=self.tmp, capture_output=True, text=True, timeout=timeout)
+        if check and p.returncode != 0:
+            raise AssertionError("%s exited %d\n--- stdout\n%s\n--- stderr\n%s"
+                                 % (" ".join(cmd), p.returncode, p.stdout, p.stderr[-3000:]))
+        return p
+
+
+@pytest.fixture
+def farm(tmp_path):
+    return Farm(tmp_path)

@@ -1,0 +1,47 @@
+"""The tutorial's DEAP script with evofarm.futures: the same logbook as with
+the builtin map for a fixed seed, also when a worker is killed mid-run."""
+import os
+import signal
+import subprocess
+import time
+
+from conftest import EVO, PY, ROOT
+
+SCRIPT = ROOT / "examples" / "deap" / "evolution.py"
+
+
+def reference(tmp_path, n, ngen, seed):
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+    subprocess.run([PY, str(SCRIPT), str(n), "--seed", str(seed), "--ngen", str(ngen), "--builtin-map"],
+                   cwd=tmp_path, env=env, check=True, capture_output=True)
+    return (tmp_path / ("logbook_c%d.txt" % n)).read_text()
+
+
+def test_logbook_identical_to_builtin_map(farm, tmp_path):
+    p = farm.run(SCRIPT, 5, "--seed", 7, "--ngen", 30)
+    got = (tmp_path / "logbook_c5.txt").read_text()
+    assert (tmp_path / "solutions_c5_n2.json").exists()
+    assert (tmp_path / "conv.pdf").exists()
+    ref_dir = tmp_path / "ref"
+    ref_dir.mkdir()
+    assert got == reference(ref_dir, 5, 30, 7), p.stdout
+    assert got.count("\n") == 31  # header + 30 generations
+
+
+def test_logbook_identical_with_a_worker_killed(farm, tmp_path):
+    cfg = farm.config()
+    proc = subprocess.Popen([EVO, "run", str(cfg), "-n", "3", "--", PY, str(SCRIPT), "10", "--seed", "11",
+                             "--ngen", "60"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    workers = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "__worker"], capture_output=True, text=True)
+    victims = workers.stdout.split()
+    assert victims, "no worker process found"
+    os.kill(int(victims[0]), signal.SIGKILL)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    got = (tmp_path / "logbook_c10.txt").read_text()
+    ref_dir = tmp_path / "ref"
+    ref_dir.mkdir()
+    assert got == reference(ref_dir, 10, 60, 11)
+    assert "killed by signal 9; restarting it" in err, err[-1500:]
+    assert "12000 evaluations done, 0 failed" in err, err[-1500:]
