@@ -24,6 +24,8 @@ def encode(fn, args, kwargs, main=None):
     try:
         return pickle.dumps((main, pickle.dumps((fn, args, kwargs), protocol=PROTOCOL)), protocol=PROTOCOL)
     except Exception as e:  # PicklingError, AttributeError, TypeError
+        if fn is run_chunk and args:  # futures.map: name the user's function
+            fn = args[0]
         what = getattr(fn, "__qualname__", repr(fn))
         try:
             pickle.dumps(fn, protocol=PROTOCOL)
@@ -39,7 +41,32 @@ def decode_answer(data):
     answer = pickle.loads(data)
     if answer[0] == "ok":
         return answer[1]
-    _, exc, tb = answer
+    raise_remote(answer[1], answer[2])
+
+
+def run_chunk(fn, chunk):
+    """Runs fn over a chunk of argument tuples on a worker, each call once.
+    Returns (values, errors): errors maps the index of a call that raised
+    to (exception or None, traceback text), so the driver raises at the
+    very element that failed."""
+    import traceback
+    values, errors = [], {}
+    for i, args in enumerate(chunk):
+        try:
+            values.append(fn(*args))
+        except Exception as exc:
+            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            try:
+                pickle.dumps(exc, protocol=PROTOCOL)
+            except Exception:
+                exc = None
+            values.append(None)
+            errors[i] = (exc, tb)
+    return values, errors
+
+
+def raise_remote(exc, tb):
+    """Raises what a worker raised, with its traceback as the cause."""
     if exc is None:
         exc = FarmError("the function raised an exception that cannot be sent back:\n" + tb)
     exc.__cause__ = RemoteTraceback(tb)

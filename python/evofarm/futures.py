@@ -10,8 +10,10 @@ the one this driver runs in (one Executor per process, made on first use).
 """
 import atexit
 import concurrent.futures as cf
+import os
 import threading
 
+from . import _calls
 from .executor import Executor
 
 FIRST_COMPLETED = cf.FIRST_COMPLETED
@@ -36,18 +38,42 @@ def submit(fn, *args, **kwargs):
     return _farm().submit(fn, *args, **kwargs)
 
 
+def _chunksize(n):
+    """About sixteen chunks per worker, at most 1000 calls each: small
+    enough to balance uneven calls and to keep every worker busy while the
+    driver is still sending, large enough that a trivial call costs
+    little more than its pickling. A generation of a few hundred costly
+    evaluations on dozens of workers goes one call per task."""
+    workers = max(1, int(os.environ.get("EVO_FARM_WORKERS", "1") or 1))
+    return max(1, min(1000, -(-n // (16 * workers))))
+
+
 def map(fn, *iterables, **kwargs):
     """Like SCOOP's futures.map: every call is submitted at once, the
     results are yielded in order as they are needed. An exception raised
-    by fn on a worker is re-raised here when its result is reached."""
+    by fn on a worker is re-raised here when its result is reached.
+    Calls travel in chunks (see _chunksize), as Pool.map's do;
+    chunksize=N sets their size, 1 sends each call as its own task."""
     timeout = kwargs.pop("timeout", None)
+    chunksize = kwargs.pop("chunksize", None)
     if kwargs:
         raise TypeError("unexpected keyword arguments: %s" % ", ".join(kwargs))
-    futures = [submit(fn, *args) for args in zip(*iterables)]
+    calls = list(zip(*iterables))
+    size = chunksize or _chunksize(len(calls))
+    if size < 1:
+        raise ValueError("chunksize must be >= 1")
+    chunks = [submit(_calls.run_chunk, fn, calls[i:i + size]) for i in range(0, len(calls), size)]
 
     def results():
-        for f in futures:
-            yield f.result(timeout)
+        for f in chunks:
+            values, errors = f.result(timeout)
+            if not errors:
+                yield from values
+                continue
+            for i, value in enumerate(values):
+                if i in errors:
+                    _calls.raise_remote(*errors[i])
+                yield value
     return results()
 
 

@@ -1,0 +1,110 @@
+"""Python peers of evofarm, one measurement per run (bench/python_peers.sh
+runs them all, several times, and takes medians):
+
+    python_peers.py trivial PEER W   100,000 calls of a trivial function
+                                     (10,000 for the peers that send
+                                     each call alone: ppe, mpi4py, dask)
+    python_peers.py job PEER W       the tutorial's CMA-ES job (N = 10,
+                                     lambda = 200) for 20 generations with a
+                                     1 ms sleep in the fitness
+
+PEER: evofarm (run as the driver of `evo-farm run ... -n W`), pool
+(multiprocessing.Pool.map), ppe (concurrent.futures.ProcessPoolExecutor
+.map, its default chunksize 1), mpi4py (mpi4py.futures.MPIPoolExecutor
+.map under `mpiexec -n W+1 python3 -m mpi4py.futures`), dask (dask.distributed LocalCluster, Client.map + gather). Each peer
+gets W worker processes. Prints one line: "MODE PEER: ... = FIGURE".
+"""
+import sys
+import time
+
+N_TRIVIAL = 100_000
+DIM, GENERATIONS = 10, 20
+
+
+def inc(x):
+    return x + 1
+
+
+def sleepy_rastrigin(individual):
+    time.sleep(0.001)
+    from deap import benchmarks
+    return benchmarks.rastrigin(individual)
+
+
+def make_map(peer, workers):
+    """(map function, closer) for a peer."""
+    if peer == "evofarm":
+        from evofarm import futures
+        return futures.map, futures.shutdown
+    if peer == "pool":
+        import multiprocessing
+        pool = multiprocessing.Pool(workers)
+        return pool.map, pool.close
+    if peer == "ppe":
+        import concurrent.futures
+        ex = concurrent.futures.ProcessPoolExecutor(workers)
+        return (lambda f, it: list(ex.map(f, it))), ex.shutdown
+    if peer == "mpi4py":
+        from mpi4py.futures import MPIPoolExecutor
+        ex = MPIPoolExecutor(max_workers=workers)
+        return (lambda f, it: list(ex.map(f, it))), ex.shutdown
+    if peer == "dask":
+        from dask.distributed import Client, LocalCluster
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+
+        def dmap(f, it):
+            return client.gather(client.map(f, list(it), pure=False))
+
+        def close():
+            client.close()
+            cluster.close()
+        return dmap, close
+    raise SystemExit("unknown peer %s" % peer)
+
+
+def warm(map_fn):
+    list(map_fn(inc, range(100)))  # workers started, code imported
+
+
+def trivial(peer, map_fn):
+    n = N_TRIVIAL if peer in ("evofarm", "pool") else N_TRIVIAL // 10
+    start = time.perf_counter()
+    out = list(map_fn(inc, range(n)))
+    seconds = time.perf_counter() - start
+    assert out[-1] == n
+    print("trivial %s: %d calls in %.3f s = %.0f calls/s" % (peer, n, seconds, n / seconds))
+
+
+def job(peer, map_fn, workers):
+    import random
+
+    import numpy
+    from deap import algorithms, base, cma, creator, tools
+    random.seed(1)
+    numpy.random.seed(1)
+    creator.create("FitnessMin", base.Fitness, weights=(-1.0,))
+    creator.create("Individual", list, fitness=creator.FitnessMin)
+    toolbox = base.Toolbox()
+    toolbox.register("evaluate", sleepy_rastrigin)
+    toolbox.register("map", map_fn)
+    strategy = cma.Strategy(centroid=[5.0] * DIM, sigma=5.0, lambda_=20 * DIM)
+    toolbox.register("generate", strategy.generate, creator.Individual)
+    toolbox.register("update", strategy.update)
+    start = time.perf_counter()
+    algorithms.eaGenerateUpdate(toolbox, ngen=GENERATIONS, verbose=False)
+    seconds = time.perf_counter() - start
+    ideal = GENERATIONS * 20 * DIM * 0.001 / workers
+    print("job %s: %d generations in %.3f s, ideal %.3f s = %.1f%% of ideal"
+          % (peer, GENERATIONS, seconds, ideal, 100 * ideal / seconds))
+
+
+if __name__ == "__main__":
+    mode, peer, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    map_fn, close = make_map(peer, workers)
+    warm(map_fn)
+    if mode == "trivial":
+        trivial(peer, map_fn)
+    else:
+        job(peer, map_fn, workers)
+    close()
