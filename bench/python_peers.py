@@ -17,6 +17,13 @@ gets W worker processes. Prints one line: "MODE PEER: ... = FIGURE".
 import sys
 import time
 
+from deap import base, creator
+
+# at module level, as in the tutorial: workers that unpickle individuals
+# (forked, spawned or importing this script) must know the classes
+creator.create("FitnessMin", base.Fitness, weights=(-1.0,))
+creator.create("Individual", list, fitness=creator.FitnessMin)
+
 N_TRIVIAL = 100_000
 DIM, GENERATIONS = 10, 20
 
@@ -80,11 +87,9 @@ def job(peer, map_fn, workers):
     import random
 
     import numpy
-    from deap import algorithms, base, cma, creator, tools
+    from deap import algorithms, cma
     random.seed(1)
     numpy.random.seed(1)
-    creator.create("FitnessMin", base.Fitness, weights=(-1.0,))
-    creator.create("Individual", list, fitness=creator.FitnessMin)
     toolbox = base.Toolbox()
     toolbox.register("evaluate", sleepy_rastrigin)
     toolbox.register("map", map_fn)

@@ -18,11 +18,13 @@ def main_path():
 
 
 def encode(fn, args, kwargs, main=None):
-    """The payload of one call: (main script, pickled call), so a worker can
-    import the script before it unpickles the call. Raises FarmError naming
-    what cannot be sent."""
+    """The payload of one call: u16 length + the main script's path (empty
+    when there is none), then the pickled (fn, args, kwargs), so a worker
+    can import the script before it unpickles the call. Raises FarmError
+    naming what cannot be sent."""
+    head = (main or "").encode()
     try:
-        return pickle.dumps((main, pickle.dumps((fn, args, kwargs), protocol=PROTOCOL)), protocol=PROTOCOL)
+        return b"".join((len(head).to_bytes(2, "little"), head, pickle.dumps((fn, args, kwargs), protocol=PROTOCOL)))
     except Exception as e:  # PicklingError, AttributeError, TypeError
         if fn is run_chunk and args:  # futures.map: name the user's function
             fn = args[0]
@@ -44,25 +46,37 @@ def decode_answer(data):
     raise_remote(answer[1], answer[2])
 
 
-def run_chunk(fn, chunk):
-    """Runs fn over a chunk of argument tuples on a worker, each call once.
-    Returns (values, errors): errors maps the index of a call that raised
-    to (exception or None, traceback text), so the driver raises at the
-    very element that failed."""
-    import traceback
-    values, errors = [], {}
-    for i, args in enumerate(chunk):
+def run_chunk(fn, chunk, star=True):
+    """Runs fn over a chunk on a worker, each call once: fn(*args) for the
+    argument tuples of chunk, or fn(item) with star=False. Returns (values,
+    errors): errors maps the index of a call that raised to (exception or
+    None, traceback text), so the driver raises at the very element that
+    failed."""
+    values, errors, at = [], {}, 0
+    while at < len(chunk):
         try:
-            values.append(fn(*args))
+            if star:
+                for args in chunk[at:] if at else chunk:
+                    values.append(fn(*args))
+            else:
+                for item in chunk[at:] if at else chunk:
+                    values.append(fn(item))
         except Exception as exc:
-            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            try:
-                pickle.dumps(exc, protocol=PROTOCOL)
-            except Exception:
-                exc = None
+            errors[len(values)] = _portable(exc)
             values.append(None)
-            errors[i] = (exc, tb)
+        at = len(values)
     return values, errors
+
+
+def _portable(exc):
+    """(the exception if it can be pickled, else None; traceback text)."""
+    import traceback
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    try:
+        pickle.dumps(exc, protocol=PROTOCOL)
+    except Exception:
+        exc = None
+    return exc, tb
 
 
 def raise_remote(exc, tb):

@@ -1,6 +1,6 @@
 """The worker shim: `evaluate: {python: python3}` runs ``python3 -u -m
 evofarm._worker`` in each worker's evaluator slot. It reads frames from
-stdin (u8 kind, u32 size, bytes: a call as encoded by evofarm._calls) and
+stdin (u8 kind, u32 size, bytes: a call as encoded by evofarm._calls.encode) and
 answers each with one frame (u8 status 0, u32 size, a pickled ("ok",
 value) or ("raise", exception, traceback text)). What the user's code
 prints goes to stderr, never into the frame stream."""
@@ -57,7 +57,9 @@ def call(payload):
     driver re-raises it; only the evaluator's own death is the farm's
     business (it retries the task elsewhere)."""
     try:
-        main, inner = pickle.loads(payload)
+        n = int.from_bytes(payload[:2], "little")
+        main = payload[2:2 + n].decode() or None
+        inner = memoryview(payload)[2 + n:]
         if main is not None:
             _load_main(main)
         try:

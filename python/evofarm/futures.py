@@ -58,11 +58,12 @@ def map(fn, *iterables, **kwargs):
     chunksize = kwargs.pop("chunksize", None)
     if kwargs:
         raise TypeError("unexpected keyword arguments: %s" % ", ".join(kwargs))
-    calls = list(zip(*iterables))
+    star = len(iterables) != 1  # one iterable: send the items, not 1-tuples
+    calls = list(zip(*iterables)) if star else list(iterables[0])
     size = chunksize or _chunksize(len(calls))
     if size < 1:
         raise ValueError("chunksize must be >= 1")
-    chunks = [submit(_calls.run_chunk, fn, calls[i:i + size]) for i in range(0, len(calls), size)]
+    chunks = [submit(_calls.run_chunk, fn, calls[i:i + size], star) for i in range(0, len(calls), size)]
 
     def results():
         for f in chunks:
