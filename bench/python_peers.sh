@@ -2,7 +2,9 @@
 # bench/python_peers.sh — evofarm.futures against Python's peers installable
 # from Debian (multiprocessing.Pool, ProcessPoolExecutor, mpi4py.futures,
 # dask.distributed), same worker count, in one run; each figure is the
-# median of REPEAT runs (default 3). See bench/python_peers.py.
+# median of REPEAT runs (default 3). See bench/python_peers.py. Needs
+# python3-deap, python3-numpy, python3-mpi4py, openmpi-bin and
+# python3-distributed (apt-get install); a peer that is missing says "failed".
 # Usage: bench/python_peers.sh [REPEAT] [WORKERS]
 set -eu
 cd "$(dirname "$0")/.."
