@@ -89,16 +89,21 @@ class Executor(cf.Executor):
 
     # -- the Executor interface ----------------------------------------------
     def submit(self, fn, /, *args, **kwargs):
-        payload = _calls.encode(fn, args, kwargs, self._main)
-        future = cf.Future()
+        return self.submit_many(fn, [args], kwargs)[0]
+
+    def submit_many(self, fn, arg_tuples, kwargs=None):
+        """submit(fn, *args, **kwargs) for each args of arg_tuples, queued
+        at once (one wake-up of the dispatch thread); a list of futures."""
+        payloads = [_calls.encode(fn, args, kwargs or {}, self._main) for args in arg_tuples]
+        futures = [cf.Future() for _ in payloads]
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new calls after shutdown")
             if self._failure is not None:
                 raise self._failure
-            self._queue.append((future, payload))
+            self._queue.extend(zip(futures, payloads))
             self._lock.notify()
-        return future
+        return futures
 
     def map(self, fn, *iterables, timeout=None, chunksize=1):
         """Like ProcessPoolExecutor.map: results in order, lazily;

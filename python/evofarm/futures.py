@@ -63,7 +63,7 @@ def map(fn, *iterables, **kwargs):
     size = chunksize or _chunksize(len(calls))
     if size < 1:
         raise ValueError("chunksize must be >= 1")
-    chunks = [submit(_calls.run_chunk, fn, calls[i:i + size], star) for i in range(0, len(calls), size)]
+    chunks = _farm().submit_many(_calls.run_chunk, [(fn, calls[i:i + size], star) for i in range(0, len(calls), size)])
 
     def results():
         for f in chunks:
@@ -81,7 +81,7 @@ def map(fn, *iterables, **kwargs):
 def map_as_completed(fn, *iterables, **kwargs):
     """Like map, but yields each result as soon as it is ready."""
     timeout = kwargs.pop("timeout", None)
-    futures = [submit(fn, *args) for args in zip(*iterables)]
+    futures = _farm().submit_many(fn, list(zip(*iterables)))
     for f in cf.as_completed(futures, timeout=timeout):
         yield f.result()
 
