@@ -133,13 +133,18 @@ install: $(BIN) $(SOLIB) $(PLUGIN)
 	install -d $(DESTDIR)$(PREFIX)/lib/evo-farm/python/evofarm $(DESTDIR)$(PYDIR)
 	install -m 644 python/evofarm/*.py $(DESTDIR)$(PREFIX)/lib/evo-farm/python/evofarm/
 	echo "$(PREFIX)/lib/evo-farm/python" > $(DESTDIR)$(PYDIR)/evofarm.pth
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 644 man/evo-farm.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/evo-farm.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/spank_evo_farm.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/slurm/spank_evo_farm.so
 	rm -f $(DESTDIR)$(PREFIX)/bin/evo-farm $(DESTDIR)$(PREFIX)/lib/libevofarm.so* \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/evofarm.pc
 	rm -rf $(DESTDIR)$(PREFIX)/include/evofarm $(DESTDIR)$(PREFIX)/lib/evo-farm
-	rm -f $(DESTDIR)$(PYDIR)/evofarm.pth
+	rm -f $(DESTDIR)$(PYDIR)/evofarm.pth $(DESTDIR)$(PREFIX)/share/man/man1/evo-farm.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man5/evo-farm.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man8/spank_evo_farm.8
 
 format:
 	clang-format -i farm/*.c farm/*.h include/evofarm/*.h tests/unit/*.c tests/integration/*.c bench/*.c examples/*/*.c
