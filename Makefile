@@ -2,6 +2,7 @@
 # make install PREFIX=..., make bench, make demo, make format.
 
 PREFIX  ?= /usr/local
+PLUGINDIR ?= $(PREFIX)/lib/slurm
 # where the system's python3 looks for packages under PREFIX (a .pth there
 # points to PREFIX/lib/evo-farm/python, which evo-farm also gives venvs)
 PYDIR   ?= $(PREFIX)/lib/$(shell /usr/bin/python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null || echo python3)/dist-packages
@@ -32,7 +33,7 @@ PLUGIN_SRC := $(wildcard plugin/*.c)
 PLUGIN_OBJ := $(PLUGIN_SRC:plugin/%.c=$(BUILD)/plugin-obj/%.o)
 CONFIG_OBJ := $(patsubst farm/%.c,$(BUILD)/obj/%.o,$(wildcard farm/config*.c))
 
-.PHONY: all check unit-check asan-check integration-check python-check slurm-check install uninstall clean bench bench-slurm demo format
+.PHONY: deb rpm package-check all check unit-check asan-check integration-check python-check slurm-check install uninstall clean bench bench-slurm demo format
 all: $(BIN) $(SOLIB) $(EXAMPLE_LIBS) $(TOOLS) $(PLUGIN)
 
 # The SPANK plugin: its own objects plus the config loader, exporting only
@@ -45,7 +46,7 @@ $(BUILD)/plugin-obj/%.o: plugin/%.c $(wildcard plugin/*.h farm/config.h)
 $(PLUGIN): $(PLUGIN_OBJ) $(CONFIG_OBJ) plugin/spank_evo_farm.map
 	@mkdir -p $(@D)
 	$(Q)$(CC) -shared -o $@ $(PLUGIN_OBJ) $(CONFIG_OBJ) -Wl,--version-script=plugin/spank_evo_farm.map \
-	  $(ALL_LDFLAGS) $(shell pkg-config --libs libzmq yaml-0.1)
+	  $(ALL_LDFLAGS) $(shell pkg-config --libs libzmq yaml-0.1 libsodium)
 
 $(BUILD)/obj/%.o: farm/%.c $(wildcard farm/*.h include/evofarm/*.h)
 	@mkdir -p $(@D)
@@ -108,7 +109,13 @@ python-check: all
 slurm-check: all
 	@BUILD=$(BUILD) tests/slurm/run-all.sh
 
-check: unit-check asan-check integration-check python-check slurm-check
+# The Debian packages built, installed, run under the test Slurm and purged;
+# the RPM spec built with rpmbuild.
+package-check: all
+	@tests/packaging/deb-check.sh
+	@tests/packaging/rpm-check.sh
+
+check: unit-check asan-check integration-check python-check slurm-check package-check
 	@echo "make check: all suites passed"
 
 bench: all
@@ -123,8 +130,8 @@ demo: all
 
 install: $(BIN) $(SOLIB) $(PLUGIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/evofarm \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/slurm
-	install -m 755 $(PLUGIN) $(DESTDIR)$(PREFIX)/lib/slurm/spank_evo_farm.so
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PLUGINDIR)
+	install -m 755 $(PLUGIN) $(DESTDIR)$(PLUGINDIR)/spank_evo_farm.so
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/evo-farm
 	install -m 644 $(SOLIB) $(DESTDIR)$(PREFIX)/lib/libevofarm.so.1
 	ln -sf libevofarm.so.1 $(DESTDIR)$(PREFIX)/lib/libevofarm.so
@@ -139,12 +146,29 @@ install: $(BIN) $(SOLIB) $(PLUGIN)
 	install -m 644 man/spank_evo_farm.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/slurm/spank_evo_farm.so
+	rm -f $(DESTDIR)$(PLUGINDIR)/spank_evo_farm.so
 	rm -f $(DESTDIR)$(PREFIX)/bin/evo-farm $(DESTDIR)$(PREFIX)/lib/libevofarm.so* \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/evofarm.pc
 	rm -rf $(DESTDIR)$(PREFIX)/include/evofarm $(DESTDIR)$(PREFIX)/lib/evo-farm
 	rm -f $(DESTDIR)$(PYDIR)/evofarm.pth $(DESTDIR)$(PREFIX)/share/man/man1/evo-farm.1 \
 	  $(DESTDIR)$(PREFIX)/share/man/man5/evo-farm.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man8/spank_evo_farm.8
+
+# Debian packages (evo-farm, slurm-spank-evo-farm) from packaging/debian,
+# built in a copy of the tracked sources under $(BUILD)/deb.
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/evo-farm-0.1.0
+	git ls-files -z | xargs -0 cp --parents -t $(BUILD)/deb/evo-farm-0.1.0
+	cp -r packaging/debian $(BUILD)/deb/evo-farm-0.1.0/debian
+	cd $(BUILD)/deb/evo-farm-0.1.0 && dpkg-buildpackage -us -uc -b
+	@ls $(BUILD)/deb/*.deb
+
+# RPM packages from packaging/rpm/evo-farm.spec where rpmbuild exists (on
+# Debian the RPM build dependencies cannot be checked: --nodeps).
+rpm:
+	rm -rf $(BUILD)/rpm && mkdir -p $(BUILD)/rpm/SOURCES
+	git ls-files -z | xargs -0 tar --transform 's|^|evo-farm-0.1.0/|' -czf $(BUILD)/rpm/SOURCES/evo-farm-0.1.0.tar.gz
+	rpmbuild -bb --nodeps --define "_topdir $(CURDIR)/$(BUILD)/rpm" packaging/rpm/evo-farm.spec
+	@find $(BUILD)/rpm/RPMS -name '*.rpm'
 
 format:
 	clang-format -i farm/*.c farm/*.h include/evofarm/*.h tests/unit/*.c tests/integration/*.c bench/*.c examples/*/*.c

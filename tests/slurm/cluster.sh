@@ -15,7 +15,8 @@
 #           must advertise a routable address, not 127.0.0.1.
 # Clients need SLURM_CONF=DIR/etc/slurm.conf (printed by start). The
 # plugin is loaded from PLUGIN (default: build/plugin/spank_evo_farm.so) via
-# the cluster's own PlugStackConfig, with PLUGIN_ARGS as its arguments.
+# the cluster's own PlugStackConfig, with PLUGIN_ARGS as its arguments, or
+# PLUGSTACK names the plugstack file to use instead (an installed one).
 # Nothing outside DIR and the namespaces/links it names is touched.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -78,7 +79,11 @@ CONF
         echo "NodeName=node$n NodeHostname=node$n NodeAddr=$addr Port=$((PORT + 10 + n)) CPUs=$CPUS RealMemory=1000 State=UNKNOWN" >> "$dir/etc/slurm.conf"
     done
     echo "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP" >> "$dir/etc/slurm.conf"
-    echo "required ${PLUGIN:-$ROOT/build/plugin/spank_evo_farm.so} ${PLUGIN_ARGS:-}" > "$dir/etc/plugstack.conf"
+    if [ -n "${PLUGSTACK:-}" ]; then # an installed snippet, e.g. from the Debian package
+        sed -i "s|^PlugStackConfig=.*|PlugStackConfig=$PLUGSTACK|" "$dir/etc/slurm.conf"
+    else
+        echo "required ${PLUGIN:-$ROOT/build/plugin/spank_evo_farm.so} ${PLUGIN_ARGS:-}" > "$dir/etc/plugstack.conf"
+    fi
 }
 
 make_links() {

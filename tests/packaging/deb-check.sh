@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# deb-check.sh — the Debian packages end to end: build them (make deb),
+# install them with dpkg -i, run a farm under the test Slurm cluster whose
+# PlugStackConfig is the installed /etc/slurm/plugstack.conf.d/evo-farm.conf,
+# using only installed files (/usr/bin/evo-farm, the installed plugin,
+# libevofarm and the evofarm Python package), then purge them and check
+# that nothing is left. Needs root, debhelper and Slurm (scripts/install-deps).
+# Refuses to run if evo-farm is already installed from a package.
+set -eu
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+SCRATCH=$(mktemp -d /tmp/evo-farm-deb.XXXXXX)
+CLUSTER=$SCRATCH/cluster
+fail() { echo "deb-check: FAIL: $*"; exit 1; }
+if dpkg -s evo-farm > /dev/null 2>&1; then
+    echo "deb-check: SKIPPED: an evo-farm package is already installed here"
+    exit 0
+fi
+cleanup() {
+    tests/slurm/cluster.sh stop "$CLUSTER" > /dev/null 2>&1 || true
+    dpkg --purge slurm-spank-evo-farm evo-farm > /dev/null 2>&1 || true
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+make deb > "$SCRATCH/build.log" 2>&1 || { tail -20 "$SCRATCH/build.log"; fail "make deb"; }
+dpkg -i build/deb/evo-farm_0.1.0_*.deb build/deb/slurm-spank-evo-farm_0.1.0_*.deb > "$SCRATCH/dpkg.log" 2>&1 ||
+    { cat "$SCRATCH/dpkg.log"; fail "dpkg -i"; }
+grep -q "^optional /usr/lib/.*/slurm-wlm/spank_evo_farm.so" /etc/slurm/plugstack.conf.d/evo-farm.conf ||
+    fail "the installed snippet does not load the plugin as optional"
+man -w evo-farm > /dev/null && man -w evo-farm.yaml > /dev/null && man -w spank_evo_farm > /dev/null ||
+    fail "man pages not installed"
+/usr/bin/python3 -c "import evofarm" || fail "the system python does not find evofarm"
+
+# A farm from installed files only: the build tree is not on any path.
+cat > "$SCRATCH/evolution.yaml" <<'YAML'
+evaluate: {python: /usr/bin/python3}
+YAML
+cat > "$SCRATCH/squares.py" <<'PY'
+import socket
+from evofarm import futures
+
+def square(x):
+    return x * x, socket.gethostname()
+
+if __name__ == "__main__":
+    results = list(futures.map(square, range(500), chunksize=1))
+    assert [r[0] for r in results] == [x * x for x in range(500)]
+    print("squares ok on", " ".join(sorted(set(r[1] for r in results))))
+PY
+PLUGSTACK=/etc/slurm/plugstack.conf.d/evo-farm.conf tests/slurm/cluster.sh start "$CLUSTER" > /dev/null ||
+    fail "cluster did not start"
+export SLURM_CONF=$CLUSTER/etc/slurm.conf
+(cd "$SCRATCH" && env -u PYTHONPATH -u EVO_FARM_LIBRARY timeout 120 srun --mpi=pmix --evo-farm=evolution.yaml -N2 -n4 \
+    /usr/bin/evo-farm /usr/bin/python3 squares.py) > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; fail "srun"; }
+grep -q "squares ok on node1 node2" "$SCRATCH/out" || { cat "$SCRATCH/out"; fail "not evaluated on both nodes"; }
+grep -q "$ROOT" "$SCRATCH/out" && fail "the build tree appears in the output"
+(cd "$SCRATCH" && printf 'evaluate: {command: [x]}\nfarm: {retries: lots}\n' > bad.yaml &&
+    srun --mpi=pmix --evo-farm=bad.yaml -n2 true) > "$SCRATCH/bad" 2>&1 || true
+grep -q "evo-farm: bad.yaml:2:17: farm.retries" "$SCRATCH/bad" || { cat "$SCRATCH/bad"; fail "installed plugin did not validate"; }
+tests/slurm/cluster.sh stop "$CLUSTER" > /dev/null
+
+dpkg --purge slurm-spank-evo-farm evo-farm > "$SCRATCH/purge.log" 2>&1 || { cat "$SCRATCH/purge.log"; fail "purge"; }
+for f in /usr/bin/evo-farm /usr/lib/libevofarm.so.1 /usr/lib/evo-farm /etc/slurm/plugstack.conf.d/evo-farm.conf \
+    /usr/lib/python3/dist-packages/evofarm.pth; do
+    [ ! -e "$f" ] || fail "$f left after purge"
+done
+echo "deb-check: built, installed, ran a two-node farm from installed files only, purged cleanly"
