@@ -10,6 +10,7 @@ the one this driver runs in (one Executor per process, made on first use).
 """
 import atexit
 import concurrent.futures as cf
+import itertools
 import os
 import threading
 
@@ -65,17 +66,18 @@ def map(fn, *iterables, **kwargs):
         raise ValueError("chunksize must be >= 1")
     chunks = _farm().submit_many(_calls.run_chunk, [(fn, calls[i:i + size], star) for i in range(0, len(calls), size)])
 
-    def results():
-        for f in chunks:
-            values, errors = f.result(timeout)
-            if not errors:
-                yield from values
-                continue
-            for i, value in enumerate(values):
-                if i in errors:
-                    _calls.raise_remote(*errors[i])
-                yield value
-    return results()
+    def chunk_values(f):
+        values, errors = f.result(timeout)
+        return values if not errors else _with_errors(values, errors)
+    # lazy, one chunk at a time; chain hands out each chunk's values in C
+    return itertools.chain.from_iterable(chunk_values(f) for f in chunks)
+
+
+def _with_errors(values, errors):
+    for i, value in enumerate(values):
+        if i in errors:
+            _calls.raise_remote(*errors[i])
+        yield value
 
 
 def map_as_completed(fn, *iterables, **kwargs):
