@@ -125,3 +125,18 @@ t_cmaes_failed_evaluations_rank_last() {
     grep -qE '"solution": \[[0-9]' "$SCRATCH/results/result.json" || fail "best solution has x[0] < 0"
     echo "    $failed evaluations failed and ranked last"
 }
+
+# The progress line redraws in place on a terminal (script(1) gives the run
+# one) and is a plain line per report otherwise.
+t_cmaes_progress_line() {
+    local cfg; cfg=$(cmaes_config progress slow_rastrigin 60)
+    rm -rf "$SCRATCH/results"
+    (cd "$SCRATCH" && script -qec "$EVO run $cfg -n 2 -q" /dev/null) > "$SCRATCH/tty" 2>&1 || fail "run on a terminal"
+    grep -q $'\r\033\[Kcma-es: generation [0-9]*/60, ' "$SCRATCH/tty" || { cat -v "$SCRATCH/tty" | tail -3; fail "no redrawn line"; }
+    rm -rf "$SCRATCH/results"
+    (cd "$SCRATCH" && "$EVO" run "$cfg" -n 2 -q) > "$SCRATCH/plain" 2>&1 || fail "run without a terminal"
+    grep -q $'\r' "$SCRATCH/plain" && fail "carriage returns without a terminal"
+    grep -qE "^cma-es: generation 60/60, 1440 evaluations, [0-9]+ evaluations/s, best [0-9.e+-]+, 2 workers$" \
+        "$SCRATCH/plain" || { cat "$SCRATCH/plain"; fail "no final plain progress line"; }
+    grep -qE "^cma-es: generation 1/60, .* ETA [0-9]+ s$" "$SCRATCH/plain" || fail "no ETA on the first line"
+}

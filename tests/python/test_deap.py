@@ -1,5 +1,6 @@
 """The tutorial's DEAP script with evofarm.futures: the same logbook as with
 the builtin map for a fixed seed, also when a worker is killed mid-run."""
+import json
 import os
 import signal
 import subprocess
@@ -20,7 +21,9 @@ def reference(tmp_path, n, ngen, seed):
 def test_logbook_identical_to_builtin_map(farm, tmp_path):
     p = farm.run(SCRIPT, 5, "--seed", 7, "--ngen", 30)
     got = (tmp_path / "logbook_c5.txt").read_text()
-    assert (tmp_path / "solutions_c5_n2.json").exists()
+    solutions = json.loads((tmp_path / "solutions_c5_n2.json").read_text())
+    assert set(solutions) == {"solution", "fit", "time", "cores", "dimensions"}, solutions
+    assert solutions["cores"] == 2 and solutions["dimensions"] == 5 and len(solutions["solution"]) == 5
     assert (tmp_path / "conv.pdf").exists()
     ref_dir = tmp_path / "ref"
     ref_dir.mkdir()
