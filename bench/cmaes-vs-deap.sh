@@ -23,5 +23,7 @@ for seed in $(seq "$SEEDS"); do
     time=$(sed -nE 's/.*"time": ([0-9.]+),/\1/p' "$TMP/results/result.json")
     printf 'evo-farm N=10 seed=%d: fit %.6g after %d generations (stop: %s), %d evaluations, %.1f s\n' \
         "$seed" "$fit" "$gens" "$stop" "$evals" "$time"
-    "$PY" bench/deap_tutorial.py 10 "$seed"
+    # the tutorial's script itself (examples/deap), with the builtin map
+    (cd "$TMP" && PYTHONPATH="$ROOT/python" "$PY" "$ROOT/examples/deap/evolution.py" 10 --seed "$seed" --builtin-map |
+        sed "s/^/deap N=10 seed=$seed: /")
 done

@@ -16,7 +16,8 @@
 #include "transport.h"
 #include "worker.h"
 
-#define SUBMIT_CHUNK 4096
+#define SUBMIT_CHUNK 4096       /* items per SUBMIT message at most, */
+#define SUBMIT_BYTES (8u << 20) /* and about this many bytes */
 
 struct evo_client {
     void *context;
@@ -291,42 +292,42 @@ struct evo_client *evo_client_connect(const char *endpoint, const char *server_p
     return client_start(c, err, err_size);
 }
 
-int evo_client_submit(struct evo_client *c, const double *x, size_t count, size_t dim, uint64_t *first_tag)
+/* Item i of a submission: its data and size (dimension or bytes). */
+struct inputs {
+    const double *x; /* vectors: row-major, dim each */
+    size_t dim;
+    const void *const *data; /* payloads */
+    const size_t *sizes;
+};
+
+static const void *input_at(const struct inputs *in, size_t i, uint32_t *size)
 {
-    if (dim == 0 || dim > EVO_PROTO_MAX_DIM)
-        return fail(c, "dimension %zu is out of range (1..%u)", dim, EVO_PROTO_MAX_DIM);
-    if (first_tag)
-        *first_tag = c->next_tag;
-    for (size_t start = 0; start < count; start += SUBMIT_CHUNK) {
-        size_t n = count - start < SUBMIT_CHUNK ? count - start : SUBMIT_CHUNK;
-        evo_buf_reset(&c->buf);
-        evo_proto_begin_vectors(&c->buf, (uint32_t)n);
-        for (size_t i = 0; i < n; i++)
-            evo_proto_put_vector(&c->buf, c->next_tag + i, (uint32_t)dim, x + (start + i) * dim);
-        if (send_message(c, EVO_MSG_SUBMIT, &c->buf) < 0)
-            return -1;
-        c->next_tag += n;
-        c->in_flight += n;
+    if (in->data) {
+        *size = (uint32_t)in->sizes[i];
+        return in->data[i];
     }
-    return 0;
+    *size = (uint32_t)in->dim;
+    return in->x + i * in->dim;
 }
 
-int evo_client_submit_payloads(struct evo_client *c, const void *const *data, const size_t *sizes, size_t count,
-                               uint64_t *first_tag)
+/* Sends `count` inputs of one kind as SUBMIT messages of at most
+ * SUBMIT_CHUNK items or about 8 MiB, tagged from c->next_tag. */
+static int submit_inputs(struct evo_client *c, enum evo_input_kind kind, const struct inputs *in, size_t count,
+                         uint64_t *first_tag)
 {
-    for (size_t i = 0; i < count; i++)
-        if (sizes[i] > EVO_PROTO_MAX_PAYLOAD)
-            return fail(c, "payload %zu has %zu bytes (at most %u)", i, sizes[i], EVO_PROTO_MAX_PAYLOAD);
     if (first_tag)
         *first_tag = c->next_tag;
     for (size_t start = 0; start < count;) {
-        size_t n = 0, bytes = 0; /* a message of at most SUBMIT_CHUNK items or about 8 MiB */
-        while (start + n < count && n < SUBMIT_CHUNK && (n == 0 || bytes + sizes[start + n] <= (8u << 20)))
-            bytes += sizes[start + n++];
+        size_t n = 0;
         evo_buf_reset(&c->buf);
-        evo_proto_begin_vectors(&c->buf, (uint32_t)n);
-        for (size_t i = 0; i < n; i++)
-            evo_proto_put_payload(&c->buf, c->next_tag + i, (uint32_t)sizes[start + i], data[start + i]);
+        evo_proto_begin_vectors(&c->buf, 0);
+        while (start + n < count && n < SUBMIT_CHUNK && (n == 0 || c->buf.len < SUBMIT_BYTES)) {
+            uint32_t size;
+            const void *data = input_at(in, start + n, &size);
+            evo_proto_put_input(&c->buf, c->next_tag + n, kind, size, data);
+            n++;
+        }
+        evo_buf_patch_u32(&c->buf, 0, (uint32_t)n);
         if (send_message(c, EVO_MSG_SUBMIT, &c->buf) < 0)
             return -1;
         c->next_tag += n;
@@ -334,6 +335,24 @@ int evo_client_submit_payloads(struct evo_client *c, const void *const *data, co
         start += n;
     }
     return 0;
+}
+
+int evo_client_submit(struct evo_client *c, const double *x, size_t count, size_t dim, uint64_t *first_tag)
+{
+    struct inputs in = {.x = x, .dim = dim};
+    if (dim == 0 || dim > EVO_PROTO_MAX_DIM)
+        return fail(c, "dimension %zu is out of range (1..%u)", dim, EVO_PROTO_MAX_DIM);
+    return submit_inputs(c, EVO_INPUT_VECTOR, &in, count, first_tag);
+}
+
+int evo_client_submit_payloads(struct evo_client *c, const void *const *data, const size_t *sizes, size_t count,
+                               uint64_t *first_tag)
+{
+    struct inputs in = {.data = data, .sizes = sizes};
+    for (size_t i = 0; i < count; i++)
+        if (sizes[i] > EVO_PROTO_MAX_PAYLOAD)
+            return fail(c, "payload %zu has %zu bytes (at most %u)", i, sizes[i], EVO_PROTO_MAX_PAYLOAD);
+    return submit_inputs(c, EVO_INPUT_PAYLOAD, &in, count, first_tag);
 }
 
 long evo_client_map(struct evo_client *c, const double *x, size_t count, size_t dim, struct evo_result *results)

@@ -87,44 +87,41 @@ static int optimize_tolx(struct walk *w, yaml_node_t *v)
     return walk_number(w, v, 0, 1e308, 0, &OPT.tolx);
 }
 
-/* [LOW, HIGH] for every coordinate, or a list of [LOW, HIGH] pairs. The
- * pairs are stored as given; evo_check_optimize expands and checks them. */
-static int optimize_bounds(struct walk *w, yaml_node_t *v)
+/* One [LOW, HIGH] pair into *lo, *hi; `what` says what was expected. */
+static int bounds_pair(struct walk *w, yaml_node_t *v, const char *what, double *lo, double *hi)
 {
     double *flat = NULL;
     size_t count = 0;
+    int rc = walk_numbers(w, v, &flat, &count);
+    if (rc == 0 && (count != 2 || v->type != YAML_SEQUENCE_NODE))
+        rc = walk_fail(w, v, "expected %s", what);
+    if (rc == 0)
+        *lo = flat[0], *hi = flat[1];
+    free(flat);
+    return rc;
+}
+
+/* [LOW, HIGH] for every coordinate, or a list of [LOW, HIGH] pairs. The
+ * pairs are stored as given (bounds_count of them); evo_check_optimize
+ * expands and checks them. */
+static int optimize_bounds(struct walk *w, yaml_node_t *v)
+{
     yaml_node_item_t *items = v->type == YAML_SEQUENCE_NODE ? v->data.sequence.items.start : NULL;
     size_t n = items ? (size_t)(v->data.sequence.items.top - items) : 0;
     int nested = n > 0 && yaml_document_get_node(w->doc, items[0])->type == YAML_SEQUENCE_NODE;
+    size_t count = nested ? n : 1;
     free(OPT.lower);
     free(OPT.upper);
-    OPT.lower = OPT.upper = NULL;
-    if (!nested) {
-        if (walk_numbers(w, v, &flat, &count) < 0 || count != 2) {
-            free(flat);
-            return count == 2 ? -1 : walk_fail(w, v, "expected [LOW, HIGH] or a list of [LOW, HIGH] pairs");
-        }
-        OPT.lower = malloc(sizeof(double)), OPT.upper = malloc(sizeof(double));
-        if (OPT.lower && OPT.upper)
-            OPT.lower[0] = flat[0], OPT.upper[0] = flat[1];
-        free(flat);
-        OPT.bounds_count = 1;
-        return OPT.lower && OPT.upper ? 0 : walk_fail(w, v, "out of memory");
-    }
-    OPT.lower = calloc(n, sizeof(double)), OPT.upper = calloc(n, sizeof(double));
+    OPT.bounds_count = 0;
+    OPT.lower = calloc(count, sizeof(double)), OPT.upper = calloc(count, sizeof(double));
     if (!OPT.lower || !OPT.upper)
         return walk_fail(w, v, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_t *pair = yaml_document_get_node(w->doc, items[i]);
-        if (walk_numbers(w, pair, &flat, &count) < 0 || count != 2 || pair->type != YAML_SEQUENCE_NODE) {
-            free(flat);
-            return walk_fail(w, pair, "expected a [LOW, HIGH] pair");
-        }
-        OPT.lower[i] = flat[0], OPT.upper[i] = flat[1];
-        free(flat);
-        flat = NULL;
-    }
-    OPT.bounds_count = n;
+    for (size_t i = 0; i < count; i++)
+        if (nested ? bounds_pair(w, yaml_document_get_node(w->doc, items[i]), "a [LOW, HIGH] pair", &OPT.lower[i],
+                                 &OPT.upper[i])
+                   : bounds_pair(w, v, "[LOW, HIGH] or a list of [LOW, HIGH] pairs", &OPT.lower[i], &OPT.upper[i]))
+            return -1;
+    OPT.bounds_count = count;
     return 0;
 }
 
@@ -164,7 +161,7 @@ static int check_cmaes(struct walk *w, yaml_node_t *optimize)
 {
     yaml_node_t *centroid = walk_section_node(w, optimize, "centroid");
     yaml_node_t *bounds = walk_section_node(w, optimize, "bounds");
-    size_t pairs = OPT.lower && OPT.bounds_count > 1 ? OPT.bounds_count : 0;
+    size_t pairs = OPT.lower && OPT.bounds_count > 1 ? OPT.bounds_count : 0; /* one pair: every coordinate */
     if (OPT.dimension == 0)
         OPT.dimension = OPT.centroid_count > 1 ? (unsigned)OPT.centroid_count : (unsigned)pairs;
     if (OPT.dimension == 0)
@@ -181,8 +178,8 @@ static int check_cmaes(struct walk *w, yaml_node_t *optimize)
     if (pairs && pairs != OPT.dimension)
         return walk_fail(w, bounds, "has %zu pairs but dimension is %u", pairs, OPT.dimension);
     if (expand(&OPT.centroid, OPT.centroid_count, OPT.dimension) < 0 ||
-        (OPT.lower && (expand(&OPT.lower, pairs ? pairs : 1, OPT.dimension) < 0 ||
-                       expand(&OPT.upper, pairs ? pairs : 1, OPT.dimension) < 0)))
+        (OPT.lower && (expand(&OPT.lower, OPT.bounds_count, OPT.dimension) < 0 ||
+                       expand(&OPT.upper, OPT.bounds_count, OPT.dimension) < 0)))
         return walk_fail(w, optimize, "out of memory");
     OPT.centroid_count = OPT.dimension;
     for (unsigned i = 0; OPT.lower && i < OPT.dimension; i++)

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "cmaes.h"
 #include "evofarm/client.h"
+#include "farm_access.h"
 #include "log.h"
 #include "run_files.h"
 
@@ -77,30 +78,46 @@ static int restart(struct run *r, const char *why)
     return r->es ? 0 : -1;
 }
 
-static int save_checkpoint(struct run *r)
+/* Seconds of optimisation, those before a resume included. */
+static double elapsed(const struct run *r)
+{
+    return r->elapsed_before + (double)(evo_now_ms() - r->started_ms) / 1000.0;
+}
+
+/* Writes DIR/NAME (atomically) with what build prints. 0, or -1. */
+static int write_built(const struct run *r, const char *name, void (*build)(const struct run *r, FILE *out))
 {
     char *text = NULL;
     size_t size = 0;
-    unsigned n = r->config->optimize.dimension;
     FILE *out = open_memstream(&text, &size);
     if (out == NULL)
         return -1;
+    build(r, out);
+    int rc = fclose(out) == 0 ? evo_write_file(r->dir, name, text, 0) : -1;
+    free(text);
+    return rc;
+}
+
+static void build_checkpoint(const struct run *r, FILE *out)
+{
+    unsigned n = r->config->optimize.dimension;
     fprintf(out, "evo-farm-checkpoint 1\ndigest %s\nseed %u\nrng %llx %llx %llx %llx\n", r->config->digest, r->seed,
             (unsigned long long)r->rng.s[0], (unsigned long long)r->rng.s[1], (unsigned long long)r->rng.s[2],
             (unsigned long long)r->rng.s[3]);
     fprintf(out, "restarts %u\nlambda %u\ngenerations %llu\nevaluations %llu\nfailed %llu\nelapsed %a\nbest_f %a\n",
-            r->restarts_done, r->lambda, r->generations, r->evaluations, r->failed,
-            r->elapsed_before + (double)(evo_now_ms() - r->started_ms) / 1000.0, r->best_f);
+            r->restarts_done, r->lambda, r->generations, r->evaluations, r->failed, elapsed(r), r->best_f);
     fputs("best_x", out);
     for (unsigned i = 0; i < n; i++)
         fprintf(out, " %a", r->best_x[i]);
     fputc('\n', out);
     evo_cmaes_save(r->es, out);
-    fclose(out);
-    int rc = evo_write_file(r->dir, "checkpoint", text, 0);
+}
+
+static int save_checkpoint(struct run *r)
+{
+    int rc = write_built(r, "checkpoint", build_checkpoint);
     if (rc < 0)
         evo_error("cannot write %s/checkpoint: %s", r->dir, strerror(errno));
-    free(text);
     return rc;
 }
 
@@ -149,34 +166,23 @@ static void progress(struct run *r, int final)
     struct evo_stats st;
     if (evo_client_stats(r->client, &st) == 0)
         r->workers = st.workers;
-    double seconds = (double)(now - r->started_ms) / 1000.0, rate = 0;
+    double seconds = elapsed(r), rate = seconds > 0 ? (double)r->evaluations / seconds : 0;
     unsigned total = r->config->optimize.generations;
     char eta[48] = "";
-    if (seconds > 0)
-        rate = (double)(r->evaluations) / (seconds + r->elapsed_before);
     if (total && r->generations > 0 && !final)
-        snprintf(eta, sizeof eta, ", ETA %.0f s",
-                 (seconds + r->elapsed_before) / (double)r->generations * (double)(total - r->generations));
+        snprintf(eta, sizeof eta, ", ETA %.0f s", seconds / (double)r->generations * (double)(total - r->generations));
     char gens[48];
     snprintf(gens, sizeof gens, total ? "%llu/%u" : "%llu", r->generations, total);
     fprintf(stderr, "%scma-es: generation %s, %llu evaluations, %.0f evaluations/s, best %.6g, %u workers%s%s",
             r->tty ? "\r\033[K" : "", gens, r->evaluations, rate, r->best_f, r->workers, eta,
             r->tty && !final ? "" : "\n");
-    char json[512];
-    snprintf(json, sizeof json,
-             "{\"generation\": %llu, \"generations\": %u, \"evaluations\": %llu, \"best\": %.17g, \"running\": %s}\n",
-             r->generations, total, r->evaluations, r->best_f, final ? "false" : "true");
-    evo_write_file(r->dir, "progress.json", json, 0);
+    struct evo_progress p = {r->generations, r->evaluations, total, r->best_f, !final};
+    evo_progress_write(r->dir, &p);
 }
 
-static int write_result(struct run *r)
+static void build_result(const struct run *r, FILE *out)
 {
-    char *text = NULL;
-    size_t size = 0;
     unsigned n = r->config->optimize.dimension;
-    FILE *out = open_memstream(&text, &size);
-    if (out == NULL)
-        return -1;
     fputs("{\n  \"solution\": [", out);
     for (unsigned i = 0; i < n; i++)
         fprintf(out, "%s%.17g", i ? ", " : "", r->best_x[i]);
@@ -184,12 +190,8 @@ static int write_result(struct run *r)
             "],\n  \"fit\": %.17g,\n  \"time\": %.3f,\n  \"cores\": %u,\n  \"dimensions\": %u,\n"
             "  \"evaluations\": %llu,\n  \"generations\": %llu,\n  \"failed_evaluations\": %llu,\n"
             "  \"restarts\": %u,\n  \"stop\": \"%s\",\n  \"seed\": %u,\n  \"config_digest\": \"sha256:%s\"\n}\n",
-            r->best_f, r->elapsed_before + (double)(evo_now_ms() - r->started_ms) / 1000.0, r->workers, n,
-            r->evaluations, r->generations, r->failed, r->restarts_done, r->stop, r->seed, r->config->digest);
-    fclose(out);
-    int rc = evo_write_file(r->dir, "result.json", text, 0);
-    free(text);
-    return rc;
+            r->best_f, elapsed(r), r->workers, n, r->evaluations, r->generations, r->failed, r->restarts_done, r->stop,
+            r->seed, r->config->digest);
 }
 
 /* One generation through the farm. 0, or -1 if the farm failed. */
@@ -258,32 +260,6 @@ static int optimise(struct run *r)
     }
 }
 
-/* farm.access: how `evo-farm status` reaches this farm (mode 0600). */
-static void write_access(struct run *r)
-{
-    const char *endpoints = getenv("EVO_FARM_ENDPOINTS"), *local = getenv("EVO_FARM_ENDPOINT");
-    char text[2048];
-    snprintf(text, sizeof text, "endpoints %s%s%s\nserver %s\npublic %s\nsecret %s\n", endpoints ? endpoints : "",
-             endpoints ? "," : "", local ? local : "", getenv("EVO_FARM_SERVER_KEY"), getenv("EVO_FARM_CLIENT_PUBLIC"),
-             getenv("EVO_FARM_CLIENT_SECRET"));
-    if (evo_write_file(r->dir, "farm.access", text, 1) < 0)
-        evo_warn("cannot write %s/farm.access (evo-farm status will not reach this run): %s", r->dir, strerror(errno));
-    /* under Slurm, `evo-farm status JOBID` finds DIR through the user's
-     * ~/.evo-farm/jobs/JOBID (home directories are shared on clusters) */
-    const char *job = getenv("SLURM_JOB_ID"), *home = getenv("HOME");
-    char jobs[4096], dir[4096];
-    if (job == NULL || home == NULL || realpath(r->dir, dir) == NULL)
-        return;
-    snprintf(jobs, sizeof jobs, "%s/.evo-farm", home);
-    mkdir(jobs, 0700);
-    snprintf(jobs, sizeof jobs, "%s/.evo-farm/jobs", home);
-    mkdir(jobs, 0700);
-    char line[sizeof dir + 1];
-    snprintf(line, sizeof line, "%s\n", dir);
-    if (evo_write_file(jobs, job, line, 1) < 0)
-        evo_warn("cannot record job %s in %s: %s", job, jobs, strerror(errno));
-}
-
 int evo_driver_cmaes_main(const struct evo_config *c)
 {
     char err[512];
@@ -322,12 +298,12 @@ int evo_driver_cmaes_main(const struct evo_config *c)
         evo_error("%s", err);
         goto out;
     }
-    write_access(&r);
+    evo_access_write(r.dir);
     fprintf(stderr, "cma-es: dimension %u, lambda %u, seed %u, results in %s\n", c->optimize.dimension, r.es->lambda,
             r.seed, r.dir);
     if (optimise(&r) == 0) {
         progress(&r, 1);
-        if (write_result(&r) < 0 || evo_convergence_svg(r.dir) < 0)
+        if (write_built(&r, "result.json", build_result) < 0 || evo_convergence_svg(r.dir) < 0)
             evo_error("cannot write the results in %s: %s", r.dir, strerror(errno));
         else
             rc = 0;

@@ -11,6 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+int evo_codec_carries(enum evo_codec codec, uint8_t kind)
+{
+    return codec == EVO_CODEC_FRAMES || kind == EVO_INPUT_VECTOR;
+}
+
 int evo_codec_put_input(enum evo_codec codec, struct evo_buf *buf, uint8_t kind, const void *data, uint32_t dim)
 {
     const double *x = data;
@@ -24,7 +29,7 @@ int evo_codec_put_input(enum evo_codec codec, struct evo_buf *buf, uint8_t kind,
                 evo_buf_put_f64(buf, x[i]);
         return 0;
     }
-    if (kind != EVO_INPUT_VECTOR)
+    if (!evo_codec_carries(codec, kind))
         return -1;
     if (codec == EVO_CODEC_BINARY) {
         evo_buf_put(buf, &dim, sizeof dim);

@@ -36,6 +36,10 @@ struct evo_eval_output {
     uint32_t payload_size;
 };
 
+/* Whether the codec can carry a candidate of this kind (enum
+ * evo_input_kind): frames carry both, the others vectors only. */
+int evo_codec_carries(enum evo_codec codec, uint8_t kind);
+
 /* Appends one candidate to buf: a vector (kind 0: `size` doubles at data)
  * or, for frames only, a payload (kind 1: `size` bytes). 0, or -1 when the
  * codec cannot carry that kind (nothing appended). */

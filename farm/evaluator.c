@@ -330,7 +330,7 @@ int evo_evaluator_run(struct evo_evaluator *ev, const struct evo_vector_list *ba
     evo_buf_reset(&ev->pending);
     ev->pending_at = 0;
     while (s.answered < batch->count) {
-        if (s.written == s.answered && batch->kind[s.answered] == EVO_INPUT_PAYLOAD && ev->codec != EVO_CODEC_FRAMES) {
+        if (s.written == s.answered && !evo_codec_carries(ev->codec, batch->kind[s.answered])) {
             fail_item(out, batch->id[s.answered++],
                       "this task carries a payload (a Python call), but the farm's "
                       "evaluator reads vectors: use evaluate: {python: python3}");

@@ -105,7 +105,10 @@ int evo_convergence_svg(const char *dir)
     snprintf(path, sizeof path, "%s/logbook.csv", dir);
     FILE *in = fopen(path, "r");
     size_t n = 0, cap = 0;
-    double *best = NULL, *avg = NULL, lo = INFINITY, hi = -INFINITY;
+    struct point {
+        double best, avg;
+    } *p = NULL;
+    double lo = INFINITY, hi = -INFINITY;
     char line[1024];
     int logscale = 1;
     if (in == NULL)
@@ -115,23 +118,19 @@ int evo_convergence_svg(const char *dir)
         if (sscanf(line, "%llu,%llu,%lf,%lf,%lf,%lf", &r.gen, &r.nevals, &r.avg, &r.std, &r.min, &r.max) != 6)
             continue; /* the header */
         if (n == cap) {
-            cap = cap ? 2 * cap : 256;
-            double *b = realloc(best, cap * sizeof *b), *a = b ? realloc(avg, cap * sizeof *a) : NULL;
-            if (b)
-                best = b;
-            if (a == NULL) {
+            struct point *bigger = realloc(p, (cap = cap ? 2 * cap : 256) * sizeof *p);
+            if (bigger == NULL) {
                 fclose(in);
-                free(best);
-                free(avg);
+                free(p);
                 return -1;
             }
-            avg = a;
+            p = bigger;
         }
-        best[n] = r.min;
-        avg[n] = isfinite(r.avg) ? r.avg : r.min;
-        lo = fmin(lo, best[n]);
-        hi = fmax(hi, avg[n]);
-        logscale &= best[n] > 0;
+        p[n].best = r.min;
+        p[n].avg = isfinite(r.avg) ? r.avg : r.min;
+        lo = fmin(lo, p[n].best);
+        hi = fmax(hi, p[n].avg);
+        logscale &= p[n].best > 0;
         n++;
     }
     fclose(in);
@@ -148,12 +147,11 @@ int evo_convergence_svg(const char *dir)
             "<text x=\"4\" y=\"24\">%.3g</text><text x=\"4\" y=\"300\">%.3g</text>\n",
             logscale ? "log" : "linear", n ? n - 1 : 0, hi, lo);
     for (int which = 0; which < 2 && n > 0; which++) {
-        const double *v = which ? avg : best;
         fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s points=\"",
                 which ? "#d62728" : "#1f77b4", which ? " stroke-dasharray=\"4 3\"" : "");
         for (size_t i = 0; i < n; i++)
             fprintf(out, "%.1f,%.1f ", 60 + 560.0 * (double)i / (double)(n > 1 ? n - 1 : 1),
-                    y_of(v[i], lo, hi, logscale));
+                    y_of(which ? p[i].avg : p[i].best, lo, hi, logscale));
         fputs("\"/>\n", out);
     }
     fputs("<text x=\"480\" y=\"40\" fill=\"#1f77b4\">best (min)</text>\n"
@@ -162,7 +160,6 @@ int evo_convergence_svg(const char *dir)
     fclose(out);
     int rc = svg ? evo_write_file(dir, "convergence.svg", svg, 0) : -1;
     free(svg);
-    free(best);
-    free(avg);
+    free(p);
     return rc;
 }

@@ -14,10 +14,6 @@ from ._client import Client
 from ._errors import FarmError
 
 
-def _process_chunk(fn, chunk):
-    return [fn(*args) for args in chunk]
-
-
 class Executor(cf.Executor):
     """Runs fn(*args, **kwargs) on the farm's workers.
 
@@ -25,8 +21,8 @@ class Executor(cf.Executor):
     the rest wait in this process, where cancel() stops them for good."""
 
     def __init__(self, window=None):
-        workers = int(os.environ.get("EVO_FARM_WORKERS", "0") or 0)
-        self._window = window or max(64, 4 * workers)
+        self._workers = max(1, int(os.environ.get("EVO_FARM_WORKERS", "0") or 0))
+        self._window = window or max(64, 4 * self._workers)
         self._main = _calls.main_path()
         self._client = Client()
         self._lock = threading.Condition()
@@ -112,9 +108,23 @@ class Executor(cf.Executor):
             raise ValueError("chunksize must be >= 1")
         if chunksize == 1:
             return super().map(fn, *iterables, timeout=timeout)
-        chunks = _chunks(zip(*iterables), chunksize)
-        results = super().map(_process_chunk, itertools.repeat(fn), chunks, timeout=timeout)
-        return itertools.chain.from_iterable(results)
+        return self.map_chunks(fn, iterables, chunksize, timeout)
+
+    def map_chunks(self, fn, iterables, chunksize=None, timeout=None):
+        """fn over zip(*iterables) in tasks of chunksize calls (None: see
+        _chunksize), all queued at once; the results in order, lazily, each
+        chunk's handed out by itertools.chain. A call that raised re-raises
+        at its own element."""
+        star = len(iterables) != 1  # one iterable: send the items, not 1-tuples
+        calls = list(zip(*iterables)) if star else list(iterables[0])
+        chunksize = chunksize or _chunksize(len(calls), self._workers)
+        chunks = self.submit_many(_calls.run_chunk,
+                                  [(fn, calls[i:i + chunksize], star) for i in range(0, len(calls), chunksize)])
+
+        def chunk_values(f):
+            values, errors = f.result(timeout)
+            return values if not errors else _with_errors(values, errors)
+        return itertools.chain.from_iterable(chunk_values(f) for f in chunks)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         with self._lock:
@@ -129,10 +139,17 @@ class Executor(cf.Executor):
             self._client.close()
 
 
-def _chunks(iterable, size):
-    it = iter(iterable)
-    while True:
-        chunk = tuple(itertools.islice(it, size))
-        if not chunk:
-            return
-        yield chunk
+def _chunksize(n, workers):
+    """About sixteen chunks per worker, at most 1000 calls each: small
+    enough to balance uneven calls and to keep every worker busy while the
+    driver is still sending, large enough that a trivial call costs
+    little more than its pickling. A generation of a few hundred costly
+    evaluations on dozens of workers goes one call per task."""
+    return max(1, min(1000, -(-n // (16 * workers))))
+
+
+def _with_errors(values, errors):
+    for i, value in enumerate(values):
+        if i in errors:
+            _calls.raise_remote(*errors[i])
+        yield value

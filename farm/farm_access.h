@@ -1,0 +1,42 @@
+/* farm_access.h — how a running farm is reached from outside it, for
+ * `evo-farm status`: DIR/farm.access (the broker's endpoints and the
+ * farm's keys, mode 0600), DIR/progress.json (the optimiser's progress)
+ * and, under Slurm, ~/.evo-farm/jobs/JOBID (DIR, so a job id can stand for
+ * it). Each format's writer and reader live here side by side. */
+#ifndef EVO_FARM_ACCESS_H
+#define EVO_FARM_ACCESS_H
+
+#include <stddef.h>
+
+struct evo_access {
+    char endpoints[1024]; /* comma-separated, the most routable first */
+    char server[64], public_key[64], secret[64];
+};
+
+struct evo_progress {
+    unsigned long long generation, evaluations;
+    unsigned generations; /* the limit, 0 = none */
+    double best;
+    int running;
+};
+
+/* Writes DIR/farm.access from this driver's environment (EVO_FARM_ENDPOINTS
+ * from a Slurm step's card, then EVO_FARM_ENDPOINT, and the keys) and,
+ * when SLURM_JOB_ID and HOME are set, records DIR's absolute path in
+ * ~/.evo-farm/jobs/JOBID (0600). Warns about what it cannot write. */
+void evo_access_write(const char *dir);
+
+/* Reads DIR/farm.access. 0, or -1 with a message in err (missing, readable
+ * by others, not an access file). */
+int evo_access_read(const char *dir, struct evo_access *out, char *err, size_t err_size);
+
+/* `arg` as a Slurm job id (digits, and no such directory here): the DIR its
+ * driver recorded. 0 with it in out, or -1. */
+int evo_access_job_dir(const char *arg, char *out, size_t size);
+
+/* DIR/progress.json, replaced atomically. 0 or -1. */
+int evo_progress_write(const char *dir, const struct evo_progress *p);
+/* 0, or -1 when there is none or it is not one. */
+int evo_progress_read(const char *dir, struct evo_progress *out);
+
+#endif
