@@ -1,5 +1,5 @@
 # evo-farm — build, test and install. Entry points: make, make check,
-# make install PREFIX=..., make bench, make demo, make format.
+# make check-quick, make install PREFIX=..., make bench, make demo, make format.
 
 PREFIX  ?= /usr/local
 PLUGINDIR ?= $(PREFIX)/lib/slurm
@@ -12,54 +12,88 @@ V       ?= 0
 Q       := $(if $(filter 1,$(V)),,@)
 
 CC      ?= gcc
+VERSION := $(shell cat VERSION)
 PKGS    := libzmq yaml-0.1 pmix lapacke libsodium
 HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC -fno-strict-overflow
 WARN    := -D_GNU_SOURCE -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS  = $(WARN) $(HARDEN) $(CFLAGS) -Iinclude -Ifarm $(shell pkg-config --cflags $(PKGS))
+GEN     := $(BUILD)/gen
+INCLUDES = -Iinclude -Ifarm -I$(GEN)
+ALL_CFLAGS  = $(WARN) $(HARDEN) $(CFLAGS) $(INCLUDES) $(shell pkg-config --cflags $(PKGS))
 ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
 LIBS        = $(shell pkg-config --libs $(PKGS)) -ldl -lm -lpthread
 
-LIB_SRC := $(filter-out farm/main.c,$(wildcard farm/*.c))
-LIB_OBJ := $(LIB_SRC:farm/%.c=$(BUILD)/obj/%.o)
+# The layers (docs/ARCHITECTURE.md): farm/<layer>/*.c, the command apart.
+layer_src = $(foreach l,$(1),$(wildcard farm/$(l)/*.c))
+obj_of    = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+# libevofarm.so: what a driver needs to talk to a farm, and nothing else.
+PUBLIC_SRC   := $(call layer_src,util wire client)
+# The SPANK plugin's share of the runtime: the YAML loader (no ZeroMQ,
+# libsodium or PMIx may reach slurmstepd).
+CONFIG_SRC   := $(call layer_src,config) farm/util/parse.c
+# Everything the command, the tests and the benches link.
+INTERNAL_SRC := $(call layer_src,util config wire bootstrap broker worker client drivers cmaes)
+CMD_SRC      := $(wildcard cmd/evo-farm/*.c)
+PUBLIC_OBJ   := $(call obj_of,$(PUBLIC_SRC))
+CONFIG_OBJ   := $(call obj_of,$(CONFIG_SRC))
+INTERNAL_OBJ := $(call obj_of,$(INTERNAL_SRC))
+CMD_OBJ      := $(call obj_of,$(CMD_SRC))
+
 BIN     := $(BUILD)/bin/evo-farm
 SOLIB   := $(BUILD)/lib/libevofarm.so
+INTERNAL_LIB := $(BUILD)/lib/libevofarm-internal.a
+CONFIG_LIB   := $(BUILD)/lib/libevofarm-config.a
+VERSION_H    := $(GEN)/evo_version.h
 EXAMPLE_LIBS := $(BUILD)/examples/librastrigin.so $(BUILD)/examples/libtestfns.so
-TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-ASAN_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(wildcard tests/unit/test_*.c))
-TOOLS   := $(BUILD)/tests/mapdriver $(BUILD)/bench/farmbench
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+ASAN_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRC))
+TOOLS   := $(BUILD)/tests/mapdriver $(BUILD)/tests/result_layout $(BUILD)/bench/farmbench
 PLUGIN  := $(BUILD)/plugin/spank_evo_farm.so
 PLUGIN_SRC := $(wildcard plugin/*.c)
-PLUGIN_OBJ := $(PLUGIN_SRC:plugin/%.c=$(BUILD)/plugin-obj/%.o)
-CONFIG_OBJ := $(patsubst farm/%.c,$(BUILD)/obj/%.o,$(wildcard farm/config*.c))
+PLUGIN_OBJ := $(call obj_of,$(PLUGIN_SRC))
 
-.PHONY: deb rpm package-check all check unit-check asan-check integration-check python-check slurm-check install uninstall clean bench bench-slurm demo format
+.PHONY: deb rpm package-check all check check-quick unit-check asan-check integration-check python-check slurm-check \
+	install uninstall clean bench bench-slurm demo format
 all: $(BIN) $(SOLIB) $(EXAMPLE_LIBS) $(TOOLS) $(PLUGIN)
 
-# The SPANK plugin: its own objects plus the config loader, exporting only
+# One version, from the VERSION file.
+$(VERSION_H): VERSION
+	@mkdir -p $(@D)
+	$(Q)printf '#define EVO_VERSION "%s"\n' "$(VERSION)" > $@
+
+# Every object, with its header dependencies tracked (-MMD -MP).
+$(BUILD)/obj/%.o: %.c | $(VERSION_H)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/obj/plugin/%.o: ALL_CFLAGS += -Iplugin
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+$(INTERNAL_LIB): $(INTERNAL_OBJ)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(CONFIG_LIB): $(CONFIG_OBJ)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The SPANK plugin: its own objects plus the config library, exporting only
 # the slurm_spank_* entry points (plugin/spank_evo_farm.map).
-$(BUILD)/plugin-obj/%.o: plugin/%.c $(wildcard plugin/*.h farm/config.h)
+$(PLUGIN): $(PLUGIN_OBJ) $(CONFIG_LIB) plugin/spank_evo_farm.map
 	@mkdir -p $(@D)
-	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -Iplugin -c -o $@ $<
+	$(Q)$(CC) -shared -o $@ $(PLUGIN_OBJ) $(CONFIG_LIB) -Wl,--version-script=plugin/spank_evo_farm.map \
+	  $(ALL_LDFLAGS) $(shell pkg-config --libs yaml-0.1) -lm
 
-$(PLUGIN): $(PLUGIN_OBJ) $(CONFIG_OBJ) plugin/spank_evo_farm.map
+# libevofarm.so: the client, wire and util layers; exports only the
+# documented client API (farm/client/libevofarm.map).
+$(SOLIB): $(PUBLIC_OBJ) farm/client/libevofarm.map
 	@mkdir -p $(@D)
-	$(Q)$(CC) -shared -o $@ $(PLUGIN_OBJ) $(CONFIG_OBJ) -Wl,--version-script=plugin/spank_evo_farm.map \
-	  $(ALL_LDFLAGS) $(shell pkg-config --libs libzmq yaml-0.1 libsodium)
+	$(Q)$(CC) -shared -Wl,-soname,libevofarm.so.1 -Wl,--version-script=farm/client/libevofarm.map -o $@ \
+	  $(PUBLIC_OBJ) $(ALL_LDFLAGS) $(shell pkg-config --libs libzmq) -lm
 
-$(BUILD)/obj/%.o: farm/%.c $(wildcard farm/*.h include/evofarm/*.h)
-	@mkdir -p $(@D)
-	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
-
-$(BIN): farm/main.c $(LIB_OBJ)
+$(BIN): $(CMD_OBJ) $(INTERNAL_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
-
-$(SOLIB): $(LIB_OBJ)
-	@mkdir -p $(@D)
-	$(Q)$(CC) -shared -Wl,-soname,libevofarm.so.1 -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
 
 $(BUILD)/examples/librastrigin.so: examples/rastrigin/rastrigin.c include/evofarm/evaluator.h
 	@mkdir -p $(@D)
@@ -69,34 +103,42 @@ $(BUILD)/examples/libtestfns.so: tests/integration/testfns.c include/evofarm/eva
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(ALL_LDFLAGS) -lm
 
-$(BUILD)/tests/mapdriver: tests/integration/mapdriver.c $(LIB_OBJ)
+$(BUILD)/tests/mapdriver: $(BUILD)/obj/tests/integration/mapdriver.o $(INTERNAL_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
 
-$(BUILD)/bench/farmbench: bench/farmbench.c $(LIB_OBJ)
+# Prints struct evo_result's C layout for the ctypes mirror's test.
+$(BUILD)/tests/result_layout: $(BUILD)/obj/tests/python/result_layout.o
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS)
+
+$(BUILD)/bench/farmbench: $(BUILD)/obj/bench/farmbench.o $(INTERNAL_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
 
+# One cmocka file per module (tests/unit/test_<module>.c); TEST=NAME runs
+# only the cases whose name matches (cmocka_set_test_filter, tests/unit/unit.h).
 # The plugin's pure modules are unit-tested with the runtime's.
 PLUGIN_PURE := plugin/site.c plugin/task_env.c
-$(BUILD)/tests/test_plugin: $(PLUGIN_PURE:plugin/%.c=$(BUILD)/plugin-obj/%.o)
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+$(BUILD)/tests/test_plugin: $(call obj_of,$(PLUGIN_PURE))
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(INTERNAL_LIB)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Iplugin -o $@ $^ $(ALL_LDFLAGS) $(LIBS) -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS) -lcmocka
+$(BUILD)/obj/tests/unit/%.o: ALL_CFLAGS += -Iplugin
 
 # The unit suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 $(BUILD)/asan/test_plugin: $(PLUGIN_PURE)
-$(BUILD)/asan/%: tests/unit/%.c $(LIB_SRC)
+$(BUILD)/asan/%: tests/unit/%.c $(INTERNAL_SRC) | $(VERSION_H)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(WARN) -O1 -g $(SAN) -Iinclude -Ifarm -Iplugin $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS) -lcmocka
+	$(Q)$(CC) $(WARN) -O1 -g $(SAN) $(INCLUDES) -Iplugin $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS) -lcmocka
 
 unit-check: $(TEST_BINS) $(BIN) $(EXAMPLE_LIBS)
-	@set -e; for t in $(TEST_BINS); do echo "== $$t"; EVO_FARM_BIN=$(BIN) $$t; done
+	@set -e; for t in $(TEST_BINS); do echo "== $$t"; EVO_FARM_BIN=$(BIN) TEST="$(TEST)" $$t; done
 
 asan-check: $(ASAN_BINS) $(BIN) $(EXAMPLE_LIBS)
 	@set -e; for t in $(ASAN_BINS); do echo "== $$t (ASan+UBSan)"; \
-	  EVO_FARM_BIN=$(BIN) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+	  EVO_FARM_BIN=$(BIN) TEST="$(TEST)" ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
 
 integration-check: all
 	@BUILD=$(BUILD) tests/integration/run-all.sh
@@ -118,6 +160,11 @@ package-check: all
 check: unit-check asan-check integration-check python-check slurm-check package-check
 	@echo "make check: all suites passed"
 
+# What needs neither root nor packages installed by the suite: no Slurm
+# cluster, no dpkg.
+check-quick: unit-check asan-check integration-check python-check
+	@echo "make check-quick: all suites passed"
+
 bench: all
 	bench/run.sh
 
@@ -136,14 +183,14 @@ install: $(BIN) $(SOLIB) $(PLUGIN)
 	install -m 644 $(SOLIB) $(DESTDIR)$(PREFIX)/lib/libevofarm.so.1
 	ln -sf libevofarm.so.1 $(DESTDIR)$(PREFIX)/lib/libevofarm.so
 	install -m 644 include/evofarm/*.h $(DESTDIR)$(PREFIX)/include/evofarm/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' packaging/evofarm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/evofarm.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g; s|@VERSION@|$(VERSION)|g' packaging/evofarm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/evofarm.pc
 	install -d $(DESTDIR)$(PREFIX)/lib/evo-farm/python/evofarm $(DESTDIR)$(PYDIR)
 	install -m 644 python/evofarm/*.py $(DESTDIR)$(PREFIX)/lib/evo-farm/python/evofarm/
 	echo "$(PREFIX)/lib/evo-farm/python" > $(DESTDIR)$(PYDIR)/evofarm.pth
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 644 man/evo-farm.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 man/evo-farm.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -m 644 man/spank_evo_farm.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	for page in man/evo-farm.1 man/evo-farm.yaml.5 man/spank_evo_farm.8; do \
+	  sed -e 's|@VERSION@|$(VERSION)|g' $$page > $(DESTDIR)$(PREFIX)/share/man/man$${page##*.}/$${page#man/}; \
+	  chmod 644 $(DESTDIR)$(PREFIX)/share/man/man$${page##*.}/$${page#man/}; done
 
 uninstall:
 	rm -f $(DESTDIR)$(PLUGINDIR)/spank_evo_farm.so
@@ -156,22 +203,23 @@ uninstall:
 # Debian packages (evo-farm, slurm-spank-evo-farm) from packaging/debian,
 # built in a copy of the tracked sources under $(BUILD)/deb.
 deb:
-	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/evo-farm-0.1.0
-	git ls-files -z | xargs -0 cp --parents -t $(BUILD)/deb/evo-farm-0.1.0
-	cp -r packaging/debian $(BUILD)/deb/evo-farm-0.1.0/debian
-	cd $(BUILD)/deb/evo-farm-0.1.0 && dpkg-buildpackage -us -uc -b
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/evo-farm-$(VERSION)
+	git ls-files -z | xargs -0 cp --parents -t $(BUILD)/deb/evo-farm-$(VERSION)
+	cp -r packaging/debian $(BUILD)/deb/evo-farm-$(VERSION)/debian
+	cd $(BUILD)/deb/evo-farm-$(VERSION) && dpkg-buildpackage -us -uc -b
 	@ls $(BUILD)/deb/*.deb
 
 # RPM packages from packaging/rpm/evo-farm.spec where rpmbuild exists (on
 # Debian the RPM build dependencies cannot be checked: --nodeps).
 rpm:
 	rm -rf $(BUILD)/rpm && mkdir -p $(BUILD)/rpm/SOURCES
-	git ls-files -z | xargs -0 tar --transform 's|^|evo-farm-0.1.0/|' -czf $(BUILD)/rpm/SOURCES/evo-farm-0.1.0.tar.gz
-	rpmbuild -bb --nodeps --define "_topdir $(CURDIR)/$(BUILD)/rpm" packaging/rpm/evo-farm.spec
+	git ls-files -z | xargs -0 tar --transform 's|^|evo-farm-$(VERSION)/|' -czf $(BUILD)/rpm/SOURCES/evo-farm-$(VERSION).tar.gz
+	rpmbuild -bb --nodeps --define "_topdir $(CURDIR)/$(BUILD)/rpm" --define "evo_version $(VERSION)" packaging/rpm/evo-farm.spec
 	@find $(BUILD)/rpm/RPMS -name '*.rpm'
 
 format:
-	clang-format -i farm/*.c farm/*.h include/evofarm/*.h tests/unit/*.c tests/integration/*.c bench/*.c examples/*/*.c
+	clang-format -i farm/*/*.[ch] cmd/*/*.[ch] plugin/*.[ch] include/evofarm/*.h tests/unit/*.[ch] tests/integration/*.c \
+	  tests/python/*.c bench/*.c examples/*/*.c
 
 clean:
 	rm -rf $(BUILD)

@@ -16,9 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
+#include "util/clock.h"
 #include "evofarm/client.h"
 #include "evofarm/evaluator.h"
+#include "util/names.h"
 
 static int compare(const void *a, const void *b)
 {
@@ -105,7 +106,7 @@ static int startup(struct evo_client *c, long long t0, size_t dim)
 
 int main(int argc, char **argv)
 {
-    char err[512];
+    char err[EVO_ERROR_MAX];
     double seconds;
     if (argc == 6 && strcmp(argv[1], "serial") == 0)
         return serial(argv[2], argv[3], strtoul(argv[4], NULL, 10), strtoul(argv[5], NULL, 10));

@@ -10,17 +10,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "modules.h"
 #include "plugin.h"
 #include "task_env.h"
+#include "util/names.h"
 
 #define BATCH_STEP 0xFFFFFFFBu  /* SLURM_BATCH_SCRIPT */
 #define EXTERN_STEP 0xFFFFFFFCu /* SLURM_EXTERN_CONT */
 
 static struct {
     int skip;                     /* the batch script or extern step: nothing to do */
-    char error[16384];             /* kept for task_init */
+    char error[EVO_ERROR_MAX];             /* kept for task_init */
     struct evo_config *config;
     struct evo_env_edits modules; /* what `module load` changed on this node */
     unsigned cpus_per_task;
@@ -37,11 +38,11 @@ static void keep_error(const char *message)
 
 static void load_config(spank_t sp)
 {
-    static char text[EVO_STEP_CONFIG_MAX + 1], name[4096], dir[4096];
-    char err[16384];
-    if (spank_getenv(sp, EVO_STEP_CONFIG_TEXT, text, sizeof text) != ESPANK_SUCCESS ||
-        spank_getenv(sp, EVO_STEP_CONFIG_NAME, name, sizeof name) != ESPANK_SUCCESS ||
-        spank_getenv(sp, EVO_STEP_CONFIG_DIR, dir, sizeof dir) != ESPANK_SUCCESS) {
+    static char text[EVO_CONFIG_TEXT_MAX + 1], name[EVO_PATH_MAX], dir[EVO_PATH_MAX];
+    char err[EVO_ERROR_MAX];
+    if (spank_getenv(sp, EVO_VAR_CONFIG_TEXT, text, sizeof text) != ESPANK_SUCCESS ||
+        spank_getenv(sp, EVO_VAR_CONFIG_NAME, name, sizeof name) != ESPANK_SUCCESS ||
+        spank_getenv(sp, EVO_VAR_CONFIG_DIR, dir, sizeof dir) != ESPANK_SUCCESS) {
         snprintf(err, sizeof err, "%s on %s: the farm's configuration did not reach this step (srun "
                  "--export=NONE? the variables EVO_FARM_CONFIG_* and EVO_FARM_CLIENT_* must be exported)",
                  evo_plugin.file, node.host);
@@ -54,7 +55,7 @@ static void load_config(spank_t sp)
 
 static void check_venv(void)
 {
-    char python[4200], err[16384];
+    char python[EVO_PATH_MAX], err[EVO_ERROR_MAX];
     const char *venv = node.config->environment.venv;
     snprintf(python, sizeof python, "%s/bin/python", venv);
     if (access(python, X_OK) != 0) {
@@ -67,7 +68,7 @@ static void check_venv(void)
 
 static void load_modules(spank_t sp)
 {
-    char **env = NULL, err[16384];
+    char **env = NULL, err[EVO_ERROR_MAX];
     if (spank_get_item(sp, S_JOB_ENV, &env) != ESPANK_SUCCESS || env == NULL) {
         keep_error("cannot read the step's environment to load modules");
         return;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "plugin.h"
+#include "util/names.h"
 
 SPANK_PLUGIN(evo_farm, 1);
 
@@ -31,7 +32,7 @@ static struct spank_option option = {
 
 int slurm_spank_init(spank_t sp, int argc, char **argv)
 {
-    char err[512];
+    char err[EVO_ERROR_MAX];
     spank_context_t context = spank_context();
     if (context == S_CTX_SLURMD || context == S_CTX_ERROR)
         return 0;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/names.h"
 
 int evo_env_edits_add(struct evo_env_edits *e, const char *name, const char *value)
 {
@@ -111,7 +112,7 @@ static int add_to_list(struct evo_env_edits *out, evo_env_lookup *lookup, void *
 static int prefix_env(struct evo_env_edits *out, evo_env_lookup *lookup, void *base, const char *dir,
                       const char *variable)
 {
-    char bin[4096];
+    char bin[EVO_PATH_MAX];
     if (snprintf(bin, sizeof bin, "%s/bin", dir) >= (int)sizeof bin)
         return -1;
     return evo_env_edits_add(out, variable, dir) < 0 ? -1 : add_to_list(out, lookup, base, "PATH", bin, 0);

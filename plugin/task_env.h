@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 struct evo_env_edit {
     char *name;

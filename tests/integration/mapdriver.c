@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "evofarm/client.h"
+#include "util/names.h"
 
 static double reference(const char *fn, const double *x, size_t dim)
 {
@@ -44,7 +45,7 @@ static double *make_vectors(size_t n, size_t dim)
 
 static struct evo_client *open_client(void)
 {
-    char err[512];
+    char err[EVO_ERROR_MAX];
     struct evo_client *c = evo_client_open(err, sizeof err);
     if (c == NULL)
         fprintf(stderr, "mapdriver: %s\n", err);
@@ -171,7 +172,7 @@ static void send_malformed(const char *endpoint)
 
 static int run_attack(void)
 {
-    char err[512], pub[41], sec[41], spub[41], ssec[41];
+    char err[EVO_ERROR_MAX], pub[41], sec[41], spub[41], ssec[41];
     const char *endpoint = getenv("EVO_FARM_ENDPOINT");
     struct evo_stats *stats = malloc(sizeof *stats);
     int bad = 0;

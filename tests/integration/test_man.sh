@@ -15,7 +15,7 @@ t_man_pages_render_clean() {
 
 t_man_yaml_names_every_key() {
     local keys key missing=""
-    keys=$(grep -ohE '\{"[a-z_]+", *(farm|evaluate|environment|optimize|output)_[a-z_]+\}' "$ROOT"/farm/config*.c |
+    keys=$(grep -ohE '\{"[a-z_]+", *(farm|evaluate|environment|optimize|output)_[a-z_]+\}' "$ROOT"/farm/config/*.c |
         sed -E 's/\{"([a-z_]+)".*/\1/' | sort -u)
     [ "$(echo "$keys" | wc -l)" -ge 30 ] || fail "found only $(echo "$keys" | wc -l) keys in the loader"
     for key in $keys; do

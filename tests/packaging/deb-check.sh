@@ -8,6 +8,7 @@
 # Refuses to run if evo-farm is already installed from a package.
 set -eu
 cd "$(dirname "$0")/../.."
+VERSION=$(cat VERSION)
 ROOT=$PWD
 SCRATCH=$(mktemp -d /tmp/evo-farm-deb.XXXXXX)
 CLUSTER=$SCRATCH/cluster
@@ -23,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 make deb > "$SCRATCH/build.log" 2>&1 || { tail -20 "$SCRATCH/build.log"; fail "make deb"; }
-dpkg -i build/deb/evo-farm_0.1.0_*.deb build/deb/slurm-spank-evo-farm_0.1.0_*.deb > "$SCRATCH/dpkg.log" 2>&1 ||
+dpkg -i build/deb/evo-farm_${VERSION}_*.deb build/deb/slurm-spank-evo-farm_${VERSION}_*.deb > "$SCRATCH/dpkg.log" 2>&1 ||
     { cat "$SCRATCH/dpkg.log"; fail "dpkg -i"; }
 grep -q "^optional /usr/lib/.*/slurm-wlm/spank_evo_farm.so" /etc/slurm/plugstack.conf.d/evo-farm.conf ||
     fail "the installed snippet does not load the plugin as optional"

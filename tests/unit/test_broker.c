@@ -1,18 +1,15 @@
 /* test_broker.c — the broker's guarantees, driven step by step: real
  * libzmq sockets with CURVE on loopback, and peers scripted by the test so
  * every interleaving is deterministic. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "broker.h"
-#include "clock.h"
-#include "proto.h"
-#include "transport.h"
+#include "broker/broker.h"
+#include "util/clock.h"
+#include "wire/proto.h"
+#include "wire/transport.h"
 
 struct fixture {
     struct evo_credentials creds;
@@ -105,7 +102,7 @@ static void idle(int ms, void *a, void *b)
 static void submit(void *driver, size_t n)
 {
     struct evo_buf b = {0};
-    evo_proto_begin_vectors(&b, (uint32_t)n);
+    evo_proto_begin_inputs(&b, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
         double x = (double)i + 0.5;
         evo_proto_put_vector(&b, i, 1, &x);
@@ -117,9 +114,9 @@ static void submit(void *driver, size_t n)
 /* Answers a TASKS body: f = x[0], or a failed attempt with `why`. */
 static void answer(void *worker, const struct evo_buf *tasks, const char *why)
 {
-    struct evo_vector_list l;
+    struct evo_input_list l;
     struct evo_buf b = {0};
-    assert_int_equal(evo_proto_get_vectors(tasks->data, tasks->len, &l), 0);
+    assert_int_equal(evo_proto_get_inputs(tasks->data, tasks->len, &l), 0);
     evo_buf_put_u64(&b, 1000);
     evo_proto_begin_results(&b, (uint32_t)l.count);
     for (size_t i = 0; i < l.count; i++) {
@@ -129,7 +126,7 @@ static void answer(void *worker, const struct evo_buf *tasks, const char *why)
             evo_proto_put_result_ok(&b, l.id[i], 1, &l.values[l.offset[i]]);
     }
     say(worker, EVO_MSG_RESULTS, &b);
-    evo_vector_list_free(&l);
+    evo_input_list_free(&l);
     evo_buf_free(&b);
 }
 
@@ -156,13 +153,13 @@ static void collect(void *driver, size_t n, int *seen)
 
 static size_t batch_count(const struct evo_buf *tasks, uint64_t *first)
 {
-    struct evo_vector_list l;
-    assert_int_equal(evo_proto_get_vectors(tasks->data, tasks->len, &l), 0);
+    struct evo_input_list l;
+    assert_int_equal(evo_proto_get_inputs(tasks->data, tasks->len, &l), 0);
     size_t n = l.count;
     for (size_t i = 1; i < n; i++)
         assert_int_equal(l.id[i], l.id[0] + i); /* contiguous */
     *first = l.id[0];
-    evo_vector_list_free(&l);
+    evo_input_list_free(&l);
     return n;
 }
 
@@ -314,7 +311,7 @@ static void close_sends_latecomers_away(void **state)
     hello(early, EVO_ROLE_WORKER, 1); /* again on the same connection */
     expect(early, EVO_MSG_WELCOME, NULL);
     assert_int_equal(evo_broker_workers_seen(fx.broker), 1);
-    evo_broker_close(fx.broker);
+    evo_broker_shut_down(fx.broker);
     expect(early, EVO_MSG_BYE, NULL);
     hello(late, EVO_ROLE_WORKER, 2);
     expect(late, EVO_MSG_BYE, NULL);
@@ -331,5 +328,5 @@ int main(void)
     const struct CMUnitTest tests[] = {cmocka_unit_test(lost_worker_exactly_once), cmocka_unit_test(static_chunks),
                                        cmocka_unit_test(retries_then_error), cmocka_unit_test(malformed_and_strangers),
                                        cmocka_unit_test(close_sends_latecomers_away)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return EVO_RUN_TESTS(tests);
 }

@@ -1,16 +1,13 @@
 /* test_cmaes.c — the CMA-ES core against published evaluation counts, its
  * reproducibility, and exact save/restore. Counts are medians over 10
  * seeds (the figures are printed, then compared with a stated factor). */
-#include <math.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
+#include "unit.h"
 
-#include "cmaes.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmaes/cmaes.h"
 
 #define N 10
 
@@ -60,7 +57,7 @@ static unsigned long long solve(double (*f)(const double *), const double *x0, d
     if (keep)
         *keep = es;
     else
-        evo_cmaes_free(es);
+        evo_cmaes_destroy(es);
     return used;
 }
 
@@ -154,8 +151,8 @@ static void reproducible_and_restorable(void **state)
     assert_int_equal(evo_cmaes_load(b, mem), -1);
     fclose(mem);
     free(text);
-    evo_cmaes_free(a);
-    evo_cmaes_free(b);
+    evo_cmaes_destroy(a);
+    evo_cmaes_destroy(b);
 }
 
 /* A box keeps every candidate inside it. */
@@ -179,7 +176,7 @@ static void box_respected(void **state)
         }
         evo_cmaes_tell(es, fit);
     }
-    evo_cmaes_free(es);
+    evo_cmaes_destroy(es);
     struct evo_cmaes_params bad = {N, x0, -1.0, 0, NULL, NULL, 0, 0, 0};
     assert_null(evo_cmaes_create(&bad, err, sizeof err));
 }
@@ -189,5 +186,5 @@ int main(void)
     const struct CMUnitTest tests[] = {cmocka_unit_test(sphere_count), cmocka_unit_test(ellipsoid_count),
                                        cmocka_unit_test(rosenbrock_count),
                                        cmocka_unit_test(reproducible_and_restorable), cmocka_unit_test(box_respected)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return EVO_RUN_TESTS(tests);
 }

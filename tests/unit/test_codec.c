@@ -1,14 +1,11 @@
 /* test_codec.c — what evaluators may answer: valid lines, error lines,
  * and everything else as a failure quoting the offending text. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <stdint.h>
 #include <string.h>
 
-#include "eval_codec.h"
-#include "proto.h"
+#include "worker/eval_codec.h"
+#include "wire/proto.h"
 
 static struct evo_eval_output out;
 
@@ -134,5 +131,5 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(text_lines), cmocka_unit_test(text_stream),
                                        cmocka_unit_test(binary_stream), cmocka_unit_test(frames)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return EVO_RUN_TESTS(tests);
 }

@@ -1,14 +1,11 @@
 /* test_config.c — the config loader: values, defaults, and one test per
  * class of error, each checking the exact FILE:LINE:COL. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 
 static char err[1200];
 
@@ -64,7 +61,7 @@ static void full_config(void **state)
     assert_string_equal(c->optimize.input, "/tmp/v.txt");
     assert_int_equal(c->optimize.dimension, 3);
     assert_string_equal(c->output.dir, "out");
-    evo_config_free(c);
+    evo_config_destroy(c);
 }
 
 static void defaults(void **state)
@@ -87,12 +84,12 @@ static void defaults(void **state)
     assert_int_equal(c->evaluate.startup_timeout_ms, 30000);
     assert_null(c->optimize.strategy);
     assert_string_equal(c->output.dir, "results");
-    evo_config_free(c);
+    evo_config_destroy(c);
     c = parse("farm: {workers: auto, batch: auto, timeout: none}\nevaluate: {command: ./f}\n");
     assert_non_null(c);
     assert_int_equal(c->farm.timeout_ms, 0);
     assert_string_equal(c->evaluate.command[0], "./f");
-    evo_config_free(c);
+    evo_config_destroy(c);
 }
 
 static void errors_name_the_place(void **state)
@@ -149,10 +146,10 @@ static void command_string_and_home(void **state)
     assert_null(c->evaluate.command[3]);
     assert_string_equal(c->environment.venv, "/home/u/venv");
     assert_string_equal(c->environment.conda, "/tmp/~x"); /* only "~/" means home */
-    evo_config_free(c);
+    evo_config_destroy(c);
     /* a document end marker alone is not a second document */
     assert_non_null(c = parse("evaluate: {command: [x]}\n...\n"));
-    evo_config_free(c);
+    evo_config_destroy(c);
 }
 
 static void missing_file(void **state)
@@ -160,32 +157,6 @@ static void missing_file(void **state)
     (void)state;
     assert_null(evo_config_load("/nonexistent/evolution.yaml", err, sizeof err));
     assert_string_equal(err, "/nonexistent/evolution.yaml: cannot open: No such file or directory");
-}
-
-static void scalars(void **state)
-{
-    (void)state;
-    unsigned v;
-    assert_int_equal(evo_parse_duration_ms("250ms", &v), 0);
-    assert_int_equal(v, 250);
-    assert_int_equal(evo_parse_duration_ms("1.5s", &v), 0);
-    assert_int_equal(v, 1500);
-    assert_int_equal(evo_parse_duration_ms("2m", &v), 0);
-    assert_int_equal(v, 120000);
-    assert_int_equal(evo_parse_duration_ms("1h", &v), 0);
-    assert_int_equal(v, 3600000);
-    assert_int_equal(evo_parse_duration_ms("7", &v), 0);
-    assert_int_equal(v, 7000);
-    assert_int_equal(evo_parse_duration_ms("-1s", &v), -1);
-    assert_int_equal(evo_parse_duration_ms("1 s", &v), -1);
-    assert_int_equal(evo_parse_duration_ms("10d", &v), -1);
-    assert_int_equal(evo_parse_duration_ms("nan", &v), -1);
-    assert_int_equal(evo_parse_duration_ms("9999999h", &v), -1);
-    assert_int_equal(evo_parse_unsigned("42", 1, 100, &v), 0);
-    assert_int_equal(v, 42);
-    assert_int_equal(evo_parse_unsigned("+4", 1, 100, &v), -1);
-    assert_int_equal(evo_parse_unsigned("4x", 1, 100, &v), -1);
-    assert_int_equal(evo_parse_unsigned("99999999999999999999", 1, 100, &v), -1);
 }
 
 static void print_round_trips(void **state)
@@ -211,8 +182,8 @@ static void print_round_trips(void **state)
     assert_int_equal(again->environment.env[1].op, EVO_ENV_APPEND);
     assert_int_equal(again->environment.env[2].op, EVO_ENV_UNSET);
     assert_string_equal(again->optimize.input, "/v");
-    evo_config_free(again);
-    evo_config_free(c);
+    evo_config_destroy(again);
+    evo_config_destroy(c);
     free(text);
 }
 
@@ -223,9 +194,8 @@ int main(void)
         cmocka_unit_test(defaults),
         cmocka_unit_test(errors_name_the_place),
         cmocka_unit_test(missing_file),
-        cmocka_unit_test(scalars),
         cmocka_unit_test(print_round_trips),
         cmocka_unit_test(command_string_and_home),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return EVO_RUN_TESTS(tests);
 }

@@ -1,13 +1,10 @@
 /* test_proto.c — protocol v1 codec: every message round-trips, every
  * malformed body is rejected, and arbitrary bytes never crash a decoder. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
+#include "wire/proto.h"
 
 static void header(void **state)
 {
@@ -62,35 +59,35 @@ static void vectors(void **state)
 {
     (void)state;
     struct evo_buf b = {0};
-    struct evo_vector_list l;
+    struct evo_input_list l;
     double x1[] = {1.5, -2.25}, x2[] = {3.0};
-    evo_proto_begin_vectors(&b, 2);
+    evo_proto_begin_inputs(&b, 2);
     evo_proto_put_vector(&b, 7, 2, x1);
     evo_proto_put_vector(&b, 1ull << 40, 1, x2);
-    assert_int_equal(evo_proto_get_vectors(b.data, b.len, &l), 0);
+    assert_int_equal(evo_proto_get_inputs(b.data, b.len, &l), 0);
     assert_int_equal(l.count, 2);
     assert_int_equal(l.id[0], 7);
     assert_int_equal(l.id[1], 1ull << 40);
-    assert_int_equal(l.dim[0], 2);
+    assert_int_equal(l.size[0], 2);
     assert_true(l.values[l.offset[0] + 1] == -2.25);
     assert_true(l.values[l.offset[1]] == 3.0);
-    evo_vector_list_free(&l);
+    evo_input_list_free(&l);
     /* Every truncation and any extra byte is rejected. */
     for (size_t n = 0; n < b.len; n++)
-        assert_int_equal(evo_proto_get_vectors(b.data, n, &l), -1);
+        assert_int_equal(evo_proto_get_inputs(b.data, n, &l), -1);
     evo_buf_put_u8(&b, 0);
-    assert_int_equal(evo_proto_get_vectors(b.data, b.len, &l), -1);
+    assert_int_equal(evo_proto_get_inputs(b.data, b.len, &l), -1);
     /* Count 0, dim 0 and an absurd count are rejected. */
     evo_buf_reset(&b);
-    evo_proto_begin_vectors(&b, 0);
-    assert_int_equal(evo_proto_get_vectors(b.data, b.len, &l), -1);
+    evo_proto_begin_inputs(&b, 0);
+    assert_int_equal(evo_proto_get_inputs(b.data, b.len, &l), -1);
     evo_buf_reset(&b);
-    evo_proto_begin_vectors(&b, 1);
+    evo_proto_begin_inputs(&b, 1);
     evo_proto_put_vector(&b, 1, 0, x1);
-    assert_int_equal(evo_proto_get_vectors(b.data, b.len, &l), -1);
+    assert_int_equal(evo_proto_get_inputs(b.data, b.len, &l), -1);
     evo_buf_reset(&b);
-    evo_proto_begin_vectors(&b, 0xffffffffu);
-    assert_int_equal(evo_proto_get_vectors(b.data, b.len, &l), -1);
+    evo_proto_begin_inputs(&b, 0xffffffffu);
+    assert_int_equal(evo_proto_get_inputs(b.data, b.len, &l), -1);
     evo_buf_free(&b);
 }
 
@@ -99,36 +96,36 @@ static void payloads(void **state)
 {
     (void)state;
     struct evo_buf b = {0};
-    struct evo_vector_list l;
+    struct evo_input_list l;
     struct evo_result_list r;
     double x[] = {2.5};
-    evo_proto_begin_vectors(&b, 3);
+    evo_proto_begin_inputs(&b, 3);
     evo_proto_put_payload(&b, 1, 5, "hello");
     evo_proto_put_vector(&b, 2, 1, x);
     evo_proto_put_input(&b, 3, EVO_INPUT_PAYLOAD, 0, "");
-    assert_int_equal(evo_proto_get_vectors(b.data, b.len, &l), 0);
+    assert_int_equal(evo_proto_get_inputs(b.data, b.len, &l), 0);
     assert_int_equal(l.kind[0], EVO_INPUT_PAYLOAD);
-    assert_int_equal(l.dim[0], 5);
-    assert_memory_equal(evo_vector_list_data(&l, 0), "hello", 5);
+    assert_int_equal(l.size[0], 5);
+    assert_memory_equal(evo_input_list_data(&l, 0), "hello", 5);
     assert_int_equal(l.kind[1], EVO_INPUT_VECTOR);
-    assert_true(((const double *)evo_vector_list_data(&l, 1))[0] == 2.5);
-    assert_int_equal(l.dim[2], 0);
-    evo_vector_list_free(&l);
+    assert_true(((const double *)evo_input_list_data(&l, 1))[0] == 2.5);
+    assert_int_equal(l.size[2], 0);
+    evo_input_list_free(&l);
     for (size_t n = 0; n < b.len; n++)
-        assert_int_equal(evo_proto_get_vectors(b.data, n, &l), -1);
+        assert_int_equal(evo_proto_get_inputs(b.data, n, &l), -1);
     /* an unknown kind and an oversized payload are rejected */
     evo_buf_reset(&b);
-    evo_proto_begin_vectors(&b, 1);
+    evo_proto_begin_inputs(&b, 1);
     evo_buf_put_u64(&b, 1);
     evo_buf_put_u8(&b, 7);
     evo_buf_put_u32(&b, 0);
-    assert_int_equal(evo_proto_get_vectors(b.data, b.len, &l), -1);
+    assert_int_equal(evo_proto_get_inputs(b.data, b.len, &l), -1);
     evo_buf_reset(&b);
-    evo_proto_begin_vectors(&b, 1);
+    evo_proto_begin_inputs(&b, 1);
     evo_buf_put_u64(&b, 1);
     evo_buf_put_u8(&b, EVO_INPUT_PAYLOAD);
     evo_buf_put_u32(&b, EVO_PROTO_MAX_PAYLOAD + 1);
-    assert_int_equal(evo_proto_get_vectors(b.data, b.len, &l), -1);
+    assert_int_equal(evo_proto_get_inputs(b.data, b.len, &l), -1);
     /* results */
     evo_buf_reset(&b);
     evo_proto_begin_results(&b, 2);
@@ -208,7 +205,7 @@ static void arbitrary_bytes(void **state)
 {
     (void)state;
     unsigned char data[512];
-    struct evo_vector_list vl;
+    struct evo_input_list vl;
     struct evo_result_list rl;
     struct evo_hello h;
     struct evo_welcome w;
@@ -220,8 +217,8 @@ static void arbitrary_bytes(void **state)
             data[i] = (unsigned char)(rand() % 4 == 0 ? 0 : rand());
         if (n >= 4 && round % 2) /* plausible small counts */
             data[0] = (unsigned char)(rand() % 4), data[1] = data[2] = data[3] = 0;
-        if (evo_proto_get_vectors(data, n, &vl) == 0)
-            evo_vector_list_free(&vl);
+        if (evo_proto_get_inputs(data, n, &vl) == 0)
+            evo_input_list_free(&vl);
         if (evo_proto_get_results(data, n, round % 3 == 0, EVO_RESULT_ATTEMPT_FAILED, &rl) == 0)
             evo_result_list_free(&rl);
         evo_proto_get_hello(data, n, &h);
@@ -238,5 +235,5 @@ int main(void)
         cmocka_unit_test(payloads),        cmocka_unit_test(results),       cmocka_unit_test(stats),
         cmocka_unit_test(arbitrary_bytes),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return EVO_RUN_TESTS(tests);
 }

@@ -1,0 +1,291 @@
+/* launcher.c — `evo-farm run` (see launcher.h). One thread: the broker's
+ * poll loop also watches a signalfd for SIGCHLD/SIGINT/SIGTERM. Children
+ * are exec'd (never plain forks of this multi-threaded process) and die with
+ * us (PR_SET_PDEATHSIG). Phases: credentials + broker, spawn workers and
+ * driver, serve until the driver exits, stop workers, summary. */
+#include "launcher.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "broker/broker.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "worker/worker.h"
+#include "util/names.h"
+#include "util/host.h"
+#include "util/signals.h"
+
+#define RAPID_DEATH_MS    1000 /* a worker that dies this soon after start... */
+#define RAPID_DEATH_LIMIT 10   /* ...this many times in a row is not restarted */
+
+struct child {
+    pid_t pid;
+    int64_t started_ms;
+};
+
+struct launch {
+    const char *self;
+    const char *config_path;
+    char host[256];
+    sigset_t old_mask;
+    struct child *workers;
+    unsigned nworkers;
+    unsigned rapid_deaths;
+    pid_t driver;
+    int driver_status;
+    int stopping;
+    struct evo_credentials creds;
+    struct evo_broker *broker;
+    int published; /* the broker is bound and its members can find it */
+    int sfd;       /* our signals, once blocked */
+};
+
+static pid_t spawn(struct launch *l, char **argv)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    evo_signals_unblock(&l->old_mask); /* a step blocked them before PMIx started its thread */
+    execvp(argv[0], argv);
+    fprintf(stderr, "evo-farm: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+static void spawn_worker(struct launch *l, unsigned i)
+{
+    char *argv[] = {(char *)l->self, "__worker", (char *)l->config_path, NULL};
+    l->workers[i].pid = spawn(l, argv);
+    l->workers[i].started_ms = evo_now_ms();
+    if (l->workers[i].pid < 0)
+        evo_error("cannot start worker %u: %s", i, strerror(errno));
+}
+
+static void on_worker_exit(struct launch *l, struct evo_broker *broker, unsigned i, int status)
+{
+    evo_broker_worker_exited(broker, l->host, (uint32_t)l->workers[i].pid);
+    l->workers[i].pid = 0;
+    if (l->stopping)
+        return;
+    if (WIFSIGNALED(status))
+        evo_warn("worker %u killed by signal %d; restarting it", i, WTERMSIG(status));
+    else
+        evo_warn("worker %u exited with status %d; restarting it", i, WEXITSTATUS(status));
+    l->rapid_deaths = evo_now_ms() - l->workers[i].started_ms < RAPID_DEATH_MS ? l->rapid_deaths + 1 : 0;
+    if (l->rapid_deaths >= RAPID_DEATH_LIMIT) {
+        evo_error("workers keep dying right after they start; not restarting worker %u", i);
+        return;
+    }
+    spawn_worker(l, i);
+}
+
+static void reap(struct launch *l, struct evo_broker *broker)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == l->driver) {
+            l->driver_status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+            l->driver = 0;
+            continue;
+        }
+        for (unsigned i = 0; i < l->nworkers; i++)
+            if (l->workers[i].pid == pid)
+                on_worker_exit(l, broker, i, status);
+    }
+}
+
+static void on_signals(struct launch *l, struct evo_broker *broker, int sfd)
+{
+    struct signalfd_siginfo info;
+    while (read(sfd, &info, sizeof info) == sizeof info) {
+        if (info.ssi_signo == SIGCHLD) {
+            reap(l, broker);
+        } else if (l->driver > 0) {
+            evo_warn("signal %u: stopping the driver", info.ssi_signo);
+            l->stopping = 1; /* workers may get the same signal: no restarts */
+            kill(l->driver, SIGTERM);
+        }
+    }
+}
+
+/* BYE went out with the broker; workers that have not heard it (still
+ * starting) get SIGTERM after half a second, and SIGKILL after two. */
+static void stop_workers(struct launch *l)
+{
+    l->stopping = 1;
+    for (int waited = 0; waited < 2000; waited += 10) {
+        for (unsigned i = 0; waited == 500 && i < l->nworkers; i++)
+            if (l->workers[i].pid > 0)
+                kill(l->workers[i].pid, SIGTERM);
+        int alive = 0;
+        for (unsigned i = 0; i < l->nworkers; i++) {
+            if (l->workers[i].pid > 0 && waitpid(l->workers[i].pid, NULL, WNOHANG) == l->workers[i].pid)
+                l->workers[i].pid = 0;
+            alive += l->workers[i].pid > 0;
+        }
+        if (!alive)
+            return;
+        usleep(10000);
+    }
+    for (unsigned i = 0; i < l->nworkers; i++)
+        if (l->workers[i].pid > 0) {
+            kill(l->workers[i].pid, SIGKILL);
+            waitpid(l->workers[i].pid, NULL, 0);
+        }
+}
+
+static void summary(const struct evo_broker *broker, int64_t started_ms)
+{
+    struct evo_stats s;
+    evo_broker_stats(broker, &s);
+    double seconds = (double)(evo_now_ms() - started_ms) / 1000.0;
+    fprintf(stderr,
+            "evo-farm: %llu evaluations done, %llu failed, %llu retried, %llu requeued from lost workers, "
+            "%llu late results dropped, %llu malformed messages, %llu connections refused, in %.2f s\n",
+            (unsigned long long)s.done, (unsigned long long)s.failed, (unsigned long long)s.retried,
+            (unsigned long long)s.requeued, (unsigned long long)s.late_dropped, (unsigned long long)s.malformed,
+            (unsigned long long)s.auth_refused, seconds);
+    char hosts[1024];
+    int workers = evo_broker_hosts(broker, hosts, sizeof hosts);
+    fprintf(stderr, "evo-farm: %d worker%s connected at the end: %s\n", workers, workers == 1 ? "" : "s",
+            workers ? hosts : "none");
+}
+
+/* Workers started elsewhere may still be connecting when the driver ends
+ * (a short step, a loaded node): tell each one BYE so that it exits now. */
+static void see_latecomers_off(struct evo_broker *broker, const struct evo_config *config, unsigned expected)
+{
+    int64_t deadline = evo_now_ms() + (int64_t)config->farm.heartbeat_ms * config->farm.liveness;
+    evo_broker_shut_down(broker);
+    while (evo_broker_workers_seen(broker) < expected && evo_now_ms() < deadline)
+        if (evo_broker_step(broker, -1, 50) < 0)
+            break;
+    unsigned seen = evo_broker_workers_seen(broker);
+    if (seen < expected)
+        evo_warn("%u of %u worker tasks never joined the farm (lost before they connected?)", expected - seen,
+                 expected);
+}
+
+static unsigned worker_count(const struct evo_config *c, const struct evo_run_options *o)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (o->workers)
+        return o->workers;
+    if (c->farm.workers)
+        return c->farm.workers;
+    return cores > 0 ? (unsigned)cores : 1;
+}
+
+/* Phase 1: keys, the broker bound, and the broker published (a step's
+ * rank 0). 0, or -1 after saying why. */
+static int start_broker(struct launch *l, const struct evo_config *config, const struct evo_run_options *options)
+{
+    struct evo_broker_options broker_options;
+    char err[EVO_ERROR_MAX];
+    if (evo_credentials_generate(&l->creds) < 0) {
+        evo_error("cannot make CURVE keys: %s (is libzmq built with libsodium?)", strerror(errno));
+        return -1;
+    }
+    if (options->member) {
+        memcpy(l->creds.client_public, options->member->client_public, EVO_KEY_TEXT);
+        memcpy(l->creds.client_secret, options->member->client_secret, EVO_KEY_TEXT);
+    }
+    evo_broker_options_from_config(&broker_options, config);
+    if (options->bind)
+        broker_options.bind = options->bind;
+    if ((l->broker = evo_broker_create(&broker_options, &l->creds, err, sizeof err)) == NULL) {
+        evo_error("%s", err);
+        return -1;
+    }
+    if (options->publish && options->publish(options->publish_arg, &l->creds) < 0)
+        return -1;
+    l->published = 1;
+    return 0;
+}
+
+/* Phase 2: the members' environment, our signals on a signalfd, the local
+ * workers and the driver. 0, or -1 after saying why. */
+static int start_members(struct launch *l, const struct evo_config *config, const struct evo_run_options *options)
+{
+    sigset_t mask;
+    char workers_text[16];
+    l->nworkers = options->no_local_workers ? 0 : worker_count(config, options);
+    l->workers = calloc(l->nworkers + 1, sizeof *l->workers);
+    snprintf(workers_text, sizeof workers_text, "%u",
+             options->expected_workers ? options->expected_workers : l->nworkers);
+    evo_signals_farm_set(&mask);
+    if (l->workers == NULL || evo_credentials_to_env(&l->creds) < 0 || setenv(EVO_VAR_WORKERS, workers_text, 1) < 0 ||
+        evo_signals_block(&l->old_mask) < 0 || (l->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+        evo_error("cannot start the farm: %s", strerror(errno));
+        return -1;
+    }
+    for (unsigned i = 0; i < l->nworkers; i++)
+        spawn_worker(l, i);
+    char *builtin[] = {(char *)l->self, "__drive", (char *)l->config_path, NULL}; /* no path: the step's */
+    if ((l->driver = spawn(l, options->driver_argv ? options->driver_argv : builtin)) < 0) {
+        evo_error("cannot start the driver: %s", strerror(errno));
+        return -1;
+    }
+    evo_info("farm of %u workers on %s; driver pid %d", l->nworkers, l->creds.endpoint, (int)l->driver);
+    return 0;
+}
+
+/* Phase 3: the broker serves until the driver has ended. */
+static void serve(struct launch *l)
+{
+    int64_t next_reap_ms = evo_now_ms() + 1000;
+    while (l->driver > 0) {
+        int rc = evo_broker_step(l->broker, l->sfd, 1000);
+        if (rc < 0)
+            break;
+        if (rc == 1)
+            on_signals(l, l->broker, l->sfd);
+        if (evo_now_ms() >= next_reap_ms) { /* in case a SIGCHLD went to a library's thread */
+            reap(l, l->broker);
+            next_reap_ms = evo_now_ms() + 1000;
+        }
+    }
+}
+
+/* Phase 4: the summary, latecomers seen off, everything stopped and freed
+ * (whatever phase the farm reached). */
+static void finish(struct launch *l, const struct evo_config *config, const struct evo_run_options *options,
+                   int64_t started)
+{
+    if (!options->quiet && l->published)
+        summary(l->broker, started);
+    if (l->published && options->expected_workers)
+        see_latecomers_off(l->broker, config, options->expected_workers);
+    evo_broker_destroy(l->broker);
+    if (l->workers)
+        stop_workers(l);
+    if (l->driver > 0) {
+        kill(l->driver, SIGKILL);
+        waitpid(l->driver, NULL, 0);
+    }
+    free(l->workers);
+    if (l->sfd >= 0)
+        close(l->sfd);
+}
+
+int evo_run_main(const struct evo_config *config, const char *config_path, const struct evo_run_options *options,
+                 const char *self)
+{
+    struct launch l = {.self = self, .config_path = config_path, .driver_status = 1, .sfd = -1};
+    int64_t started = evo_now_ms();
+    evo_host_name(l.host, sizeof l.host);
+    setenv(EVO_VAR_HOST, l.host, 1); /* workers report the name we match on */
+    if (start_broker(&l, config, options) == 0 && start_members(&l, config, options) == 0)
+        serve(&l);
+    finish(&l, config, options, started);
+    return l.driver_status;
+}

@@ -1,0 +1,145 @@
+/* step.c — `evo-farm [COMMAND...]` as a task of `srun --evo-farm=FILE`:
+ * the configuration and the member keys come from the step environment
+ * (the SPANK plugin put them there), the tasks find each other through the
+ * bootstrap interface. Rank 0 binds the broker on every address of its
+ * node, puts its card, and runs the driver; every other rank reads the card
+ * after the fence and becomes a worker. Phases: config, bootstrap, role. */
+#include "step.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bootstrap/bootstrap.h"
+#include "bootstrap/card.h"
+#include "launcher.h"
+#include "util/log.h"
+#include "worker/worker.h"
+#include "util/names.h"
+#include "util/host.h"
+#include "util/signals.h"
+
+#define FENCE_TIMEOUT_S 120 /* every task must reach the wire-up by then */
+#define DEFAULT_BIND    "tcp://127.0.0.1:*"
+
+struct step {
+    struct evo_bootstrap *bootstrap;
+    char host[256];
+    unsigned rank;
+};
+
+/* Rank 0's publish callback: card out, fence, and the local driver connects
+ * through loopback. */
+static int publish_card(void *arg, struct evo_credentials *creds)
+{
+    struct step *s = arg;
+    struct evo_net nets[64];
+    struct evo_card card = {0};
+    char text[EVO_CARD_MAX + 512], err[512];
+    const char *colon = strrchr(creds->endpoint, ':');
+    unsigned port = colon ? (unsigned)atoi(colon + 1) : 0;
+    int count = evo_card_local_nets(nets, 64);
+    snprintf(card.host, sizeof card.host, "%s", s->host);
+    memcpy(card.server_public, creds->server_public, EVO_KEY_TEXT);
+    if (count < 0 || evo_card_endpoints(nets, (size_t)count, port, card.endpoints, sizeof card.endpoints) < 0 ||
+        evo_card_format(&card, text, sizeof text) < 0) {
+        evo_error("rank 0 on %s: cannot list this node's addresses: %s", s->host, strerror(errno ? errno : ENOSPC));
+        return -1;
+    }
+    if (evo_bootstrap_put(s->bootstrap, EVO_CARD_KEY, text, err, sizeof err) < 0 ||
+        evo_bootstrap_fence(s->bootstrap, FENCE_TIMEOUT_S, err, sizeof err) < 0) {
+        evo_error("rank 0 on %s: wire-up failed: %s", s->host, err);
+        return -1;
+    }
+    evo_info("broker on %s: %s", s->host, card.endpoints);
+    setenv(EVO_VAR_ENDPOINTS, card.endpoints, 1); /* for `evo-farm status` from other hosts */
+    if (strncmp(creds->endpoint, "tcp://0.0.0.0:", 14) == 0)
+        snprintf(creds->endpoint, sizeof creds->endpoint, "tcp://127.0.0.1:%u", port);
+    return 0;
+}
+
+static int run_rank0(struct step *s, const struct evo_config *config, char **driver_argv, const char *self)
+{
+    struct evo_credentials member;
+    char err[EVO_ERROR_MAX];
+    if (evo_credentials_member_from_env(&member, err, sizeof err) < 0) {
+        evo_error("rank 0 on %s: the step's keys are missing (%s)", s->host, err);
+        return 1;
+    }
+    struct evo_run_options options = {
+        .driver_argv = driver_argv,
+        .no_local_workers = 1,
+        .member = &member,
+        .bind = strcmp(config->farm.bind, DEFAULT_BIND) == 0 ? "tcp://*:*" : config->farm.bind,
+        .publish = publish_card,
+        .publish_arg = s,
+        .expected_workers = evo_bootstrap_size(s->bootstrap) - 1,
+    };
+    return evo_run_main(config, NULL, &options, self);
+}
+
+static int run_worker(struct step *s, const struct evo_config *config, const char *self)
+{
+    struct evo_credentials creds;
+    struct evo_card card;
+    struct evo_net nets[64];
+    char text[EVO_CARD_MAX + 512], err[512];
+    int count;
+    if (evo_credentials_member_from_env(&creds, err, sizeof err) < 0) { /* the rest comes from the card */
+        evo_error("rank %u on %s: the step's keys are missing (%s)", s->rank, s->host, err);
+        return 1;
+    }
+    if (evo_bootstrap_fence(s->bootstrap, FENCE_TIMEOUT_S, err, sizeof err) < 0 ||
+        evo_bootstrap_get(s->bootstrap, 0, EVO_CARD_KEY, text, sizeof text, err, sizeof err) < 0) {
+        evo_error("rank %u on %s: wire-up failed: %s", s->rank, s->host, err);
+        return 1;
+    }
+    if (evo_card_parse(text, &card) < 0 || (count = evo_card_local_nets(nets, 64)) < 0 ||
+        evo_card_choose(&card, s->host, nets, (size_t)count, creds.endpoint, sizeof creds.endpoint) < 0) {
+        evo_error("rank %u on %s: no usable broker address in rank 0's card '%s'", s->rank, s->host, text);
+        return 1;
+    }
+    memcpy(creds.server_public, card.server_public, EVO_KEY_TEXT);
+    evo_info("rank %u on %s joins the broker on %s at %s", s->rank, s->host, card.host, creds.endpoint);
+    return evo_worker_main(config, &creds, self);
+}
+
+int evo_step_main(char **driver_argv, const char *self)
+{
+    struct step s = {0};
+    char err[EVO_ERROR_MAX], prefix[96];
+    int rc;
+    struct evo_config *config = evo_config_from_step_env(err, sizeof err);
+    if (config == NULL) {
+        fprintf(stderr, "evo-farm: %s\n", err);
+        return 2;
+    }
+    /* Block the launcher's signals before PMIx starts its progress thread,
+     * so that thread cannot swallow a SIGCHLD meant for our signalfd. */
+    evo_signals_block(NULL);
+    evo_host_name(s.host, sizeof s.host);
+    if ((s.bootstrap = evo_bootstrap_open(err, sizeof err)) == NULL) {
+        evo_error("task on %s: %s", s.host, err);
+        evo_config_destroy(config);
+        return 1;
+    }
+    s.rank = evo_bootstrap_rank(s.bootstrap);
+    if (evo_bootstrap_size(s.bootstrap) < 2) {
+        evo_error("a farm step needs at least 2 tasks (rank 0 runs the broker and the driver, the others "
+                  "evaluate); got 1: use srun -n2 or more");
+        rc = 2;
+    } else if (s.rank == 0) {
+        rc = run_rank0(&s, config, driver_argv, self);
+    } else {
+        evo_signals_unblock(NULL); /* a worker ends on SIGTERM (scancel) */
+        snprintf(prefix, sizeof prefix, "evo-farm worker %u@%.40s", s.rank, s.host);
+        evo_log_set_prefix(prefix);
+        rc = run_worker(&s, config, self);
+    }
+    evo_bootstrap_close(s.bootstrap);
+    evo_config_destroy(config);
+    return rc;
+}

@@ -1,0 +1,378 @@
+/* broker.c — the broker's socket loop: peers (HELLO, liveness, loss),
+ * message validation and routing, stats. Scheduling lives in
+ * broker_dispatch.c. */
+#include "broker_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/clock.h"
+#include "util/log.h"
+
+void evo_broker_options_from_config(struct evo_broker_options *o, const struct evo_config *c)
+{
+    o->bind = c->farm.bind;
+    o->scheduling = c->farm.scheduling;
+    o->batch = c->farm.batch;
+    o->prefetch = c->farm.prefetch;
+    o->retries = c->farm.retries;
+    o->heartbeat_ms = c->farm.heartbeat_ms;
+    o->liveness = c->farm.liveness;
+}
+
+struct evo_broker *evo_broker_create(const struct evo_broker_options *options, struct evo_credentials *creds, char *err,
+                                     size_t err_size)
+{
+    struct evo_broker *b = calloc(1, sizeof *b);
+    if (b == NULL || (b->context = zmq_ctx_new()) == NULL) {
+        snprintf(err, err_size, "cannot create the broker: %s", strerror(errno));
+        goto error;
+    }
+    b->options = *options;
+    b->next_serial = 1;
+    /* The ZAP handler must be bound before the ROUTER accepts anyone. */
+    if ((b->zap = evo_zap_create(b->context, creds->client_public)) == NULL) {
+        snprintf(err, err_size, "cannot start the authentication handler: %s", zmq_strerror(zmq_errno()));
+        goto error;
+    }
+    if ((b->router = evo_socket_bind_router(b->context, options->bind, creds, err, err_size)) == NULL)
+        goto error;
+    b->rate_mark_ms = evo_now_ms();
+    evo_info("broker listening on %s", creds->endpoint);
+    return b;
+error:
+    evo_broker_destroy(b);
+    return NULL;
+}
+
+struct broker_peer *broker_peer_by_serial(struct evo_broker *b, uint32_t serial)
+{
+    for (size_t i = 0; i < b->npeers; i++)
+        if (b->peers[i].serial == serial)
+            return &b->peers[i];
+    return NULL;
+}
+
+static struct broker_peer *peer_by_identity(struct evo_broker *b, const void *identity, size_t size)
+{
+    for (size_t i = 0; i < b->npeers; i++)
+        if (b->peers[i].serial && b->peers[i].identity_size == size &&
+            memcmp(b->peers[i].identity, identity, size) == 0)
+            return &b->peers[i];
+    return NULL;
+}
+
+int broker_send(struct evo_broker *b, struct broker_peer *peer, enum evo_msg_type type, const struct evo_buf *body)
+{
+    if (evo_message_send(b->router, peer->identity, peer->identity_size, type, body) == 0) {
+        peer->last_send_ms = evo_now_ms();
+        return 0;
+    }
+    if (zmq_errno() == EHOSTUNREACH)
+        broker_drop_peer(b, peer, "unreachable");
+    else
+        evo_warn("cannot send to %s pid %u: %s", peer->host, peer->pid, zmq_strerror(zmq_errno()));
+    return -1;
+}
+
+/* Removes a peer: a worker's tasks go back to the queue, a driver's tasks
+ * are forgotten. */
+void broker_drop_peer(struct evo_broker *b, struct broker_peer *peer, const char *why)
+{
+    uint32_t serial = peer->serial;
+    if (serial == 0)
+        return;
+    evo_info("%s %u (%s pid %u) lost: %s", peer->role == EVO_ROLE_WORKER ? "worker" : "driver", serial, peer->host,
+             peer->pid, why);
+    if (peer->role == EVO_ROLE_WORKER)
+        broker_requeue_worker(b, peer);
+    else
+        broker_forget_driver(b, serial);
+    peer->serial = 0;
+}
+
+static struct broker_peer *peer_slot(struct evo_broker *b)
+{
+    for (size_t i = 0; i < b->npeers; i++)
+        if (b->peers[i].serial == 0)
+            return &b->peers[i];
+    struct broker_peer *peers = realloc(b->peers, (b->npeers + 1) * sizeof *peers);
+    if (peers == NULL)
+        return NULL;
+    b->peers = peers;
+    return &b->peers[b->npeers++];
+}
+
+static void on_hello(struct evo_broker *b, struct broker_peer *known, const void *identity, size_t identity_size,
+                     const void *body, size_t size)
+{
+    struct evo_hello hello;
+    if (evo_proto_get_hello(body, size, &hello) < 0 || identity_size > EVO_IDENTITY_MAX) {
+        b->counters.malformed++;
+        return;
+    }
+    if (known)
+        broker_drop_peer(b, known, "said HELLO again");
+    else if (hello.role == EVO_ROLE_WORKER)
+        b->workers_seen++;
+    if (b->shutting_down) { /* a latecomer: nothing left to do, it may exit */
+        evo_message_send(b->router, identity, identity_size, EVO_MSG_BYE, NULL);
+        return;
+    }
+    struct broker_peer *peer = peer_slot(b);
+    if (peer == NULL) {
+        evo_warn("out of memory: ignoring a HELLO from %s", hello.host);
+        return;
+    }
+    memset(peer, 0, sizeof *peer);
+    memcpy(peer->identity, identity, identity_size);
+    peer->identity_size = identity_size;
+    peer->serial = b->next_serial++;
+    peer->role = hello.role;
+    peer->pid = hello.pid;
+    memcpy(peer->host, hello.host, sizeof peer->host);
+    peer->last_recv_ms = evo_now_ms();
+    evo_info("%s %u joined from %s pid %u", hello.role == EVO_ROLE_WORKER ? "worker" : "driver", peer->serial,
+             peer->host, peer->pid);
+    struct evo_welcome welcome = {b->options.heartbeat_ms, b->options.liveness, peer->serial};
+    evo_buf_reset(&b->scratch);
+    evo_proto_put_welcome(&b->scratch, &welcome);
+    broker_send(b, peer, EVO_MSG_WELCOME, &b->scratch);
+}
+
+static void on_stats_request(struct evo_broker *b, struct broker_peer *peer)
+{
+    struct evo_stats *stats = malloc(sizeof *stats);
+    if (stats == NULL)
+        return;
+    evo_broker_stats(b, stats);
+    evo_buf_reset(&b->scratch);
+    evo_proto_put_stats(&b->scratch, stats);
+    free(stats);
+    broker_send(b, peer, EVO_MSG_STATS, &b->scratch);
+}
+
+/* Routes one valid message from a registered peer; -1 if its body is
+ * malformed or the type is not allowed for the peer's role. */
+static int on_peer_message(struct evo_broker *b, struct broker_peer *peer, int type, const void *body, size_t size)
+{
+    int worker = peer->role == EVO_ROLE_WORKER;
+    switch (type) {
+    case EVO_MSG_HEARTBEAT:
+        return 0;
+    case EVO_MSG_BYE:
+        broker_drop_peer(b, peer, "said BYE");
+        return 0;
+    case EVO_MSG_RESULTS:
+        return worker ? broker_accept_results(b, peer, body, size) : -1;
+    case EVO_MSG_SUBMIT:
+        return worker ? -1 : broker_accept_submit(b, peer, body, size);
+    case EVO_MSG_STATS_REQUEST:
+        on_stats_request(b, peer);
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static void on_message(struct evo_broker *b, struct evo_message *msg)
+{
+    size_t identity_size, size;
+    const void *identity = evo_message_identity(msg, &identity_size);
+    const void *body = evo_message_body(msg, &size);
+    struct broker_peer *peer = peer_by_identity(b, identity, identity_size);
+    if (msg->type == EVO_MSG_HELLO) {
+        on_hello(b, peer, identity, identity_size, body, size);
+        return;
+    }
+    if (peer == NULL) {
+        if (msg->type != EVO_MSG_BYE) /* tell a forgotten peer to start over */
+            evo_message_send(b->router, identity, identity_size, EVO_MSG_RESET, NULL);
+        return;
+    }
+    peer->last_recv_ms = evo_now_ms();
+    if (on_peer_message(b, peer, msg->type, body, size) < 0) {
+        b->counters.malformed++;
+        evo_debug("malformed message type %d from %s pid %u dropped", msg->type, peer->host, peer->pid);
+    }
+}
+
+static void drain_router(struct evo_broker *b)
+{
+    /* Bounded so that heartbeats and dispatch still happen under a flood. */
+    for (int i = 0; i < 4096; i++) {
+        struct evo_message msg;
+        int rc = evo_message_recv(b->router, 1, &msg);
+        if (rc < 0)
+            return;
+        if (rc == 1) {
+            b->counters.malformed++;
+            evo_debug("malformed message dropped: %s", msg.why);
+        } else {
+            on_message(b, &msg);
+        }
+        evo_message_close(&msg);
+    }
+}
+
+/* Heartbeats out, silent workers expired, the rate sampled. */
+static void housekeeping(struct evo_broker *b, int64_t now)
+{
+    int64_t expiry = (int64_t)b->options.heartbeat_ms * b->options.liveness;
+    for (size_t i = 0; i < b->npeers; i++) {
+        struct broker_peer *peer = &b->peers[i];
+        if (peer->serial == 0)
+            continue;
+        if (peer->role == EVO_ROLE_WORKER && now - peer->last_recv_ms > expiry) {
+            broker_drop_peer(b, peer, "silent for too long");
+            continue;
+        }
+        if (now - peer->last_send_ms >= b->options.heartbeat_ms)
+            broker_send(b, peer, EVO_MSG_HEARTBEAT, NULL);
+    }
+    if (now - b->rate_mark_ms >= 2000) {
+        uint64_t done = b->counters.done + b->counters.failed;
+        b->counters.evaluations_per_second =
+            (double)(done - b->rate_mark_done) * 1000.0 / (double)(now - b->rate_mark_ms);
+        b->rate_mark_ms = now;
+        b->rate_mark_done = done;
+    }
+    b->next_housekeeping_ms = now + (b->options.heartbeat_ms + 3) / 4;
+}
+
+int evo_broker_step(struct evo_broker *b, int extra_fd, int max_wait_ms)
+{
+    int64_t now = evo_now_ms();
+    int wait = (int)(b->next_housekeeping_ms - now);
+    if (wait < 0)
+        wait = 0;
+    if (max_wait_ms >= 0 && max_wait_ms < wait)
+        wait = max_wait_ms;
+    zmq_pollitem_t items[3] = {
+        {b->router, 0, ZMQ_POLLIN, 0}, {evo_zap_socket(b->zap), 0, ZMQ_POLLIN, 0}, {NULL, extra_fd, ZMQ_POLLIN, 0}};
+    int rc = zmq_poll(items, extra_fd >= 0 ? 3 : 2, wait);
+    if (rc < 0 && zmq_errno() != EINTR) {
+        evo_error("broker poll failed: %s", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    if (rc > 0 && (items[1].revents & ZMQ_POLLIN))
+        evo_zap_handle(b->zap, &b->counters.auth_refused);
+    if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
+        drain_router(b);
+    now = evo_now_ms();
+    if (now >= b->next_housekeeping_ms)
+        housekeeping(b, now);
+    broker_dispatch(b);
+    broker_flush_outboxes(b);
+    return rc > 0 && extra_fd >= 0 && (items[2].revents & ZMQ_POLLIN) ? 1 : 0;
+}
+
+void evo_broker_worker_exited(struct evo_broker *b, const char *host, uint32_t pid)
+{
+    for (size_t i = 0; i < b->npeers; i++)
+        if (b->peers[i].serial && b->peers[i].role == EVO_ROLE_WORKER && b->peers[i].pid == pid &&
+            strcmp(b->peers[i].host, host) == 0)
+            broker_drop_peer(b, &b->peers[i], "process exited");
+}
+
+static void count_host(struct evo_stats *out, const char *host)
+{
+    for (unsigned h = 0; h < out->hosts; h++)
+        if (strncmp(out->host[h].name, host, EVO_STATS_HOST_NAME - 1) == 0) {
+            out->host[h].workers++;
+            return;
+        }
+    if (out->hosts == EVO_STATS_MAX_HOSTS)
+        return;
+    size_t n = strnlen(host, EVO_STATS_HOST_NAME - 1); /* long names are truncated */
+    memcpy(out->host[out->hosts].name, host, n);
+    out->host[out->hosts].name[n] = '\0';
+    out->host[out->hosts++].workers = 1;
+}
+
+void evo_broker_stats(const struct evo_broker *b, struct evo_stats *out)
+{
+    *out = b->counters;
+    out->workers = out->drivers = out->hosts = 0;
+    for (size_t i = 0; i < b->npeers; i++) {
+        const struct broker_peer *peer = &b->peers[i];
+        if (peer->serial == 0)
+            continue;
+        if (peer->role == EVO_ROLE_DRIVER) {
+            out->drivers++;
+            continue;
+        }
+        out->workers++;
+        count_host(out, peer->host);
+    }
+    out->in_flight = b->in_flight;
+    out->queued = b->tasks.count - b->in_flight;
+}
+
+void evo_broker_shut_down(struct evo_broker *b)
+{
+    for (size_t i = 0; i < b->npeers; i++)
+        if (b->peers[i].serial) {
+            evo_message_send(b->router, b->peers[i].identity, b->peers[i].identity_size, EVO_MSG_BYE, NULL);
+            b->peers[i].serial = 0;
+        }
+    b->shutting_down = 1;
+}
+
+unsigned evo_broker_workers_seen(const struct evo_broker *b)
+{
+    return b->workers_seen;
+}
+
+void evo_broker_destroy(struct evo_broker *b)
+{
+    if (b == NULL)
+        return;
+    if (b->router)
+        evo_broker_shut_down(b);
+    if (b->router) {
+        int linger = 500; /* let the BYEs leave */
+        zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_close(b->router);
+    }
+    evo_zap_destroy(b->zap);
+    if (b->context)
+        zmq_ctx_term(b->context);
+    for (size_t i = 0; i < b->noutboxes; i++)
+        evo_buf_free(&b->outboxes[i].buf);
+    free(b->outboxes);
+    free(b->peers);
+    evo_task_table_free(&b->tasks);
+    evo_id_queue_free(&b->queue);
+    evo_buf_free(&b->scratch);
+    free(b);
+}
+
+static int is_worker_on(const struct broker_peer *p, const char *host)
+{
+    return p->serial && p->role == EVO_ROLE_WORKER && strcmp(p->host, host) == 0;
+}
+
+int evo_broker_hosts(const struct evo_broker *b, char *out, size_t size)
+{
+    size_t used = 0;
+    int workers = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < b->npeers; i++) {
+        const char *host = b->peers[i].host;
+        int first = is_worker_on(&b->peers[i], host), count = 0;
+        for (size_t j = 0; first && j < i; j++)
+            first = !is_worker_on(&b->peers[j], host); /* listed with an earlier worker of its host */
+        for (size_t j = i; first && j < b->npeers; j++)
+            count += is_worker_on(&b->peers[j], host);
+        workers += count;
+        if (count && used < size) {
+            int n = snprintf(out + used, size - used, "%s%s %d", used ? ", " : "", host, count);
+            used += n > 0 ? (size_t)n : 0;
+        }
+    }
+    return workers;
+}

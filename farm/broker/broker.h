@@ -1,0 +1,66 @@
+/* broker.h — the farm's broker: owns the ROUTER socket, the task queue and
+ * the workers' bookkeeping (docs/protocol.md, docs/ARCHITECTURE.md). It is a
+ * single-threaded state machine driven by evo_broker_step(), so the caller
+ * (`evo-farm run`, or rank 0 under Slurm) can wait on its own fds too. */
+#ifndef EVO_BROKER_H
+#define EVO_BROKER_H
+
+#include <stdint.h>
+
+#include "config/config.h"
+#include "evofarm/stats.h"
+#include "wire/transport.h"
+
+struct evo_broker_options {
+    const char *bind; /* e.g. "tcp://127.0.0.1:*" */
+    enum evo_scheduling scheduling;
+    unsigned batch; /* 0 = auto */
+    unsigned prefetch;
+    unsigned retries;
+    unsigned heartbeat_ms;
+    unsigned liveness;
+};
+
+struct evo_broker;
+
+/* Fills options from a loaded config. */
+void evo_broker_options_from_config(struct evo_broker_options *options, const struct evo_config *config);
+
+/* Starts a broker with the farm's credentials (the server pair and the
+ * member public key must be set; creds->endpoint is overwritten with the
+ * bound endpoint). NULL with a message in err. */
+struct evo_broker *evo_broker_create(const struct evo_broker_options *options, struct evo_credentials *creds, char *err,
+                                     size_t err_size);
+
+/* Runs one round: waits up to max_wait_ms (shortened to the next internal
+ * deadline) for messages on the broker's sockets or for `extra_fd` (-1 for
+ * none) to become readable, then handles everything pending. Returns 1 when
+ * extra_fd is readable, 0 otherwise, -1 on a fatal socket error. */
+int evo_broker_step(struct evo_broker *broker, int extra_fd, int max_wait_ms);
+
+/* Tells the broker that the worker process `pid` on `host` is gone (its
+ * launcher saw it exit), so its tasks are requeued now rather than after
+ * the heartbeat expiry. Unknown pids are ignored. */
+void evo_broker_worker_exited(struct evo_broker *broker, const char *host, uint32_t pid);
+
+/* Current counters. */
+void evo_broker_stats(const struct evo_broker *broker, struct evo_stats *out);
+
+/* Writes "HOST N, HOST N" for the workers connected now (truncated to
+ * size) and returns how many there are. */
+int evo_broker_hosts(const struct evo_broker *broker, char *out, size_t size);
+
+/* Starts the end of the farm: says BYE to every peer and forgets them;
+ * from now on every HELLO is answered with BYE (a worker that starts late
+ * then exits at once instead of waiting for a broker that is gone). Keep
+ * calling evo_broker_step to serve those. */
+void evo_broker_shut_down(struct evo_broker *broker);
+
+/* How many workers have said HELLO since the broker started (a worker
+ * that said it again on the same connection counts once). */
+unsigned evo_broker_workers_seen(const struct evo_broker *broker);
+
+/* Says BYE to every peer and frees everything; NULL is fine. */
+void evo_broker_destroy(struct evo_broker *broker);
+
+#endif

@@ -1,0 +1,291 @@
+/* broker_dispatch.c — scheduling and delivery: tasks in (SUBMIT), batches
+ * out to workers with credit (dynamic or static), results back (RESULTS),
+ * attempts and requeues, exactly one DONE item per submitted vector. */
+#include "broker_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+#define AUTO_BATCH_TARGET_NS 20000000.0 /* 20 ms of evaluation per batch */
+#define AUTO_BATCH_MAX       16384
+
+static struct broker_outbox *outbox_for(struct evo_broker *b, uint32_t driver)
+{
+    for (size_t i = 0; i < b->noutboxes; i++)
+        if (b->outboxes[i].driver == driver)
+            return &b->outboxes[i];
+    struct broker_outbox *boxes = realloc(b->outboxes, (b->noutboxes + 1) * sizeof *boxes);
+    if (boxes == NULL)
+        return NULL;
+    b->outboxes = boxes;
+    struct broker_outbox *box = &b->outboxes[b->noutboxes++];
+    memset(box, 0, sizeof *box);
+    box->driver = driver;
+    return box;
+}
+
+/* Starts (once) the result list of a driver's outbox. */
+static struct broker_outbox *outbox_open(struct evo_broker *b, uint32_t driver)
+{
+    struct broker_outbox *box = outbox_for(b, driver);
+    if (box && box->count == 0) {
+        evo_buf_reset(&box->buf);
+        evo_proto_begin_results(&box->buf, 0);
+    }
+    return box;
+}
+
+static void refuse(struct evo_broker *b, uint32_t driver, uint64_t tag, const char *reason)
+{
+    struct broker_outbox *box = outbox_open(b, driver);
+    if (box == NULL)
+        return;
+    evo_proto_put_result_error(&box->buf, tag, EVO_RESULT_ERROR, reason);
+    box->count++;
+    b->counters.failed++;
+}
+
+int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size)
+{
+    struct evo_input_list list;
+    if (evo_proto_get_inputs(body, size, &list) < 0)
+        return -1;
+    for (size_t i = 0; i < list.count; i++) {
+        struct evo_task *task = evo_task_table_add(&b->tasks, list.id[i], driver->serial, list.kind[i], list.size[i],
+                                                   evo_input_list_data(&list, i));
+        if (task && evo_id_queue_push_back(&b->queue, task->id) == 0)
+            continue;
+        /* Out of memory: refuse this vector with an error, never lose it. */
+        if (task)
+            evo_task_table_remove(&b->tasks, task);
+        refuse(b, driver->serial, list.id[i], "refused: the broker is out of memory");
+    }
+    evo_input_list_free(&list);
+    return 0;
+}
+
+static void deliver_ok(struct evo_broker *b, struct evo_task *task, const struct evo_result_item *item)
+{
+    struct broker_outbox *box = outbox_open(b, task->driver);
+    if (box == NULL)
+        return;
+    if (item->status == EVO_RESULT_OK_PAYLOAD)
+        evo_proto_put_result_payload(&box->buf, task->tag, item->payload_size, item->payload);
+    else
+        evo_proto_put_result_ok(&box->buf, task->tag, item->n, item->objectives);
+    box->count++;
+    b->counters.done++;
+}
+
+static void deliver_error(struct evo_broker *b, struct evo_task *task, const char *reason)
+{
+    char text[1024];
+    struct broker_outbox *box = outbox_open(b, task->driver);
+    if (box == NULL)
+        return;
+    snprintf(text, sizeof text, "task %llu failed after %u attempt%s: %s", (unsigned long long)task->tag,
+             task->attempts, task->attempts == 1 ? "" : "s", reason);
+    evo_proto_put_result_error(&box->buf, task->tag, EVO_RESULT_ERROR, text);
+    box->count++;
+    b->counters.failed++;
+    evo_info("%s", text);
+}
+
+void broker_flush_outboxes(struct evo_broker *b)
+{
+    for (size_t i = 0; i < b->noutboxes; i++) {
+        struct broker_outbox *box = &b->outboxes[i];
+        if (box->count == 0)
+            continue;
+        evo_buf_patch_u32(&box->buf, 0, box->count);
+        box->count = 0;
+        struct broker_peer *driver = broker_peer_by_serial(b, box->driver);
+        if (driver)
+            broker_send(b, driver, EVO_MSG_DONE, &box->buf);
+    }
+}
+
+static void requeue(struct evo_broker *b, struct evo_task *task)
+{
+    if (task->state == EVO_TASK_IN_FLIGHT)
+        b->in_flight--;
+    task->state = EVO_TASK_QUEUED;
+    task->worker = 0;
+    if (evo_id_queue_push_front(&b->queue, task->id) < 0) {
+        deliver_error(b, task, "out of memory in the broker while requeueing");
+        evo_task_table_remove(&b->tasks, task);
+    }
+}
+
+static void on_item(struct evo_broker *b, struct broker_peer *worker, const struct evo_result_item *item)
+{
+    struct evo_task *task = evo_task_table_get(&b->tasks, item->id);
+    if (task == NULL || task->state != EVO_TASK_IN_FLIGHT || task->worker != worker->serial) {
+        b->counters.late_dropped++;
+        return;
+    }
+    if (item->status == EVO_RESULT_OK || item->status == EVO_RESULT_OK_PAYLOAD) {
+        b->in_flight--;
+        deliver_ok(b, task, item);
+        evo_task_table_remove(&b->tasks, task);
+        return;
+    }
+    task->attempts++;
+    if (task->attempts > b->options.retries) {
+        b->in_flight--;
+        deliver_error(b, task, item->text);
+        evo_task_table_remove(&b->tasks, task);
+        return;
+    }
+    evo_debug("task %llu attempt %u failed, retrying: %s", (unsigned long long)task->tag, task->attempts, item->text);
+    b->counters.retried++;
+    requeue(b, task);
+}
+
+int broker_accept_results(struct evo_broker *b, struct broker_peer *worker, const void *body, size_t size)
+{
+    struct evo_result_list list;
+    if (evo_proto_get_results(body, size, 1, EVO_RESULT_ATTEMPT_FAILED, &list) < 0)
+        return -1;
+    if (worker->batches_in_flight > 0)
+        worker->batches_in_flight--;
+    if (list.elapsed_ns > 0) {
+        double per_task = (double)list.elapsed_ns / (double)list.count;
+        b->ns_per_task = b->ns_per_task == 0 ? per_task : 0.7 * b->ns_per_task + 0.3 * per_task;
+    }
+    for (size_t i = 0; i < list.count; i++)
+        on_item(b, worker, &list.items[i]);
+    evo_result_list_free(&list);
+    return 0;
+}
+
+struct requeue_arg {
+    struct evo_broker *broker;
+    uint32_t worker;
+    uint64_t count;
+};
+
+static void requeue_if_held(struct evo_task *task, void *arg)
+{
+    struct requeue_arg *a = arg;
+    if (task->state != EVO_TASK_IN_FLIGHT || task->worker != a->worker)
+        return;
+    requeue(a->broker, task);
+    a->count++;
+}
+
+void broker_requeue_worker(struct evo_broker *b, struct broker_peer *worker)
+{
+    /* Newest first, each pushed at the front: the oldest ends up first. */
+    struct requeue_arg arg = {b, worker->serial, 0};
+    evo_task_table_each(&b->tasks, requeue_if_held, &arg);
+    b->counters.requeued += arg.count;
+    worker->batches_in_flight = 0;
+    if (arg.count)
+        evo_info("requeued %llu tasks of worker %u", (unsigned long long)arg.count, worker->serial);
+}
+
+struct forget_arg {
+    struct evo_broker *broker;
+    uint32_t driver;
+};
+
+static void forget_if_owned(struct evo_task *task, void *arg)
+{
+    struct forget_arg *a = arg;
+    if (task->driver != a->driver)
+        return;
+    if (task->state == EVO_TASK_IN_FLIGHT)
+        a->broker->in_flight--;
+    evo_task_table_remove(&a->broker->tasks, task);
+}
+
+void broker_forget_driver(struct evo_broker *b, uint32_t driver)
+{
+    struct forget_arg arg = {b, driver};
+    evo_task_table_each(&b->tasks, forget_if_owned, &arg);
+    for (size_t i = 0; i < b->noutboxes; i++)
+        if (b->outboxes[i].driver == driver)
+            b->outboxes[i].count = 0;
+}
+
+static unsigned live_workers(struct evo_broker *b, unsigned *idle)
+{
+    unsigned n = 0;
+    *idle = 0;
+    for (size_t i = 0; i < b->npeers; i++)
+        if (b->peers[i].serial && b->peers[i].role == EVO_ROLE_WORKER) {
+            n++;
+            *idle += b->peers[i].batches_in_flight == 0;
+        }
+    return n;
+}
+
+/* How many tasks the next batch should hold (docs/protocol.md, Batches). */
+static size_t batch_size(struct evo_broker *b, unsigned workers, unsigned idle)
+{
+    size_t queued = b->queue.len;
+    if (b->options.scheduling == EVO_SCHEDULING_STATIC)
+        return (queued + idle - 1) / (idle ? idle : 1);
+    if (b->options.batch)
+        return b->options.batch;
+    if (b->ns_per_task <= 0)
+        return 1;
+    double wanted = AUTO_BATCH_TARGET_NS / b->ns_per_task;
+    double tail = (double)queued / (4.0 * workers);
+    double n = wanted < tail ? wanted : tail;
+    if (n > AUTO_BATCH_MAX)
+        n = AUTO_BATCH_MAX;
+    return n < 1 ? 1 : (size_t)n;
+}
+
+/* Sends one batch of up to n queued tasks. Returns the number sent. */
+static size_t send_batch(struct evo_broker *b, struct broker_peer *worker, size_t n)
+{
+    struct evo_buf *buf = &b->scratch;
+    size_t sent = 0;
+    uint64_t id;
+    evo_buf_reset(buf);
+    evo_proto_begin_inputs(buf, 0);
+    while (sent < n && evo_id_queue_pop_front(&b->queue, &id) == 0) {
+        struct evo_task *task = evo_task_table_get(&b->tasks, id);
+        if (task == NULL || task->state != EVO_TASK_QUEUED)
+            continue; /* its driver has gone */
+        evo_proto_put_input(buf, task->id, task->kind, task->size, task->in.data);
+        task->state = EVO_TASK_IN_FLIGHT;
+        task->worker = worker->serial;
+        b->in_flight++;
+        sent++;
+    }
+    if (sent == 0)
+        return 0;
+    evo_buf_patch_u32(buf, 0, (uint32_t)sent);
+    worker->batches_in_flight++;
+    /* On failure broker_send drops the worker, which requeues the batch. */
+    broker_send(b, worker, EVO_MSG_TASKS, buf);
+    return sent;
+}
+
+void broker_dispatch(struct evo_broker *b)
+{
+    unsigned idle, workers = live_workers(b, &idle);
+    unsigned credit_max = b->options.scheduling == EVO_SCHEDULING_STATIC ? 1 : b->options.prefetch;
+    if (workers == 0 || b->queue.len == 0)
+        return;
+    /* Round-robin from a moving start, one batch per worker per pass, so
+     * prefetch fills every worker's first slot before anyone's second. */
+    for (unsigned pass = 0; pass < credit_max && b->queue.len > 0; pass++) {
+        for (size_t k = 0; k < b->npeers && b->queue.len > 0; k++) {
+            struct broker_peer *peer = &b->peers[(b->dispatch_cursor + k) % b->npeers];
+            if (peer->serial == 0 || peer->role != EVO_ROLE_WORKER || peer->batches_in_flight > pass)
+                continue;
+            int was_idle = peer->batches_in_flight == 0;
+            send_batch(b, peer, batch_size(b, workers, idle));
+            idle -= was_idle && idle > 0;
+        }
+    }
+    b->dispatch_cursor = b->npeers ? (b->dispatch_cursor + 1) % b->npeers : 0;
+}

@@ -1,0 +1,80 @@
+/* broker_internal.h — state shared by broker.c (messages, peers, liveness)
+ * and broker_dispatch.c (scheduling and result delivery). */
+#ifndef EVO_BROKER_INTERNAL_H
+#define EVO_BROKER_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker.h"
+#include "util/buf.h"
+#include "id_queue.h"
+#include "task_table.h"
+#include "wire/zap.h"
+
+#define EVO_IDENTITY_MAX 256
+
+struct broker_peer {
+    unsigned char identity[EVO_IDENTITY_MAX];
+    size_t identity_size;
+    uint32_t serial; /* 0 = free slot */
+    uint8_t role;
+    uint32_t pid;
+    char host[EVO_PROTO_MAX_HOST + 1];
+    int64_t last_recv_ms;
+    int64_t last_send_ms;
+    unsigned batches_in_flight;
+};
+
+/* Results waiting to be sent to one driver. */
+struct broker_outbox {
+    uint32_t driver;
+    uint32_t count;
+    struct evo_buf buf;
+};
+
+struct evo_broker {
+    struct evo_broker_options options;
+    void *context;
+    void *router;
+    struct evo_zap *zap;
+    struct broker_peer *peers;
+    size_t npeers; /* slots in use or free (serial 0) */
+    uint32_t next_serial;
+    size_t dispatch_cursor; /* round-robin start among peers */
+    struct evo_task_table tasks;
+    struct evo_id_queue queue;
+    struct broker_outbox *outboxes;
+    size_t noutboxes;
+    struct evo_buf scratch;
+    double ns_per_task;        /* EWMA of evaluation time, 0 = unknown */
+    struct evo_stats counters; /* running totals (queued etc. are derived) */
+    uint64_t in_flight;
+    int64_t rate_mark_ms;
+    uint64_t rate_mark_done;
+    int64_t next_housekeeping_ms;
+    int shutting_down;     /* evo_broker_shut_down was called: BYE to everyone */
+    unsigned workers_seen; /* worker HELLOs from new peers, ever */
+};
+
+/* broker.c */
+struct broker_peer *broker_peer_by_serial(struct evo_broker *b, uint32_t serial);
+/* Sends a message to a peer; on EHOSTUNREACH the peer is dropped. 0 / -1. */
+int broker_send(struct evo_broker *b, struct broker_peer *peer, enum evo_msg_type type, const struct evo_buf *body);
+void broker_drop_peer(struct evo_broker *b, struct broker_peer *peer, const char *why);
+
+/* broker_dispatch.c */
+/* Hands queued tasks to workers with credit. */
+void broker_dispatch(struct evo_broker *b);
+/* Takes a SUBMIT from a driver. 0, or -1 if the body is malformed. */
+int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size);
+/* Takes a RESULTS from a worker. 0, or -1 if malformed. */
+int broker_accept_results(struct evo_broker *b, struct broker_peer *worker, const void *body, size_t size);
+/* Requeues every task a worker holds. */
+void broker_requeue_worker(struct evo_broker *b, struct broker_peer *worker);
+/* Forgets every task of a driver. */
+void broker_forget_driver(struct evo_broker *b, uint32_t driver);
+/* Sends the pending DONE messages. */
+void broker_flush_outboxes(struct evo_broker *b);
+
+#endif

@@ -1,0 +1,356 @@
+/* config.c — loads evolution.yaml with libyaml's document API and checks it
+ * against the schema below. Every error names FILE:LINE:COL of the node at
+ * fault. Phases: parse (libyaml) → defaults → walk the sections (one table of
+ * keys per section) → cross-key checks. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "config_walk.h"
+#include "util/names.h"
+
+static int farm_workers(struct walk *w, yaml_node_t *v)
+{
+    return walk_unsigned_or_auto(w, v, 1, EVO_MAX_LOCAL_WORKERS, &w->config->farm.workers);
+}
+
+static int farm_scheduling(struct walk *w, yaml_node_t *v)
+{
+    static const char *names[] = {"dynamic", "static", NULL};
+    int index;
+    if (walk_choice(w, v, names, &index) < 0)
+        return -1;
+    w->config->farm.scheduling = (enum evo_scheduling)index;
+    return 0;
+}
+
+static int farm_batch(struct walk *w, yaml_node_t *v)
+{
+    return walk_unsigned_or_auto(w, v, 1, 1u << 20, &w->config->farm.batch);
+}
+
+static int farm_prefetch(struct walk *w, yaml_node_t *v)
+{
+    return walk_unsigned(w, v, 1, 64, &w->config->farm.prefetch);
+}
+
+static int farm_retries(struct walk *w, yaml_node_t *v)
+{
+    return walk_unsigned(w, v, 0, 100, &w->config->farm.retries);
+}
+
+static int farm_timeout(struct walk *w, yaml_node_t *v)
+{
+    return walk_duration(w, v, 1, 1u << 31, 1, &w->config->farm.timeout_ms);
+}
+
+static int farm_heartbeat(struct walk *w, yaml_node_t *v)
+{
+    return walk_duration(w, v, 10, 60000, 0, &w->config->farm.heartbeat_ms);
+}
+
+static int farm_liveness(struct walk *w, yaml_node_t *v)
+{
+    return walk_unsigned(w, v, 2, 100, &w->config->farm.liveness);
+}
+
+static int farm_bind(struct walk *w, yaml_node_t *v)
+{
+    return walk_string(w, v, &w->config->farm.bind);
+}
+
+static const struct walk_field farm_fields[] = {{"workers", farm_workers},     {"scheduling", farm_scheduling},
+                                                {"batch", farm_batch},         {"prefetch", farm_prefetch},
+                                                {"retries", farm_retries},     {"timeout", farm_timeout},
+                                                {"heartbeat", farm_heartbeat}, {"liveness", farm_liveness},
+                                                {"bind", farm_bind},           {NULL, NULL}};
+
+static int evaluate_library(struct walk *w, yaml_node_t *v)
+{
+    return walk_path(w, v, &w->config->evaluate.library);
+}
+
+static int evaluate_function(struct walk *w, yaml_node_t *v)
+{
+    return walk_identifier(w, v, &w->config->evaluate.function);
+}
+
+static int evaluate_command(struct walk *w, yaml_node_t *v)
+{
+    return walk_string_list(w, v, 1, &w->config->evaluate.command);
+}
+
+static int evaluate_python(struct walk *w, yaml_node_t *v)
+{
+    return walk_string(w, v, &w->config->evaluate.python);
+}
+
+static int evaluate_workdir(struct walk *w, yaml_node_t *v)
+{
+    return walk_path(w, v, &w->config->evaluate.workdir);
+}
+
+static int evaluate_objectives(struct walk *w, yaml_node_t *v)
+{
+    return walk_unsigned(w, v, 1, EVO_MAX_OBJECTIVES, &w->config->evaluate.objectives);
+}
+
+static int evaluate_startup_timeout(struct walk *w, yaml_node_t *v)
+{
+    return walk_duration(w, v, 0, 1u << 31, 1, &w->config->evaluate.startup_timeout_ms);
+}
+
+static const struct walk_field evaluate_fields[] = {{"library", evaluate_library},
+                                                    {"function", evaluate_function},
+                                                    {"command", evaluate_command},
+                                                    {"python", evaluate_python},
+                                                    {"workdir", evaluate_workdir},
+                                                    {"objectives", evaluate_objectives},
+                                                    {"startup_timeout", evaluate_startup_timeout},
+                                                    {NULL, NULL}};
+
+static int environment_venv(struct walk *w, yaml_node_t *v)
+{
+    return walk_path(w, v, &w->config->environment.venv);
+}
+
+static int environment_conda(struct walk *w, yaml_node_t *v)
+{
+    return walk_path(w, v, &w->config->environment.conda);
+}
+
+static int environment_modules(struct walk *w, yaml_node_t *v)
+{
+    return walk_string_list(w, v, 0, &w->config->environment.modules);
+}
+
+static int environment_env(struct walk *w, yaml_node_t *v)
+{
+    return walk_env(w, v, &w->config->environment.env, &w->config->environment.env_count);
+}
+
+static const struct walk_field environment_fields[] = {{"venv", environment_venv},
+                                                       {"conda", environment_conda},
+                                                       {"modules", environment_modules},
+                                                       {"env", environment_env},
+                                                       {NULL, NULL}};
+
+static int output_dir(struct walk *w, yaml_node_t *v)
+{
+    return walk_string(w, v, &w->config->output.dir);
+}
+
+static const struct walk_field output_fields[] = {{"dir", output_dir}, {NULL, NULL}};
+
+static const struct walk_section sections[] = {{"farm", farm_fields},
+                                               {"evaluate", evaluate_fields},
+                                               {"environment", environment_fields},
+                                               {"optimize", evo_optimize_fields},
+                                               {"output", output_fields},
+                                               {NULL, NULL}};
+
+static int set_defaults(struct evo_config *c)
+{
+    c->farm.scheduling = EVO_SCHEDULING_DYNAMIC;
+    c->farm.prefetch = 2;
+    c->farm.retries = 2;
+    c->farm.timeout_ms = 30000;
+    c->farm.heartbeat_ms = 1000;
+    c->farm.liveness = 3;
+    c->evaluate.objectives = 1;
+    c->evaluate.startup_timeout_ms = 30000;
+    c->farm.bind = strdup(EVO_DEFAULT_BIND);
+    c->output.dir = strdup("results");
+    c->evaluate.workdir = strdup(c->dir);
+    c->optimize.sigma = 1.0;
+    c->optimize.checkpoint = 10;
+    c->optimize.tolfun = 1e-12;
+    c->optimize.tolx = 1e-12;
+    return (c->farm.bind && c->output.dir && c->evaluate.workdir) ? 0 : -1;
+}
+
+static int python_command(struct walk *w, yaml_node_t *evaluate)
+{
+    struct evo_config *c = w->config;
+    const char *argv[] = {c->evaluate.python, "-u", "-m", "evofarm._worker"};
+    if (c->evaluate.function)
+        return walk_fail(w, evaluate, "evaluate: 'function' goes with 'library' (a Python driver sends its functions)");
+    c->evaluate.kind = EVO_EVALUATOR_PYTHON;
+    if ((c->evaluate.command = calloc(5, sizeof *c->evaluate.command)) == NULL)
+        return walk_fail(w, evaluate, "out of memory");
+    for (int i = 0; i < 4; i++)
+        if ((c->evaluate.command[i] = strdup(argv[i])) == NULL)
+            return walk_fail(w, evaluate, "out of memory");
+    return 0;
+}
+
+/* Checks that involve several keys; `root` locates the messages. */
+static int check_config(struct walk *w, yaml_node_t *root)
+{
+    struct evo_config *c = w->config;
+    yaml_node_t *evaluate = walk_section_node(w, root, "evaluate");
+    if (evaluate == NULL)
+        return walk_fail(w, root, "missing required section 'evaluate' (library: + function:, or command:)");
+    if (!!c->evaluate.library + !!c->evaluate.command + !!c->evaluate.python > 1)
+        return walk_fail(w, evaluate, "evaluate: give one of 'library', 'command' or 'python'");
+    /* python: the bundled worker shim, found through the PYTHONPATH that
+     * python_setup (cmd/evo-farm/main.c) gives every member */
+    if (c->evaluate.python) {
+        if (python_command(w, evaluate) < 0)
+            return -1;
+    } else if (c->evaluate.function && !c->evaluate.library)
+        return walk_fail(w, evaluate, "evaluate: 'function' goes with 'library'");
+    else if (!c->evaluate.library && !c->evaluate.command)
+        return walk_fail(w, evaluate,
+                         "evaluate: one of 'library' (with 'function'), 'command' or 'python' is required");
+    else if (c->evaluate.library && !c->evaluate.function)
+        return walk_fail(w, evaluate, "evaluate: 'library' needs 'function' (the symbol to call)");
+    else
+        c->evaluate.kind = c->evaluate.library ? EVO_EVALUATOR_LIBRARY : EVO_EVALUATOR_COMMAND;
+    yaml_node_t *optimize = walk_section_node(w, root, "optimize");
+    return optimize ? evo_check_optimize(w, optimize) : 0;
+}
+
+static char *absolute_dir(const char *base_dir)
+{
+    char resolved[PATH_MAX];
+    if (base_dir == NULL)
+        base_dir = ".";
+    if (realpath(base_dir, resolved) == NULL)
+        return base_dir[0] == '/' ? strdup(base_dir) : NULL; /* another node's directory */
+    return strdup(resolved);
+}
+
+struct evo_config *evo_config_parse(const char *name, const char *text, size_t size, const char *base_dir, char *err,
+                                    size_t err_size)
+{
+    struct evo_config *config = calloc(1, sizeof *config);
+    struct walk w = {.file = name, .config = config, .err = err, .err_size = err_size};
+    if (config == NULL || (config->path = strdup(name)) == NULL || (config->dir = absolute_dir(base_dir)) == NULL ||
+        set_defaults(config) < 0) {
+        snprintf(err, err_size, "%s: %s", name, strerror(errno ? errno : ENOMEM));
+        evo_config_destroy(config);
+        return NULL;
+    }
+    if (walk_document(&w, text, size, sections, check_config) < 0) {
+        evo_config_destroy(config);
+        return NULL;
+    }
+    if ((config->text = malloc(size + 1)) == NULL) {
+        snprintf(err, err_size, "%s: out of memory", name);
+        evo_config_destroy(config);
+        return NULL;
+    }
+    memcpy(config->text, text, size);
+    config->text[size] = '\0';
+    config->text_size = size;
+    return config;
+}
+
+char *evo_config_read_file(const char *path, size_t *size, char *err, size_t err_size)
+{
+    char *text = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    FILE *mem = open_memstream(&text, size);
+    char chunk[8192];
+    size_t n;
+    while (mem && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, n, mem);
+    int read_error = ferror(f);
+    fclose(f);
+    if (mem == NULL || fclose(mem) != 0 || read_error) {
+        snprintf(err, err_size, "%s: cannot read: %s", path, strerror(errno ? errno : EIO));
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+char *evo_config_dir_of(const char *path)
+{
+    char *dir = strdup(path);
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    if (slash)
+        slash[slash == dir ? 1 : 0] = '\0';
+    else if (dir)
+        strcpy(dir, ".");
+    return dir;
+}
+
+struct evo_config *evo_config_load(const char *path, char *err, size_t err_size)
+{
+    size_t size = 0;
+    struct evo_config *config = NULL;
+    char *text = evo_config_read_file(path, &size, err, err_size), *dir = NULL;
+    if (text == NULL)
+        return NULL;
+    if ((dir = evo_config_dir_of(path)) == NULL)
+        snprintf(err, err_size, "%s: out of memory", path);
+    else
+        config = evo_config_parse(path, text, size, dir, err, err_size);
+    free(dir);
+    free(text);
+    return config;
+}
+
+static void free_list(char **list)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        free(list[i]);
+    free(list);
+}
+
+void evo_config_destroy(struct evo_config *c)
+{
+    if (c == NULL)
+        return;
+    free(c->path);
+    free(c->dir);
+    free(c->text);
+    free(c->farm.bind);
+    free(c->evaluate.library);
+    free(c->evaluate.python);
+    free(c->evaluate.function);
+    free_list(c->evaluate.command);
+    free(c->evaluate.workdir);
+    free(c->environment.venv);
+    free(c->environment.conda);
+    free_list(c->environment.modules);
+    for (size_t i = 0; i < c->environment.env_count; i++) {
+        free(c->environment.env[i].name);
+        free(c->environment.env[i].value);
+    }
+    free(c->environment.env);
+    free(c->optimize.strategy);
+    free(c->optimize.input);
+    free(c->optimize.centroid);
+    free(c->optimize.lower);
+    free(c->optimize.upper);
+    free(c->output.dir);
+    free(c);
+}
+
+struct evo_config *evo_config_from_step_env(char *err, size_t err_size)
+{
+    const char *text = getenv(EVO_VAR_CONFIG_TEXT), *name = getenv(EVO_VAR_CONFIG_NAME),
+               *dir = getenv(EVO_VAR_CONFIG_DIR);
+    if (text == NULL || name == NULL || dir == NULL) {
+        snprintf(err, err_size,
+                 "this is not an --evo-farm step (%s is not set): run it as "
+                 "`srun --evo-farm=FILE ... evo-farm`, or use `evo-farm run FILE` on one machine",
+                 EVO_VAR_CONFIG_TEXT);
+        errno = ENOENT;
+        return NULL;
+    }
+    return evo_config_parse(name, text, strlen(text), dir, err, err_size);
+}

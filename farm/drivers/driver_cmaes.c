@@ -1,0 +1,335 @@
+/* driver_cmaes.c — the CMA-ES driver loop: ask, map through the farm,
+ * tell; IPOP restarts; logbook, progress, checkpoints and resume. */
+#include "driver_cmaes.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmaes/cmaes.h"
+#include "evofarm/client.h"
+#include "farm_access.h"
+#include "util/clock.h"
+#include "run_files.h"
+#include "util/log.h"
+#include "util/names.h"
+
+/* Everything a checkpoint must hold besides the strategy itself. */
+struct run {
+    const struct evo_config *config;
+    char digest[65]; /* SHA-256 of the configuration's text, hex */
+    const char *dir;
+    unsigned seed;
+    struct evo_rng rng;
+    struct evo_cmaes *es;
+    unsigned restarts_done, lambda;
+    unsigned long long generations, evaluations, failed;
+    double elapsed_before; /* seconds spent before a resume */
+    double best_f;
+    double *best_x;
+    const char *stop;
+    /* not saved */
+    struct evo_client *client;
+    FILE *logbook;
+    int64_t started_ms, last_progress_ms;
+    unsigned workers;
+    int tty;
+};
+
+/* A checkpoint belongs to the configuration text it was made with. */
+static void config_digest(struct run *r)
+{
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(hash, (const unsigned char *)r->config->text, r->config->text_size);
+    sodium_bin2hex(r->digest, sizeof r->digest, hash, sizeof hash);
+}
+
+static struct evo_cmaes *new_strategy(struct run *r, const double *centroid)
+{
+    char err[EVO_ERROR_MAX];
+    const struct evo_config *c = r->config;
+    struct evo_cmaes_params p = {c->optimize.dimension,
+                                 centroid,
+                                 c->optimize.sigma,
+                                 r->lambda,
+                                 c->optimize.lower,
+                                 c->optimize.upper,
+                                 c->optimize.has_target ? c->optimize.target : -INFINITY,
+                                 c->optimize.tolfun,
+                                 c->optimize.tolx};
+    struct evo_cmaes *es = evo_cmaes_create(&p, err, sizeof err);
+    if (es == NULL)
+        evo_error("%s", err);
+    return es;
+}
+
+/* IPOP: a fresh strategy with twice the population, from a uniformly drawn
+ * point of the box (or the configured centroid without one). */
+static int restart(struct run *r, const char *why)
+{
+    unsigned n = r->config->optimize.dimension;
+    double x0[n];
+    for (unsigned i = 0; i < n; i++)
+        x0[i] = r->config->optimize.lower
+                    ? r->config->optimize.lower[i] +
+                          (r->config->optimize.upper[i] - r->config->optimize.lower[i]) * evo_rng_uniform(&r->rng)
+                    : r->config->optimize.centroid[i];
+    r->lambda = r->es->lambda * 2;
+    r->restarts_done++;
+    evo_info("restart %u of %u after %s: lambda %u", r->restarts_done, r->config->optimize.restarts, why, r->lambda);
+    fprintf(stderr, "%scma-es: restart %u of %u after %s, lambda %u\n", r->tty ? "\n" : "", r->restarts_done,
+            r->config->optimize.restarts, why, r->lambda);
+    evo_cmaes_destroy(r->es);
+    r->es = new_strategy(r, x0);
+    return r->es ? 0 : -1;
+}
+
+/* Seconds of optimisation, those before a resume included. */
+static double elapsed(const struct run *r)
+{
+    return r->elapsed_before + (double)(evo_now_ms() - r->started_ms) / 1000.0;
+}
+
+/* Writes DIR/NAME (atomically) with what build prints. 0, or -1. */
+static int write_built(const struct run *r, const char *name, void (*build)(const struct run *r, FILE *out))
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (out == NULL)
+        return -1;
+    build(r, out);
+    int rc = fclose(out) == 0 ? evo_write_file(r->dir, name, text, 0) : -1;
+    free(text);
+    return rc;
+}
+
+static void build_checkpoint(const struct run *r, FILE *out)
+{
+    unsigned n = r->config->optimize.dimension;
+    fprintf(out, "evo-farm-checkpoint 1\ndigest %s\nseed %u\nrng %llx %llx %llx %llx\n", r->digest, r->seed,
+            (unsigned long long)r->rng.s[0], (unsigned long long)r->rng.s[1], (unsigned long long)r->rng.s[2],
+            (unsigned long long)r->rng.s[3]);
+    fprintf(out, "restarts %u\nlambda %u\ngenerations %llu\nevaluations %llu\nfailed %llu\nelapsed %a\nbest_f %a\n",
+            r->restarts_done, r->lambda, r->generations, r->evaluations, r->failed, elapsed(r), r->best_f);
+    fputs("best_x", out);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(out, " %a", r->best_x[i]);
+    fputc('\n', out);
+    evo_cmaes_save(r->es, out);
+}
+
+static int save_checkpoint(struct run *r)
+{
+    int rc = write_built(r, "checkpoint", build_checkpoint);
+    if (rc < 0)
+        evo_error("cannot write %s/checkpoint: %s", r->dir, strerror(errno));
+    return rc;
+}
+
+/* 0, or -1 after saying why (exit status 2). */
+static int load_checkpoint(struct run *r)
+{
+    char path[EVO_PATH_MAX], digest[80];
+    unsigned n = r->config->optimize.dimension;
+    unsigned long long s[4];
+    snprintf(path, sizeof path, "%s/checkpoint", r->dir);
+    FILE *in = fopen(path, "r");
+    if (in == NULL) {
+        evo_error("cannot resume: %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int ok = fscanf(in, " evo-farm-checkpoint 1 digest %79s seed %u rng %llx %llx %llx %llx", digest, &r->seed, &s[0],
+                    &s[1], &s[2], &s[3]) == 6;
+    if (ok && strcmp(digest, r->digest) != 0) {
+        evo_error("cannot resume: %s was made with another configuration (digest %.12s…, this file %.12s…)", path,
+                  digest, r->digest);
+        fclose(in);
+        return -1;
+    }
+    ok = ok && fscanf(in,
+                      " restarts %u lambda %u generations %llu evaluations %llu failed %llu elapsed %la best_f %la "
+                      "best_x",
+                      &r->restarts_done, &r->lambda, &r->generations, &r->evaluations, &r->failed, &r->elapsed_before,
+                      &r->best_f) == 7;
+    for (unsigned i = 0; ok && i < n; i++)
+        ok = fscanf(in, "%la", &r->best_x[i]) == 1;
+    for (int i = 0; i < 4; i++)
+        r->rng.s[i] = s[i];
+    ok = ok && (r->es = new_strategy(r, r->config->optimize.centroid)) != NULL && evo_cmaes_load(r->es, in) == 0;
+    fclose(in);
+    if (!ok)
+        evo_error("cannot resume: %s is damaged or not a checkpoint of this run", path);
+    return ok ? 0 : -1;
+}
+
+static void progress(struct run *r, int final)
+{
+    int64_t now = evo_now_ms();
+    if (!final && now - r->last_progress_ms < (r->tty ? 200 : 2000))
+        return;
+    r->last_progress_ms = now;
+    struct evo_stats st;
+    if (evo_client_stats(r->client, &st) == 0)
+        r->workers = st.workers;
+    double seconds = elapsed(r), rate = seconds > 0 ? (double)r->evaluations / seconds : 0;
+    unsigned total = r->config->optimize.generations;
+    char eta[48] = "";
+    if (total && r->generations > 0 && !final)
+        snprintf(eta, sizeof eta, ", ETA %.0f s", seconds / (double)r->generations * (double)(total - r->generations));
+    char gens[48];
+    snprintf(gens, sizeof gens, total ? "%llu/%u" : "%llu", r->generations, total);
+    fprintf(stderr, "%scma-es: generation %s, %llu evaluations, %.0f evaluations/s, best %.6g, %u workers%s%s",
+            r->tty ? "\r\033[K" : "", gens, r->evaluations, rate, r->best_f, r->workers, eta,
+            r->tty && !final ? "" : "\n");
+    struct evo_progress p = {r->generations, r->evaluations, total, r->best_f, !final};
+    evo_progress_write(r->dir, &p);
+}
+
+static void build_result(const struct run *r, FILE *out)
+{
+    unsigned n = r->config->optimize.dimension;
+    fputs("{\n  \"solution\": [", out);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(out, "%s%.17g", i ? ", " : "", r->best_x[i]);
+    fprintf(out,
+            "],\n  \"fit\": %.17g,\n  \"time\": %.3f,\n  \"cores\": %u,\n  \"dimensions\": %u,\n"
+            "  \"evaluations\": %llu,\n  \"generations\": %llu,\n  \"failed_evaluations\": %llu,\n"
+            "  \"restarts\": %u,\n  \"stop\": \"%s\",\n  \"seed\": %u,\n  \"config_digest\": \"sha256:%s\"\n}\n",
+            r->best_f, elapsed(r), r->workers, n, r->evaluations, r->generations, r->failed, r->restarts_done, r->stop,
+            r->seed, r->digest);
+}
+
+/* One generation through the farm. 0, or -1 if the farm failed. */
+static int generation(struct run *r)
+{
+    struct evo_cmaes *es = r->es;
+    unsigned n = es->n, lambda = es->lambda;
+    struct evo_result *res = malloc(lambda * sizeof *res);
+    double *fit = malloc(lambda * sizeof *fit);
+    if (res == NULL || fit == NULL) {
+        free(res);
+        free(fit);
+        return -1;
+    }
+    evo_cmaes_ask(es, &r->rng);
+    long bad = evo_client_map(r->client, es->X, lambda, n, res);
+    if (bad < 0) {
+        evo_error("%s", evo_client_last_error(r->client));
+        free(res);
+        free(fit);
+        return -1;
+    }
+    for (unsigned k = 0; k < lambda; k++) {
+        fit[k] = res[k].ok ? res[k].objectives[0] : INFINITY; /* a failed evaluation ranks last */
+        if (!res[k].ok && r->failed++ < 5)
+            evo_warn("evaluation failed, ranked last: %s", res[k].error);
+        if (fit[k] < r->best_f || (r->evaluations == 0 && k == 0)) {
+            r->best_f = fit[k];
+            memcpy(r->best_x, es->X + (size_t)k * n, n * sizeof(double));
+        }
+    }
+    evo_cmaes_tell(es, fit);
+    struct evo_log_row row;
+    evo_log_row_of(&row, r->generations, fit, lambda);
+    evo_logbook_append(r->logbook, &row);
+    r->generations++;
+    r->evaluations += lambda;
+    free(res);
+    free(fit);
+    return 0;
+}
+
+/* Runs until a limit or a final stop; sets r->stop. 0 or -1. */
+static int optimise(struct run *r)
+{
+    const struct evo_config *c = r->config;
+    for (;;) {
+        if (c->optimize.generations && r->generations >= c->optimize.generations)
+            return r->stop = "generations", 0;
+        if (c->optimize.evaluations && r->evaluations + r->es->lambda > c->optimize.evaluations)
+            return r->stop = "evaluations", 0;
+        if (generation(r) < 0)
+            return -1;
+        progress(r, 0);
+        enum evo_cmaes_stop why = evo_cmaes_stop_reason(r->es);
+        if (why == EVO_CMAES_TARGET)
+            return r->stop = "target", 0;
+        if (why != EVO_CMAES_RUNNING) {
+            if (r->restarts_done >= c->optimize.restarts)
+                return r->stop = evo_cmaes_stop_name(why), 0;
+            if (restart(r, evo_cmaes_stop_name(why)) < 0)
+                return -1;
+        }
+        if (c->optimize.checkpoint && r->generations % c->optimize.checkpoint == 0 && save_checkpoint(r) < 0)
+            return -1;
+    }
+}
+
+int evo_driver_cmaes_main(const struct evo_config *c)
+{
+    char err[EVO_ERROR_MAX];
+    const char *resume = getenv(EVO_VAR_RESUME);
+    struct run r = {.config = c,
+                    .dir = resume && *resume ? resume : c->output.dir,
+                    .best_f = INFINITY,
+                    .tty = isatty(2),
+                    .started_ms = evo_now_ms()};
+    int rc = 1;
+    config_digest(&r);
+    r.best_x = calloc(c->optimize.dimension, sizeof(double));
+    if (r.best_x == NULL || (mkdir(r.dir, 0755) < 0 && errno != EEXIST)) {
+        evo_error("cannot create %s: %s", r.dir, strerror(errno));
+        free(r.best_x);
+        return 1;
+    }
+    if (resume && *resume) {
+        if (load_checkpoint(&r) < 0)
+            goto out_bad;
+        fprintf(stderr, "cma-es: resuming %s at generation %llu (seed %u)\n", r.dir, r.generations, r.seed);
+    } else {
+        if (c->optimize.has_seed)
+            r.seed = c->optimize.seed;
+        else if (getrandom(&r.seed, sizeof r.seed, 0) != sizeof r.seed)
+            r.seed = (unsigned)getpid() ^ (unsigned)evo_now_ns();
+        evo_rng_seed(&r.rng, r.seed);
+        r.lambda = c->optimize.lambda;
+        if ((r.es = new_strategy(&r, c->optimize.centroid)) == NULL)
+            goto out;
+    }
+    if ((r.logbook = evo_logbook_open(r.dir, r.generations, err, sizeof err)) == NULL) {
+        evo_error("%s", err);
+        goto out_bad;
+    }
+    if ((r.client = evo_client_open(err, sizeof err)) == NULL) {
+        evo_error("%s", err);
+        goto out;
+    }
+    evo_access_write(r.dir);
+    fprintf(stderr, "cma-es: dimension %u, lambda %u, seed %u, results in %s\n", c->optimize.dimension, r.es->lambda,
+            r.seed, r.dir);
+    if (optimise(&r) == 0) {
+        progress(&r, 1);
+        if (write_built(&r, "result.json", build_result) < 0 || evo_convergence_svg(r.dir) < 0)
+            evo_error("cannot write the results in %s: %s", r.dir, strerror(errno));
+        else
+            rc = 0;
+        fprintf(stderr, "cma-es: best %.10g after %llu evaluations (%llu generations, stop: %s); %s/result.json\n",
+                r.best_f, r.evaluations, r.generations, r.stop, r.dir);
+    }
+    goto out;
+out_bad:
+    rc = 2;
+out:
+    if (r.logbook)
+        fclose(r.logbook);
+    evo_client_close(r.client);
+    evo_cmaes_destroy(r.es);
+    free(r.best_x);
+    return rc;
+}

@@ -1,0 +1,58 @@
+/* names.h — the one place for the runtime's limits, sizes and names: every
+ * other file takes them from here (the public ones come from
+ * include/evofarm/, the version from the VERSION file through the build). */
+#ifndef EVO_NAMES_H
+#define EVO_NAMES_H
+
+#include <limits.h>
+
+#include "evo_version.h" /* EVO_VERSION, made by the Makefile from VERSION */
+#include "evofarm/evaluator.h"
+
+/* Objectives an evaluation may return (the wire, the config and the public
+ * struct evo_result all use this one). */
+#define EVO_MAX_OBJECTIVES EVO_EVALUATOR_MAX_OBJECTIVES
+/* Values in one vector. */
+#define EVO_MAX_DIMENSION 65536u
+
+/* Workers `evo-farm run` starts on one machine at most (farm.workers, -n). */
+#define EVO_MAX_LOCAL_WORKERS 4096u
+
+/* A file name built from a directory and a name (the longest path Linux
+ * takes plus room for a suffix such as ".tmp.PID"). */
+#define EVO_PATH_MAX (PATH_MAX + 104)
+/* A one-line error message for the user: long enough for a path, a YAML
+ * position and the reason (module output is cut to fit). */
+#define EVO_ERROR_MAX (EVO_PATH_MAX + 1024)
+
+/* The Z85 text of a CURVE key plus its NUL, and the longest endpoint. */
+#define EVO_KEY_TEXT     41
+#define EVO_ENDPOINT_MAX 256
+
+/* What a farm binds when the configuration says nothing (farm.bind). */
+#define EVO_DEFAULT_BIND "tcp://127.0.0.1:*"
+
+/* Environment variables the runtime reads or sets (docs/ARCHITECTURE.md). */
+#define EVO_VAR_ENDPOINT        "EVO_FARM_ENDPOINT"
+#define EVO_VAR_ENDPOINTS       "EVO_FARM_ENDPOINTS"
+#define EVO_VAR_SERVER_KEY      "EVO_FARM_SERVER_KEY"
+#define EVO_VAR_CLIENT_PUBLIC   "EVO_FARM_CLIENT_PUBLIC"
+#define EVO_VAR_CLIENT_SECRET   "EVO_FARM_CLIENT_SECRET"
+#define EVO_VAR_CONNECT_TIMEOUT "EVO_FARM_CONNECT_TIMEOUT"
+#define EVO_VAR_GIVE_UP         "EVO_FARM_GIVE_UP"
+#define EVO_VAR_HOST            "EVO_FARM_HOST"
+#define EVO_VAR_LIBRARY         "EVO_FARM_LIBRARY"
+#define EVO_VAR_LOG             "EVO_FARM_LOG"
+#define EVO_VAR_RESUME          "EVO_FARM_RESUME"
+#define EVO_VAR_WORKERS         "EVO_FARM_WORKERS"
+/* Under `srun --evo-farm=FILE` the SPANK plugin hands the tasks the file's
+ * text, its name as the user gave it and its absolute directory in these, so
+ * no shared filesystem is needed for the configuration. */
+#define EVO_VAR_CONFIG_TEXT "EVO_FARM_CONFIG_TEXT"
+#define EVO_VAR_CONFIG_NAME "EVO_FARM_CONFIG_NAME"
+#define EVO_VAR_CONFIG_DIR  "EVO_FARM_CONFIG_DIR"
+/* The most configuration text a step carries: an environment string is at
+ * most 128 KiB. */
+#define EVO_CONFIG_TEXT_MAX (96 * 1024)
+
+#endif

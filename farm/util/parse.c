@@ -1,0 +1,56 @@
+/* parse.c — parsing of scalar values used by the config, the command line
+ * and the environment: durations and bounded whole numbers (see parse.h). */
+#include "parse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int evo_parse_unsigned(const char *text, unsigned min, unsigned max, unsigned *out)
+{
+    if (text == NULL || !isdigit((unsigned char)text[0]))
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+int evo_parse_duration_ms(const char *text, unsigned *ms)
+{
+    static const struct {
+        const char *suffix;
+        double scale;
+    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000}};
+    if (text == NULL || !(isdigit((unsigned char)text[0]) || text[0] == '.'))
+        return -1;
+    errno = 0;
+    char *end;
+    double v = strtod(text, &end);
+    if (errno != 0 || end == text || !isfinite(v) || v < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(end, units[i].suffix) != 0)
+            continue;
+        double total = v * units[i].scale;
+        if (total > 4.0e9)
+            return -1;
+        *ms = (unsigned)llround(total);
+        return 0;
+    }
+    return -1;
+}
+
+unsigned evo_parse_env_seconds(const char *name, unsigned max, unsigned fallback)
+{
+    const char *value = getenv(name);
+    unsigned seconds = fallback;
+    if (value && evo_parse_unsigned(value, 1, max, &seconds) < 0)
+        seconds = fallback;
+    return seconds;
+}

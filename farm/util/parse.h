@@ -1,0 +1,18 @@
+/* parse.h — scalar syntax shared by the configuration, the command line and
+ * the environment variables the runtime reads. Pure functions. */
+#ifndef EVO_PARSE_H
+#define EVO_PARSE_H
+
+/* Durations: "250ms", "30s", "2m", "1h", "1.5s" or a bare number of seconds.
+ * 0 and the value in milliseconds in *ms, or -1 (*ms untouched). */
+int evo_parse_duration_ms(const char *text, unsigned *ms);
+
+/* A whole decimal number without sign or junk, within [min, max]. 0 and the
+ * value in *out, or -1 (*out untouched). */
+int evo_parse_unsigned(const char *text, unsigned min, unsigned max, unsigned *out);
+
+/* The whole seconds in environment variable `name`, within [1, max]; the
+ * default when it is unset or not such a number. */
+unsigned evo_parse_env_seconds(const char *name, unsigned max, unsigned fallback);
+
+#endif

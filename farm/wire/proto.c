@@ -1,0 +1,367 @@
+/* proto.c — protocol v2 codec with strict validation (see docs/protocol.md).
+ * Every decoder consumes its input exactly or rejects it. */
+#include "proto.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void evo_proto_header(unsigned char out[EVO_PROTO_HEADER_SIZE], enum evo_msg_type type)
+{
+    out[0] = 'E';
+    out[1] = 'F';
+    out[2] = EVO_PROTO_VERSION;
+    out[3] = (unsigned char)type;
+}
+
+int evo_proto_parse_header(const void *data, size_t size, char *why, size_t why_size)
+{
+    const unsigned char *h = data;
+    if (size != EVO_PROTO_HEADER_SIZE) {
+        snprintf(why, why_size, "header frame of %zu bytes (expected 4)", size);
+        return -1;
+    }
+    if (h[0] != 'E' || h[1] != 'F') {
+        snprintf(why, why_size, "bad magic");
+        return -1;
+    }
+    if (h[2] != EVO_PROTO_VERSION) {
+        snprintf(why, why_size, "protocol version %u (this is version %d)", h[2], EVO_PROTO_VERSION);
+        return -1;
+    }
+    if (h[3] < EVO_MSG_HELLO || h[3] > EVO_MSG_RESET) {
+        snprintf(why, why_size, "unknown message type %u", h[3]);
+        return -1;
+    }
+    return h[3];
+}
+
+int evo_proto_has_body(enum evo_msg_type type)
+{
+    switch (type) {
+    case EVO_MSG_HEARTBEAT:
+    case EVO_MSG_STATS_REQUEST:
+    case EVO_MSG_BYE:
+    case EVO_MSG_RESET:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+void evo_proto_put_hello(struct evo_buf *buf, const struct evo_hello *hello)
+{
+    size_t n = strnlen(hello->host, EVO_PROTO_MAX_HOST);
+    evo_buf_put_u8(buf, hello->role);
+    evo_buf_put_u32(buf, hello->pid);
+    evo_buf_put_u16(buf, (uint16_t)n);
+    evo_buf_put(buf, hello->host, n);
+}
+
+int evo_proto_get_hello(const void *data, size_t size, struct evo_hello *out)
+{
+    struct evo_reader r;
+    evo_reader_init(&r, data, size);
+    out->role = evo_get_u8(&r);
+    out->pid = evo_get_u32(&r);
+    uint16_t n = evo_get_u16(&r);
+    const unsigned char *host = evo_get_bytes(&r, n);
+    if (r.bad || r.left != 0 || n == 0 || n > EVO_PROTO_MAX_HOST || memchr(host, 0, n) != NULL)
+        return -1;
+    if (out->role != EVO_ROLE_WORKER && out->role != EVO_ROLE_DRIVER)
+        return -1;
+    memcpy(out->host, host, n);
+    out->host[n] = '\0';
+    return 0;
+}
+
+void evo_proto_put_welcome(struct evo_buf *buf, const struct evo_welcome *welcome)
+{
+    evo_buf_put_u32(buf, welcome->heartbeat_ms);
+    evo_buf_put_u32(buf, welcome->liveness);
+    evo_buf_put_u32(buf, welcome->serial);
+}
+
+int evo_proto_get_welcome(const void *data, size_t size, struct evo_welcome *out)
+{
+    struct evo_reader r;
+    evo_reader_init(&r, data, size);
+    out->heartbeat_ms = evo_get_u32(&r);
+    out->liveness = evo_get_u32(&r);
+    out->serial = evo_get_u32(&r);
+    if (r.bad || r.left != 0 || out->heartbeat_ms == 0 || out->liveness == 0)
+        return -1;
+    return 0;
+}
+
+void evo_proto_begin_inputs(struct evo_buf *buf, uint32_t count)
+{
+    evo_buf_put_u32(buf, count);
+}
+
+void evo_proto_put_vector(struct evo_buf *buf, uint64_t id, uint32_t dim, const double *x)
+{
+    evo_buf_put_u64(buf, id);
+    evo_buf_put_u8(buf, EVO_INPUT_VECTOR);
+    evo_buf_put_u32(buf, dim);
+    for (uint32_t i = 0; i < dim; i++)
+        evo_buf_put_f64(buf, x[i]);
+}
+
+void evo_proto_put_payload(struct evo_buf *buf, uint64_t id, uint32_t size, const void *data)
+{
+    evo_buf_put_u64(buf, id);
+    evo_buf_put_u8(buf, EVO_INPUT_PAYLOAD);
+    evo_buf_put_u32(buf, size);
+    evo_buf_put(buf, data, size);
+}
+
+void evo_proto_put_input(struct evo_buf *buf, uint64_t id, enum evo_input_kind kind, uint32_t size, const void *data)
+{
+    if (kind == EVO_INPUT_PAYLOAD)
+        evo_proto_put_payload(buf, id, size, data);
+    else
+        evo_proto_put_vector(buf, id, size, data);
+}
+
+const void *evo_input_list_data(const struct evo_input_list *list, size_t i)
+{
+    return list->kind[i] == EVO_INPUT_PAYLOAD ? (const void *)&list->bytes[list->offset[i]]
+                                              : (const void *)&list->values[list->offset[i]];
+}
+
+void evo_input_list_free(struct evo_input_list *list)
+{
+    free(list->id);
+    free(list->kind);
+    free(list->size);
+    free(list->offset);
+    free(list->values);
+    free(list->bytes);
+    memset(list, 0, sizeof *list);
+}
+
+/* First pass: check the layout and count the doubles and the payload
+ * bytes, so the second pass can allocate once. 0 or -1. */
+static int vectors_measure(const void *data, size_t size, uint32_t *count, size_t *doubles, size_t *bytes)
+{
+    struct evo_reader r;
+    evo_reader_init(&r, data, size);
+    *count = evo_get_u32(&r);
+    *doubles = *bytes = 0;
+    if (r.bad || *count == 0 || *count > EVO_PROTO_MAX_ITEMS)
+        return -1;
+    for (uint32_t i = 0; i < *count; i++) {
+        evo_get_u64(&r);
+        uint8_t kind = evo_get_u8(&r);
+        uint32_t n = evo_get_u32(&r);
+        if (r.bad)
+            return -1;
+        if (kind == EVO_INPUT_VECTOR) {
+            if (n == 0 || n > EVO_MAX_DIMENSION || evo_get_bytes(&r, (size_t)n * 8) == NULL)
+                return -1;
+            *doubles += n;
+        } else if (kind == EVO_INPUT_PAYLOAD) {
+            if (n > EVO_PROTO_MAX_PAYLOAD || evo_get_bytes(&r, n) == NULL)
+                return -1;
+            *bytes += n;
+        } else {
+            return -1;
+        }
+    }
+    return r.left == 0 ? 0 : -1;
+}
+
+int evo_proto_get_inputs(const void *data, size_t size, struct evo_input_list *out)
+{
+    uint32_t count;
+    size_t doubles, bytes;
+    memset(out, 0, sizeof *out);
+    if (vectors_measure(data, size, &count, &doubles, &bytes) < 0)
+        return -1;
+    out->id = malloc(count * sizeof *out->id);
+    out->kind = malloc(count * sizeof *out->kind);
+    out->size = malloc(count * sizeof *out->size);
+    out->offset = malloc(count * sizeof *out->offset);
+    out->values = malloc((doubles ? doubles : 1) * sizeof *out->values);
+    out->bytes = malloc(bytes ? bytes : 1);
+    if (!out->id || !out->kind || !out->size || !out->offset || !out->values || !out->bytes) {
+        evo_input_list_free(out);
+        return -1;
+    }
+    struct evo_reader r;
+    evo_reader_init(&r, data, size);
+    evo_get_u32(&r);
+    size_t at = 0, at_bytes = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        out->id[i] = evo_get_u64(&r);
+        out->kind[i] = evo_get_u8(&r);
+        out->size[i] = evo_get_u32(&r);
+        if (out->kind[i] == EVO_INPUT_PAYLOAD) {
+            out->offset[i] = at_bytes;
+            memcpy(out->bytes + at_bytes, evo_get_bytes(&r, out->size[i]), out->size[i]);
+            at_bytes += out->size[i];
+            continue;
+        }
+        out->offset[i] = at;
+        for (uint32_t k = 0; k < out->size[i]; k++)
+            out->values[at++] = evo_get_f64(&r);
+    }
+    out->count = count;
+    return 0;
+}
+
+void evo_proto_begin_results(struct evo_buf *buf, uint32_t count)
+{
+    evo_buf_put_u32(buf, count);
+}
+
+void evo_proto_put_result_ok(struct evo_buf *buf, uint64_t id, unsigned n, const double *objectives)
+{
+    evo_buf_put_u64(buf, id);
+    evo_buf_put_u8(buf, EVO_RESULT_OK);
+    evo_buf_put_u8(buf, (uint8_t)n);
+    for (unsigned i = 0; i < n; i++)
+        evo_buf_put_f64(buf, objectives[i]);
+}
+
+void evo_proto_put_result_payload(struct evo_buf *buf, uint64_t id, uint32_t size, const void *data)
+{
+    evo_buf_put_u64(buf, id);
+    evo_buf_put_u8(buf, EVO_RESULT_OK_PAYLOAD);
+    evo_buf_put_u32(buf, size);
+    evo_buf_put(buf, data, size);
+}
+
+void evo_proto_put_result_error(struct evo_buf *buf, uint64_t id, enum evo_result_status status, const char *text)
+{
+    size_t n = strlen(text);
+    if (n > 65535)
+        n = 65535;
+    evo_buf_put_u64(buf, id);
+    evo_buf_put_u8(buf, (uint8_t)status);
+    evo_buf_put_u16(buf, (uint16_t)n);
+    evo_buf_put(buf, text, n);
+}
+
+void evo_result_list_free(struct evo_result_list *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        free(list->items[i].text);
+        free(list->items[i].payload);
+    }
+    free(list->items);
+    memset(list, 0, sizeof *list);
+}
+
+static int result_item_get(struct evo_reader *r, enum evo_result_status allowed_error, struct evo_result_item *item)
+{
+    item->id = evo_get_u64(r);
+    item->status = evo_get_u8(r);
+    item->text = NULL;
+    item->payload = NULL;
+    item->payload_size = 0;
+    if (r->bad)
+        return -1;
+    if (item->status == EVO_RESULT_OK_PAYLOAD) {
+        uint32_t n = evo_get_u32(r);
+        const unsigned char *bytes = r->bad || n > EVO_PROTO_MAX_PAYLOAD ? NULL : evo_get_bytes(r, n);
+        if (bytes == NULL || (item->payload = malloc(n ? n : 1)) == NULL)
+            return -1;
+        memcpy(item->payload, bytes, n);
+        item->payload_size = n;
+        item->n = 0;
+        return 0;
+    }
+    if (item->status == EVO_RESULT_OK) {
+        item->n = evo_get_u8(r);
+        if (item->n == 0 || item->n > EVO_MAX_OBJECTIVES)
+            return -1;
+        for (unsigned k = 0; k < item->n; k++)
+            item->objectives[k] = evo_get_f64(r);
+        return r->bad ? -1 : 0;
+    }
+    if (item->status != allowed_error)
+        return -1;
+    uint16_t n = evo_get_u16(r);
+    const unsigned char *text = evo_get_bytes(r, n);
+    if (text == NULL || (item->text = malloc((size_t)n + 1)) == NULL)
+        return -1;
+    memcpy(item->text, text, n);
+    item->text[n] = '\0';
+    item->n = 0;
+    return 0;
+}
+
+int evo_proto_get_results(const void *data, size_t size, int with_elapsed, enum evo_result_status allowed_error,
+                          struct evo_result_list *out)
+{
+    struct evo_reader r;
+    evo_reader_init(&r, data, size);
+    memset(out, 0, sizeof *out);
+    out->elapsed_ns = with_elapsed ? evo_get_u64(&r) : 0;
+    uint32_t count = evo_get_u32(&r);
+    /* The smallest item is 8+1+1+8 or 8+1+2 bytes: bound the allocation by
+     * what the frame could possibly hold. */
+    if (r.bad || count == 0 || count > EVO_PROTO_MAX_ITEMS || count > r.left / 11)
+        return -1;
+    out->items = calloc(count, sizeof *out->items);
+    if (out->items == NULL)
+        return -1;
+    for (uint32_t i = 0; i < count; i++) {
+        out->count = i + 1; /* so a partial item's text is freed */
+        if (result_item_get(&r, allowed_error, &out->items[i]) < 0)
+            goto error;
+    }
+    if (r.left != 0)
+        goto error;
+    return 0;
+error:
+    evo_result_list_free(out);
+    return -1;
+}
+
+void evo_proto_put_stats(struct evo_buf *buf, const struct evo_stats *s)
+{
+    evo_buf_put_u32(buf, s->workers);
+    evo_buf_put_u32(buf, s->drivers);
+    const uint64_t counters[] = {s->queued,   s->in_flight,    s->done,      s->failed,      s->retried,
+                                 s->requeued, s->late_dropped, s->malformed, s->auth_refused};
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+        evo_buf_put_u64(buf, counters[i]);
+    evo_buf_put_f64(buf, s->evaluations_per_second);
+    evo_buf_put_u32(buf, s->hosts);
+    for (unsigned i = 0; i < s->hosts && i < EVO_STATS_MAX_HOSTS; i++) {
+        size_t n = strnlen(s->host[i].name, EVO_STATS_HOST_NAME - 1);
+        evo_buf_put_u16(buf, (uint16_t)n);
+        evo_buf_put(buf, s->host[i].name, n);
+        evo_buf_put_u32(buf, s->host[i].workers);
+    }
+}
+
+int evo_proto_get_stats(const void *data, size_t size, struct evo_stats *s)
+{
+    struct evo_reader r;
+    evo_reader_init(&r, data, size);
+    memset(s, 0, sizeof *s);
+    s->workers = evo_get_u32(&r);
+    s->drivers = evo_get_u32(&r);
+    uint64_t *counters[] = {&s->queued,   &s->in_flight,    &s->done,      &s->failed,      &s->retried,
+                            &s->requeued, &s->late_dropped, &s->malformed, &s->auth_refused};
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+        *counters[i] = evo_get_u64(&r);
+    s->evaluations_per_second = evo_get_f64(&r);
+    s->hosts = evo_get_u32(&r);
+    if (r.bad || s->hosts > EVO_STATS_MAX_HOSTS)
+        return -1;
+    for (unsigned i = 0; i < s->hosts; i++) {
+        uint16_t n = evo_get_u16(&r);
+        const unsigned char *name = evo_get_bytes(&r, n);
+        if (name == NULL || n >= EVO_STATS_HOST_NAME)
+            return -1;
+        memcpy(s->host[i].name, name, n);
+        s->host[i].name[n] = '\0';
+        s->host[i].workers = evo_get_u32(&r);
+    }
+    return (r.bad || r.left != 0) ? -1 : 0;
+}

@@ -1,0 +1,137 @@
+/* proto.h — encoding and strict validation of evo-farm protocol v2 messages
+ * (docs/protocol.md). Pure functions over bytes: no sockets here. */
+#ifndef EVO_PROTO_H
+#define EVO_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evofarm/stats.h"
+#include "util/buf.h"
+#include "util/names.h" /* EVO_MAX_DIMENSION, EVO_MAX_OBJECTIVES */
+
+#define EVO_PROTO_VERSION        2
+#define EVO_PROTO_HEADER_SIZE    4
+#define EVO_PROTO_MAX_ITEMS      (1u << 20)
+#define EVO_PROTO_MAX_HOST       255
+#define EVO_PROTO_MAX_PAYLOAD    (16u << 20)
+
+enum evo_msg_type {
+    EVO_MSG_HELLO = 1,
+    EVO_MSG_WELCOME = 2,
+    EVO_MSG_HEARTBEAT = 3,
+    EVO_MSG_TASKS = 4,
+    EVO_MSG_RESULTS = 5,
+    EVO_MSG_SUBMIT = 6,
+    EVO_MSG_DONE = 7,
+    EVO_MSG_STATS_REQUEST = 8,
+    EVO_MSG_STATS = 9,
+    EVO_MSG_BYE = 10,
+    EVO_MSG_RESET = 11,
+};
+
+enum evo_role { EVO_ROLE_WORKER = 1, EVO_ROLE_DRIVER = 2 };
+
+enum evo_result_status {
+    EVO_RESULT_OK = 0,             /* objective values */
+    EVO_RESULT_ATTEMPT_FAILED = 1, /* worker -> broker: text */
+    EVO_RESULT_ERROR = 2,          /* broker -> driver, final: text */
+    EVO_RESULT_OK_PAYLOAD = 3,     /* an opaque answer (bytes) */
+};
+
+/* What a task carries: a vector of doubles, or opaque bytes (a payload,
+ * e.g. a pickled Python call) for an evaluator that reads payloads. */
+enum evo_input_kind { EVO_INPUT_VECTOR = 0, EVO_INPUT_PAYLOAD = 1 };
+
+/* Writes the 4-byte header of a message of `type` into out. */
+void evo_proto_header(unsigned char out[EVO_PROTO_HEADER_SIZE], enum evo_msg_type type);
+
+/* Checks a header frame. Returns the message type, or -1 with a reason in
+ * `why` (bad size, magic, version or unknown type). */
+int evo_proto_parse_header(const void *data, size_t size, char *why, size_t why_size);
+
+/* Whether a message of this type carries a body frame. */
+int evo_proto_has_body(enum evo_msg_type type);
+
+struct evo_hello {
+    uint8_t role;
+    uint32_t pid;
+    char host[EVO_PROTO_MAX_HOST + 1];
+};
+
+struct evo_welcome {
+    uint32_t heartbeat_ms;
+    uint32_t liveness;
+    uint32_t serial;
+};
+
+void evo_proto_put_hello(struct evo_buf *buf, const struct evo_hello *hello);
+int evo_proto_get_hello(const void *data, size_t size, struct evo_hello *out);
+void evo_proto_put_welcome(struct evo_buf *buf, const struct evo_welcome *welcome);
+int evo_proto_get_welcome(const void *data, size_t size, struct evo_welcome *out);
+
+/* Input lists (TASKS, SUBMIT). Encoding: begin with the count, then put
+ * exactly that many items, vectors or payloads. */
+void evo_proto_begin_inputs(struct evo_buf *buf, uint32_t count);
+void evo_proto_put_vector(struct evo_buf *buf, uint64_t id, uint32_t dim, const double *x);
+void evo_proto_put_payload(struct evo_buf *buf, uint64_t id, uint32_t size, const void *data);
+/* Either of the two: `size` is the dimension of a vector (data: doubles)
+ * or the byte count of a payload. */
+void evo_proto_put_input(struct evo_buf *buf, uint64_t id, enum evo_input_kind kind, uint32_t size, const void *data);
+
+/* A decoded input list. Item i is a vector values[offset[i] ..
+ * offset[i]+size[i]) when kind[i] is EVO_INPUT_VECTOR (size: its
+ * dimension), or a payload bytes[offset[i] .. offset[i]+size[i]) when it is
+ * EVO_INPUT_PAYLOAD (size: its byte count). */
+struct evo_input_list {
+    size_t count;
+    uint64_t *id;
+    uint8_t *kind;
+    uint32_t *size;
+    size_t *offset;
+    double *values;
+    unsigned char *bytes;
+};
+
+/* Item i's data (doubles or bytes) for evo_proto_put_input. */
+const void *evo_input_list_data(const struct evo_input_list *list, size_t i);
+
+/* Decodes and validates a whole body. 0 on success (free with
+ * evo_input_list_free), -1 if malformed (nothing to free). */
+int evo_proto_get_inputs(const void *data, size_t size, struct evo_input_list *out);
+void evo_input_list_free(struct evo_input_list *list);
+
+/* Result lists (RESULTS with a leading u64 elapsed_ns, DONE without). */
+void evo_proto_begin_results(struct evo_buf *buf, uint32_t count);
+void evo_proto_put_result_ok(struct evo_buf *buf, uint64_t id, unsigned n, const double *objectives);
+void evo_proto_put_result_payload(struct evo_buf *buf, uint64_t id, uint32_t size, const void *data);
+/* `text` is truncated to 65535 bytes. */
+void evo_proto_put_result_error(struct evo_buf *buf, uint64_t id, enum evo_result_status status, const char *text);
+
+struct evo_result_item {
+    uint64_t id;
+    uint8_t status;
+    uint8_t n; /* objectives, when status is OK */
+    double objectives[EVO_MAX_OBJECTIVES];
+    char *text;             /* owned, NUL-terminated, when status is an error; else NULL */
+    unsigned char *payload; /* owned, when status is OK_PAYLOAD; else NULL */
+    uint32_t payload_size;
+};
+
+struct evo_result_list {
+    uint64_t elapsed_ns; /* RESULTS only */
+    size_t count;
+    struct evo_result_item *items;
+};
+
+/* Decodes a RESULTS body (with_elapsed = 1) or a DONE body (0). Statuses
+ * other than `allowed_error`, OK and OK_PAYLOAD are malformed. 0 or -1 as
+ * above. */
+int evo_proto_get_results(const void *data, size_t size, int with_elapsed, enum evo_result_status allowed_error,
+                          struct evo_result_list *out);
+void evo_result_list_free(struct evo_result_list *list);
+
+void evo_proto_put_stats(struct evo_buf *buf, const struct evo_stats *stats);
+int evo_proto_get_stats(const void *data, size_t size, struct evo_stats *out);
+
+#endif

@@ -1,0 +1,371 @@
+/* evaluator.c — runs and supervises an evaluator child over two pipes (see
+ * evaluator.h). One batch at a time: candidates are written ahead into the
+ * child's stdin while answers are read from its stdout; the candidate at the
+ * head of the line has `timeout` to be answered. */
+#include "evaluator.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/clock.h"
+#include "eval_codec.h"
+#include "util/log.h"
+
+#define WRITE_AHEAD 65536 /* bytes of candidates queued beyond the answered ones */
+
+struct evo_evaluator {
+    char **argv; /* owned strings */
+    char *workdir;
+    enum evo_codec codec;
+    unsigned objectives;
+    unsigned timeout_ms;
+    unsigned startup_ms; /* added to the first deadline of a fresh child */
+    int fresh;           /* started, not answered yet */
+    pid_t pid;           /* 0 = not running */
+    int in_fd;           /* child's stdin */
+    int out_fd;          /* child's stdout */
+    char start_error[256];
+    struct evo_buf pending; /* encoded, not yet written */
+    size_t pending_at;
+    char *rbuf;
+    size_t rlen, rcap;
+};
+
+struct evo_evaluator *evo_evaluator_create(const struct evo_config *c, const char *self)
+{
+    struct evo_evaluator *ev = calloc(1, sizeof *ev);
+    size_t argc = 0;
+    if (ev == NULL)
+        return NULL;
+    ev->objectives = c->evaluate.objectives;
+    ev->timeout_ms = c->farm.timeout_ms;
+    ev->startup_ms = c->evaluate.startup_timeout_ms;
+    ev->in_fd = ev->out_fd = -1;
+    if (c->evaluate.kind == EVO_EVALUATOR_LIBRARY) {
+        const char *args[] = {self, "__evaluate-library", c->evaluate.library, c->evaluate.function};
+        ev->codec = EVO_CODEC_BINARY;
+        argc = 4;
+        ev->argv = calloc(argc + 1, sizeof *ev->argv);
+        for (size_t i = 0; ev->argv && i < argc; i++)
+            ev->argv[i] = strdup(args[i]);
+    } else {
+        while (c->evaluate.command[argc])
+            argc++;
+        ev->codec = c->evaluate.kind == EVO_EVALUATOR_PYTHON ? EVO_CODEC_FRAMES : EVO_CODEC_TEXT;
+        ev->argv = calloc(argc + 1, sizeof *ev->argv);
+        for (size_t i = 0; ev->argv && i < argc; i++)
+            ev->argv[i] = strdup(c->evaluate.command[i]);
+    }
+    if (ev->codec == EVO_CODEC_TEXT)
+        setenv("PYTHONUNBUFFERED", "1", 0); /* a Python evaluator that forgets to flush would stall */
+    ev->workdir = strdup(c->evaluate.workdir);
+    for (size_t i = 0; ev->argv && i < argc; i++)
+        if (ev->argv[i] == NULL)
+            goto error;
+    if (ev->argv == NULL || ev->workdir == NULL)
+        goto error;
+    return ev;
+error:
+    evo_evaluator_destroy(ev);
+    errno = ENOMEM;
+    return NULL;
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void child_exec(struct evo_evaluator *ev, int in_fd, int out_fd, int report_fd)
+{
+    int err;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    setpgid(0, 0); /* so a timeout kills the evaluator's own children too */
+    if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
+        goto fail;
+    if (chdir(ev->workdir) < 0)
+        goto fail;
+    execvp(ev->argv[0], ev->argv);
+fail:
+    err = errno;
+    if (write(report_fd, &err, sizeof err) < 0)
+        _exit(127);
+    _exit(127);
+}
+
+/* Starts the child. 0, or -1 with start_error set. */
+static int start_child(struct evo_evaluator *ev)
+{
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, report[2] = {-1, -1}, child_errno = 0;
+    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0)
+        goto error;
+    pid_t pid = fork();
+    if (pid < 0)
+        goto error;
+    if (pid == 0)
+        child_exec(ev, in[0], out[1], report[1]);
+    close(in[0]);
+    close(out[1]);
+    close(report[1]);
+    /* The report pipe closes on a successful exec, or carries its errno. */
+    ssize_t n;
+    while ((n = read(report[0], &child_errno, sizeof child_errno)) < 0 && errno == EINTR)
+        ;
+    close(report[0]);
+    if (n == sizeof child_errno) {
+        waitpid(pid, NULL, 0);
+        close(in[1]);
+        close(out[0]);
+        snprintf(ev->start_error, sizeof ev->start_error, "cannot start evaluator '%s' in %s: %s", ev->argv[0],
+                 ev->workdir, strerror(child_errno));
+        return -1;
+    }
+    fcntl(in[1], F_SETFL, O_NONBLOCK);
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    ev->pid = pid;
+    ev->in_fd = in[1];
+    ev->out_fd = out[0];
+    ev->rlen = 0;
+    ev->fresh = 1;
+    evo_debug("evaluator started: %s (pid %d)", ev->argv[0], (int)pid);
+    return 0;
+error:
+    snprintf(ev->start_error, sizeof ev->start_error, "cannot start evaluator: %s", strerror(errno));
+    for (int i = 0; i < 2; i++) {
+        if (in[i] >= 0)
+            close(in[i]);
+        if (out[i] >= 0)
+            close(out[i]);
+        if (report[i] >= 0)
+            close(report[i]);
+    }
+    return -1;
+}
+
+/* Stops the child; describes how it ended in `why` when given. Phases:
+ * close its stdin, give it `grace_ms` to exit on its own, then SIGKILL. */
+static void stop_child(struct evo_evaluator *ev, int grace_ms, char *why, size_t why_size)
+{
+    int status = 0;
+    pid_t done = 0;
+    if (ev->pid == 0)
+        return;
+    close(ev->in_fd);
+    close(ev->out_fd);
+    ev->in_fd = ev->out_fd = -1;
+    for (int waited = 0; waited <= grace_ms && (done = waitpid(ev->pid, &status, WNOHANG)) == 0; waited += 5)
+        if (grace_ms)
+            usleep(5000);
+    if (done == 0) {
+        kill(-ev->pid, SIGKILL);
+        kill(ev->pid, SIGKILL);
+        waitpid(ev->pid, &status, 0);
+    }
+    if (why && WIFSIGNALED(status))
+        snprintf(why, why_size, "evaluator killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else if (why)
+        snprintf(why, why_size, "evaluator exited with status %d before answering", WEXITSTATUS(status));
+    ev->pid = 0;
+    ev->rlen = 0;
+}
+
+static void fail_item(struct evo_buf *out, uint64_t id, const char *why)
+{
+    evo_proto_put_result_error(out, id, EVO_RESULT_ATTEMPT_FAILED, why);
+}
+
+/* Writes what it can. -1 if the child's stdin is closed. */
+static int flush_inputs(struct evo_evaluator *ev)
+{
+    while (ev->pending_at < ev->pending.len) {
+        ssize_t n = write(ev->in_fd, ev->pending.data + ev->pending_at, ev->pending.len - ev->pending_at);
+        if (n < 0)
+            return errno == EAGAIN || errno == EINTR ? 0 : -1;
+        ev->pending_at += (size_t)n;
+    }
+    evo_buf_reset(&ev->pending);
+    ev->pending_at = 0;
+    return 0;
+}
+
+/* Reads what is there. 1 on EOF, -1 on error, 0 otherwise. */
+static int read_outputs(struct evo_evaluator *ev)
+{
+    for (;;) {
+        if (ev->rcap - ev->rlen < 65536) {
+            char *r = realloc(ev->rbuf, ev->rcap + 131072);
+            if (r == NULL)
+                return -1;
+            ev->rbuf = r;
+            ev->rcap += 131072;
+        }
+        ssize_t n = read(ev->out_fd, ev->rbuf + ev->rlen, ev->rcap - ev->rlen);
+        if (n == 0)
+            return 1;
+        if (n < 0)
+            return errno == EAGAIN || errno == EINTR ? 0 : -1;
+        ev->rlen += (size_t)n;
+    }
+}
+
+/* When the head candidate must be answered by, counted from now. */
+static int64_t next_deadline(const struct evo_evaluator *ev)
+{
+    if (ev->timeout_ms == 0)
+        return INT64_MAX;
+    return evo_now_ms() + ev->timeout_ms + (ev->fresh ? ev->startup_ms : 0);
+}
+
+struct run_state {
+    const struct evo_input_list *batch;
+    struct evo_buf *out;
+    size_t answered; /* candidates with a result item in `out` */
+    size_t written;  /* candidates queued to the current child */
+    int safe;        /* one candidate at a time (after a failure) */
+    int64_t deadline_ms;
+};
+
+/* Queues candidates for writing: ahead of the answers normally, only the
+ * head one in safe mode. */
+static void queue_inputs(struct evo_evaluator *ev, struct run_state *s)
+{
+    size_t limit = s->safe ? s->answered + 1 : s->batch->count;
+    while (s->written < limit && ev->pending.len - ev->pending_at < WRITE_AHEAD) {
+        size_t i = s->written;
+        if (evo_codec_put_input(ev->codec, &ev->pending, s->batch->kind[i], evo_input_list_data(s->batch, i),
+                                s->batch->size[i]) < 0)
+            break; /* a payload for a vector evaluator: evo_evaluator_run answers it */
+        s->written++;
+    }
+}
+
+/* Turns complete answers in the read buffer into result items. Returns -1
+ * if the stream broke (the child must be restarted). */
+static int take_answers(struct evo_evaluator *ev, struct run_state *s)
+{
+    size_t at = 0, used;
+    struct evo_eval_output answer;
+    int broken = 0;
+    while (!broken && s->answered < s->written &&
+           (used = evo_codec_take_output(ev->codec, ev->rbuf + at, ev->rlen - at, ev->objectives, &answer)) > 0) {
+        uint64_t id = s->batch->id[s->answered++];
+        at += used;
+        if (answer.ok && answer.payload)
+            evo_proto_put_result_payload(s->out, id, answer.payload_size, answer.payload);
+        else if (answer.ok)
+            evo_proto_put_result_ok(s->out, id, answer.n, answer.objectives);
+        else
+            fail_item(s->out, id, answer.text);
+        broken = answer.broken;
+        ev->fresh = 0;
+        s->deadline_ms = next_deadline(ev);
+    }
+    memmove(ev->rbuf, ev->rbuf + at, ev->rlen - at);
+    ev->rlen -= at;
+    return broken ? -1 : 0;
+}
+
+/* After the child crashed or hung. When several candidates were queued to
+ * it, the culprit is unknown (answers to earlier ones may have died in the
+ * child's buffers), so nobody is blamed and the rest of the batch runs one
+ * candidate at a time; then the failing candidate gets the failed attempt. */
+static void restart_after(struct evo_evaluator *ev, struct run_state *s, const char *why)
+{
+    char ended[256];
+    int ambiguous = !s->safe && s->written > s->answered + 1;
+    stop_child(ev, 0, ended, sizeof ended);
+    if (why == NULL)
+        why = ended;
+    if (ambiguous) {
+        evo_debug("%s with several candidates queued; finding the culprit one at a time", why);
+        s->safe = 1;
+    } else if (s->answered < s->batch->count) {
+        fail_item(s->out, s->batch->id[s->answered++], why);
+    }
+    evo_buf_reset(&ev->pending);
+    ev->pending_at = 0;
+    s->written = s->answered;
+}
+
+/* One poll round of a running child. */
+static void serve_child(struct evo_evaluator *ev, struct run_state *s, int tick_ms)
+{
+    queue_inputs(ev, s);
+    int64_t now = evo_now_ms();
+    int wait = s->deadline_ms - now < tick_ms ? (int)(s->deadline_ms - now) : tick_ms;
+    struct pollfd fds[2] = {{ev->out_fd, POLLIN, 0}, {ev->in_fd, ev->pending.len > ev->pending_at ? POLLOUT : 0, 0}};
+    if (poll(fds, 2, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
+        return;
+    if ((fds[1].revents & (POLLOUT | POLLERR)) && flush_inputs(ev) < 0) {
+        ev->pending_at = ev->pending.len; /* child gone: its stdout will say EOF */
+    }
+    int rc = (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) ? read_outputs(ev) : 0;
+    if (take_answers(ev, s) < 0) {
+        stop_child(ev, 0, NULL, 0);
+        evo_buf_reset(&ev->pending);
+        ev->pending_at = 0;
+        s->written = s->answered;
+        return;
+    }
+    if (rc != 0) {
+        restart_after(ev, s, NULL);
+        return;
+    }
+    if (evo_now_ms() >= s->deadline_ms) {
+        char why[128];
+        snprintf(why, sizeof why, "evaluation timed out after %.3gs (evaluator killed)", ev->timeout_ms / 1000.0);
+        restart_after(ev, s, why);
+    }
+}
+
+int evo_evaluator_run(struct evo_evaluator *ev, const struct evo_input_list *batch, struct evo_buf *out,
+                      int (*tick)(void *arg), void *arg, int tick_ms)
+{
+    struct run_state s = {batch, out, 0, 0, 0, INT64_MAX};
+    int64_t next_tick = evo_now_ms() + tick_ms;
+    evo_buf_reset(&ev->pending);
+    ev->pending_at = 0;
+    while (s.answered < batch->count) {
+        if (s.written == s.answered && !evo_codec_carries(ev->codec, batch->kind[s.answered])) {
+            fail_item(out, batch->id[s.answered++],
+                      "this task carries a payload (a Python call), but the farm's "
+                      "evaluator reads vectors: use evaluate: {python: python3}");
+            s.written = s.answered;
+            continue;
+        }
+        if (ev->pid == 0) {
+            if (start_child(ev) < 0) {
+                fail_item(out, batch->id[s.answered++], ev->start_error);
+                continue;
+            }
+            s.written = s.answered;
+        }
+        if (s.written == s.answered)
+            s.deadline_ms = next_deadline(ev);
+        serve_child(ev, &s, tick_ms);
+        if (evo_now_ms() >= next_tick) {
+            next_tick = evo_now_ms() + tick_ms;
+            if (tick && tick(arg))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+void evo_evaluator_destroy(struct evo_evaluator *ev)
+{
+    if (ev == NULL)
+        return;
+    stop_child(ev, 500, NULL, 0);
+    for (size_t i = 0; ev->argv && ev->argv[i]; i++)
+        free(ev->argv[i]);
+    free(ev->argv);
+    free(ev->workdir);
+    evo_buf_free(&ev->pending);
+    free(ev->rbuf);
+    free(ev);
+}

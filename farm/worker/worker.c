@@ -1,0 +1,213 @@
+/* worker.c — the worker's conversation with the broker (see worker.h and
+ * docs/protocol.md). Batches that arrive while one is being evaluated wait
+ * in a local FIFO; the evaluator's tick keeps the conversation going. */
+#include "worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "evaluator.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/names.h"
+#include "util/parse.h"
+#include "wire/dealer.h"
+
+struct batch {
+    struct evo_input_list list;
+    struct batch *next;
+};
+
+struct worker {
+    const struct evo_config *config;
+    const struct evo_credentials *creds;
+    void *context;
+    struct evo_dealer dealer;
+    struct evo_evaluator *evaluator;
+    struct batch *head, *tail;
+    int reset; /* the broker forgot us: abandon the batches */
+    int bye;   /* the broker is shutting down */
+    struct evo_buf buf;
+};
+
+static void drop_batches(struct worker *w)
+{
+    while (w->head) {
+        struct batch *b = w->head;
+        w->head = b->next;
+        evo_input_list_free(&b->list);
+        free(b);
+    }
+    w->tail = NULL;
+}
+
+/* A fresh socket and a HELLO. */
+static int join(struct worker *w)
+{
+    char err[EVO_ERROR_MAX] = "";
+    drop_batches(w);
+    if (evo_dealer_join(&w->dealer, w->context, w->creds, EVO_ROLE_WORKER, &w->buf, err, sizeof err) < 0) {
+        if (w->dealer.socket == NULL)
+            evo_error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_tasks(struct worker *w, struct evo_message *msg)
+{
+    size_t size;
+    const void *body = evo_message_body(msg, &size);
+    struct batch *b = calloc(1, sizeof *b);
+    if (b == NULL || evo_proto_get_inputs(body, size, &b->list) < 0) {
+        evo_warn("malformed TASKS from the broker dropped");
+        free(b);
+        return;
+    }
+    if (w->tail)
+        w->tail->next = b;
+    else
+        w->head = b;
+    w->tail = b;
+}
+
+static void on_message(struct worker *w, struct evo_message *msg)
+{
+    if (evo_dealer_take(&w->dealer, msg)) {
+        if (msg->type == EVO_MSG_WELCOME && w->dealer.welcomed)
+            evo_debug("joined the farm as worker %u", w->dealer.serial);
+        return;
+    }
+    switch (msg->type) {
+    case EVO_MSG_TASKS:
+        on_tasks(w, msg);
+        break;
+    case EVO_MSG_RESET:
+        w->reset = 1;
+        break;
+    case EVO_MSG_BYE:
+        w->bye = 1;
+        break;
+    default:
+        evo_warn("unexpected message type %d from the broker dropped", msg->type);
+    }
+}
+
+/* Reads everything pending and keeps the heartbeat going. Returns non-zero
+ * when the current batch must be abandoned. Used as the evaluator's tick. */
+static int converse(void *arg)
+{
+    struct worker *w = arg;
+    struct evo_message msg;
+    int rc;
+    while ((rc = evo_message_recv(w->dealer.socket, 0, &msg)) >= 0) {
+        if (rc == 0)
+            on_message(w, &msg);
+        else
+            evo_warn("malformed message from the broker dropped: %s", msg.why);
+        evo_message_close(&msg);
+    }
+    int64_t now = evo_now_ms();
+    evo_dealer_beat(&w->dealer, now);
+    return w->reset || w->bye || evo_dealer_silent(&w->dealer, now);
+}
+
+static void run_batch(struct worker *w)
+{
+    struct batch *b = w->head;
+    int64_t start = evo_now_ns();
+    w->head = b->next;
+    if (w->head == NULL)
+        w->tail = NULL;
+    evo_buf_reset(&w->buf);
+    evo_buf_put_u64(&w->buf, 0);
+    evo_proto_begin_results(&w->buf, (uint32_t)b->list.count);
+    int tick_ms = (int)(w->dealer.heartbeat_ms / 2 ? w->dealer.heartbeat_ms / 2 : 1);
+    if (evo_evaluator_run(w->evaluator, &b->list, &w->buf, converse, w, tick_ms) == 0 && !w->reset && !w->buf.failed) {
+        uint64_t elapsed = (uint64_t)(evo_now_ns() - start);
+        /* elapsed_ns leads the RESULTS body (docs/protocol.md). */
+        for (int i = 0; i < 8; i++)
+            w->buf.data[i] = (unsigned char)(elapsed >> (8 * i));
+        evo_dealer_send(&w->dealer, EVO_MSG_RESULTS, &w->buf);
+    }
+    evo_input_list_free(&b->list);
+    free(b);
+}
+
+/* Waits for the broker (at most one heartbeat) when there is no work. */
+static void idle_wait(struct worker *w)
+{
+    zmq_pollitem_t item = {w->dealer.socket, 0, ZMQ_POLLIN, 0};
+    zmq_poll(&item, 1, evo_dealer_poll_ms(&w->dealer, -1, evo_now_ms()));
+    converse(w);
+}
+
+static int give_up_ms(void)
+{
+    return (int)evo_parse_env_seconds(EVO_VAR_GIVE_UP, 86400, 60) * 1000;
+}
+
+/* The main loop; phases: (re)join with back-off, work, detect silence. */
+static int worker_loop(struct worker *w)
+{
+    int64_t lost_since = 0;
+    int backoff_ms = 100;
+    if (join(w) < 0)
+        return 1;
+    while (!w->bye) {
+        if (w->head && w->dealer.welcomed)
+            run_batch(w);
+        else
+            idle_wait(w);
+        int64_t now = evo_now_ms();
+        if (w->reset || evo_dealer_silent(&w->dealer, now)) {
+            if (!w->reset) {
+                lost_since = lost_since ? lost_since : now;
+                if (now - lost_since > give_up_ms()) {
+                    evo_error("the broker at %s has not answered for %d s; giving up", w->creds->endpoint,
+                              give_up_ms() / 1000);
+                    return 1;
+                }
+                evo_info("broker silent; reconnecting in %d ms", backoff_ms);
+                usleep((useconds_t)backoff_ms * 1000);
+                backoff_ms = backoff_ms * 2 > 5000 ? 5000 : backoff_ms * 2;
+            }
+            w->reset = 0;
+            if (join(w) < 0)
+                return 1;
+        } else if (w->dealer.welcomed) {
+            lost_since = 0;
+            backoff_ms = 100;
+        }
+    }
+    return 0;
+}
+
+int evo_worker_main(const struct evo_config *config, const struct evo_credentials *creds, const char *self)
+{
+    struct worker w = {.config = config, .creds = creds};
+    int rc = 1;
+    signal(SIGPIPE, SIG_IGN); /* a dead evaluator must be an EPIPE, not our death */
+    w.dealer.heartbeat_ms = config->farm.heartbeat_ms; /* until the WELCOME says */
+    w.dealer.liveness = config->farm.liveness;
+    w.context = zmq_ctx_new();
+    w.evaluator = evo_evaluator_create(config, self);
+    if (w.context == NULL || w.evaluator == NULL) {
+        evo_error("cannot start the worker: %s", strerror(errno));
+        goto out;
+    }
+    rc = worker_loop(&w);
+    evo_dealer_leave(&w.dealer, !w.bye);
+out:
+    drop_batches(&w);
+    evo_evaluator_destroy(w.evaluator);
+    evo_dealer_leave(&w.dealer, 0);
+    if (w.context)
+        zmq_ctx_term(w.context);
+    evo_buf_free(&w.buf);
+    return rc;
+}

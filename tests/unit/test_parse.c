@@ -1,0 +1,56 @@
+/* test_parse.c — scalar syntax (util/parse.h): durations, bounded whole
+ * numbers, seconds from the environment. */
+#include "unit.h"
+
+#include "util/parse.h"
+
+static void scalars(void **state)
+{
+    (void)state;
+    unsigned v;
+    assert_int_equal(evo_parse_duration_ms("250ms", &v), 0);
+    assert_int_equal(v, 250);
+    assert_int_equal(evo_parse_duration_ms("1.5s", &v), 0);
+    assert_int_equal(v, 1500);
+    assert_int_equal(evo_parse_duration_ms("2m", &v), 0);
+    assert_int_equal(v, 120000);
+    assert_int_equal(evo_parse_duration_ms("1h", &v), 0);
+    assert_int_equal(v, 3600000);
+    assert_int_equal(evo_parse_duration_ms("7", &v), 0);
+    assert_int_equal(v, 7000);
+    assert_int_equal(evo_parse_duration_ms("-1s", &v), -1);
+    assert_int_equal(evo_parse_duration_ms("1 s", &v), -1);
+    assert_int_equal(evo_parse_duration_ms("10d", &v), -1);
+    assert_int_equal(evo_parse_duration_ms("nan", &v), -1);
+    assert_int_equal(evo_parse_duration_ms("9999999h", &v), -1);
+    assert_int_equal(evo_parse_unsigned("42", 1, 100, &v), 0);
+    assert_int_equal(v, 42);
+    assert_int_equal(evo_parse_unsigned("+4", 1, 100, &v), -1);
+    assert_int_equal(evo_parse_unsigned("4x", 1, 100, &v), -1);
+    assert_int_equal(evo_parse_unsigned("99999999999999999999", 1, 100, &v), -1);
+}
+
+static void env_seconds(void **state)
+{
+    (void)state;
+    unsetenv("EVO_TEST_SECONDS");
+    assert_int_equal(evo_parse_env_seconds("EVO_TEST_SECONDS", 100, 7), 7);
+    setenv("EVO_TEST_SECONDS", "42", 1);
+    assert_int_equal(evo_parse_env_seconds("EVO_TEST_SECONDS", 100, 7), 42);
+    setenv("EVO_TEST_SECONDS", "101", 1);
+    assert_int_equal(evo_parse_env_seconds("EVO_TEST_SECONDS", 100, 7), 7);
+    setenv("EVO_TEST_SECONDS", "0", 1);
+    assert_int_equal(evo_parse_env_seconds("EVO_TEST_SECONDS", 100, 7), 7);
+    setenv("EVO_TEST_SECONDS", "ten", 1);
+    assert_int_equal(evo_parse_env_seconds("EVO_TEST_SECONDS", 100, 7), 7);
+    unsetenv("EVO_TEST_SECONDS");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(scalars),
+        cmocka_unit_test(env_seconds),
+    };
+    return EVO_RUN_TESTS(tests);
+}
