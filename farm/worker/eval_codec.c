@@ -16,28 +16,28 @@ int evo_codec_carries(enum evo_codec codec, uint8_t kind)
     return codec == EVO_CODEC_FRAMES || kind == EVO_INPUT_VECTOR;
 }
 
-int evo_codec_put_input(enum evo_codec codec, struct evo_buf *buf, uint8_t kind, const void *data, uint32_t dim)
+int evo_codec_put_input(enum evo_codec codec, struct evo_buf *buf, uint8_t kind, const void *data, uint32_t size)
 {
     const double *x = data;
     if (codec == EVO_CODEC_FRAMES) {
         evo_buf_put_u8(buf, kind);
-        evo_buf_put_u32(buf, dim);
+        evo_buf_put_u32(buf, size);
         if (kind == EVO_INPUT_PAYLOAD)
-            evo_buf_put(buf, data, dim);
+            evo_buf_put(buf, data, size);
         else
-            for (uint32_t i = 0; i < dim; i++)
+            for (uint32_t i = 0; i < size; i++)
                 evo_buf_put_f64(buf, x[i]);
         return 0;
     }
     if (!evo_codec_carries(codec, kind))
         return -1;
     if (codec == EVO_CODEC_BINARY) {
-        evo_buf_put(buf, &dim, sizeof dim);
-        evo_buf_put(buf, x, dim * sizeof *x);
+        evo_buf_put(buf, &size, sizeof size); /* a vector: size is its dimension */
+        evo_buf_put(buf, x, size * sizeof *x);
         return 0;
     }
     char number[40];
-    for (uint32_t i = 0; i < dim; i++) {
+    for (uint32_t i = 0; i < size; i++) {
         int n = snprintf(number, sizeof number, "%s%.17g", i ? " " : "", x[i]);
         evo_buf_put(buf, number, (size_t)n);
     }
