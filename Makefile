@@ -126,12 +126,23 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(INTERNAL_LIB)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS) -lcmocka
 $(BUILD)/obj/tests/unit/%.o: ALL_CFLAGS += -Iplugin
 
-# The unit suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The unit suite again under AddressSanitizer + UndefinedBehaviorSanitizer:
+# the same sources compiled once more into an instrumented internal library.
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-$(BUILD)/asan/test_plugin: $(PLUGIN_PURE)
-$(BUILD)/asan/%: tests/unit/%.c $(INTERNAL_SRC) | $(VERSION_H)
+SAN_CFLAGS = $(WARN) -O1 -g $(SAN) $(INCLUDES) -Iplugin $(shell pkg-config --cflags $(PKGS))
+ASAN_LIB := $(BUILD)/asan/libevofarm-internal.a
+$(BUILD)/asan-obj/%.o: %.c | $(VERSION_H)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(WARN) -O1 -g $(SAN) $(INCLUDES) -Iplugin $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS) -lcmocka
+	@echo "  CC/SAN  $<"
+	$(Q)$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
+-include $(shell find $(BUILD)/asan-obj -name '*.d' 2>/dev/null)
+$(ASAN_LIB): $(patsubst %.c,$(BUILD)/asan-obj/%.o,$(INTERNAL_SRC))
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/asan/test_plugin: $(patsubst %.c,$(BUILD)/asan-obj/%.o,$(PLUGIN_PURE))
+$(BUILD)/asan/%: $(BUILD)/asan-obj/tests/unit/%.o $(ASAN_LIB)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS) -lcmocka
 
 unit-check: $(TEST_BINS) $(BIN) $(EXAMPLE_LIBS)
 	@set -e; for t in $(TEST_BINS); do echo "== $$t"; EVO_FARM_BIN=$(BIN) TEST="$(TEST)" $$t; done

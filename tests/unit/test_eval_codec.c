@@ -1,4 +1,4 @@
-/* test_codec.c — what evaluators may answer: valid lines, error lines,
+/* test_eval_codec.c — what evaluators may answer: valid lines, error lines,
  * and everything else as a failure quoting the offending text. */
 #include "unit.h"
 #include <stdint.h>
