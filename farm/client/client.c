@@ -358,11 +358,13 @@ int evo_client_wait(struct evo_client *c, struct evo_result *out, int timeout_ms
     while (c->ready_len == 0) {
         if (c->in_flight == 0)
             return fail(c, "nothing is outstanding");
+        /* Always read what has arrived, even with no time left (timeout 0
+         * is a poll, not a no-op). */
         int64_t left = deadline - evo_now_ms();
-        if (left <= 0)
-            return 0;
-        if (pump(c, left > 1000 ? 1000 : (int)left) < 0)
+        if (pump(c, left <= 0 ? 0 : left > 1000 ? 1000 : (int)left) < 0)
             return -1;
+        if (c->ready_len == 0 && deadline - evo_now_ms() <= 0)
+            return 0;
     }
     *out = c->ready[c->ready_head];
     c->ready_head = (c->ready_head + 1) % c->ready_cap;
@@ -394,8 +396,11 @@ void evo_client_close(struct evo_client *c)
         zmq_ctx_term(c->context);
     free_handed(c);
     free(c->handed);
-    for (size_t i = 0; i < c->ready_len; i++)
-        free((char *)c->ready[(c->ready_head + i) % c->ready_cap].error);
+    for (size_t i = 0; i < c->ready_len; i++) {
+        struct evo_result *r = &c->ready[(c->ready_head + i) % c->ready_cap];
+        free((char *)r->error);
+        free((void *)r->payload);
+    }
     free(c->ready);
     evo_buf_free(&c->buf);
     free(c);

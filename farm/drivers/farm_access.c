@@ -33,9 +33,15 @@ static void record_job(const char *dir)
 void evo_access_write(const char *dir)
 {
     const char *endpoints = getenv(EVO_VAR_ENDPOINTS), *local = getenv(EVO_VAR_ENDPOINT);
+    const char *server = getenv(EVO_VAR_SERVER_KEY), *public_key = getenv(EVO_VAR_CLIENT_PUBLIC),
+               *secret = getenv(EVO_VAR_CLIENT_SECRET);
     char text[2048];
-    snprintf(text, sizeof text, access_format, endpoints ? endpoints : "", endpoints ? "," : "", local ? local : "",
-             getenv(EVO_VAR_SERVER_KEY), getenv(EVO_VAR_CLIENT_PUBLIC), getenv(EVO_VAR_CLIENT_SECRET));
+    if (server == NULL || public_key == NULL || secret == NULL || (local == NULL && endpoints == NULL)) {
+        evo_warn("not inside a farm: no %s/farm.access (evo-farm status will not reach this run)", dir);
+        return;
+    }
+    snprintf(text, sizeof text, access_format, endpoints ? endpoints : "", endpoints && local ? "," : "",
+             local ? local : "", server, public_key, secret);
     if (evo_write_file(dir, "farm.access", text, 1) < 0)
         evo_warn("cannot write %s/farm.access (evo-farm status will not reach this run): %s", dir, strerror(errno));
     record_job(dir);
@@ -71,16 +77,17 @@ int evo_access_job_dir(const char *arg, char *out, size_t size)
     char path[EVO_PATH_MAX];
     struct stat st;
     const char *home = getenv("HOME");
-    if (arg[strspn(arg, "0123456789")] != '\0' || stat(arg, &st) == 0 || home == NULL)
+    if (arg[0] == '\0' || arg[strspn(arg, "0123456789")] != '\0' || stat(arg, &st) == 0 || home == NULL)
         return -1;
     snprintf(path, sizeof path, "%s/.evo-farm/jobs/%s", home, arg);
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return -1;
-    int ok = fgets(out, (int)size, f) != NULL;
+    int ok = fgets(out, (int)size, f) != NULL; /* an empty record leaves out untouched */
     fclose(f);
-    out[strcspn(out, "\n")] = '\0';
-    return ok ? 0 : -1;
+    if (ok)
+        out[strcspn(out, "\n")] = '\0';
+    return ok && out[0] ? 0 : -1;
 }
 
 int evo_progress_write(const char *dir, const struct evo_progress *p)

@@ -34,7 +34,7 @@ FILE *evo_logbook_open(const char *dir, unsigned long long keep_rows, char *err,
     snprintf(path, sizeof path, "%s/logbook.csv", dir);
     if (keep_rows == 0) {
         FILE *f = fopen(path, "w");
-        if (f == NULL || fputs(header, f) < 0) {
+        if (f == NULL || fputs(header, f) < 0 || fflush(f) != 0) { /* the header on disk at once */
             snprintf(err, err_size, "cannot write %s: %s", path, strerror(errno));
             if (f)
                 fclose(f);
@@ -79,12 +79,24 @@ int evo_write_file(const char *dir, const char *name, const char *text, int priv
         ssize_t n = write(fd, text + done, len - done);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
             break;
+        }
         done += (size_t)n;
     }
-    if (done != len || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
-        int saved = errno;
+    int failed = done != len || fsync(fd) < 0;
+    int saved = errno;
+    if (close(fd) < 0 && !failed) {
+        failed = 1;
+        saved = errno;
+    }
+    if (!failed && rename(tmp, path) < 0) {
+        failed = 1;
+        saved = errno;
+    }
+    if (failed) {
         unlink(tmp);
         errno = saved;
         return -1;

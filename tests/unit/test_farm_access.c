@@ -1,0 +1,278 @@
+/* test_farm_access.c — how `evo-farm status` reaches a running farm, in a
+ * scratch directory: farm.access written from the driver's environment and
+ * read back (only when its owner alone may read it), the Slurm job record
+ * under $HOME, and progress.json. */
+#include "unit.h"
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "drivers/farm_access.h"
+#include "drivers/run_files.h"
+#include "wire/transport.h"
+
+static char root[64], dir[128], home[128];
+static struct evo_credentials creds;
+
+static int remove_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+/* ROOT/run (the results directory) and ROOT/home ($HOME); the farm's
+ * variables set as a driver inside `evo-farm run` sees them. */
+static int setup(void **state)
+{
+    (void)state;
+    strcpy(root, "/tmp/evo-farm-access-XXXXXX");
+    if (mkdtemp(root) == NULL || evo_credentials_generate(&creds) < 0)
+        return -1;
+    snprintf(dir, sizeof dir, "%s/run", root);
+    snprintf(home, sizeof home, "%s/home", root);
+    umask(022);
+    if (mkdir(dir, 0755) < 0 || mkdir(home, 0755) < 0)
+        return -1;
+    setenv("HOME", home, 1);
+    unsetenv("SLURM_JOB_ID");
+    unsetenv("EVO_FARM_ENDPOINTS");
+    setenv("EVO_FARM_ENDPOINT", "tcp://127.0.0.1:4000", 1);
+    setenv("EVO_FARM_SERVER_KEY", creds.server_public, 1);
+    setenv("EVO_FARM_CLIENT_PUBLIC", creds.client_public, 1);
+    setenv("EVO_FARM_CLIENT_SECRET", creds.client_secret, 1);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return nftw(root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static const char *file_in(const char *where, const char *name)
+{
+    static char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", where, name);
+    return path;
+}
+
+static unsigned mode_of(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (unsigned)(st.st_mode & 07777);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Outside Slurm (`evo-farm run`): the one local endpoint. */
+static void access_round_trip(void **state)
+{
+    (void)state;
+    struct evo_access a;
+    char err[512];
+    evo_access_write(dir);
+    assert_int_equal(mode_of(file_in(dir, "farm.access")), 0600);
+    memset(&a, 'x', sizeof a);
+    assert_int_equal(evo_access_read(dir, &a, err, sizeof err), 0);
+    assert_string_equal(a.endpoints, "tcp://127.0.0.1:4000");
+    assert_string_equal(a.server, creds.server_public);
+    assert_string_equal(a.public_key, creds.client_public);
+    assert_string_equal(a.secret, creds.client_secret);
+    /* Outside Slurm no job is recorded. */
+    struct stat st;
+    assert_int_equal(stat(file_in(home, ".evo-farm"), &st), -1);
+}
+
+/* In a Slurm step: the card's endpoints (routable ones first) come before
+ * the driver's own. */
+static void access_endpoints_from_card(void **state)
+{
+    (void)state;
+    struct evo_access a;
+    char err[512];
+    setenv("EVO_FARM_ENDPOINTS", "tcp://10.0.0.5:4000,tcp://192.168.1.5:4000", 1);
+    evo_access_write(dir);
+    assert_int_equal(evo_access_read(dir, &a, err, sizeof err), 0);
+    assert_string_equal(a.endpoints, "tcp://10.0.0.5:4000,tcp://192.168.1.5:4000,tcp://127.0.0.1:4000");
+    assert_string_equal(a.server, creds.server_public);
+    /* Written again (a resumed run): replaced, still private. */
+    setenv("EVO_FARM_ENDPOINT", "tcp://127.0.0.1:4001", 1);
+    evo_access_write(dir);
+    assert_int_equal(mode_of(file_in(dir, "farm.access")), 0600);
+    assert_int_equal(evo_access_read(dir, &a, err, sizeof err), 0);
+    assert_string_equal(a.endpoints, "tcp://10.0.0.5:4000,tcp://192.168.1.5:4000,tcp://127.0.0.1:4001");
+}
+
+/* Keys others could read are leaked: refused, group or world alike. */
+static void access_refuses_shared_file(void **state)
+{
+    (void)state;
+    struct evo_access a;
+    char err[512];
+    evo_access_write(dir);
+    const char *path = file_in(dir, "farm.access");
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(evo_access_read(dir, &a, err, sizeof err), -1);
+    assert_non_null(strstr(err, "farm.access: readable by others (mode 644); refusing to use leaked keys"));
+    assert_null(strchr(err, '\n'));
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_int_equal(evo_access_read(dir, &a, err, sizeof err), -1);
+    assert_non_null(strstr(err, "(mode 640)"));
+    assert_int_equal(chmod(path, 0604), 0);
+    assert_int_equal(evo_access_read(dir, &a, err, sizeof err), -1);
+    assert_int_equal(chmod(path, 0400), 0); /* owner-only, even read-only, is fine */
+    assert_int_equal(evo_access_read(dir, &a, err, sizeof err), 0);
+}
+
+static void access_read_errors(void **state)
+{
+    (void)state;
+    struct evo_access a;
+    char err[512], expected[256];
+    assert_int_equal(evo_access_read(dir, &a, err, sizeof err), -1);
+    snprintf(expected, sizeof expected, "%s/farm.access: No such file or directory", dir);
+    assert_int_equal(strncmp(err, expected, strlen(expected)), 0);
+    const char *path = file_in(dir, "farm.access");
+    write_text(path, "not an access file\n");
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(evo_access_read(dir, &a, err, sizeof err), -1);
+    snprintf(expected, sizeof expected, "%s/farm.access: not an evo-farm access file", dir);
+    assert_string_equal(err, expected);
+    write_text(path, "endpoints tcp://127.0.0.1:4000\nserver abc\npublic def\n"); /* no secret */
+    assert_int_equal(evo_access_read(dir, &a, err, sizeof err), -1);
+    assert_string_equal(err, expected);
+}
+
+/* Under Slurm the driver records DIR's absolute path under the job id, and
+ * the job id then stands for DIR. */
+/* Outside a farm (no keys in the environment) there is nothing to write:
+ * no farm.access naming "(null)" keys that status would then accept. */
+static void access_needs_the_farm(void **state)
+{
+    (void)state;
+    struct evo_access a;
+    char err[512];
+    unsetenv("EVO_FARM_SERVER_KEY");
+    evo_access_write(dir);
+    assert_int_equal(access(file_in(dir, "farm.access"), F_OK), -1);
+    assert_int_equal(evo_access_read(dir, &a, err, sizeof err), -1);
+    setenv("EVO_FARM_SERVER_KEY", creds.server_public, 1);
+    /* Only the card's endpoints, no local one: no trailing comma. */
+    unsetenv("EVO_FARM_ENDPOINT");
+    setenv("EVO_FARM_ENDPOINTS", "tcp://10.0.0.1:4000", 1);
+    evo_access_write(dir);
+    assert_int_equal(evo_access_read(dir, &a, err, sizeof err), 0);
+    assert_string_equal(a.endpoints, "tcp://10.0.0.1:4000");
+}
+
+static void job_record(void **state)
+{
+    (void)state;
+    char out[PATH_MAX], absolute[PATH_MAX], cwd[PATH_MAX], jobs[256];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_non_null(realpath(dir, absolute));
+    assert_int_equal(chdir(root), 0);
+    setenv("SLURM_JOB_ID", "4242", 1);
+    evo_access_write("run"); /* relative: the record is still absolute */
+    snprintf(jobs, sizeof jobs, "%s/.evo-farm/jobs", home);
+    assert_int_equal(mode_of(file_in(home, ".evo-farm")), 0700);
+    assert_int_equal(mode_of(jobs), 0700);
+    assert_int_equal(mode_of(file_in(jobs, "4242")), 0600);
+    assert_int_equal(evo_access_job_dir("4242", out, sizeof out), 0);
+    assert_string_equal(out, absolute);
+    assert_int_equal(evo_access_job_dir("4343", out, sizeof out), -1); /* no such job */
+    assert_int_equal(evo_access_job_dir("42a", out, sizeof out), -1);  /* not a job id */
+    assert_int_equal(evo_access_job_dir("run", out, sizeof out), -1);
+    /* A directory of that name here wins over the job record. */
+    assert_int_equal(mkdir("4242", 0755), 0);
+    assert_int_equal(evo_access_job_dir("4242", out, sizeof out), -1);
+    assert_int_equal(rmdir("4242"), 0);
+    /* An empty record names no directory and leaves out untouched. */
+    assert_int_equal(evo_write_file(jobs, "4444", "", 1), 0);
+    strcpy(out, "before");
+    assert_int_equal(evo_access_job_dir("4444", out, sizeof out), -1);
+    assert_string_equal(out, "before");
+    assert_int_equal(evo_access_job_dir("", out, sizeof out), -1);
+    /* Without HOME there is nowhere to look. */
+    unsetenv("HOME");
+    assert_int_equal(evo_access_job_dir("4242", out, sizeof out), -1);
+    setenv("HOME", home, 1);
+    assert_int_equal(mode_of(file_in(absolute, "farm.access")), 0600);
+    assert_int_equal(chdir(cwd), 0);
+}
+
+static void progress_round_trip(void **state)
+{
+    (void)state;
+    struct evo_progress p = {12, 480, 100, -3.25, 1}, back;
+    char text[512];
+    assert_int_equal(evo_progress_write(dir, &p), 0);
+    const char *path = file_in(dir, "progress.json");
+    assert_int_equal(mode_of(path), 0644);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    assert_string_equal(text, "{\"generation\": 12, \"generations\": 100, \"evaluations\": 480, \"best\": -3.25, "
+                              "\"running\": true}\n");
+    memset(&back, 0, sizeof back);
+    assert_int_equal(evo_progress_read(dir, &back), 0);
+    assert_int_equal(back.generation, 12);
+    assert_int_equal(back.evaluations, 480);
+    assert_int_equal(back.generations, 100);
+    assert_true(back.best == -3.25);
+    assert_int_equal(back.running, 1);
+    /* Finished, no generation limit, a best that needs all 17 digits. */
+    struct evo_progress done = {7, 10000000000ULL, 0, 0.1, 0};
+    assert_int_equal(evo_progress_write(dir, &done), 0);
+    assert_int_equal(evo_progress_read(dir, &back), 0);
+    assert_int_equal(back.generation, 7);
+    assert_int_equal(back.evaluations, 10000000000ULL);
+    assert_int_equal(back.generations, 0);
+    assert_true(back.best == 0.1);
+    assert_int_equal(back.running, 0);
+}
+
+static void progress_read_errors(void **state)
+{
+    (void)state;
+    struct evo_progress p;
+    assert_int_equal(evo_progress_read(dir, &p), -1); /* none yet */
+    const char *path = file_in(dir, "progress.json");
+    write_text(path, "{\"generation\": 3, \"generations\": 10, \"evaluations\": 30}\n");
+    assert_int_equal(evo_progress_read(dir, &p), -1);
+    write_text(path, "[1, 2, 3]\n");
+    assert_int_equal(evo_progress_read(dir, &p), -1);
+    write_text(path, "");
+    assert_int_equal(evo_progress_read(dir, &p), -1);
+    char missing[160];
+    snprintf(missing, sizeof missing, "%s/missing", dir);
+    errno = 0;
+    assert_int_equal(evo_progress_write(missing, &(struct evo_progress){0}), -1);
+    assert_int_equal(errno, ENOENT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test_setup_teardown(access_round_trip, setup, teardown),
+                                       cmocka_unit_test_setup_teardown(access_endpoints_from_card, setup, teardown),
+                                       cmocka_unit_test_setup_teardown(access_refuses_shared_file, setup, teardown),
+                                       cmocka_unit_test_setup_teardown(access_read_errors, setup, teardown),
+                                       cmocka_unit_test_setup_teardown(access_needs_the_farm, setup, teardown),
+                                       cmocka_unit_test_setup_teardown(job_record, setup, teardown),
+                                       cmocka_unit_test_setup_teardown(progress_round_trip, setup, teardown),
+                                       cmocka_unit_test_setup_teardown(progress_read_errors, setup, teardown)};
+    return EVO_RUN_TESTS(tests);
+}
