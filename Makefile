@@ -21,7 +21,7 @@ GEN     := $(BUILD)/gen
 INCLUDES = -Iinclude -Ifarm -I$(GEN)
 ALL_CFLAGS  = $(WARN) $(HARDEN) $(CFLAGS) $(INCLUDES) $(shell pkg-config --cflags $(PKGS))
 ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
-LIBS        = $(shell pkg-config --libs $(PKGS)) -ldl -lm -lpthread
+LIBS        = $(shell pkg-config --libs $(PKGS)) -lpmi2 -ldl -lm -lpthread
 
 # The layers (docs/ARCHITECTURE.md): farm/<layer>/*.c, the command apart.
 layer_src = $(foreach l,$(1),$(wildcard farm/$(l)/*.c))
@@ -56,6 +56,8 @@ PLUGIN_OBJ := $(call obj_of,$(PLUGIN_SRC))
 .PHONY: deb rpm package-check all check check-quick unit-check asan-check integration-check python-check slurm-check \
 	install uninstall clean bench bench-slurm demo format
 all: $(BIN) $(SOLIB) $(EXAMPLE_LIBS) $(TOOLS) $(PLUGIN)
+# Keep the objects of test and tool binaries between runs.
+.SECONDARY:
 
 # One version, from the VERSION file.
 $(VERSION_H): VERSION

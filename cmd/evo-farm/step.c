@@ -23,7 +23,6 @@
 #include "util/signals.h"
 
 #define FENCE_TIMEOUT_S 120 /* every task must reach the wire-up by then */
-#define DEFAULT_BIND    "tcp://127.0.0.1:*"
 
 struct step {
     struct evo_bootstrap *bootstrap;
@@ -38,7 +37,7 @@ static int publish_card(void *arg, struct evo_credentials *creds)
     struct step *s = arg;
     struct evo_net nets[64];
     struct evo_card card = {0};
-    char text[EVO_CARD_MAX + 512], err[512];
+    char text[EVO_CARD_MAX + 512], err[EVO_ERROR_MAX];
     const char *colon = strrchr(creds->endpoint, ':');
     unsigned port = colon ? (unsigned)atoi(colon + 1) : 0;
     int count = evo_card_local_nets(nets, 64);
@@ -54,7 +53,7 @@ static int publish_card(void *arg, struct evo_credentials *creds)
         evo_error("rank 0 on %s: wire-up failed: %s", s->host, err);
         return -1;
     }
-    evo_info("broker on %s: %s", s->host, card.endpoints);
+    evo_info("broker on %s: %s (wire-up: %s)", s->host, card.endpoints, evo_bootstrap_name(s->bootstrap));
     setenv(EVO_VAR_ENDPOINTS, card.endpoints, 1); /* for `evo-farm status` from other hosts */
     if (strncmp(creds->endpoint, "tcp://0.0.0.0:", 14) == 0)
         snprintf(creds->endpoint, sizeof creds->endpoint, "tcp://127.0.0.1:%u", port);
@@ -73,7 +72,7 @@ static int run_rank0(struct step *s, const struct evo_config *config, char **dri
         .driver_argv = driver_argv,
         .no_local_workers = 1,
         .member = &member,
-        .bind = strcmp(config->farm.bind, DEFAULT_BIND) == 0 ? "tcp://*:*" : config->farm.bind,
+        .bind = strcmp(config->farm.bind, EVO_DEFAULT_BIND) == 0 ? "tcp://*:*" : config->farm.bind,
         .publish = publish_card,
         .publish_arg = s,
         .expected_workers = evo_bootstrap_size(s->bootstrap) - 1,
@@ -86,7 +85,7 @@ static int run_worker(struct step *s, const struct evo_config *config, const cha
     struct evo_credentials creds;
     struct evo_card card;
     struct evo_net nets[64];
-    char text[EVO_CARD_MAX + 512], err[512];
+    char text[EVO_CARD_MAX + 512], err[EVO_ERROR_MAX];
     int count;
     if (evo_credentials_member_from_env(&creds, err, sizeof err) < 0) { /* the rest comes from the card */
         evo_error("rank %u on %s: the step's keys are missing (%s)", s->rank, s->host, err);

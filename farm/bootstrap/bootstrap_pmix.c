@@ -1,7 +1,7 @@
-/* bootstrap_pmix.c — the bootstrap interface over PMIx (bootstrap.h), as
- * Slurm's mpi/pmix plugin provides it to `srun --mpi=pmix` tasks. Every
- * PMIx status is checked and turned into a message naming the call. */
-#include "bootstrap.h"
+/* bootstrap_pmix.c — the bootstrap interface over PMIx, as Slurm's
+ * mpi/pmix plugin provides it to `srun --mpi=pmix` tasks. Every PMIx status
+ * is checked and turned into a message naming the call. */
+#include "bootstrap_internal.h"
 
 #include <pmix.h>
 #include <stdbool.h>
@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct evo_bootstrap {
+struct pmix_state {
     pmix_proc_t self;
-    unsigned size;
 };
 
 static int failed(char *err, size_t err_size, const char *call, pmix_status_t rc)
@@ -20,9 +19,21 @@ static int failed(char *err, size_t err_size, const char *call, pmix_status_t rc
     return -1;
 }
 
-struct evo_bootstrap *evo_bootstrap_open(char *err, size_t err_size)
+static int present(void)
 {
-    struct evo_bootstrap *b = calloc(1, sizeof *b);
+    return getenv("PMIX_NAMESPACE") != NULL || getenv("PMIX_SERVER_URI") != NULL ||
+           getenv("PMIX_SERVER_URI2") != NULL;
+}
+
+static void pmix_close(void *impl)
+{
+    PMIx_Finalize(NULL, 0);
+    free(impl);
+}
+
+static void *pmix_open(unsigned *rank, unsigned *size, char *err, size_t err_size)
+{
+    struct pmix_state *b = calloc(1, sizeof *b);
     pmix_value_t *value = NULL;
     pmix_proc_t job;
     pmix_status_t rc;
@@ -43,25 +54,16 @@ struct evo_bootstrap *evo_bootstrap_open(char *err, size_t err_size)
         failed(err, err_size, "PMIx_Get(PMIX_JOB_SIZE)", rc == PMIX_SUCCESS ? PMIX_ERR_TYPE_MISMATCH : rc);
         if (value)
             PMIX_VALUE_RELEASE(value);
-        evo_bootstrap_close(b);
+        pmix_close(b);
         return NULL;
     }
-    b->size = value->data.uint32;
+    *size = value->data.uint32;
+    *rank = (unsigned)b->self.rank;
     PMIX_VALUE_RELEASE(value);
     return b;
 }
 
-unsigned evo_bootstrap_rank(const struct evo_bootstrap *b)
-{
-    return (unsigned)b->self.rank;
-}
-
-unsigned evo_bootstrap_size(const struct evo_bootstrap *b)
-{
-    return b->size;
-}
-
-int evo_bootstrap_put(struct evo_bootstrap *b, const char *key, const char *value, char *err, size_t err_size)
+static int pmix_put(void *b, const char *key, const char *value, char *err, size_t err_size)
 {
     pmix_value_t v;
     pmix_status_t rc;
@@ -76,8 +78,9 @@ int evo_bootstrap_put(struct evo_bootstrap *b, const char *key, const char *valu
     return 0;
 }
 
-int evo_bootstrap_fence(struct evo_bootstrap *b, unsigned timeout_s, char *err, size_t err_size)
+static int pmix_fence(void *impl, unsigned timeout_s, char *err, size_t err_size)
 {
+    struct pmix_state *b = impl;
     pmix_proc_t job;
     pmix_info_t info[2];
     bool collect = true;
@@ -92,9 +95,9 @@ int evo_bootstrap_fence(struct evo_bootstrap *b, unsigned timeout_s, char *err, 
     return rc == PMIX_SUCCESS ? 0 : failed(err, err_size, "PMIx_Fence", rc);
 }
 
-int evo_bootstrap_get(struct evo_bootstrap *b, unsigned rank, const char *key, char *out, size_t size, char *err,
-                      size_t err_size)
+static int pmix_get(void *impl, unsigned rank, const char *key, char *out, size_t size, char *err, size_t err_size)
 {
+    struct pmix_state *b = impl;
     pmix_proc_t proc;
     pmix_value_t *value = NULL;
     pmix_status_t rc;
@@ -110,10 +113,6 @@ int evo_bootstrap_get(struct evo_bootstrap *b, unsigned rank, const char *key, c
     return ok ? 0 : -1;
 }
 
-void evo_bootstrap_close(struct evo_bootstrap *b)
-{
-    if (b == NULL)
-        return;
-    PMIx_Finalize(NULL, 0);
-    free(b);
-}
+const struct evo_bootstrap_ops evo_bootstrap_pmix = {
+    "pmix", present, pmix_open, pmix_put, pmix_fence, pmix_get, pmix_close,
+};

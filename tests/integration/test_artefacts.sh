@@ -47,7 +47,7 @@ t_layers_include_only_what_they_may() {
     declare -A may=([util]="" [config]="util" [wire]="util" [client]="util wire" [bootstrap]="util"
         [broker]="util config wire" [worker]="util config wire" [cmaes]="util"
         [drivers]="util config cmaes")
-    declare -A outside=([util]="" [config]="yaml" [wire]="zmq" [client]="zmq" [bootstrap]="pmix"
+    declare -A outside=([util]="" [config]="yaml" [wire]="zmq" [client]="zmq" [bootstrap]="pmix slurm/pmi2"
         [broker]="zmq" [worker]="zmq dlfcn" [cmaes]="lapacke" [drivers]="sodium")
     [ "$(ls -d "$ROOT"/farm/*/ | wc -l)" = "${#may[@]}" ] || fail "farm/ has a folder the table does not know"
     for dir in "$ROOT"/farm/*/; do
@@ -56,7 +56,7 @@ t_layers_include_only_what_they_may() {
         for inc in $(grep -ohE '^#include "[a-z_]+/' "$dir"*.[ch] | sed -E 's/#include "([a-z_]+)\//\1/' | sort -u); do
             case " ${may[$layer]} evofarm " in *" $inc "*) ;; *) bad="$bad farm/$layer->$inc" ;; esac
         done
-        for inc in $(grep -ohE '^#include <(zmq|yaml|sodium|pmix|lapacke|dlfcn|slurm/spank)\.h>' "$dir"*.[ch] |
+        for inc in $(grep -ohE '^#include <(zmq|yaml|sodium|pmix|lapacke|dlfcn|slurm/spank|slurm/pmi2)\.h>' "$dir"*.[ch] |
             sed -E 's/#include <([a-z/]+)\.h>/\1/' | sort -u); do
             case " ${outside[$layer]} " in *" $inc "*) ;; *) bad="$bad farm/$layer-><$inc.h>" ;; esac
         done
