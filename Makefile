@@ -64,8 +64,17 @@ $(VERSION_H): VERSION
 	@mkdir -p $(@D)
 	$(Q)printf '#define EVO_VERSION "%s"\n' "$(VERSION)" > $@
 
+# Where the command is installed, for the plugin (rewritten only when PREFIX
+# changes, so that a new PREFIX rebuilds what includes it).
+PATHS_H := $(GEN)/evo_paths.h
+$(PATHS_H): FORCE
+	@mkdir -p $(@D)
+	$(Q)printf '#define EVO_FARM_COMMAND "%s"\n' "$(PREFIX)/bin/evo-farm" > $@.tmp; \
+	  cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+.PHONY: FORCE
+
 # Every object, with its header dependencies tracked (-MMD -MP).
-$(BUILD)/obj/%.o: %.c | $(VERSION_H)
+$(BUILD)/obj/%.o: %.c | $(VERSION_H) $(PATHS_H)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -123,6 +132,7 @@ $(BUILD)/bench/farmbench: $(BUILD)/obj/bench/farmbench.o $(INTERNAL_LIB)
 # The plugin's pure modules are unit-tested with the runtime's.
 PLUGIN_PURE := plugin/site.c plugin/task_env.c
 $(BUILD)/tests/test_plugin: $(call obj_of,$(PLUGIN_PURE))
+$(BUILD)/tests/test_mpi: $(call obj_of,plugin/mpi.c)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(INTERNAL_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS) -lcmocka
@@ -133,7 +143,7 @@ $(BUILD)/obj/tests/unit/%.o: ALL_CFLAGS += -Iplugin
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_CFLAGS = $(WARN) -O1 -g $(SAN) $(INCLUDES) -Iplugin $(shell pkg-config --cflags $(PKGS))
 ASAN_LIB := $(BUILD)/asan/libevofarm-internal.a
-$(BUILD)/asan-obj/%.o: %.c | $(VERSION_H)
+$(BUILD)/asan-obj/%.o: %.c | $(VERSION_H) $(PATHS_H)
 	@mkdir -p $(@D)
 	@echo "  CC/SAN  $<"
 	$(Q)$(CC) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
@@ -142,6 +152,7 @@ $(ASAN_LIB): $(patsubst %.c,$(BUILD)/asan-obj/%.o,$(INTERNAL_SRC))
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
 $(BUILD)/asan/test_plugin: $(patsubst %.c,$(BUILD)/asan-obj/%.o,$(PLUGIN_PURE))
+$(BUILD)/asan/test_mpi: $(BUILD)/asan-obj/plugin/mpi.o
 $(BUILD)/asan/%: $(BUILD)/asan-obj/tests/unit/%.o $(ASAN_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS) -lcmocka

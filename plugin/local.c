@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "mpi.h"
 #include "plugin.h"
 #include "util/names.h"
 
@@ -77,30 +78,100 @@ static int step_keys(void)
         slurm_error("evo-farm: cannot make CURVE keys (libzmq without CURVE support?)");
         return -1;
     }
-    int rc = setenv(EVO_VAR_CLIENT_PUBLIC, public_key, 1) | setenv(EVO_VAR_CLIENT_SECRET, secret_key, 1);
+    int rc = setenv(EVO_STEP_VAR_CLIENT_PUBLIC, public_key, 1) | setenv(EVO_STEP_VAR_CLIENT_SECRET, secret_key, 1);
     explicit_bzero(secret_key, sizeof secret_key);
     return rc ? -1 : 0;
+}
+
+/* The Slurm plugin directories to look for mpi_pmix.so in: PluginDir, or
+ * Slurm's default, the directory of the libslurm this process runs. */
+static void plugin_dirs(const char *plugin_dir, char *out, size_t size)
+{
+    Dl_info info;
+    const char *slash;
+    if (plugin_dir[0]) {
+        snprintf(out, size, "%s", plugin_dir);
+    } else if (dladdr((void *)spank_get_item, &info) != 0 && info.dli_fname &&
+               (slash = strrchr(info.dli_fname, '/')) != NULL) {
+        snprintf(out, size, "%.*s", (int)(slash - info.dli_fname), info.dli_fname);
+    } else {
+        out[0] = '\0';
+    }
+}
+
+/* What srun should wire this step up with, or NULL when the user or the
+ * cluster chose already. */
+static const char *wire_up_choice(void)
+{
+    char plugin_dir[1024], mpi_default[64], dirs[1024], err[EVO_ERROR_MAX];
+    const char *conf = getenv("SLURM_CONF");
+    size_t size;
+    if (getenv("SLURM_MPI_TYPE"))
+        return NULL;
+    char *text = evo_config_read_file(conf ? conf : "/etc/slurm/slurm.conf", &size, err, sizeof err);
+    evo_mpi_conf_values(text ? text : "", plugin_dir, sizeof plugin_dir, mpi_default, sizeof mpi_default);
+    free(text);
+    plugin_dirs(plugin_dir, dirs, sizeof dirs);
+    return evo_mpi_pick(evo_plugin.site.mpi, mpi_default, evo_mpi_have_pmix(dirs));
+}
+
+/* The replay variable that carries an #SBATCH --evo-farm into the job's
+ * sruns (spank_process_env_options). */
+#define REPLAY_VARIABLE "SLURM_SPANK__SLURM_SPANK_OPTION_evo_farm_evo_farm"
+
+static int farm_requested(void)
+{
+    char cmdline[65536];
+    ssize_t n = 0;
+    FILE *f = fopen("/proc/self/cmdline", "r");
+    if (f) {
+        n = (ssize_t)fread(cmdline, 1, sizeof cmdline, f);
+        fclose(f);
+    }
+    const char *replayed = getenv(REPLAY_VARIABLE);
+    int said = n > 0 ? evo_mpi_cmdline_wants_farm(cmdline, (size_t)n) : 0;
+    return said == 1 || (said == 0 && replayed && replayed[0] && strcmp(replayed, "none") != 0);
+}
+
+int evo_local_init(spank_t sp)
+{
+    (void)sp;
+    if (!farm_requested())
+        return 0;
+    const char *type = wire_up_choice();
+    if (type == NULL)
+        return 0;
+    return setenv("SLURM_MPI_TYPE", type, 0) == 0 ? 0 : -1;
+}
+
+int evo_local_user_init(spank_t sp)
+{
+    const char *mpi = getenv("SLURM_MPI_TYPE");
+    (void)sp;
+    if (evo_mpi_usable(mpi)) {
+        slurm_verbose("evo-farm: the farm wires up through %s", mpi);
+        return 0;
+    }
+    slurm_error("evo-farm: --evo-farm needs PMIx or PMI-2 but this step uses --mpi=%s: leave --mpi out (evo-farm "
+                "picks one) or give --mpi=pmix or --mpi=pmi2", mpi ? mpi : "none");
+    return -1;
 }
 
 int evo_local_post_opt(spank_t sp, int allocator)
 {
     char *text = NULL, *dir = NULL;
-    const char *mpi = getenv("SLURM_MPI_TYPE");
     int rc = -1;
     (void)sp;
     if (validate(&text, &dir) < 0)
         return -1;
     if (allocator) {
-        /* sbatch/salloc pass their environment to the job, so every srun
-         * inside gets PMIx unless the user chose an MPI type. */
-        rc = mpi ? 0 : setenv("SLURM_MPI_TYPE", "pmix", 1);
-    } else if (mpi == NULL || strncmp(mpi, "pmix", 4) != 0) {
-        /* srun has already chosen its MPI plugin by now: it cannot be
-         * changed from here, so say exactly what to do. */
-        slurm_error("evo-farm: --evo-farm needs PMIx but this step uses --mpi=%s: add --mpi=pmix to srun "
-                    "(or set MpiDefault=pmix in slurm.conf)", mpi ? mpi : "none");
-    } else if (step_keys() == 0 && setenv(EVO_VAR_CONFIG_TEXT, text, 1) == 0 &&
-               setenv(EVO_VAR_CONFIG_NAME, evo_plugin.file, 1) == 0 && setenv(EVO_VAR_CONFIG_DIR, dir, 1) == 0) {
+        /* sbatch/salloc: the job's sruns find SLURM_MPI_TYPE in their
+         * environment (it is a SLURM_ variable: --export=NONE keeps it). */
+        const char *type = wire_up_choice();
+        rc = type ? setenv("SLURM_MPI_TYPE", type, 0) : 0;
+    } else if (step_keys() == 0 && setenv(EVO_STEP_VAR_CONFIG_TEXT, text, 1) == 0 &&
+               setenv(EVO_STEP_VAR_CONFIG_NAME, evo_plugin.file, 1) == 0 &&
+               setenv(EVO_STEP_VAR_CONFIG_DIR, dir, 1) == 0) {
         rc = 0;
     }
     free(text);

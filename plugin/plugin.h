@@ -15,10 +15,19 @@ struct evo_plugin {
 
 extern struct evo_plugin evo_plugin;
 
-/* srun: validate FILE, check PMIx, hand config and step keys to the tasks
- * through srun's environment. sbatch/salloc: validate FILE, arrange PMIx
- * for the steps of the job. 0, or -1 (the message was printed). */
+/* srun, in slurm_spank_init: when the command line (or an #SBATCH
+ * replay) asks for a farm and nobody chose an MPI type, ask for PMIx or
+ * PMI-2 (mpi.h). 0, or -1. */
+int evo_local_init(spank_t sp);
+
+/* srun: validate FILE, hand config and step keys to the tasks through
+ * srun's environment. sbatch/salloc: validate FILE, arrange a wire-up for
+ * the steps of the job. 0, or -1 (the message was printed). */
 int evo_local_post_opt(spank_t sp, int allocator);
+
+/* srun, once it has settled its MPI type: refuse one that cannot wire up a
+ * farm, with the fix. 0, or -1. */
+int evo_local_user_init(spank_t sp);
 
 /* slurmstepd, once per node: read the step's config, load modules, check
  * the venv; errors are kept for task_init (user_init's never reach srun). */

@@ -4,6 +4,7 @@
  * tasks. task_init runs in each task just before exec and applies the
  * environment edits. An error in user_init is kept and reported by
  * task_init, because what user_init says never reaches srun. */
+#include <slurm/slurm_version.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,11 +41,11 @@ static void load_config(spank_t sp)
 {
     static char text[EVO_CONFIG_TEXT_MAX + 1], name[EVO_PATH_MAX], dir[EVO_PATH_MAX];
     char err[EVO_ERROR_MAX];
-    if (spank_getenv(sp, EVO_VAR_CONFIG_TEXT, text, sizeof text) != ESPANK_SUCCESS ||
-        spank_getenv(sp, EVO_VAR_CONFIG_NAME, name, sizeof name) != ESPANK_SUCCESS ||
-        spank_getenv(sp, EVO_VAR_CONFIG_DIR, dir, sizeof dir) != ESPANK_SUCCESS) {
-        snprintf(err, sizeof err, "%s on %s: the farm's configuration did not reach this step (srun "
-                 "--export=NONE? the variables EVO_FARM_CONFIG_* and EVO_FARM_CLIENT_* must be exported)",
+    if (spank_getenv(sp, EVO_STEP_VAR_CONFIG_TEXT, text, sizeof text) != ESPANK_SUCCESS ||
+        spank_getenv(sp, EVO_STEP_VAR_CONFIG_NAME, name, sizeof name) != ESPANK_SUCCESS ||
+        spank_getenv(sp, EVO_STEP_VAR_CONFIG_DIR, dir, sizeof dir) != ESPANK_SUCCESS) {
+        snprintf(err, sizeof err, "%s on %s: the farm's configuration did not reach this step (is the "
+                 "plugin loaded by srun too? it puts SLURM_EVO_FARM_* in the step's environment)",
                  evo_plugin.file, node.host);
         keep_error(err);
         return;
@@ -105,6 +106,64 @@ static const char *task_lookup(void *sp, const char *name)
     return spank_getenv(sp, name, value, sizeof value) == ESPANK_SUCCESS ? value : NULL;
 }
 
+/* The step's variables from their SLURM_ carriers to the names the runtime
+ * reads; the carriers go (the keys then live under one name only). */
+static int move_step_variables(spank_t sp)
+{
+    static const char *const names[][2] = {
+        {EVO_STEP_VAR_CONFIG_TEXT, EVO_VAR_CONFIG_TEXT},     {EVO_STEP_VAR_CONFIG_NAME, EVO_VAR_CONFIG_NAME},
+        {EVO_STEP_VAR_CONFIG_DIR, EVO_VAR_CONFIG_DIR},       {EVO_STEP_VAR_CLIENT_PUBLIC, EVO_VAR_CLIENT_PUBLIC},
+        {EVO_STEP_VAR_CLIENT_SECRET, EVO_VAR_CLIENT_SECRET},
+    };
+    static char value[EVO_CONFIG_TEXT_MAX + 1];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (spank_getenv(sp, names[i][0], value, sizeof value) != ESPANK_SUCCESS ||
+            spank_setenv(sp, names[i][1], value, 1) != ESPANK_SUCCESS) {
+            slurm_error("evo-farm: %s did not reach the task on %s", names[i][0], node.host);
+            return -1;
+        }
+        spank_unsetenv(sp, names[i][0]);
+    }
+    explicit_bzero(value, sizeof value);
+    return 0;
+}
+
+/* The task runs `evo-farm -- COMMAND...` (rank 0: the driver; the others:
+ * workers), unless COMMAND is evo-farm already. */
+static int wrap_command(spank_t sp)
+{
+    int argc = 0;
+    char **argv = NULL;
+    if (spank_get_item(sp, S_JOB_ARGV, &argc, &argv) != ESPANK_SUCCESS || argc < 1 || argv == NULL) {
+        slurm_error("evo-farm: cannot read the task's command on %s", node.host);
+        return -1;
+    }
+    const char *base = strrchr(argv[0], '/');
+    if (strcmp(base ? base + 1 : argv[0], "evo-farm") == 0)
+        return 0;
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(23, 11, 0)
+    const char *front[] = {evo_plugin.site.evo_farm, "--"};
+    if (spank_prepend_task_argv(sp, 2, front) != ESPANK_SUCCESS) {
+        slurm_error("evo-farm: cannot put %s in front of the task's command on %s", evo_plugin.site.evo_farm,
+                    node.host);
+        return -1;
+    }
+#else
+    /* Before 23.11 the task's argv is the step's own array, live in this
+     * task's process: argv[0] becomes evo-farm, which finds the command's
+     * own argv[0] in EVO_FARM_TASK_ARGV0 (cmd/evo-farm/main.c). */
+    char *command = strdup(evo_plugin.site.evo_farm);
+    if (command == NULL || spank_setenv(sp, EVO_VAR_TASK_ARGV0, argv[0], 1) != ESPANK_SUCCESS) {
+        free(command);
+        slurm_error("evo-farm: cannot put %s in front of the task's command on %s", evo_plugin.site.evo_farm,
+                    node.host);
+        return -1;
+    }
+    argv[0] = command;
+#endif
+    return 0;
+}
+
 int evo_remote_task_init(spank_t sp)
 {
     struct evo_env_edits edits = {0};
@@ -115,6 +174,8 @@ int evo_remote_task_init(spank_t sp)
         slurm_error("evo-farm: %s", node.error);
         return -1;
     }
+    if (move_step_variables(sp) < 0 || wrap_command(sp) < 0)
+        return -1;
     if (evo_task_env(node.config, &node.modules, node.cpus_per_task, evo_plugin.site.threads, task_lookup, sp,
                      &edits) < 0) {
         slurm_error("evo-farm: out of memory preparing the task's environment");

@@ -2,6 +2,8 @@
  * error, never ignored, so a typo cannot silently weaken a site policy. */
 #include "site.h"
 
+#include "evo_paths.h" /* EVO_FARM_COMMAND: $(PREFIX)/bin/evo-farm, made by the Makefile */
+
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +20,8 @@ int evo_site_parse(struct evo_site *site, int argc, char **argv, char *err, size
     memset(site, 0, sizeof *site);
     strcpy(site->modules_init, "/usr/share/modules/init/bash");
     site->threads = 1;
+    strcpy(site->mpi, "auto");
+    snprintf(site->evo_farm, sizeof site->evo_farm, "%s", EVO_FARM_COMMAND);
     for (int i = 0; i < argc; i++) {
         const char *eq = strchr(argv[i], '='), *value = eq ? eq + 1 : "";
         size_t key = eq ? (size_t)(eq - argv[i]) : strlen(argv[i]);
@@ -28,14 +32,21 @@ int evo_site_parse(struct evo_site *site, int argc, char **argv, char *err, size
             bad = set(site->venv_roots, sizeof site->venv_roots, value) < 0 || value[0] != '/';
         else if (key == 7 && strncmp(argv[i], "threads", key) == 0)
             bad = !(strcmp(value, "yes") == 0 || strcmp(value, "no") == 0) || !(site->threads = value[0] == 'y', 1);
+        else if (key == 3 && strncmp(argv[i], "mpi", key) == 0)
+            bad = !(strcmp(value, "auto") == 0 || strcmp(value, "pmix") == 0 || strcmp(value, "pmi2") == 0) ||
+                  set(site->mpi, sizeof site->mpi, value) < 0;
+        else if (key == 8 && strncmp(argv[i], "evo_farm", key) == 0)
+            bad = set(site->evo_farm, sizeof site->evo_farm, value) < 0 || value[0] != '/';
         else {
             snprintf(err, err_size, "argument %d '%s': unknown setting (known: modules_init=PATH, "
-                     "venv_roots=DIR[:DIR...], threads=yes|no)", i + 1, argv[i]);
+                     "venv_roots=DIR[:DIR...], threads=yes|no, mpi=auto|pmix|pmi2, evo_farm=PATH)", i + 1, argv[i]);
             return -1;
         }
         if (bad || !eq) {
             snprintf(err, err_size, "argument %d '%s': %s", i + 1, argv[i],
-                     key == 7 ? "expected threads=yes or threads=no" : "expected an absolute path");
+                     key == 7   ? "expected threads=yes or threads=no"
+                     : key == 3 ? "expected mpi=auto, mpi=pmix or mpi=pmi2"
+                                : "expected an absolute path");
             return -1;
         }
     }

@@ -9,11 +9,14 @@ struct evo_site {
     char modules_init[512]; /* the shell script that defines `module` */
     char venv_roots[1024];  /* ':'-separated; empty = a venv may be anywhere */
     int threads;            /* set OMP_NUM_THREADS & co from cpus-per-task */
+    char mpi[16];           /* auto (PMIx if this Slurm has it, else PMI-2), pmix or pmi2 */
+    char evo_farm[1024];    /* the evo-farm command a task's argv gets in front */
 };
 
 /* Fills defaults, then applies each "key=value" argument. 0, or -1 with
  * "argument N 'TEXT': why" in err. Known keys: modules_init=PATH,
- * venv_roots=DIR[:DIR...], threads=yes|no. */
+ * venv_roots=DIR[:DIR...], threads=yes|no, mpi=auto|pmix|pmi2,
+ * evo_farm=PATH (default EVO_FARM_COMMAND, the installed command). */
 int evo_site_parse(struct evo_site *site, int argc, char **argv, char *err, size_t err_size);
 
 /* 1 when path lies under one of the venv roots (or there are none). */

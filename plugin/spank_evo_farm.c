@@ -2,6 +2,7 @@
  * option, --evo-farm=FILE, registered with spank_option_register (which
  * sbatch and salloc need), and a dispatch on the context to local.c or
  * remote.c. Site settings come from the plugstack.conf arguments. */
+#include <slurm/slurm_version.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,19 +11,26 @@
 
 SPANK_PLUGIN(evo_farm, 1);
 
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 5, 0)
+/* A failing slurm_spank_init of a required plugin fails the job instead
+ * of draining the node (spank.h, 25.05 and later). */
+const int slurm_spank_init_failure_mode = ESPANK_JOB_FAILURE;
+#endif
+
 struct evo_plugin evo_plugin;
 
 /* Slurm may call this twice with the same value (an #SBATCH option is
- * replayed into srun; remote callbacks run twice per step): the last one wins. */
+ * replayed into srun; remote callbacks run twice per step): the last one
+ * wins. `--evo-farm=none` is how one srun of a farm job opts out. */
 static int on_option(int value, const char *arg, int remote)
 {
     (void)value;
     (void)remote;
     if (arg == NULL || arg[0] == '\0' || strlen(arg) >= sizeof evo_plugin.file) {
-        slurm_error("evo-farm: --evo-farm needs a configuration FILE (evolution.yaml)");
+        slurm_error("evo-farm: --evo-farm needs a configuration FILE (evolution.yaml), or none");
         return -1;
     }
-    strcpy(evo_plugin.file, arg);
+    strcpy(evo_plugin.file, strcmp(arg, "none") == 0 ? "" : arg);
     return 0;
 }
 
@@ -45,7 +53,15 @@ int slurm_spank_init(spank_t sp, int argc, char **argv)
         slurm_error("evo-farm: cannot register --evo-farm: %s", spank_strerror(rc));
         return -1;
     }
-    return 0;
+    /* srun reads SLURM_MPI_TYPE after this callback: ask for a wire-up now. */
+    return context == S_CTX_LOCAL ? evo_local_init(sp) : 0;
+}
+
+int slurm_spank_local_user_init(spank_t sp, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return evo_plugin.file[0] ? evo_local_user_init(sp) : 0;
 }
 
 int slurm_spank_init_post_opt(spank_t sp, int argc, char **argv)

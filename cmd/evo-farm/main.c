@@ -206,6 +206,14 @@ int main(int argc, char **argv)
     evo_log_init();
     python_setup(self);
     int in_step = getenv(EVO_VAR_CONFIG_TEXT) != NULL;
+    const char *task_argv0 = getenv(EVO_VAR_TASK_ARGV0);
+    if (in_step && task_argv0) { /* the plugin put us in argv[0] (Slurm < 23.11) */
+        argv[0] = strdup(task_argv0);
+        unsetenv(EVO_VAR_TASK_ARGV0);
+        return argv[0] ? evo_step_main(argv, self) : 1;
+    }
+    if (in_step && argc > 1 && strcmp(argv[1], "--") == 0) /* the plugin put us in front */
+        return evo_step_main(argc > 2 ? &argv[2] : NULL, self);
     if (argc < 2)
         return in_step ? evo_step_main(NULL, self) : bad_usage("missing subcommand%s", "");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {

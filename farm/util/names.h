@@ -51,6 +51,19 @@
 #define EVO_VAR_CONFIG_TEXT "EVO_FARM_CONFIG_TEXT"
 #define EVO_VAR_CONFIG_NAME "EVO_FARM_CONFIG_NAME"
 #define EVO_VAR_CONFIG_DIR  "EVO_FARM_CONFIG_DIR"
+/* How srun carries them (and the member keys) to the tasks: under a
+ * SLURM_ prefix, the one kind of variable srun and sbatch pass even with
+ * --export=NONE. The plugin's task_init moves each to its EVO_FARM_ name
+ * and removes the SLURM_ copy before the task runs. */
+#define EVO_STEP_VAR(name)         "SLURM_" name
+#define EVO_STEP_VAR_CONFIG_TEXT   EVO_STEP_VAR(EVO_VAR_CONFIG_TEXT)
+#define EVO_STEP_VAR_CONFIG_NAME   EVO_STEP_VAR(EVO_VAR_CONFIG_NAME)
+#define EVO_STEP_VAR_CONFIG_DIR    EVO_STEP_VAR(EVO_VAR_CONFIG_DIR)
+#define EVO_STEP_VAR_CLIENT_PUBLIC EVO_STEP_VAR(EVO_VAR_CLIENT_PUBLIC)
+#define EVO_STEP_VAR_CLIENT_SECRET EVO_STEP_VAR(EVO_VAR_CLIENT_SECRET)
+/* On Slurm before 23.11 (no spank_prepend_task_argv) the plugin puts
+ * evo-farm in the task's argv[0] and the command's own argv[0] here. */
+#define EVO_VAR_TASK_ARGV0 "EVO_FARM_TASK_ARGV0"
 /* The most configuration text a step carries: an environment string is at
  * most 128 KiB. */
 #define EVO_CONFIG_TEXT_MAX (96 * 1024)

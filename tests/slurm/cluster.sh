@@ -82,7 +82,7 @@ CONF
     if [ -n "${PLUGSTACK:-}" ]; then # an installed snippet, e.g. from the Debian package
         sed -i "s|^PlugStackConfig=.*|PlugStackConfig=$PLUGSTACK|" "$dir/etc/slurm.conf"
     else
-        echo "required ${PLUGIN:-$ROOT/build/plugin/spank_evo_farm.so} ${PLUGIN_ARGS:-}" > "$dir/etc/plugstack.conf"
+        echo "required ${PLUGIN:-$ROOT/${BUILD:-build}/plugin/spank_evo_farm.so} ${PLUGIN_ARGS:-evo_farm=$ROOT/${BUILD:-build}/bin/evo-farm}" > "$dir/etc/plugstack.conf"
     fi
 }
 

@@ -35,7 +35,7 @@ run_example() { # OUTFILE [srun options]
     local out=$1 rc=0; shift
     local_reference
     rm -rf "$SCRATCH/results"
-    (cd "$SCRATCH" && timeout 120 srun --mpi=pmix --evo-farm="$EXAMPLE" -N2 -n6 "$@" "$EVO") > "$out" 2>&1 || rc=$?
+    (cd "$SCRATCH" && timeout 120 srun --evo-farm="$EXAMPLE" -N2 -n6 "$@" "$EVO") > "$out" 2>&1 || rc=$?
     [ $rc = 0 ] || { tail -20 "$out"; fail "srun exited $rc"; }
     expect_in "$out" "cma-es: best "
     expect_in "$out" "5 workers connected at the end"
@@ -52,8 +52,64 @@ wait_job() { # JOBID — until it ends (60 s at most); it must have COMPLETED
     scontrol show job "$1" | grep -q "JobState=COMPLETED" || { cat "$SCRATCH/job.out"; fail "job $1 did not complete"; }
 }
 
+# MpiDefault is none: the plugin asks srun for a wire-up itself (-v says which).
 t_srun_example_two_nodes() {
-    run_example "$SCRATCH/out"
+    run_example "$SCRATCH/out" -v
+    expect_in "$SCRATCH/out" "srun: evo-farm: the farm wires up through pmix"
+}
+
+# Every way of choosing the wire-up that a user or a site has: --mpi=pmix,
+# --mpi=pmi2, SLURM_MPI_TYPE, and MpiDefault in slurm.conf.
+t_srun_example_every_mpi_choice() {
+    run_example "$SCRATCH/out" --mpi=pmix
+    run_example "$SCRATCH/out" --mpi=pmi2 -v
+    expect_in "$SCRATCH/out" "the farm wires up through pmi2"
+    SLURM_MPI_TYPE=pmi2 run_example "$SCRATCH/out" -v
+    expect_in "$SCRATCH/out" "the farm wires up through pmi2"
+    sed 's/^MpiDefault=.*/MpiDefault=pmi2/' "$SLURM_CONF" > "$SCRATCH/mpidefault.conf"
+    SLURM_CONF="$SCRATCH/mpidefault.conf" run_example "$SCRATCH/out" -v
+    expect_in "$SCRATCH/out" "the farm wires up through pmi2"
+}
+
+# The literal command line of the README: no --mpi, no evo-farm in front.
+t_literal_command_two_nodes() {
+    printf 'evaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/evolution.yaml"
+    mkdir -p "$SCRATCH/literal"
+    (cd "$SCRATCH/literal" && timeout 120 srun --evo-farm=../evolution.yaml -N2 -n6 /usr/bin/python3 \
+        "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 5) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
+    expect_in "$SCRATCH/out" "5 workers connected at the end"
+    expect_both_nodes "$SCRATCH/out"
+    [ "$(grep -c "best fitness" "$SCRATCH/out")" = 1 ] || fail "the driver did not run exactly once"
+    # evo-farm given explicitly is not wrapped twice
+    (cd "$SCRATCH/literal" && timeout 120 srun --evo-farm=../evolution.yaml -N2 -n3 "$EVO" /usr/bin/python3 \
+        "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 2) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
+    expect_in "$SCRATCH/out" "2 workers connected at the end"
+}
+
+# --export=NONE on srun, and on sbatch (#SBATCH --export=NONE reaching the
+# job's plain srun): the farm's variables travel as SLURM_ ones, and the
+# task sees them under their EVO_FARM_ names only.
+t_export_none() {
+    printf 'evaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/evolution.yaml"
+    mkdir -p "$SCRATCH/none"
+    (cd "$SCRATCH/none" && timeout 120 srun --export=NONE --evo-farm=../evolution.yaml -N2 -n4 /usr/bin/python3 \
+        "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 2) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun --export=NONE failed"; }
+    expect_in "$SCRATCH/out" "3 workers connected at the end"
+    (cd "$SCRATCH" && timeout 60 srun --export=NONE --evo-farm=evolution.yaml -N1 -n2 /usr/bin/env) > "$SCRATCH/env" 2>&1 ||
+        { cat "$SCRATCH/env"; fail "srun env failed"; }
+    grep -q "^EVO_FARM_CLIENT_SECRET=" "$SCRATCH/env" || fail "the driver has no member key"
+    grep -q "^SLURM_EVO_FARM_" "$SCRATCH/env" && fail "the SLURM_EVO_FARM_ carriers reached the task"
+    cat > "$SCRATCH/job.sh" <<JOB
+#!/bin/sh
+#SBATCH --evo-farm=$SCRATCH/evolution.yaml
+#SBATCH --export=NONE
+#SBATCH -N2 -n4
+srun /usr/bin/python3 $ROOT/examples/deap/evolution.py 5 --seed 5 --ngen 2
+JOB
+    local job
+    job=$(cd "$SCRATCH/none" && sbatch --parsable -o "$SCRATCH/job.out" ../job.sh)
+    wait_job "$job"
+    expect_in "$SCRATCH/job.out" "3 workers connected at the end"
 }
 
 t_sbatch_example() {
@@ -156,30 +212,38 @@ t_deap_tutorial_two_nodes() {
 t_option_twice_last_wins() {
     printf 'evaluate: {command: [x]}\nenvironment: {env: {EVO_WHICH: a}}\n' > "$SCRATCH/a.yaml"
     printf 'evaluate: {command: [x]}\nenvironment: {env: {EVO_WHICH: b}}\n' > "$SCRATCH/b.yaml"
-    (cd "$SCRATCH" && srun --mpi=pmix --evo-farm=a.yaml --evo-farm=a.yaml -N2 -n2 sh -c 'echo "which=$EVO_WHICH"') \
+    # rank 0 runs the command as the farm's driver (the other task is a worker)
+    (cd "$SCRATCH" && srun --evo-farm=a.yaml --evo-farm=a.yaml -N2 -n2 sh -c 'echo "which=$EVO_WHICH"') \
         > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; fail "the same value twice was refused"; }
-    [ "$(grep -c '^which=a$' "$SCRATCH/out")" = 2 ] || { cat "$SCRATCH/out"; fail "a.yaml did not reach both tasks"; }
-    (cd "$SCRATCH" && srun --mpi=pmix --evo-farm=a.yaml --evo-farm=b.yaml -n1 sh -c 'echo "which=$EVO_WHICH"') \
+    [ "$(grep -c '^which=a$' "$SCRATCH/out")" = 1 ] || { cat "$SCRATCH/out"; fail "a.yaml did not reach the driver"; }
+    (cd "$SCRATCH" && srun --evo-farm=a.yaml --evo-farm=b.yaml -n2 sh -c 'echo "which=$EVO_WHICH"') \
         > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; fail "srun exited $?"; }
     expect_in "$SCRATCH/out" "which=b"
-    # #SBATCH --evo-farm=a.yaml, then one srun inherits it, another overrides it
+    # #SBATCH --evo-farm=a.yaml, then one srun inherits it, another overrides
+    # it, and a third opts out (--evo-farm=none: a plain step on every task)
     cat > "$SCRATCH/job.sh" <<JOB
 #!/bin/sh
 #SBATCH --evo-farm=$SCRATCH/a.yaml
-#SBATCH -n1
+#SBATCH -n2
 srun sh -c 'echo "inherited=\$EVO_WHICH"'
 srun --evo-farm=$SCRATCH/b.yaml sh -c 'echo "overridden=\$EVO_WHICH"'
+srun --evo-farm=none sh -c 'echo "plain=\${EVO_WHICH:-none} \${EVO_FARM_CONFIG_TEXT:-none}"'
 JOB
     local job
     job=$(cd "$SCRATCH" && sbatch --parsable -o "$SCRATCH/job.out" job.sh)
     wait_job "$job"
     expect_in "$SCRATCH/job.out" "inherited=a"
     expect_in "$SCRATCH/job.out" "overridden=b"
+    [ "$(grep -c '^plain=none none$' "$SCRATCH/job.out")" = 2 ] || { cat "$SCRATCH/job.out"; fail "--evo-farm=none did not opt out"; }
 }
 
-t_step_without_pmix_refused() {
-    (cd "$SCRATCH" && srun --evo-farm="$EXAMPLE" -n2 "$EVO") > "$SCRATCH/out" 2>&1 && fail "accepted"
-    expect_in "$SCRATCH/out" "evo-farm: --evo-farm needs PMIx but this step uses --mpi=none: add --mpi=pmix to srun"
+# An MPI type that cannot wire up a farm, given explicitly: refused before
+# launch with the fix in one line.
+t_step_without_wire_up_refused() {
+    rm -f "$SCRATCH/ran"
+    (cd "$SCRATCH" && srun --mpi=none --evo-farm="$EXAMPLE" -n2 touch "$SCRATCH/ran") > "$SCRATCH/out" 2>&1 && fail "accepted"
+    expect_in "$SCRATCH/out" "evo-farm: --evo-farm needs PMIx or PMI-2 but this step uses --mpi=none: leave --mpi out"
+    [ ! -e "$SCRATCH/ran" ] || fail "something ran"
 }
 
 t_venv_reaches_every_task() {
@@ -195,19 +259,28 @@ YAML
     expect_in "$SCRATCH/out" "200 results, all equal to $want"
     expect_both_nodes "$SCRATCH/out"
     printf 'evaluate: {command: [x]}\nenvironment: {venv: %s/novenv}\n' "$SCRATCH" > "$SCRATCH/novenv.yaml"
-    (cd "$SCRATCH" && srun --mpi=pmix --evo-farm=novenv.yaml -n2 true) > "$SCRATCH/out" 2>&1 && fail "accepted"
+    (cd "$SCRATCH" && srun --evo-farm=novenv.yaml -n2 true) > "$SCRATCH/out" 2>&1 && fail "accepted"
     expect_in "$SCRATCH/out" "environment.venv $SCRATCH/novenv has no $SCRATCH/novenv/bin/python on node1"
 }
 
+# The module's variables in every task: the driver (rank 0) prints its
+# own, each worker's evaluator writes its task's into a file and answers 0.
 t_modules_reach_every_task() {
-    printf 'evaluate: {command: [x]}\nenvironment: {modules: [testmod], env: {EVO_EXTRA: {prepend: /x}}}\n' \
-        > "$SCRATCH/mod.yaml"
-    (cd "$SCRATCH" && srun --mpi=pmix --evo-farm=mod.yaml -N2 -n4 -l sh -c 'echo "$(hostname) $EVO_TESTMOD $EVO_TESTMOD_PATH $EVO_EXTRA $OMP_NUM_THREADS"') \
+    mkdir -p "$SCRATCH/modenv"
+    cat > "$SCRATCH/mod.yaml" <<YAML
+farm: {batch: 1}
+evaluate: {command: [sh, -c, 'while read x; do echo "\$(hostname) \$EVO_TESTMOD \$EVO_TESTMOD_PATH \$EVO_EXTRA \$OMP_NUM_THREADS" > $SCRATCH/modenv/\$\$; echo 0; done']}
+environment: {modules: [testmod], env: {EVO_EXTRA: {prepend: /x}}}
+YAML
+    (cd "$SCRATCH" && timeout 60 srun --evo-farm=mod.yaml -N2 -n4 "$EVO" sh -c 'echo "driver $(hostname) $EVO_TESTMOD $EVO_TESTMOD_PATH $EVO_EXTRA $OMP_NUM_THREADS"; '"$DRIVER"' constant 300 2 0') \
         > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; fail "srun exited $?"; }
-    [ "$(grep -c "loaded /opt/testmod/bin /x 1" "$SCRATCH/out")" = 4 ] || { cat "$SCRATCH/out"; fail "not every task saw the module"; }
-    grep -q "node2 loaded" "$SCRATCH/out" || fail "node2 did not get the module"
+    expect_in "$SCRATCH/out" "driver node1 loaded /opt/testmod/bin /x 1"
+    expect_in "$SCRATCH/out" "300 results, all equal to 0"
+    [ "$(cat "$SCRATCH"/modenv/* | grep -c "loaded /opt/testmod/bin /x 1")" = 3 ] ||
+        { cat "$SCRATCH"/modenv/*; fail "not every worker task saw the module"; }
+    grep -q "node2 loaded" "$SCRATCH"/modenv/* || fail "node2 did not get the module"
     printf 'evaluate: {command: [x]}\nenvironment: {modules: [testmod, nosuchmod]}\n' > "$SCRATCH/mod.yaml"
-    (cd "$SCRATCH" && srun --mpi=pmix --evo-farm=mod.yaml -N2 -n2 true) > "$SCRATCH/out" 2>&1 && fail "accepted"
+    (cd "$SCRATCH" && srun --evo-farm=mod.yaml -N2 -n2 true) > "$SCRATCH/out" 2>&1 && fail "accepted"
     expect_in "$SCRATCH/out" "module load testmod nosuchmod failed on node"
     expect_in "$SCRATCH/out" "nosuchmod"
 }

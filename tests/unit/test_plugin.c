@@ -31,6 +31,18 @@ static void site_arguments(void **state)
     assert_int_equal(evo_site_parse(&site, 1, bad_bool, err, sizeof err), -1);
     assert_int_equal(evo_site_parse(&site, 0, NULL, err, sizeof err), 0);
     assert_true(evo_site_venv_allowed(&site, "/anywhere"));
+    assert_string_equal(site.mpi, "auto");
+    assert_int_equal(site.evo_farm[0], '/'); /* the installed command by default */
+    char *wiring[] = {"mpi=pmi2", "evo_farm=/opt/evo/bin/evo-farm"};
+    assert_int_equal(evo_site_parse(&site, 2, wiring, err, sizeof err), 0);
+    assert_string_equal(site.mpi, "pmi2");
+    assert_string_equal(site.evo_farm, "/opt/evo/bin/evo-farm");
+    char *bad_mpi[] = {"mpi=openmpi"};
+    assert_int_equal(evo_site_parse(&site, 1, bad_mpi, err, sizeof err), -1);
+    assert_non_null(strstr(err, "expected mpi=auto, mpi=pmix or mpi=pmi2"));
+    char *relative_command[] = {"evo_farm=evo-farm"};
+    assert_int_equal(evo_site_parse(&site, 1, relative_command, err, sizeof err), -1);
+    assert_non_null(strstr(err, "expected an absolute path"));
 }
 
 static const char *fake_env(void *base, const char *name)
