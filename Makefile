@@ -133,6 +133,7 @@ $(BUILD)/bench/farmbench: $(BUILD)/obj/bench/farmbench.o $(INTERNAL_LIB)
 PLUGIN_PURE := plugin/site.c plugin/task_env.c
 $(BUILD)/tests/test_plugin: $(call obj_of,$(PLUGIN_PURE))
 $(BUILD)/tests/test_mpi: $(call obj_of,plugin/mpi.c)
+$(BUILD)/tests/test_modules: $(call obj_of,plugin/modules.c plugin/task_env.c)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(INTERNAL_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS) -lcmocka
@@ -153,6 +154,7 @@ $(ASAN_LIB): $(patsubst %.c,$(BUILD)/asan-obj/%.o,$(INTERNAL_SRC))
 	$(Q)rm -f $@ && ar rcs $@ $^
 $(BUILD)/asan/test_plugin: $(patsubst %.c,$(BUILD)/asan-obj/%.o,$(PLUGIN_PURE))
 $(BUILD)/asan/test_mpi: $(BUILD)/asan-obj/plugin/mpi.o
+$(BUILD)/asan/test_modules: $(BUILD)/asan-obj/plugin/modules.o $(BUILD)/asan-obj/plugin/task_env.o
 $(BUILD)/asan/%: $(BUILD)/asan-obj/tests/unit/%.o $(ASAN_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS) -lcmocka

@@ -1,35 +1,54 @@
 /* modules.c — runs the site's `module` command in a child shell and reads
- * back the environment it leaves (env -0), see modules.h. */
+ * back the environment it leaves (env -0), see modules.h. The shell runs
+ * inside slurmstepd, so nothing it does may hang or hurt the step: it gets
+ * a clean signal mask and no inherited descriptors, runs in its own process
+ * group, which is killed when the shell overruns its time or has ended but
+ * left something behind holding the pipes; whatever bytes come back are
+ * parsed as NUL-separated entries without trusting them. */
 #include "modules.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define OUTPUT_MAX (4 << 20)
+#define AFTER_EXIT_MS 500 /* reading on after the shell ended, for what it wrote last */
 
 static const char script[] = ". \"$0\" > /dev/null 2>&1 || { echo \"cannot source $0\" >&2; exit 97; }\n"
                              "module load \"$@\" >&2 || exit 98\n"
                              "exec env -0\n";
 
-/* In the child: become the effective user for real (bash would otherwise
- * reset the effective id to the real one, root, inside slurmstepd). */
+/* In the child: a process group of its own, default signals and an empty
+ * mask (slurmstepd blocks several), only stdin (/dev/null), the two pipes
+ * and nothing else open (slurmstepd holds PMIx and Slurm sockets), and the
+ * effective user for real (bash would otherwise reset the effective id to
+ * the real one, root, inside slurmstepd). */
 static void child(const char *init, char *const *modules, char *const *envp, int out, int errfd)
 {
     uid_t uid = geteuid();
     gid_t gid = getegid();
+    sigset_t none;
     size_t n = 0;
+    setpgid(0, 0);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL);
     while (modules[n])
         n++;
     char **argv = calloc(n + 5, sizeof *argv);
-    if (argv == NULL || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 ||
+    int null = open("/dev/null", O_RDONLY);
+    if (argv == NULL || null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 ||
         (getuid() != uid && (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)))
         _exit(96);
+    close_range(3, ~0U, 0);
     argv[0] = "bash";
     argv[1] = "-c";
     argv[2] = (char *)script;
@@ -39,46 +58,101 @@ static void child(const char *init, char *const *modules, char *const *envp, int
     _exit(95);
 }
 
-/* Reads both pipes to the end into growable buffers. */
-static int drain(int fds[2], char *bufs[2], size_t lens[2])
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Reads what is there on fd into the growable buffer. 1 while open, 0 at
+ * its end, -1 when the output is too large. */
+static int take(int fd, char **buf, size_t *len, size_t *cap)
+{
+    if (*len + 4096 + 1 > *cap) {
+        char *b = *len + 8192 > OUTPUT_MAX ? NULL : realloc(*buf, *len + 8192);
+        if (b == NULL)
+            return -1;
+        *buf = b;
+        *cap = *len + 8192;
+    }
+    ssize_t got = read(fd, *buf + *len, 4096);
+    if (got > 0)
+        *len += (size_t)got;
+    return got > 0 || (got < 0 && errno == EINTR) ? 1 : 0;
+}
+
+/* Reads both pipes until both end, the shell has been gone AFTER_EXIT_MS,
+ * or the deadline passes; reaps the shell into *status. Kills the whole
+ * group on the way out so nothing it started outlives it. 0, 1 (timed
+ * out: the shell was killed), or -1 (output too large). */
+static int drain(pid_t pid, int fds[2], char *bufs[2], size_t lens[2], int timeout_ms, int *status)
 {
     size_t caps[2] = {0, 0};
-    int open_fds = 2;
-    while (open_fds) {
+    long long deadline = now_ms() + timeout_ms, exited_at = 0;
+    int rc = 0, reaped = 0;
+    while (fds[0] >= 0 || fds[1] >= 0) {
+        long long now = now_ms(), until = exited_at ? exited_at + AFTER_EXIT_MS : deadline;
+        if (!reaped && waitpid(pid, status, WNOHANG) == pid) {
+            reaped = 1;
+            exited_at = now;
+            until = now + AFTER_EXIT_MS;
+        }
+        if (now >= until) {
+            rc = reaped ? 0 : 1; /* after the exit: only leftovers hold the pipes */
+            break;
+        }
         struct pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
-            return -1;
+        long long wait = until - now;
+        if (poll(p, 2, wait > 100 ? 100 : (int)wait) < 0 && errno != EINTR)
+            break;
         for (int i = 0; i < 2; i++) {
             if (fds[i] < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
-            if (lens[i] + 4096 + 1 > caps[i]) {
-                char *b = lens[i] + 8192 > OUTPUT_MAX ? NULL : realloc(bufs[i], caps[i] = lens[i] + 8192);
-                if (b == NULL)
-                    return -1;
-                bufs[i] = b;
-            }
-            ssize_t got = read(fds[i], bufs[i] + lens[i], 4096);
-            if (got > 0) {
-                lens[i] += (size_t)got;
-            } else if (got == 0 || errno != EINTR) {
+            int more = take(fds[i], &bufs[i], &lens[i], &caps[i]);
+            if (more < 0)
+                rc = -1;
+            if (more <= 0) {
                 close(fds[i]);
-                fds[i] = p[i].fd = -1;
-                open_fds--;
+                fds[i] = -1;
             }
         }
+        if (rc < 0)
+            break;
     }
-    return 0;
+    /* Both pipes ended: the shell is on its way out; give it until the
+     * deadline to get there before the group is killed. */
+    while (!reaped && rc == 0 && now_ms() < deadline) {
+        if (waitpid(pid, status, WNOHANG) == pid)
+            reaped = 1;
+        else
+            usleep(2000);
+    }
+    if (!reaped && rc == 0)
+        rc = 1;
+    kill(-pid, SIGKILL); /* the shell if it overran, and whatever it left behind */
+    if (!reaped)
+        while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+            ;
+    return rc;
 }
 
-/* "NAME=value\0NAME=value\0" into a NULL-terminated array of pointers into it. */
-static char **split_env(char *data, size_t len)
+char **evo_modules_split_env(char *data, size_t len, int *garbage)
 {
     size_t count = 0;
-    for (size_t i = 0; i < len; i++)
+    *garbage = len > 0 && data[len - 1] != '\0';
+    data[len] = '\0'; /* the caller leaves room: the last entry may lack its NUL */
+    for (size_t i = 0; i <= len; i++)
         count += data[i] == '\0';
     char **list = calloc(count + 1, sizeof *list);
-    for (size_t i = 0, k = 0; list && i < len; i += strlen(data + i) + 1)
-        list[k++] = data + i;
+    size_t k = 0;
+    for (size_t i = 0; list && i < len; i += strlen(data + i) + 1) {
+        const char *eq = strchr(data + i, '=');
+        if (eq && eq != data + i) /* NAME=value; anything else is garbage */
+            list[k++] = data + i;
+        else
+            *garbage = 1;
+    }
     return list;
 }
 
@@ -102,19 +176,21 @@ static pid_t start(const char *init, char *const *modules, char *const *envp, in
     if (pipe2(out_pipe, O_CLOEXEC) == 0 && pipe2(err_pipe, O_CLOEXEC) == 0 && (pid = fork()) == 0)
         child(init, modules, envp, out_pipe[1], err_pipe[1]);
     int saved = errno;
+    if (pid > 0)
+        setpgid(pid, pid); /* also here: no race with the kill of the group */
     for (int i = 0; i < 2; i++) {
         if (out_pipe[i] >= 0 && (pid < 0 || i == 1))
             close(out_pipe[i]);
         if (err_pipe[i] >= 0 && (pid < 0 || i == 1))
             close(err_pipe[i]);
     }
-    fds[0] = out_pipe[0];
-    fds[1] = err_pipe[0];
+    fds[0] = pid < 0 ? -1 : out_pipe[0];
+    fds[1] = pid < 0 ? -1 : err_pipe[0];
     errno = saved;
     return pid;
 }
 
-int evo_modules_load(const char *init, char *const *modules, char *const *envp, const char *host,
+int evo_modules_load(const char *init, char *const *modules, char *const *envp, const char *host, int timeout_ms,
                      struct evo_env_edits *out, char *err, size_t err_size)
 {
     int fds[2], status = 0, rc = -1;
@@ -127,14 +203,16 @@ int evo_modules_load(const char *init, char *const *modules, char *const *envp, 
         snprintf(err, err_size, "module load %s on %s: %s", names, host, strerror(errno));
         return -1;
     }
-    int drained = drain(fds, bufs, lens);
+    int drained = drain(pid, fds, bufs, lens, timeout_ms, &status);
     for (int i = 0; i < 2; i++)
         if (fds[i] >= 0)
             close(fds[i]);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (drained < 0) {
-        snprintf(err, err_size, "module load %s on %s: its output is too large or unreadable", names, host);
+    if (drained > 0) {
+        snprintf(err, err_size, "module load %s on %s: no answer within %d s (killed)", names, host,
+                 timeout_ms / 1000);
+    } else if (drained < 0) {
+        snprintf(err, err_size, "module load %s on %s: its output is larger than %d MiB", names, host,
+                 OUTPUT_MAX >> 20);
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         last_line(bufs[1] ? bufs[1] : "", lens[1], message, sizeof message);
         snprintf(err, err_size, "module load %s failed on %s: %s", names, host,
@@ -142,10 +220,15 @@ int evo_modules_load(const char *init, char *const *modules, char *const *envp, 
                  : WIFEXITED(status) && WEXITSTATUS(status) == 97 ? "cannot source the modules init script"
                                                                   : "the module command failed");
     } else {
-        char **after = split_env(bufs[0] ? bufs[0] : "", lens[0]);
-        rc = after ? evo_env_diff(envp, after, out) : -1;
+        static char empty[1];
+        int garbage = 0;
+        char **after = evo_modules_split_env(bufs[0] ? bufs[0] : empty, bufs[0] ? lens[0] : 0, &garbage);
+        rc = after && !garbage && after[0] ? evo_env_diff(envp, after, out) : -1;
         free(after);
-        if (rc < 0)
+        if (rc < 0 && after && (garbage || after[0] == NULL))
+            snprintf(err, err_size, "module load %s on %s: `env -0` after it printed something that is not an "
+                     "environment (a module put another env first on PATH?)", names, host);
+        else if (rc < 0)
             snprintf(err, err_size, "module load %s on %s: out of memory", names, host);
     }
     free(bufs[0]);

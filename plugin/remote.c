@@ -5,6 +5,9 @@
  * environment edits. An error in user_init is kept and reported by
  * task_init, because what user_init says never reaches srun. */
 #include <slurm/slurm_version.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,16 +53,34 @@ static void load_config(spank_t sp)
         keep_error(err);
         return;
     }
-    if ((node.config = evo_config_parse(name, text, strlen(text), dir, err, sizeof err)) == NULL)
+    /* ~/ is the job user's home on this node, not slurmstepd's $HOME. */
+    char buffer[4096], *home = NULL;
+    struct passwd pw, *found = NULL;
+    uid_t uid = 0;
+    if (spank_get_item(sp, S_JOB_UID, &uid) == ESPANK_SUCCESS &&
+        getpwuid_r(uid, &pw, buffer, sizeof buffer, &found) == 0 && found)
+        home = found->pw_dir;
+    if ((node.config = evo_config_parse_home(name, text, strlen(text), dir, home, err, sizeof err)) == NULL)
         keep_error(err);
 }
 
+/* As the job's user (user_init runs with the user's effective ids, so
+ * AT_EACCESS asks as them, not as root), on the path as this node resolves
+ * it: the site's venv_roots hold here too, where `..` and symlinks are
+ * resolved. */
 static void check_venv(void)
 {
-    char python[EVO_PATH_MAX], err[EVO_ERROR_MAX];
+    char python[EVO_PATH_MAX], resolved[PATH_MAX], err[EVO_ERROR_MAX];
     const char *venv = node.config->environment.venv;
+    if (evo_plugin.site.venv_roots[0] &&
+        (realpath(venv, resolved) == NULL || !evo_site_venv_allowed(&evo_plugin.site, resolved))) {
+        snprintf(err, sizeof err, "%s: environment.venv %s is outside the directories this site allows (%s) on %s",
+                 node.config->path, venv, evo_plugin.site.venv_roots, node.host);
+        keep_error(err);
+        return;
+    }
     snprintf(python, sizeof python, "%s/bin/python", venv);
-    if (access(python, X_OK) != 0) {
+    if (faccessat(AT_FDCWD, python, X_OK, AT_EACCESS) != 0) {
         snprintf(err, sizeof err, "%s: environment.venv %s has no %s on %s (make the venv with "
                  "`python3 -m venv %s` where every node can see it)", node.config->path, venv, python, node.host,
                  venv);
@@ -75,7 +96,7 @@ static void load_modules(spank_t sp)
         return;
     }
     if (evo_modules_load(evo_plugin.site.modules_init, node.config->environment.modules, env, node.host,
-                         &node.modules, err, sizeof err) < 0)
+                         (int)evo_plugin.site.modules_timeout_s * 1000, &node.modules, err, sizeof err) < 0)
         keep_error(err);
 }
 

@@ -2,6 +2,8 @@
  * error, never ignored, so a typo cannot silently weaken a site policy. */
 #include "site.h"
 
+#include "util/parse.h"
+
 #include "evo_paths.h" /* EVO_FARM_COMMAND: $(PREFIX)/bin/evo-farm, made by the Makefile */
 
 #include <stdio.h>
@@ -20,6 +22,7 @@ int evo_site_parse(struct evo_site *site, int argc, char **argv, char *err, size
     memset(site, 0, sizeof *site);
     strcpy(site->modules_init, "/usr/share/modules/init/bash");
     site->threads = 1;
+    site->modules_timeout_s = 60;
     strcpy(site->mpi, "auto");
     snprintf(site->evo_farm, sizeof site->evo_farm, "%s", EVO_FARM_COMMAND);
     for (int i = 0; i < argc; i++) {
@@ -32,6 +35,8 @@ int evo_site_parse(struct evo_site *site, int argc, char **argv, char *err, size
             bad = set(site->venv_roots, sizeof site->venv_roots, value) < 0 || value[0] != '/';
         else if (key == 7 && strncmp(argv[i], "threads", key) == 0)
             bad = !(strcmp(value, "yes") == 0 || strcmp(value, "no") == 0) || !(site->threads = value[0] == 'y', 1);
+        else if (key == 15 && strncmp(argv[i], "modules_timeout", key) == 0)
+            bad = evo_parse_unsigned(value, 1, 3600, &site->modules_timeout_s) < 0;
         else if (key == 3 && strncmp(argv[i], "mpi", key) == 0)
             bad = !(strcmp(value, "auto") == 0 || strcmp(value, "pmix") == 0 || strcmp(value, "pmi2") == 0) ||
                   set(site->mpi, sizeof site->mpi, value) < 0;
@@ -39,14 +44,16 @@ int evo_site_parse(struct evo_site *site, int argc, char **argv, char *err, size
             bad = set(site->evo_farm, sizeof site->evo_farm, value) < 0 || value[0] != '/';
         else {
             snprintf(err, err_size, "argument %d '%s': unknown setting (known: modules_init=PATH, "
-                     "venv_roots=DIR[:DIR...], threads=yes|no, mpi=auto|pmix|pmi2, evo_farm=PATH)", i + 1, argv[i]);
+                     "venv_roots=DIR[:DIR...], threads=yes|no, modules_timeout=SECONDS, mpi=auto|pmix|pmi2, "
+                     "evo_farm=PATH)", i + 1, argv[i]);
             return -1;
         }
         if (bad || !eq) {
             snprintf(err, err_size, "argument %d '%s': %s", i + 1, argv[i],
-                     key == 7   ? "expected threads=yes or threads=no"
-                     : key == 3 ? "expected mpi=auto, mpi=pmix or mpi=pmi2"
-                                : "expected an absolute path");
+                     key == 7    ? "expected threads=yes or threads=no"
+                     : key == 3  ? "expected mpi=auto, mpi=pmix or mpi=pmi2"
+                     : key == 15 ? "expected a whole number of seconds from 1 to 3600"
+                                 : "expected an absolute path");
             return -1;
         }
     }

@@ -7,6 +7,7 @@
 
 struct evo_site {
     char modules_init[512]; /* the shell script that defines `module` */
+    unsigned modules_timeout_s; /* a `module load` that takes longer is killed */
     char venv_roots[1024];  /* ':'-separated; empty = a venv may be anywhere */
     int threads;            /* set OMP_NUM_THREADS & co from cpus-per-task */
     char mpi[16];           /* auto (PMIx if this Slurm has it, else PMI-2), pmix or pmi2 */
@@ -15,7 +16,8 @@ struct evo_site {
 
 /* Fills defaults, then applies each "key=value" argument. 0, or -1 with
  * "argument N 'TEXT': why" in err. Known keys: modules_init=PATH,
- * venv_roots=DIR[:DIR...], threads=yes|no, mpi=auto|pmix|pmi2,
+ * venv_roots=DIR[:DIR...], threads=yes|no, mpi=auto|pmix|pmi2, modules_timeout=SECONDS (1..3600,
+ * default 60),
  * evo_farm=PATH (default EVO_FARM_COMMAND, the installed command). */
 int evo_site_parse(struct evo_site *site, int argc, char **argv, char *err, size_t err_size);
 

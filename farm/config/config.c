@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,8 +231,16 @@ static char *absolute_dir(const char *base_dir)
 struct evo_config *evo_config_parse(const char *name, const char *text, size_t size, const char *base_dir, char *err,
                                     size_t err_size)
 {
+    const char *home = getenv("HOME");
+    struct passwd *pw = home && home[0] == '/' ? NULL : getpwuid(geteuid()); /* --export=NONE: no HOME */
+    return evo_config_parse_home(name, text, size, base_dir, pw ? pw->pw_dir : home, err, err_size);
+}
+
+struct evo_config *evo_config_parse_home(const char *name, const char *text, size_t size, const char *base_dir,
+                                         const char *home, char *err, size_t err_size)
+{
     struct evo_config *config = calloc(1, sizeof *config);
-    struct walk w = {.file = name, .config = config, .err = err, .err_size = err_size};
+    struct walk w = {.file = name, .config = config, .err = err, .err_size = err_size, .home = home};
     if (config == NULL || (config->path = strdup(name)) == NULL || (config->dir = absolute_dir(base_dir)) == NULL ||
         set_defaults(config) < 0) {
         snprintf(err, err_size, "%s: %s", name, strerror(errno ? errno : ENOMEM));

@@ -91,6 +91,12 @@ struct evo_config *evo_config_load(const char *path, char *err, size_t err_size)
 struct evo_config *evo_config_parse(const char *name, const char *text, size_t size, const char *base_dir, char *err,
                                     size_t err_size);
 
+/* The same with `home` as what ~/ stands for in paths (evo_config_parse
+ * takes $HOME, or the effective user's home when HOME is unset): the
+ * plugin inside slurmstepd passes the job user's. */
+struct evo_config *evo_config_parse_home(const char *name, const char *text, size_t size, const char *base_dir,
+                                         const char *home, char *err, size_t err_size);
+
 /* The whole file as a NUL-terminated string (*size bytes without the NUL)
  * for the caller to free, or NULL with "PATH: cannot open: ..." in err. */
 char *evo_config_read_file(const char *path, size_t *size, char *err, size_t err_size);

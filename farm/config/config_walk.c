@@ -168,7 +168,7 @@ int walk_path(struct walk *w, yaml_node_t *v, char **out)
     char *path = NULL;
     if (walk_string(w, v, &path) < 0)
         return -1;
-    const char *home = getenv("HOME");
+    const char *home = w->home;
     if (path[0] == '~' && path[1] == '/' && home && home[0] == '/') {
         char *expanded = NULL;
         if (asprintf(&expanded, "%s%s", home, path + 1) < 0) {

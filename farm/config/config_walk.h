@@ -13,6 +13,7 @@ struct walk {
     struct evo_config *config;
     yaml_document_t *doc;
     const char *section; /* current "section.key", for messages */
+    const char *home;    /* what ~/ stands for in paths; NULL: no expansion */
     char *err;
     size_t err_size;
 };

@@ -292,6 +292,60 @@ t_strangers_refused_in_a_step() {
     expect_in "$SCRATCH/out" "mapdriver: auth_refused="
 }
 
+# expect_refused NAME TEXT SRUN-ARGS... — the step fails with one clear
+# "evo-farm:" line containing TEXT, and nothing of it ran.
+expect_refused() {
+    local name=$1 text=$2; shift 2
+    rm -f "$SCRATCH/ran"
+    (cd "$SCRATCH" && timeout 60 srun "$@" sh -c "touch $SCRATCH/ran") > "$SCRATCH/$name.out" 2>&1 &&
+        { cat "$SCRATCH/$name.out"; fail "$name: accepted"; }
+    grep -F -- "$text" "$SCRATCH/$name.out" | grep -q "evo-farm: " ||
+        { cat "$SCRATCH/$name.out"; fail "$name: no line saying '$text'"; }
+    [ ! -e "$SCRATCH/ran" ] || fail "$name: the command ran"
+}
+
+# Everything a user can write wrong (YAML, module names, modulefiles that
+# hang or leave a process behind, an env printing garbage, a venv outside
+# the site's roots through a symlink, a bad MPI type): each fails the step
+# with one line, and afterwards both nodes are idle (never drained) and no
+# slurmstepd is left.
+t_zy_user_errors_leave_nodes_idle() {
+    local stack="$CLUSTER/etc/plugstack.conf" saved
+    saved=$(cat "$stack")
+    mkdir -p "$SCRATCH/roots/allowed" "$SCRATCH/outside"
+    "$PY" -m venv --without-pip "$SCRATCH/outside/venv"
+    ln -sfn "$SCRATCH/outside/venv" "$SCRATCH/roots/allowed/venv"
+    echo "$saved modules_timeout=2 venv_roots=$SCRATCH/roots/allowed" > "$stack"
+    printf 'evaluate: {command: [x]}\nfarm: {retries: lots}\n' > "$SCRATCH/u1.yaml"
+    printf 'evaluate: {command: [x]}\nenvironment: {modules: [nosuchmod]}\n' > "$SCRATCH/u2.yaml"
+    printf 'evaluate: {command: [x]}\nenvironment: {modules: [hangmod]}\n' > "$SCRATCH/u3.yaml"
+    printf 'evaluate: {command: [x]}\nenvironment: {modules: [bgmod]}\n' > "$SCRATCH/u4.yaml"
+    printf 'evaluate: {command: [x]}\nenvironment: {venv: %s/roots/allowed/venv}\n' "$SCRATCH" > "$SCRATCH/u5.yaml"
+    printf 'evaluate: {command: [x]}\nenvironment: {venv: %s/roots/allowed/../../outside/venv}\n' "$SCRATCH" \
+        > "$SCRATCH/u6.yaml"
+    printf 'evaluate: {command: [x]}\nenvironment: {modules: [garbagemod]}\n' > "$SCRATCH/u7.yaml"
+    expect_refused yaml "farm.retries: expected a whole number" --evo-farm=u1.yaml -N2 -n2
+    expect_refused unknown-module "module load nosuchmod failed on node" --evo-farm=u2.yaml -N2 -n2
+    expect_refused hanging-module "module load hangmod on node1: no answer within 2 s (killed)" --evo-farm=u3.yaml -N2 -n2
+    expect_refused background-module "module load bgmod on node" --evo-farm=u4.yaml -N2 -n2
+    expect_refused venv-symlink "is outside the directories this site allows" --evo-farm=u5.yaml -N2 -n2
+    expect_refused venv-dotdot "is outside the directories this site allows" --evo-farm=u6.yaml -N2 -n2
+    expect_refused mpi "needs PMIx or PMI-2 but this step uses --mpi=cray_shasta" --mpi=cray_shasta --evo-farm="$EXAMPLE" -n2
+    expect_refused garbage-env "printed something that is not an environment" --evo-farm=u7.yaml -N2 -n2
+    echo "$saved" > "$stack"
+    local states="" left=""
+    for _ in $(seq 50); do
+        states=$(sinfo -h -o "%t" | sort -u | tr '\n' ' ')
+        left=$(pgrep -x slurmstepd || true)
+        [ "$states" = "idle " ] && [ -z "$left" ] && break
+        sleep 0.2
+    done
+    [ "$states" = "idle " ] || { sinfo; fail "nodes not idle after the failures: $states"; }
+    [ -z "$left" ] || { ps -o pid,args -p $left; fail "slurmstepd left behind"; }
+    pgrep -f "sleep 1000" > /dev/null && fail "a modulefile's process outlived its step"
+    return 0
+}
+
 # The PIDs of the step's tasks running "evo-farm mapdriver ..." (every task
 # has the step's command line; rank 0 runs it) whose environment has a
 # line matching REGEX.

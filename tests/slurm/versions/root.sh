@@ -226,6 +226,9 @@ run_in_ns() { # SUITE DIR CMD... — in the new namespaces
         ip addr add 192.0.2.1/32 dev evofroot0
         ip link set evofroot0 up
     fi
+    # the root a mount point of its own, so that "/" inside is one (ip
+    # netns add makes / rslave, which fails on a directory of a mount)
+    mount --bind "$dir" "$dir"
     mount -t proc proc "$dir/proc"
     mount --rbind /sys "$dir/sys"
     mount --rbind /dev "$dir/dev"
@@ -244,6 +247,11 @@ run_in_ns() { # SUITE DIR CMD... — in the new namespaces
         printf '127.0.0.1\tlocalhost %s %s\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' \
             "$(hostname -s)" "$(hostname)" > "$dir/run/hosts"
         mount --bind -o ro "$dir/run/hosts" "$dir/etc/hosts"
+        # and no name server: a lookup of an unknown name (slurmd looks up
+        # node1...) must fail at once, not after resolv.conf's timeouts,
+        # which are longer than cluster.sh's MessageTimeout
+        echo "# root.sh run: a private network without DNS" > "$dir/run/resolv.conf"
+        mount --bind -o ro "$dir/run/resolv.conf" "$dir/etc/resolv.conf"
     fi
     # CMD runs as a child, not as PID 1 of the namespace, so that signals
     # behave as usual; when this shell exits the kernel kills the rest.
