@@ -2,7 +2,7 @@
 changed import: evofarm.futures in place of scoop.futures.
 
     evo-farm run evolution.yaml -- python3 evolution.py 10
-    srun --evo-farm=evolution.yaml --mpi=pmix -N2 -n6 evo-farm python3 evolution.py 10
+    srun --evo-farm=evolution.yaml -N2 -n6 python3 evolution.py 10
 
 Writes solutions_c{N}_n{cores}.json (solution, fit, time, cores,
 dimensions), conv.pdf, and (for comparisons) logbook_c{N}.txt. Options
