@@ -237,10 +237,12 @@ deb:
 
 # RPM packages from packaging/rpm/evo-farm.spec where rpmbuild exists (on
 # Debian the RPM build dependencies cannot be checked: --nodeps).
+# SLURM_VERSION=X.Y.Z pins the plugin package to that Slurm.
 rpm:
 	rm -rf $(BUILD)/rpm && mkdir -p $(BUILD)/rpm/SOURCES
 	git ls-files -z | xargs -0 tar --transform 's|^|evo-farm-$(VERSION)/|' -czf $(BUILD)/rpm/SOURCES/evo-farm-$(VERSION).tar.gz
-	rpmbuild -bb --nodeps --define "_topdir $(CURDIR)/$(BUILD)/rpm" --define "evo_version $(VERSION)" packaging/rpm/evo-farm.spec
+	rpmbuild -bb --nodeps --define "_topdir $(CURDIR)/$(BUILD)/rpm" --define "evo_version $(VERSION)" \
+	  $(if $(SLURM_VERSION),--define "slurm_version $(SLURM_VERSION)") packaging/rpm/evo-farm.spec
 	@find $(BUILD)/rpm/RPMS -name '*.rpm'
 
 format:

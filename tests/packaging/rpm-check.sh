@@ -22,4 +22,8 @@ for f in /usr/lib64/slurm/spank_evo_farm.so /etc/slurm/plugstack.conf.d/evo-farm
 done
 rpm -qp --requires build/rpm/RPMS/*/slurm-spank-evo-farm-$VERSION-1.*.rpm 2> /dev/null | grep -q "^evo-farm = $VERSION-1" ||
     fail "the plugin rpm does not require the same evo-farm"
-echo "rpm-check: spec parses, both RPMs build and hold the runtime, the plugin and the man pages"
+# the Slurm release as a build input: the plugin package is pinned to it
+make rpm SLURM_VERSION=24.11.5 > "$log" 2>&1 || { tail -20 "$log"; fail "make rpm SLURM_VERSION=24.11.5"; }
+rpm -qp --requires build/rpm/RPMS/*/slurm-spank-evo-farm-$VERSION-1.*.rpm 2> /dev/null | grep -q "^slurm = 24.11.5" ||
+    fail "make rpm SLURM_VERSION=24.11.5 did not pin the plugin to slurm 24.11.5"
+echo "rpm-check: spec parses, both RPMs build and hold the runtime, the plugin and the man pages; SLURM_VERSION pins the plugin"
