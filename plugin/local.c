@@ -23,8 +23,10 @@ static int validate(char **text, char **dir)
     if ((*text = evo_config_read_file(evo_plugin.file, &size, err, sizeof err)) == NULL)
         goto fail;
     if (size > EVO_CONFIG_TEXT_MAX || strlen(*text) != size) {
-        snprintf(err, sizeof err, "%s: larger than %d KiB or not text: an --evo-farm file travels in the "
-                 "step's environment", evo_plugin.file, EVO_CONFIG_TEXT_MAX / 1024);
+        snprintf(err, sizeof err,
+                 "%s: larger than %d KiB or not text: an --evo-farm file travels in the "
+                 "step's environment",
+                 evo_plugin.file, EVO_CONFIG_TEXT_MAX / 1024);
         goto fail;
     }
     if ((relative = evo_config_dir_of(evo_plugin.file)) == NULL) {
@@ -153,7 +155,8 @@ int evo_local_user_init(spank_t sp)
         return 0;
     }
     slurm_error("evo-farm: --evo-farm needs PMIx or PMI-2 but this step uses --mpi=%s: leave --mpi out (evo-farm "
-                "picks one) or give --mpi=pmix or --mpi=pmi2", mpi ? mpi : "none");
+                "picks one) or give --mpi=pmix or --mpi=pmi2",
+                mpi ? mpi : "none");
     return -1;
 }
 

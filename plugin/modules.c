@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define OUTPUT_MAX (4 << 20)
+#define OUTPUT_MAX    (4 << 20)
 #define AFTER_EXIT_MS 500 /* reading on after the shell ended, for what it wrote last */
 
 static const char script[] = ". \"$0\" > /dev/null 2>&1 || { echo \"cannot source $0\" >&2; exit 97; }\n"
@@ -208,15 +208,14 @@ int evo_modules_load(const char *init, char *const *modules, char *const *envp, 
         if (fds[i] >= 0)
             close(fds[i]);
     if (drained > 0) {
-        snprintf(err, err_size, "module load %s on %s: no answer within %d s (killed)", names, host,
-                 timeout_ms / 1000);
+        snprintf(err, err_size, "module load %s on %s: no answer within %d s (killed)", names, host, timeout_ms / 1000);
     } else if (drained < 0) {
         snprintf(err, err_size, "module load %s on %s: its output is larger than %d MiB", names, host,
                  OUTPUT_MAX >> 20);
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         last_line(bufs[1] ? bufs[1] : "", lens[1], message, sizeof message);
         snprintf(err, err_size, "module load %s failed on %s: %s", names, host,
-                 message[0] ? message
+                 message[0]                                       ? message
                  : WIFEXITED(status) && WEXITSTATUS(status) == 97 ? "cannot source the modules init script"
                                                                   : "the module command failed");
     } else {
@@ -226,8 +225,10 @@ int evo_modules_load(const char *init, char *const *modules, char *const *envp, 
         rc = after && !garbage && after[0] ? evo_env_diff(envp, after, out) : -1;
         free(after);
         if (rc < 0 && after && (garbage || after[0] == NULL))
-            snprintf(err, err_size, "module load %s on %s: `env -0` after it printed something that is not an "
-                     "environment (a module put another env first on PATH?)", names, host);
+            snprintf(err, err_size,
+                     "module load %s on %s: `env -0` after it printed something that is not an "
+                     "environment (a module put another env first on PATH?)",
+                     names, host);
         else if (rc < 0)
             snprintf(err, err_size, "module load %s on %s: out of memory", names, host);
     }

@@ -20,12 +20,12 @@
 #include "task_env.h"
 #include "util/names.h"
 
-#define BATCH_STEP 0xFFFFFFFBu  /* SLURM_BATCH_SCRIPT */
+#define BATCH_STEP  0xFFFFFFFBu /* SLURM_BATCH_SCRIPT */
 #define EXTERN_STEP 0xFFFFFFFCu /* SLURM_EXTERN_CONT */
 
 static struct {
-    int skip;                     /* the batch script or extern step: nothing to do */
-    char error[EVO_ERROR_MAX];             /* kept for task_init */
+    int skip;                  /* the batch script or extern step: nothing to do */
+    char error[EVO_ERROR_MAX]; /* kept for task_init */
     struct evo_config *config;
     struct evo_env_edits modules; /* what `module load` changed on this node */
     unsigned cpus_per_task;
@@ -47,7 +47,8 @@ static void load_config(spank_t sp)
     if (spank_getenv(sp, EVO_STEP_VAR_CONFIG_TEXT, text, sizeof text) != ESPANK_SUCCESS ||
         spank_getenv(sp, EVO_STEP_VAR_CONFIG_NAME, name, sizeof name) != ESPANK_SUCCESS ||
         spank_getenv(sp, EVO_STEP_VAR_CONFIG_DIR, dir, sizeof dir) != ESPANK_SUCCESS) {
-        snprintf(err, sizeof err, "%s on %s: the farm's configuration did not reach this step (is the "
+        snprintf(err, sizeof err,
+                 "%s on %s: the farm's configuration did not reach this step (is the "
                  "plugin loaded by srun too? it puts SLURM_EVO_FARM_* in the step's environment)",
                  evo_plugin.file, node.host);
         keep_error(err);
@@ -81,9 +82,10 @@ static void check_venv(void)
     }
     snprintf(python, sizeof python, "%s/bin/python", venv);
     if (faccessat(AT_FDCWD, python, X_OK, AT_EACCESS) != 0) {
-        snprintf(err, sizeof err, "%s: environment.venv %s has no %s on %s (make the venv with "
-                 "`python3 -m venv %s` where every node can see it)", node.config->path, venv, python, node.host,
-                 venv);
+        snprintf(err, sizeof err,
+                 "%s: environment.venv %s has no %s on %s (make the venv with "
+                 "`python3 -m venv %s` where every node can see it)",
+                 node.config->path, venv, python, node.host, venv);
         keep_error(err);
     }
 }
@@ -115,8 +117,7 @@ int evo_remote_user_init(spank_t sp)
     load_config(sp);
     if (node.config && node.config->environment.venv)
         check_venv();
-    if (node.config && node.error[0] == '\0' && node.config->environment.modules &&
-        node.config->environment.modules[0])
+    if (node.config && node.error[0] == '\0' && node.config->environment.modules && node.config->environment.modules[0])
         load_modules(sp);
     return 0;
 }
@@ -197,8 +198,8 @@ int evo_remote_task_init(spank_t sp)
     }
     if (move_step_variables(sp) < 0 || wrap_command(sp) < 0)
         return -1;
-    if (evo_task_env(node.config, &node.modules, node.cpus_per_task, evo_plugin.site.threads, task_lookup, sp,
-                     &edits) < 0) {
+    if (evo_task_env(node.config, &node.modules, node.cpus_per_task, evo_plugin.site.threads, task_lookup, sp, &edits) <
+        0) {
         slurm_error("evo-farm: out of memory preparing the task's environment");
         return -1;
     }

@@ -43,9 +43,11 @@ int evo_site_parse(struct evo_site *site, int argc, char **argv, char *err, size
         else if (key == 8 && strncmp(argv[i], "evo_farm", key) == 0)
             bad = set(site->evo_farm, sizeof site->evo_farm, value) < 0 || value[0] != '/';
         else {
-            snprintf(err, err_size, "argument %d '%s': unknown setting (known: modules_init=PATH, "
+            snprintf(err, err_size,
+                     "argument %d '%s': unknown setting (known: modules_init=PATH, "
                      "venv_roots=DIR[:DIR...], threads=yes|no, modules_timeout=SECONDS, mpi=auto|pmix|pmi2, "
-                     "evo_farm=PATH)", i + 1, argv[i]);
+                     "evo_farm=PATH)",
+                     i + 1, argv[i]);
             return -1;
         }
         if (bad || !eq) {

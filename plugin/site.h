@@ -6,12 +6,12 @@
 #include <stddef.h>
 
 struct evo_site {
-    char modules_init[512]; /* the shell script that defines `module` */
+    char modules_init[512];     /* the shell script that defines `module` */
     unsigned modules_timeout_s; /* a `module load` that takes longer is killed */
-    char venv_roots[1024];  /* ':'-separated; empty = a venv may be anywhere */
-    int threads;            /* set OMP_NUM_THREADS & co from cpus-per-task */
-    char mpi[16];           /* auto (PMIx if this Slurm has it, else PMI-2), pmix or pmi2 */
-    char evo_farm[1024];    /* the evo-farm command a task's argv gets in front */
+    char venv_roots[1024];      /* ':'-separated; empty = a venv may be anywhere */
+    int threads;                /* set OMP_NUM_THREADS & co from cpus-per-task */
+    char mpi[16];               /* auto (PMIx if this Slurm has it, else PMI-2), pmix or pmi2 */
+    char evo_farm[1024];        /* the evo-farm command a task's argv gets in front */
 };
 
 /* Fills defaults, then applies each "key=value" argument. 0, or -1 with

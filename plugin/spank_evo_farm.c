@@ -34,9 +34,8 @@ static int on_option(int value, const char *arg, int remote)
     return 0;
 }
 
-static struct spank_option option = {
-    "evo-farm", "FILE", "Run as an evo-farm task farm described by FILE", 1, 0,
-    on_option};
+static struct spank_option option = {"evo-farm", "FILE", "Run as an evo-farm task farm described by FILE",
+                                     1,          0,      on_option};
 
 int slurm_spank_init(spank_t sp, int argc, char **argv)
 {

@@ -118,8 +118,8 @@ static int prefix_env(struct evo_env_edits *out, evo_env_lookup *lookup, void *b
     return evo_env_edits_add(out, variable, dir) < 0 ? -1 : add_to_list(out, lookup, base, "PATH", bin, 0);
 }
 
-int evo_task_env(const struct evo_config *c, const struct evo_env_edits *modules, unsigned cpus_per_task,
-                 int threads, evo_env_lookup *lookup, void *base, struct evo_env_edits *out)
+int evo_task_env(const struct evo_config *c, const struct evo_env_edits *modules, unsigned cpus_per_task, int threads,
+                 evo_env_lookup *lookup, void *base, struct evo_env_edits *out)
 {
     static const char *thread_vars[] = {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", NULL};
     char number[16];
@@ -138,10 +138,10 @@ int evo_task_env(const struct evo_config *c, const struct evo_env_edits *modules
             return -1;
     for (size_t i = 0; i < c->environment.env_count; i++) {
         const struct evo_env_change *change = &c->environment.env[i];
-        int rc = change->op == EVO_ENV_SET     ? evo_env_edits_add(out, change->name, change->value)
-                 : change->op == EVO_ENV_UNSET ? evo_env_edits_add(out, change->name, NULL)
-                                               : add_to_list(out, lookup, base, change->name, change->value,
-                                                             change->op == EVO_ENV_APPEND);
+        int rc = change->op == EVO_ENV_SET ? evo_env_edits_add(out, change->name, change->value)
+                 : change->op == EVO_ENV_UNSET
+                     ? evo_env_edits_add(out, change->name, NULL)
+                     : add_to_list(out, lookup, base, change->name, change->value, change->op == EVO_ENV_APPEND);
         if (rc < 0)
             return -1;
     }

@@ -21,7 +21,6 @@
 #include "util/names.h"
 #include "util/parse.h"
 
-
 static const char usage[] = "usage: evo-farm run FILE [-n N] [-q] [--resume DIR] [-- COMMAND [ARG...]]\n"
                             "       evo-farm check FILE\n"
                             "       evo-farm status DIR|JOBID\n"

@@ -23,8 +23,9 @@ struct evo_bootstrap *evo_bootstrap_open(char *err, size_t err_size)
         if (services[i]->present())
             ops = services[i];
     if (ops == NULL) {
-        snprintf(err, err_size, "this task has no wire-up service (neither PMIx nor PMI-2): run it under "
-                                "`srun --evo-farm=FILE`, or give srun --mpi=pmix or --mpi=pmi2");
+        snprintf(err, err_size,
+                 "this task has no wire-up service (neither PMIx nor PMI-2): run it under "
+                 "`srun --evo-farm=FILE`, or give srun --mpi=pmix or --mpi=pmi2");
         return NULL;
     }
     struct evo_bootstrap *b = calloc(1, sizeof *b);

@@ -21,8 +21,7 @@ static int failed(char *err, size_t err_size, const char *call, pmix_status_t rc
 
 static int present(void)
 {
-    return getenv("PMIX_NAMESPACE") != NULL || getenv("PMIX_SERVER_URI") != NULL ||
-           getenv("PMIX_SERVER_URI2") != NULL;
+    return getenv("PMIX_NAMESPACE") != NULL || getenv("PMIX_SERVER_URI") != NULL || getenv("PMIX_SERVER_URI2") != NULL;
 }
 
 static void pmix_close(void *impl)

@@ -24,9 +24,9 @@ struct evo_env_change {
 };
 
 struct evo_config {
-    char *path;      /* the file as named by the user */
-    char *dir;       /* absolute directory of the file: the base of relative paths */
-    char *text;      /* the file's text as loaded (NUL-terminated) */
+    char *path; /* the file as named by the user */
+    char *dir;  /* absolute directory of the file: the base of relative paths */
+    char *text; /* the file's text as loaded (NUL-terminated) */
     size_t text_size;
     struct {
         unsigned workers; /* local workers for `evo-farm run`; 0 = one per core */
@@ -113,6 +113,5 @@ void evo_config_destroy(struct evo_config *config);
 
 /* Prints the resolved config (every default filled in) as YAML. */
 void evo_config_print(const struct evo_config *config, FILE *out);
-
 
 #endif

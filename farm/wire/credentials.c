@@ -33,8 +33,7 @@ static int key_ok(const char *key)
 /* Reads the variables from `first` on (0: all four, 2: the member pair). */
 static int credentials_from_env(struct evo_credentials *creds, int first, char *err, size_t err_size)
 {
-    static const char *names[] = {EVO_VAR_ENDPOINT, EVO_VAR_SERVER_KEY, EVO_VAR_CLIENT_PUBLIC,
-                                  EVO_VAR_CLIENT_SECRET};
+    static const char *names[] = {EVO_VAR_ENDPOINT, EVO_VAR_SERVER_KEY, EVO_VAR_CLIENT_PUBLIC, EVO_VAR_CLIENT_SECRET};
     char *fields[] = {creds->endpoint, creds->server_public, creds->client_public, creds->client_secret};
     size_t sizes[] = {sizeof creds->endpoint, EVO_KEY_TEXT, EVO_KEY_TEXT, EVO_KEY_TEXT};
     memset(creds, 0, sizeof *creds);

@@ -24,7 +24,7 @@
 
 enum evo_codec { EVO_CODEC_TEXT = 0, EVO_CODEC_BINARY = 1, EVO_CODEC_FRAMES = 2 };
 
-#define EVO_CODEC_MAX_FRAME (16u << 20)
+#define EVO_CODEC_MAX_FRAME       (16u << 20)
 #define EVO_CODEC_BINARY_TEXT_MAX 1000 /* bytes of an error the library child sends */
 
 struct evo_eval_output {

@@ -191,7 +191,7 @@ int evo_worker_main(const struct evo_config *config, const struct evo_credential
 {
     struct worker w = {.config = config, .creds = creds};
     int rc = 1;
-    signal(SIGPIPE, SIG_IGN); /* a dead evaluator must be an EPIPE, not our death */
+    signal(SIGPIPE, SIG_IGN);                          /* a dead evaluator must be an EPIPE, not our death */
     w.dealer.heartbeat_ms = config->farm.heartbeat_ms; /* until the WELCOME says */
     w.dealer.liveness = config->farm.liveness;
     w.context = zmq_ctx_new();

@@ -6,7 +6,8 @@
 
 #include "evofarm/client.h"
 
-#define FIELD(name) printf(#name " %zu %zu\n", offsetof(struct evo_result, name), sizeof(((struct evo_result *)0)->name))
+#define FIELD(name)                                                                                                    \
+    printf(#name " %zu %zu\n", offsetof(struct evo_result, name), sizeof(((struct evo_result *)0)->name))
 
 int main(void)
 {

@@ -557,18 +557,19 @@ static void map_and_stats(void **state)
 int main(void)
 {
     setenv("EVO_FARM_CONNECT_TIMEOUT", "1", 1);
-    const struct CMUnitTest tests[] = {cmocka_unit_test_setup_teardown(connect_is_welcomed, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(connect_wrong_server_key, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(connect_wrong_member_key, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(connect_nobody_listening, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(open_from_environment, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(submit_and_wait, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(error_and_payload_results, setup, teardown),
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(connect_is_welcomed, setup, teardown),
+        cmocka_unit_test_setup_teardown(connect_wrong_server_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(connect_wrong_member_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(connect_nobody_listening, setup, teardown),
+        cmocka_unit_test_setup_teardown(open_from_environment, setup, teardown),
+        cmocka_unit_test_setup_teardown(submit_and_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(error_and_payload_results, setup, teardown),
         cmocka_unit_test_setup_teardown(zero_timeout_polls_and_close_frees, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(bye_ends_wait, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(reset_ends_wait, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(silent_broker_is_lost, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(bad_submissions_refused, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(map_and_stats, setup, teardown)};
+        cmocka_unit_test_setup_teardown(bye_ends_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(reset_ends_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(silent_broker_is_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_submissions_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(map_and_stats, setup, teardown)};
     return EVO_RUN_TESTS(tests);
 }

@@ -90,7 +90,7 @@ static void pmix_plugin_found(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(usable_types), cmocka_unit_test(conf_values),      cmocka_unit_test(pick),
+        cmocka_unit_test(usable_types),  cmocka_unit_test(conf_values),       cmocka_unit_test(pick),
         cmocka_unit_test(command_lines), cmocka_unit_test(pmix_plugin_found),
     };
     return EVO_RUN_TESTS(tests);
