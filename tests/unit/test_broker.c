@@ -2,6 +2,7 @@
  * libzmq sockets with CURVE on loopback, and peers scripted by the test so
  * every interleaving is deterministic. */
 #include "unit.h"
+#include "unit_wire.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -67,20 +68,8 @@ static void expect(void *s, int type, struct evo_buf *body)
     while (evo_now_ms() < deadline) {
         struct evo_message m;
         evo_broker_step(fx.broker, -1, 5);
-        if (evo_message_recv(s, 0, &m) != 0)
-            continue;
-        int got = m.type;
-        size_t n;
-        const void *data = evo_message_body(&m, &n);
-        if (got == type && body) {
-            evo_buf_reset(body);
-            evo_buf_put(body, data, n);
-        }
-        evo_message_close(&m);
-        if (got == type)
+        if (evo_message_recv(s, 0, &m) == 0 && unit_take(&m, type, body, ""))
             return;
-        if (got != EVO_MSG_HEARTBEAT)
-            fail_msg("expected message type %d, got %d", type, got);
     }
     fail_msg("no message of type %d within 3 s", type);
 }

@@ -4,6 +4,7 @@
  * plays the broker; otherwise the test sends each broker message itself, so
  * every interleaving is deterministic. */
 #include "unit.h"
+#include "unit_wire.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -188,20 +189,8 @@ static void expect(int type, struct evo_buf *body)
     int64_t deadline = evo_now_ms() + 2000;
     while (evo_now_ms() < deadline) {
         struct evo_message m;
-        if (broker_receive(10, &m) < 0)
-            continue;
-        int got = m.type;
-        size_t n;
-        const void *data = evo_message_body(&m, &n);
-        if (got == type && body) {
-            evo_buf_reset(body);
-            evo_buf_put(body, data, n);
-        }
-        evo_message_close(&m);
-        if (got == type)
+        if (broker_receive(10, &m) == 0 && unit_take(&m, type, body, " from the driver"))
             return;
-        if (got != EVO_MSG_HEARTBEAT)
-            fail_msg("expected message type %d from the driver, got %d", type, got);
     }
     fail_msg("no message of type %d from the driver within 2 s", type);
 }
