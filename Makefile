@@ -53,7 +53,7 @@ PLUGIN  := $(BUILD)/plugin/spank_evo_farm.so
 PLUGIN_SRC := $(wildcard plugin/*.c)
 PLUGIN_OBJ := $(call obj_of,$(PLUGIN_SRC))
 
-.PHONY: deb rpm package-check all check check-quick unit-check asan-check integration-check python-check slurm-check \
+.PHONY: deb rpm package-check all check check-quick check-slurm-versions unit-check asan-check integration-check python-check slurm-check \
 	install uninstall clean bench bench-slurm demo format
 all: $(BIN) $(SOLIB) $(EXAMPLE_LIBS) $(TOOLS) $(PLUGIN)
 # Keep the objects of test and tool binaries between runs.
@@ -185,6 +185,22 @@ package-check: all
 
 check: unit-check asan-check integration-check python-check slurm-check package-check
 	@echo "make check: all suites passed"
+
+# The Slurm suite (and the unit suite, and a plugin package pinned to that
+# Slurm) against the other Slurm releases Debian ships, each built inside
+# a Debian root that tests/slurm/versions/root.sh makes with debootstrap
+# from Debian's archive and caches ($$EVO_FARM_ROOTS, default
+# /var/cache/evo-farm/roots): trixie (24.11, PMIx 5), sid (26.05, no PMIx
+# plugin: PMI-2). Needs root and debootstrap.
+SLURM_SUITES ?= trixie sid
+check-slurm-versions:
+	@set -e; for suite in $(SLURM_SUITES); do \
+	  echo "== Slurm of Debian $$suite"; \
+	  tests/slurm/versions/root.sh make $$suite; \
+	  tests/slurm/versions/root.sh versions $$suite; \
+	  tests/slurm/versions/root.sh run $$suite make BUILD=build-$$suite all unit-check slurm-check; \
+	  tests/slurm/versions/root.sh run $$suite env BUILD=build-$$suite tests/packaging/deb-pin-check.sh; \
+	done; echo "make check-slurm-versions: $(SLURM_SUITES) passed"
 
 # What needs neither root nor packages installed by the suite: no Slurm
 # cluster, no dpkg.

@@ -31,13 +31,13 @@ echo "== evo-farm $("$EVO" --version | cut -d' ' -f2), Slurm $(srun --version | 
 printf '%-16s %14s %16s %16s %10s\n' shape "srun true ms" "first result ms" "evo-farm step ms" "step/true"
 for shape in "-N2 -n6" "-N2 -n32 -O"; do
     true_ms=() first_ms=() step_ms=()
-    srun --mpi=pmix $shape true # warm-up: first step after start-up pays extra
+    srun $shape true # warm-up: first step after start-up pays extra
     for _ in $(seq "$REPEAT"); do
         t0=$(date +%s%N)
-        srun --mpi=pmix $shape true
+        srun $shape true
         true_ms+=("$(ms_since "$t0")")
         t0=$(date +%s%N)
-        out=$(srun --mpi=pmix --evo-farm=e.yaml $shape "$EVO" "$BENCH" startup "$t0" 10 2>&1) ||
+        out=$(srun --evo-farm=e.yaml $shape "$EVO" "$BENCH" startup "$t0" 10 2>&1) ||
             { echo "$out"; exit 1; }
         step_ms+=("$(ms_since "$t0")")
         first_ms+=("$(echo "$out" | sed -nE 's/^startup: first result ([0-9.]+) ms.*/\1/p')")

@@ -222,9 +222,10 @@ int evo_modules_load(const char *init, char *const *modules, char *const *envp, 
         static char empty[1];
         int garbage = 0;
         char **after = evo_modules_split_env(bufs[0] ? bufs[0] : empty, bufs[0] ? lens[0] : 0, &garbage);
-        rc = after && !garbage && after[0] ? evo_env_diff(envp, after, out) : -1;
+        int unusable = after && (garbage || after[0] == NULL);
+        rc = after && !unusable ? evo_env_diff(envp, after, out) : -1;
         free(after);
-        if (rc < 0 && after && (garbage || after[0] == NULL))
+        if (unusable)
             snprintf(err, err_size,
                      "module load %s on %s: `env -0` after it printed something that is not an "
                      "environment (a module put another env first on PATH?)",

@@ -14,7 +14,7 @@ SPANK_PLUGIN(evo_farm, 1);
 #if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 5, 0)
 /* A failing slurm_spank_init of a required plugin fails the job instead
  * of draining the node (spank.h, 25.05 and later). */
-const int slurm_spank_init_failure_mode = ESPANK_JOB_FAILURE;
+int slurm_spank_init_failure_mode = ESPANK_JOB_FAILURE; /* spank.h declares it int */
 #endif
 
 struct evo_plugin evo_plugin;

@@ -23,7 +23,7 @@ cleanup() {
     rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
-make deb > "$SCRATCH/build.log" 2>&1 || { tail -20 "$SCRATCH/build.log"; fail "make deb"; }
+tests/packaging/deb-pin-check.sh || fail "make deb"
 dpkg -i build/deb/evo-farm_${VERSION}_*.deb build/deb/slurm-spank-evo-farm_${VERSION}_*.deb > "$SCRATCH/dpkg.log" 2>&1 ||
     { cat "$SCRATCH/dpkg.log"; fail "dpkg -i"; }
 grep -q "^optional /usr/lib/.*/slurm-wlm/spank_evo_farm.so" /etc/slurm/plugstack.conf.d/evo-farm.conf ||
@@ -55,12 +55,13 @@ PY
 PLUGSTACK=/etc/slurm/plugstack.conf.d/evo-farm.conf tests/slurm/cluster.sh start "$CLUSTER" > /dev/null ||
     fail "cluster did not start"
 export SLURM_CONF=$CLUSTER/etc/slurm.conf
-(cd "$SCRATCH" && env -u PYTHONPATH -u EVO_FARM_LIBRARY timeout 120 srun --mpi=pmix --evo-farm=evolution.yaml -N2 -n4 \
-    /usr/bin/evo-farm /usr/bin/python3 squares.py) > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; fail "srun"; }
+# the literal form: the installed plugin puts the installed evo-farm in front
+(cd "$SCRATCH" && env -u PYTHONPATH -u EVO_FARM_LIBRARY timeout 120 srun --evo-farm=evolution.yaml -N2 -n4 \
+    /usr/bin/python3 squares.py) > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; fail "srun"; }
 grep -q "squares ok on node1 node2" "$SCRATCH/out" || { cat "$SCRATCH/out"; fail "not evaluated on both nodes"; }
 grep -q "$ROOT" "$SCRATCH/out" && fail "the build tree appears in the output"
 (cd "$SCRATCH" && printf 'evaluate: {command: [x]}\nfarm: {retries: lots}\n' > bad.yaml &&
-    srun --mpi=pmix --evo-farm=bad.yaml -n2 true) > "$SCRATCH/bad" 2>&1 || true
+    srun --evo-farm=bad.yaml -n2 true) > "$SCRATCH/bad" 2>&1 || true
 grep -q "evo-farm: bad.yaml:2:17: farm.retries" "$SCRATCH/bad" || { cat "$SCRATCH/bad"; fail "installed plugin did not validate"; }
 tests/slurm/cluster.sh stop "$CLUSTER" > /dev/null
 

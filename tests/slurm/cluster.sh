@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# cluster.sh — a real two-node Slurm (Debian's 22.05 packages) on this
+# cluster.sh — a real two-node Slurm (this Debian's packages: 22.05 on the
+# host, 24.11 or 26.05 inside tests/slurm/versions' roots) on this
 # machine, for the tests: a private munged, slurmctld, and one slurmd per
 # "node", each in its own UTS namespace (its own hostname).
 #
@@ -14,7 +15,7 @@
 #           (10.201.0.1N/24 on a bridge this script creates), so a farm
 #           must advertise a routable address, not 127.0.0.1.
 # Clients need SLURM_CONF=DIR/etc/slurm.conf (printed by start). The
-# plugin is loaded from PLUGIN (default: build/plugin/spank_evo_farm.so) via
+# plugin is loaded from PLUGIN (default: $BUILD/plugin/spank_evo_farm.so) via
 # the cluster's own PlugStackConfig, with PLUGIN_ARGS as its arguments, or
 # PLUGSTACK names the plugstack file to use instead (an installed one).
 # Nothing outside DIR and the namespaces/links it names is touched.
@@ -29,7 +30,7 @@ NET=10.201.0
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
 alive() { # PID is running and not a zombie (PID 1 may reap late)
-    [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat")" != Z ]
+    [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2> /dev/null)" != Z ]
 }
 
 write_conf() {
@@ -136,11 +137,14 @@ start_slurmd() { # DIR N
     "${enter[@]}" unshare --uts sh -c "hostname node$2 && exec slurmd -f '$1/etc/slurm.conf' -N node$2"
 }
 
-wait_idle() { # DIR COUNT — until COUNT nodes are idle (10 s at most)
-    for _ in $(seq 100); do
-        [ "$(SLURM_CONF=$1/etc/slurm.conf sinfo -h -N -o '%T' 2> /dev/null | grep -cx idle)" -ge "$2" ] && return 0
+wait_idle() { # DIR COUNT — until COUNT nodes are idle (10 s at most, even with slurmctld gone)
+    local end=$(($(date +%s) + 10))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        [ "$(SLURM_CONF=$1/etc/slurm.conf timeout 2 sinfo -h -N -o '%T' 2> /dev/null | grep -cx idle)" -ge "$2" ] &&
+            return 0
         sleep 0.1
     done
+    tail -5 "$1"/log/slurm*.log >&2
     die "nodes did not become idle; see $1/log"
 }
 

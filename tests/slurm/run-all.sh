@@ -7,7 +7,13 @@ set -u
 cd "$(dirname "$0")"
 . ../integration/lib.sh
 CLUSTER="$SCRATCH/cluster"
-EXAMPLE="$ROOT/examples/rastrigin/evolution.yaml"
+# The README's example, with this build's library (BUILD may be another
+# Slurm's build directory: tests/slurm/versions).
+EXAMPLE="$SCRATCH/example/evolution.yaml"
+mkdir -p "$SCRATCH/example"
+sed "s|library: .*librastrigin.so|library: $ROOT/$BUILD/examples/librastrigin.so|" \
+    "$ROOT/examples/rastrigin/evolution.yaml" > "$EXAMPLE"
+grep -q "library: $ROOT/$BUILD/examples/librastrigin.so" "$EXAMPLE" || { echo "run-all.sh: cannot adapt the example"; exit 1; }
 export MODULEPATH="$ROOT/tests/slurm/modules"
 
 start_cluster() { # MODE
@@ -29,6 +35,7 @@ expect_both_nodes() {
 local_reference() {
     [ -f "$SCRATCH/local/logbook.csv" ] && return 0
     (cd "$SCRATCH" && "$EVO" run "$EXAMPLE" -n 2 -q > /dev/null 2>&1 && mv results local) || fail "local run failed"
+    grep -qE '"fit": [0-9]' "$SCRATCH/local/result.json" || { cat "$SCRATCH/local/result.json"; fail "the local run found no finite fit"; }
 }
 
 run_example() { # OUTFILE [srun options]
@@ -38,6 +45,7 @@ run_example() { # OUTFILE [srun options]
     (cd "$SCRATCH" && timeout 120 srun --evo-farm="$EXAMPLE" -N2 -n6 "$@" "$EVO") > "$out" 2>&1 || rc=$?
     [ $rc = 0 ] || { tail -20 "$out"; fail "srun exited $rc"; }
     expect_in "$out" "cma-es: best "
+    grep -qE "evaluations done, 0 failed" "$out" || { tail -5 "$out"; fail "evaluations failed"; }
     expect_in "$out" "5 workers connected at the end"
     expect_both_nodes "$out"
     cmp "$SCRATCH/local/logbook.csv" "$SCRATCH/results/logbook.csv" || fail "the logbook differs from the local run's"
@@ -52,16 +60,24 @@ wait_job() { # JOBID — until it ends (60 s at most); it must have COMPLETED
     scontrol show job "$1" | grep -q "JobState=COMPLETED" || { cat "$SCRATCH/job.out"; fail "job $1 did not complete"; }
 }
 
-# MpiDefault is none: the plugin asks srun for a wire-up itself (-v says which).
+# MpiDefault is none: the plugin asks srun for a wire-up itself (-v says
+# which): PMIx where this Slurm has it, else PMI-2 (Debian's 26.05).
 t_srun_example_two_nodes() {
     run_example "$SCRATCH/out" -v
-    expect_in "$SCRATCH/out" "srun: evo-farm: the farm wires up through pmix"
+    expect_in "$SCRATCH/out" "srun: evo-farm: the farm wires up through $AUTO_MPI"
 }
 
-# Every way of choosing the wire-up that a user or a site has: --mpi=pmix,
+# Every way of choosing the wire-up that a user or a site has: --mpi=pmix
+# (where this Slurm has it; else srun itself says so in one line),
 # --mpi=pmi2, SLURM_MPI_TYPE, and MpiDefault in slurm.conf.
 t_srun_example_every_mpi_choice() {
-    run_example "$SCRATCH/out" --mpi=pmix
+    if [ "$AUTO_MPI" = pmix ]; then
+        run_example "$SCRATCH/out" --mpi=pmix
+    else
+        (cd "$SCRATCH" && srun --mpi=pmix --evo-farm="$EXAMPLE" -n2 "$EVO") > "$SCRATCH/out" 2>&1 && fail "pmix accepted"
+        grep -q "Invalid MPI type 'pmix'\|Cannot create context for mpi/pmix" "$SCRATCH/out" ||
+            { cat "$SCRATCH/out"; fail "no one line saying this Slurm has no PMIx"; }
+    fi
     run_example "$SCRATCH/out" --mpi=pmi2 -v
     expect_in "$SCRATCH/out" "the farm wires up through pmi2"
     SLURM_MPI_TYPE=pmi2 run_example "$SCRATCH/out" -v
@@ -125,6 +141,7 @@ JOB
     job=$(cd "$SCRATCH" && sbatch --parsable -o "$SCRATCH/job.out" job.sh)
     wait_job "$job"
     expect_in "$SCRATCH/job.out" "cma-es: best "
+    expect_in "$SCRATCH/job.out" "evaluations done, 0 failed"
     expect_both_nodes "$SCRATCH/job.out"
     cmp "$SCRATCH/local/logbook.csv" "$SCRATCH/results/logbook.csv" || fail "the logbook differs from the local run's"
 }
@@ -132,7 +149,7 @@ JOB
 t_bad_yaml_refused_before_launch() {
     printf 'evaluate: {command: [x]}\nfarm:\n  retries: lots\n' > "$SCRATCH/bad.yaml"
     rm -f "$SCRATCH/ran"
-    (cd "$SCRATCH" && srun --mpi=pmix --evo-farm=bad.yaml -n2 touch "$SCRATCH/ran") > "$SCRATCH/out" 2>&1 &&
+    (cd "$SCRATCH" && srun --evo-farm=bad.yaml -n2 touch "$SCRATCH/ran") > "$SCRATCH/out" 2>&1 &&
         fail "srun accepted a bad file"
     expect_in "$SCRATCH/out" "evo-farm: bad.yaml:3:12: farm.retries: expected a whole number from 0 to 100, got 'lots'"
     (cd "$SCRATCH" && sbatch --evo-farm=bad.yaml --wrap "touch $SCRATCH/ran") > "$SCRATCH/out" 2>&1 &&
@@ -148,7 +165,7 @@ t_bad_yaml_refused_before_launch() {
 # once, instead of waiting a minute for a broker that is gone and failing.
 t_short_step_many_tasks_ends() {
     local rc=0
-    (cd "$SCRATCH" && timeout 30 srun --mpi=pmix --evo-farm="$EXAMPLE" -N2 -n32 -O "$EVO" true) > "$SCRATCH/out" 2>&1 || rc=$?
+    (cd "$SCRATCH" && timeout 30 srun --evo-farm="$EXAMPLE" -N2 -n32 -O "$EVO" true) > "$SCRATCH/out" 2>&1 || rc=$?
     [ $rc = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
     grep -q "never joined\|giving up" "$SCRATCH/out" && { cat "$SCRATCH/out"; fail "a worker was left behind"; }
     return 0
@@ -176,7 +193,7 @@ YAML
     rm -rf "$SCRATCH/results"
     export HOME="$SCRATCH/home" # where the driver records the job (~/.evo-farm/jobs/JOBID)
     mkdir -p "$HOME"
-    (cd "$SCRATCH" && timeout 120 srun --mpi=pmix --evo-farm=st.yaml -N2 -n4 "$EVO") > "$SCRATCH/out" 2>&1 &
+    (cd "$SCRATCH" && timeout 120 srun --evo-farm=st.yaml -N2 -n4 "$EVO") > "$SCRATCH/out" 2>&1 &
     local srun_pid=$!
     for _ in $(seq 300); do [ -f "$SCRATCH/results/progress.json" ] && break; sleep 0.02; done
     "$EVO" status "$SCRATCH/results" > "$SCRATCH/status" 2>&1 || { cat "$SCRATCH/status"; wait $srun_pid; fail "status failed"; }
@@ -198,7 +215,7 @@ t_status_from_login_node() { status_from_here; }
 t_deap_tutorial_two_nodes() {
     printf 'evaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/deap.yaml"
     mkdir -p "$SCRATCH/deap" "$SCRATCH/deap-ref"
-    (cd "$SCRATCH/deap" && timeout 120 srun --mpi=pmix --evo-farm=../deap.yaml -N2 -n6 "$EVO" /usr/bin/python3 \
+    (cd "$SCRATCH/deap" && timeout 120 srun --evo-farm=../deap.yaml -N2 -n6 "$EVO" /usr/bin/python3 \
         "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 30) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
     expect_both_nodes "$SCRATCH/out"
     (cd "$SCRATCH/deap-ref" && PYTHONPATH="$ROOT/python" /usr/bin/python3 "$ROOT/examples/deap/evolution.py" 5 --seed 5 \
@@ -253,7 +270,7 @@ evaluate: {command: [python3, $FITNESS, prefix]}
 environment: {venv: $SCRATCH/venv}
 YAML
     # fitness.py "prefix" answers len(sys.prefix): every result must be the venv's.
-    (cd "$SCRATCH" && timeout 60 srun --mpi=pmix --evo-farm=venv.yaml -N2 -n4 "$EVO" "$DRIVER" constant 200 2 \
+    (cd "$SCRATCH" && timeout 60 srun --evo-farm=venv.yaml -N2 -n4 "$EVO" "$DRIVER" constant 200 2 \
         $(( ${#SCRATCH} + 5 )) > "$SCRATCH/out" 2>&1) || { tail "$SCRATCH/out"; fail "srun exited $?"; }
     local want=$(( ${#SCRATCH} + 5 ))
     expect_in "$SCRATCH/out" "200 results, all equal to $want"
@@ -286,7 +303,7 @@ YAML
 }
 
 t_strangers_refused_in_a_step() {
-    (cd "$SCRATCH" && timeout 120 srun --mpi=pmix --evo-farm="$EXAMPLE" -N2 -n4 "$EVO" "$DRIVER" attack) \
+    (cd "$SCRATCH" && timeout 120 srun --evo-farm="$EXAMPLE" -N2 -n4 "$EVO" "$DRIVER" attack) \
         > "$SCRATCH/out" 2>&1 || { tail "$SCRATCH/out"; fail "srun exited $?"; }
     expect_in "$SCRATCH/out" "2000 results, 0 failed, all as expected"
     expect_in "$SCRATCH/out" "mapdriver: auth_refused="
@@ -360,11 +377,11 @@ worker_tasks() {
 # A worker task killed -9 mid-run under --no-kill: every result still comes.
 t_kill_worker_task_no_kill() {
     printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
-    (cd "$SCRATCH" && timeout 120 srun --no-kill --mpi=pmix --evo-farm=slow.yaml -N2 -n6 "$EVO" "$DRIVER" verify sphere 4000 3) \
+    (cd "$SCRATCH" && timeout 120 srun --no-kill --evo-farm=slow.yaml -N2 -n6 "$EVO" "$DRIVER" verify sphere 4000 3) \
         > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! victim=""
     for _ in $(seq 100); do
-        victim=$(worker_tasks '^PMIX_RANK=3$' | head -1)
+        victim=$(worker_tasks '^SLURM_PROCID=3$' | head -1)
         [ -n "$victim" ] && break
         sleep 0.05
     done
@@ -383,7 +400,7 @@ t_kill_worker_task_no_kill() {
 t_zz_kill_whole_node_no_kill() {
     printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
     local start=$(date +%s%N)
-    (cd "$SCRATCH" && timeout 120 srun --no-kill --mpi=pmix --evo-farm=slow.yaml -N2 --ntasks-per-node=3 "$EVO" "$DRIVER" verify sphere 12000 3) \
+    (cd "$SCRATCH" && timeout 120 srun --no-kill --evo-farm=slow.yaml -N2 --ntasks-per-node=3 "$EVO" "$DRIVER" verify sphere 12000 3) \
         > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! seen=""
     for _ in $(seq 100); do
@@ -407,6 +424,10 @@ t_zz_kill_whole_node_no_kill() {
 
 status=0
 start_cluster loopback || exit 1
+# The wire-up the plugin picks on this Slurm: PMIx where it has the plugin.
+AUTO_MPI=pmi2
+srun --mpi=list 2>&1 | grep -qw pmix && AUTO_MPI=pmix
+echo "slurm: $(srun --version), the plugin's wire-up: $AUTO_MPI"
 run_tests "slurm (loopback)"
 [ $? = 0 ] || status=1
 ./cluster.sh stop "$CLUSTER" > /dev/null 2>&1

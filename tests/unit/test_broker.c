@@ -31,7 +31,7 @@ static void start(enum evo_scheduling scheduling, unsigned batch, unsigned prefe
     fx.context = zmq_ctx_new();
 }
 
-static void stop(void)
+static void stop_broker(void)
 {
     evo_broker_destroy(fx.broker);
     zmq_ctx_term(fx.context);
@@ -198,7 +198,7 @@ static void lost_worker_exactly_once(void **state)
     assert_int_equal(evo_message_recv(driver, 0, &m), -1); /* nothing more */
     zmq_close(driver), zmq_close(a), zmq_close(b);
     evo_buf_free(&held), evo_buf_free(&tasks);
-    stop();
+    stop_broker();
 }
 
 static void static_chunks(void **state)
@@ -226,7 +226,7 @@ static void static_chunks(void **state)
     collect(driver, 10, seen);
     zmq_close(driver), zmq_close(a), zmq_close(b);
     evo_buf_free(&t1), evo_buf_free(&t2);
-    stop();
+    stop_broker();
 }
 
 static void retries_then_error(void **state)
@@ -257,7 +257,7 @@ static void retries_then_error(void **state)
     assert_int_equal(s.retried, 2);
     zmq_close(driver), zmq_close(w);
     evo_buf_free(&t), evo_buf_free(&done);
-    stop();
+    stop_broker();
 }
 
 /* Protocol breakers are counted and dropped; strangers get RESET. */
@@ -284,7 +284,7 @@ static void malformed_and_strangers(void **state)
     assert_int_equal(s.malformed, 3); /* the TASKS from a stranger got RESET */
     assert_int_equal(s.drivers, 1);
     zmq_close(x);
-    stop();
+    stop_broker();
 }
 
 /* After close: connected workers get BYE, latecomers get BYE instead of a
@@ -309,7 +309,7 @@ static void close_sends_latecomers_away(void **state)
     assert_int_equal(s.workers, 0);
     zmq_close(early);
     zmq_close(late);
-    stop();
+    stop_broker();
 }
 
 int main(void)

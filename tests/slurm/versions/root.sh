@@ -28,8 +28,11 @@
 # CMD leaves running (munged, slurmctld, slurmd...) is killed when CMD
 # ends; ports, bridges and network namespaces made inside (cluster.sh's
 # netns mode) never clash with a cluster the host runs at the same time.
-# The network has only a loopback there; EVO_FARM_ROOT_NET=host shares the
-# host's instead. So start, use and stop a test cluster within one `run`:
+# That network has loopback and one unrouted address (192.0.2.1, for
+# Slurm 24.11+, which finds no IPv4 address otherwise), no DNS, and an
+# /etc/hosts naming this machine 127.0.0.1; EVO_FARM_ROOT_NET=host shares
+# the host's network, /etc/hosts and resolv.conf instead. CMD sees
+# EVO_FARM_ROOT=SUITE. Start, use and stop a test cluster within one run:
 #   root.sh run trixie make BUILD=build-trixie slurm-check
 # Needs root, debootstrap, util-linux (unshare, flock, chroot from coreutils).
 set -eu
@@ -41,8 +44,8 @@ STAMP=.evo-farm-root-complete
 PATH_IN=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # What the project needs to build (make all, make unit-check) and to run
-# tests/slurm (scripts/install-deps' Debian 12 list without the packaging,
-# man-page, valgrind and pytest tools), plus libpmi2-0-dev. "a|b" takes the
+# tests/slurm and `make deb` (scripts/install-deps' Debian 12 list without
+# the man-page, valgrind, rpm and pytest tools), plus libpmi2-0-dev. "a|b" takes the
 # first of the names the suite has (for packages renamed since bookworm).
 PACKAGES=(
     build-essential pkg-config ca-certificates
@@ -51,6 +54,7 @@ PACKAGES=(
     slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge
     environment-modules iproute2 util-linux hostname procps
     python3 python3-venv python3-deap python3-numpy python3-matplotlib
+    debhelper dpkg-dev fakeroot git
 )
 
 say() { echo "root.sh: $*"; }
@@ -244,8 +248,9 @@ run_in_ns() { # SUITE DIR CMD... — in the new namespaces
         mount --bind -o ro /etc/hosts "$dir/etc/hosts"
         mount --bind -o ro /etc/resolv.conf "$dir/etc/resolv.conf"
     else
-        printf '127.0.0.1\tlocalhost %s %s\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' \
-            "$(hostname -s)" "$(hostname)" > "$dir/run/hosts"
+        local names
+        names=$(printf '%s\n' "$(hostname -s)" "$(hostname)" | awk 'NF && !seen[$0]++' | tr '\n' ' ')
+        printf '127.0.0.1\tlocalhost %s\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' "${names% }" > "$dir/run/hosts"
         mount --bind -o ro "$dir/run/hosts" "$dir/etc/hosts"
         # and no name server: a lookup of an unknown name (slurmd looks up
         # node1...) must fail at once, not after resolv.conf's timeouts,
@@ -267,6 +272,8 @@ cmd_run() { # SUITE CMD...
     [ "$(id -u)" = 0 ] || die "needs root"
     [ -f "$dir/$STAMP" ] || die "no complete root at $dir (root.sh make $suite)"
     [ "${EVO_FARM_ROOT_NET:-}" = host ] && net=()
+    exec 9< "$ROOTS/.$suite.lock"
+    flock -s 9 # a make that redoes the root waits until no run uses it
     exec unshare --mount --propagation private --pid --fork --kill-child "${net[@]}" \
         "$SELF" _run-in-ns "$suite" "$dir" "$@"
 }
