@@ -20,9 +20,7 @@
 /* The scripted broker. Only the helper thread touches router and zap
  * while it runs; the test thread takes them over after joining it. */
 static struct {
-    struct evo_credentials creds;
-    void *context, *router;
-    struct evo_zap *zap;
+    struct unit_router r;
     pthread_t thread;
     atomic_int stop;
     int answer;                      /* the thread also answers SUBMIT and STATS_REQUEST */
@@ -31,55 +29,33 @@ static struct {
     size_t identity_size;
     struct evo_hello hello;
     int hellos;
-    uint64_t refused;
     char trouble[256]; /* what went wrong in the thread (asserted on join) */
 } fx;
 
 static int setup(void **state)
 {
     (void)state;
-    char err[256];
     memset(&fx, 0, sizeof fx);
     fx.heartbeat_ms = 1000;
     fx.liveness = 3;
-    if (evo_credentials_generate(&fx.creds) < 0 || (fx.context = zmq_ctx_new()) == NULL)
-        return -1;
-    if ((fx.zap = evo_zap_create(fx.context, fx.creds.client_public)) == NULL) /* before the bind */
-        return -1;
-    fx.router = evo_socket_bind_router(fx.context, "tcp://127.0.0.1:*", &fx.creds, err, sizeof err);
-    return fx.router ? 0 : -1;
+    return unit_router_open(&fx.r);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    zmq_close(fx.router);
-    evo_zap_destroy(fx.zap);
-    zmq_ctx_term(fx.context);
+    unit_router_close(&fx.r);
     return 0;
 }
 
-/* Waits up to wait_ms for the router, answering ZAP requests meanwhile.
- * 0 with a message in *m (close it), or -1 when nothing came. */
 static int broker_receive(int wait_ms, struct evo_message *m)
 {
-    int64_t deadline = evo_now_ms() + wait_ms;
-    do {
-        zmq_pollitem_t items[] = {{fx.router, 0, ZMQ_POLLIN, 0}, {evo_zap_socket(fx.zap), 0, ZMQ_POLLIN, 0}};
-        zmq_poll(items, 2, 5);
-        evo_zap_handle(fx.zap, &fx.refused);
-        int rc = evo_message_recv(fx.router, 1, m);
-        if (rc == 0)
-            return 0;
-        if (rc == 1)
-            evo_message_close(m);
-    } while (evo_now_ms() < deadline);
-    return -1;
+    return unit_router_receive(&fx.r, wait_ms, m);
 }
 
 static int broker_send(enum evo_msg_type type, const struct evo_buf *body)
 {
-    return evo_message_send(fx.router, fx.identity, fx.identity_size, type, body);
+    return evo_message_send(fx.r.router, fx.identity, fx.identity_size, type, body);
 }
 
 static void welcome(struct evo_message *m)
@@ -173,8 +149,8 @@ static struct evo_client *connected(int answer)
 {
     char err[512];
     serve_start(answer);
-    struct evo_client *c = evo_client_connect(fx.creds.endpoint, fx.creds.server_public, fx.creds.client_public,
-                                              fx.creds.client_secret, err, sizeof err);
+    struct evo_client *c = evo_client_connect(fx.r.creds.endpoint, fx.r.creds.server_public, fx.r.creds.client_public,
+                                              fx.r.creds.client_secret, err, sizeof err);
     if (!answer || c == NULL)
         serve_stop();
     if (c == NULL)
@@ -232,7 +208,7 @@ static void connect_is_welcomed(void **state)
     assert_int_equal(fx.hello.role, EVO_ROLE_DRIVER);
     assert_int_equal(fx.hello.pid, (uint32_t)getpid());
     assert_true(fx.hello.host[0] != '\0');
-    assert_int_equal(fx.refused, 0);
+    assert_int_equal(fx.r.refused, 0);
     assert_int_equal(evo_client_outstanding(c), 0);
     assert_int_equal(evo_client_wait(c, &r, 100), -1);
     assert_string_equal(evo_client_last_error(c), "nothing is outstanding");
@@ -267,7 +243,7 @@ static void connect_wrong_server_key(void **state)
     (void)state;
     struct evo_credentials other;
     assert_int_equal(evo_credentials_generate(&other), 0);
-    check_connect_fails(fx.creds.endpoint, other.server_public, fx.creds.client_public, fx.creds.client_secret);
+    check_connect_fails(fx.r.creds.endpoint, other.server_public, fx.r.creds.client_public, fx.r.creds.client_secret);
 }
 
 /* Not this farm's member key: the ZAP handler refuses it. */
@@ -276,17 +252,17 @@ static void connect_wrong_member_key(void **state)
     (void)state;
     struct evo_credentials other;
     assert_int_equal(evo_credentials_generate(&other), 0);
-    check_connect_fails(fx.creds.endpoint, fx.creds.server_public, other.client_public, other.client_secret);
-    assert_true(fx.refused >= 1);
+    check_connect_fails(fx.r.creds.endpoint, fx.r.creds.server_public, other.client_public, other.client_secret);
+    assert_true(fx.r.refused >= 1);
 }
 
 static void connect_nobody_listening(void **state)
 {
     (void)state;
     char err[512];
-    check_connect_fails("tcp://127.0.0.1:1", fx.creds.server_public, fx.creds.client_public, fx.creds.client_secret);
+    check_connect_fails("tcp://127.0.0.1:1", fx.r.creds.server_public, fx.r.creds.client_public, fx.r.creds.client_secret);
     /* Keys that are no keys are refused at once. */
-    assert_null(evo_client_connect(fx.creds.endpoint, "short", fx.creds.client_public, fx.creds.client_secret, err,
+    assert_null(evo_client_connect(fx.r.creds.endpoint, "short", fx.r.creds.client_public, fx.r.creds.client_secret, err,
                                    sizeof err));
     assert_string_equal(err, "invalid endpoint or key length");
 }
@@ -296,7 +272,7 @@ static void open_from_environment(void **state)
 {
     (void)state;
     char err[512];
-    assert_int_equal(evo_credentials_to_env(&fx.creds), 0);
+    assert_int_equal(evo_credentials_to_env(&fx.r.creds), 0);
     serve_start(0);
     struct evo_client *c = evo_client_open(err, sizeof err);
     serve_stop();
@@ -488,7 +464,7 @@ static void silent_broker_is_lost(void **state)
     int64_t start = evo_now_ms();
     assert_int_equal(evo_client_wait(c, &r, 2000), -1);
     assert_true(evo_now_ms() - start < 1000);
-    snprintf(expected, sizeof expected, "lost the broker at %s: silent for ", fx.creds.endpoint);
+    snprintf(expected, sizeof expected, "lost the broker at %s: silent for ", fx.r.creds.endpoint);
     assert_int_equal(strncmp(evo_client_last_error(c), expected, strlen(expected)), 0);
     /* It heartbeated meanwhile, as the WELCOME asked. */
     expect(EVO_MSG_SUBMIT, NULL);

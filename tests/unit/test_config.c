@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include "config/config.h"
 
 static char err[1200];
@@ -147,6 +150,20 @@ static void command_string_and_home(void **state)
     assert_string_equal(c->environment.venv, "/home/u/venv");
     assert_string_equal(c->environment.conda, "/tmp/~x"); /* only "~/" means home */
     evo_config_destroy(c);
+    /* the plugin inside slurmstepd: the job user's home, whatever $HOME says */
+    const char *text = "evaluate: {command: [x]}\nenvironment: {venv: ~/venv}\n";
+    assert_non_null(c = evo_config_parse_home("t.yaml", text, strlen(text), "/tmp", "/home/job", err, sizeof err));
+    assert_string_equal(c->environment.venv, "/home/job/venv");
+    evo_config_destroy(c);
+    /* --export=NONE: no HOME at all, the effective user's home instead */
+    unsetenv("HOME");
+    struct passwd *pw = getpwuid(geteuid());
+    assert_non_null(pw);
+    assert_non_null(c = parse("evaluate: {command: [x]}\nenvironment: {venv: ~/venv}\n"));
+    assert_true(strncmp(c->environment.venv, pw->pw_dir, strlen(pw->pw_dir)) == 0);
+    assert_string_equal(c->environment.venv + strlen(pw->pw_dir), "/venv");
+    evo_config_destroy(c);
+    setenv("HOME", "/home/u", 1);
     /* a document end marker alone is not a second document */
     assert_non_null(c = parse("evaluate: {command: [x]}\n...\n"));
     evo_config_destroy(c);
