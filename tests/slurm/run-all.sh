@@ -126,6 +126,11 @@ JOB
     job=$(cd "$SCRATCH/none" && sbatch --parsable -o "$SCRATCH/job.out" ../job.sh)
     wait_job "$job"
     expect_in "$SCRATCH/job.out" "3 workers connected at the end"
+    # the same through SBATCH_EXPORT=NONE, the script saying nothing of it
+    sed -i '/--export=NONE/d' "$SCRATCH/job.sh"
+    job=$(cd "$SCRATCH/none" && SBATCH_EXPORT=NONE sbatch --parsable -o "$SCRATCH/job2.out" ../job.sh)
+    wait_job "$job"
+    expect_in "$SCRATCH/job2.out" "3 workers connected at the end"
 }
 
 t_sbatch_example() {
