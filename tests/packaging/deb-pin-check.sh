@@ -14,5 +14,5 @@ slurm=$(dpkg-query -W -f='${Version}' libslurm-dev)
 plugin=$(ls "${BUILD:-build}"/deb/slurm-spank-evo-farm_${VERSION}_*.deb)
 dpkg-deb -f "$plugin" Depends | grep -qF "slurm-client (= $slurm)" ||
     fail "the plugin package does not depend on slurm-client (= $slurm): $(dpkg-deb -f "$plugin" Depends)"
-dpkg-deb -c "$plugin" | grep -q "/slurm-wlm/spank_evo_farm.so$" || fail "the plugin package lacks spank_evo_farm.so"
+dpkg-deb -c "$plugin" | grep "/slurm-wlm/spank_evo_farm.so$" > /dev/null || fail "the plugin package lacks spank_evo_farm.so"
 echo "deb-pin-check: the plugin package for Slurm $slurm depends on slurm-client (= $slurm)"
