@@ -124,12 +124,43 @@ static int cmd_run(int argc, char **argv, const char *self)
     return rc;
 }
 
+/* Internal: `evo-farm run FILE -q -- evo-farm __hold` is the farm that a
+ * Python driver started outside any farm makes for itself (evofarm's
+ * embedded farm): this driver hands its farm's variables to the embedding
+ * process on the descriptor $EVO_FARM_READY_FD, as NAME=VALUE lines ended
+ * by "end", then holds the farm up until its standard input ends (the
+ * embedding process closed it or exited). */
+static int hold_for_embedder(void)
+{
+    static const char *const names[] = {EVO_VAR_ENDPOINT,      EVO_VAR_SERVER_KEY, EVO_VAR_CLIENT_PUBLIC,
+                                        EVO_VAR_CLIENT_SECRET, EVO_VAR_WORKERS,    EVO_VAR_LIBRARY};
+    const char *fd_text = getenv(EVO_VAR_READY_FD);
+    unsigned fd = 0;
+    FILE *ready = NULL;
+    if (fd_text == NULL || evo_parse_unsigned(fd_text, 3, 1024, &fd) < 0 || (ready = fdopen((int)fd, "w")) == NULL) {
+        fprintf(stderr, "evo-farm: __hold needs %s, a descriptor open for writing\n", EVO_VAR_READY_FD);
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (getenv(names[i]))
+            fprintf(ready, "%s=%s\n", names[i], getenv(names[i]));
+    fputs("end\n", ready);
+    if (fclose(ready) != 0)
+        return 1;
+    char buffer[256];
+    while (read(0, buffer, sizeof buffer) > 0)
+        ;
+    return 0;
+}
+
 /* Internal: `__worker FILE` and `__drive FILE`, started by `run`. */
 static int cmd_internal(int argc, char **argv, const char *self)
 {
     char err[EVO_ERROR_MAX], prefix[64];
     if (strcmp(argv[1], "__evaluate-library") == 0 && argc == 4)
         return evo_library_child_main(argv[2], argv[3]);
+    if (strcmp(argv[1], "__hold") == 0 && argc == 2)
+        return hold_for_embedder();
     if (argc != 3 && !(argc == 2 && strcmp(argv[1], "__drive") == 0))
         return bad_usage("bad internal command '%s'", argv[1]);
     struct evo_config *config = argc == 3 ? load(argv[2]) : evo_config_from_step_env(err, sizeof err);

@@ -1,10 +1,12 @@
 """evofarm — Python on an evo-farm: a drop-in for ``scoop.futures`` and a
 ``concurrent.futures.Executor`` whose calls run on the farm's workers.
 
-Run a script as the farm's driver::
+Run a script as it is, or as a farm's driver::
 
-    evo-farm run evolution.yaml -- python3 script.py          # one machine
-    srun --evo-farm=evolution.yaml --mpi=pmix -N2 -n56 evo-farm python3 script.py
+    python3 script.py                                         # a local farm, one worker per core
+    python3 -m evofarm -n 8 script.py                         # the same with 8 workers
+    evo-farm run evolution.yaml -- python3 script.py          # the farm of that file
+    srun --evo-farm=evolution.yaml -N2 -n56 python3 script.py # a Slurm step
 
 with ``evaluate: {python: python3}`` in evolution.yaml, and in the script::
 

@@ -23,11 +23,13 @@ class Result(ctypes.Structure):
 
 
 def _load():
-    path = os.environ.get("EVO_FARM_LIBRARY") or ctypes.util.find_library("evofarm")
+    here = os.path.dirname(os.path.abspath(__file__))
+    beside = [os.path.join(here, "..", "..", "..", "libevofarm.so.1"),  # installed: PREFIX/lib/evo-farm/python/evofarm
+              os.path.join(here, "..", "..", os.environ.get("BUILD", "build"), "lib", "libevofarm.so")]  # source tree
+    path = os.environ.get("EVO_FARM_LIBRARY") or next((p for p in beside if os.path.exists(p)), None) \
+        or ctypes.util.find_library("evofarm")
     if not path:
-        raise FarmError("libevofarm not found: run this script as the driver of a farm "
-                        "(evo-farm run FILE -- python3 script.py, or srun --evo-farm=FILE ... evo-farm python3 "
-                        "script.py), which sets EVO_FARM_LIBRARY")
+        raise FarmError("libevofarm not found (install evo-farm, or set EVO_FARM_LIBRARY to its libevofarm.so)")
     lib = ctypes.CDLL(path)
     lib.evo_client_open.restype = ctypes.c_void_p
     lib.evo_client_open.argtypes = [ctypes.c_char_p, ctypes.c_size_t]

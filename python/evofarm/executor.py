@@ -9,7 +9,7 @@ import itertools
 import os
 import threading
 
-from . import _calls
+from . import _calls, _embedded
 from ._client import Client
 from ._errors import FarmError
 
@@ -17,10 +17,14 @@ from ._errors import FarmError
 class Executor(cf.Executor):
     """Runs fn(*args, **kwargs) on the farm's workers.
 
+    Inside a farm (evo-farm run, a Slurm step) that farm; outside any, a
+    local farm started for this process with max_workers workers (default
+    EVO_FARM_WORKERS, else one per core) and stopped at exit.
     window: calls in the farm at once (default: 4 per worker, at least 64);
     the rest wait in this process, where cancel() stops them for good."""
 
-    def __init__(self, window=None):
+    def __init__(self, max_workers=None, *, window=None):
+        _embedded.ensure(max_workers)
         self._workers = max(1, int(os.environ.get("EVO_FARM_WORKERS", "0") or 0))
         self._window = window or max(64, 4 * self._workers)
         self._main = _calls.main_path()

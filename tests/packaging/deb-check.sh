@@ -59,6 +59,11 @@ export SLURM_CONF=$CLUSTER/etc/slurm.conf
 (cd "$SCRATCH" && env -u PYTHONPATH -u EVO_FARM_LIBRARY timeout 120 srun --evo-farm=evolution.yaml -N2 -n4 \
     /usr/bin/python3 squares.py) > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; fail "srun"; }
 grep -q "squares ok on node1 node2" "$SCRATCH/out" || { cat "$SCRATCH/out"; fail "not evaluated on both nodes"; }
+# outside any farm the installed package starts a local one from installed files
+(cd "$SCRATCH" && env -u PYTHONPATH -u EVO_FARM_LIBRARY -u EVO_FARM_BIN timeout 60 /usr/bin/python3 -c \
+    'from evofarm import futures; print("local", list(futures.map(abs, [-1, -2, -3])))') > "$SCRATCH/local" 2>&1 ||
+    { cat "$SCRATCH/local"; fail "no local farm from the installed package"; }
+grep -q "^local \[1, 2, 3\]$" "$SCRATCH/local" || { cat "$SCRATCH/local"; fail "the local farm gave wrong results"; }
 grep -q "$ROOT" "$SCRATCH/out" && fail "the build tree appears in the output"
 (cd "$SCRATCH" && printf 'evaluate: {command: [x]}\nfarm: {retries: lots}\n' > bad.yaml &&
     srun --evo-farm=bad.yaml -n2 true) > "$SCRATCH/bad" 2>&1 || true

@@ -1,0 +1,79 @@
+"""A script that uses evofarm outside any farm starts a local farm for
+itself: plain `python3 evolution.py` (the tutorial's script, one changed
+import) and `python3 -m evofarm -n N script.py`, nothing to write, the same
+logbook as the builtin map, the farm's size as asked, and nothing left
+running afterwards."""
+import json
+import os
+import subprocess
+
+from conftest import PY, ROOT
+from test_deap import SCRIPT, reference
+
+
+def plain_env(**extra):
+    """This environment without any farm's variables, the package on the
+    path as a user of the source tree has it (evo-farm and libevofarm are
+    found beside it, under BUILD)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVO_FARM_")}
+    env.update(PYTHONPATH=str(ROOT / "python"), **extra)
+    return env
+
+
+def farms_left():
+    """Local farms still running: their launcher's command line names the
+    configuration the package wrote in a directory evofarm-XXXX."""
+    p = subprocess.run(["pgrep", "-f", "evofarm-[^ ]*/farm.yaml"], capture_output=True, text=True)
+    return p.stdout.split()
+
+
+def test_plain_python_runs_on_a_local_farm(tmp_path):
+    p = subprocess.run([PY, str(SCRIPT), "5", "--seed", "3", "--ngen", "20"], cwd=tmp_path,
+                       env=plain_env(EVO_FARM_WORKERS="3"), capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    solutions = json.loads((tmp_path / "solutions_c5_n3.json").read_text())
+    assert solutions["cores"] == 3
+    ref_dir = tmp_path / "ref"
+    ref_dir.mkdir()
+    assert (tmp_path / "logbook_c5.txt").read_text() == reference(ref_dir, 5, 20, 3)
+    assert farms_left() == []
+
+
+def test_python_m_evofarm(tmp_path):
+    p = subprocess.run([PY, "-m", "evofarm", "-n", "2", str(SCRIPT), "5", "--seed", "3", "--ngen", "20"],
+                       cwd=tmp_path, env=plain_env(), capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert json.loads((tmp_path / "solutions_c5_n2.json").read_text())["cores"] == 2
+    ref_dir = tmp_path / "ref"
+    ref_dir.mkdir()
+    assert (tmp_path / "logbook_c5.txt").read_text() == reference(ref_dir, 5, 20, 3)
+    bad = subprocess.run([PY, "-m", "evofarm", "-n", "0", str(SCRIPT)], env=plain_env(), capture_output=True,
+                         text=True)
+    assert bad.returncode == 2 and "-n needs a number of workers of at least 1" in bad.stderr
+
+
+def test_executor_max_workers_and_a_crash_leaves_nothing(tmp_path):
+    script = tmp_path / "crash.py"
+    script.write_text("import os, evofarm\n"
+                      "def square(x):\n    return x * x\n"
+                      "if __name__ == '__main__':\n"
+                      "    ex = evofarm.Executor(max_workers=2)\n"
+                      "    print(sorted(ex.map(square, range(50)))[-1], os.environ['EVO_FARM_WORKERS'], flush=True)\n"
+                      "    os._exit(3)  # no atexit: the farm must still go (its driver sees the pipe close)\n")
+    p = subprocess.run([PY, str(script)], cwd=tmp_path, env=plain_env(), capture_output=True, text=True, timeout=60)
+    assert p.returncode == 3, p.stderr[-2000:]
+    assert p.stdout.split() == ["2401", "2"]
+    for _ in range(50):  # the farm winds down within a liveness period
+        if not farms_left():
+            break
+        subprocess.run(["sleep", "0.1"])
+    assert farms_left() == []
+
+
+def test_no_evo_farm_command_is_one_clear_error(tmp_path):
+    script = tmp_path / "s.py"
+    script.write_text("from evofarm import futures\nprint(list(futures.map(abs, [-1])))\n")
+    env = plain_env(EVO_FARM_BIN="/nonexistent", BUILD="no-such-build", PATH="/usr/bin:/bin")
+    p = subprocess.run([PY, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0
+    assert "no evo-farm command was found to start one" in p.stderr
