@@ -5,11 +5,14 @@ and meaning, on an evo-farm:
     results = list(futures.map(evaluate, population))   # ordered, lazy
     f = futures.submit(fn, *args, **kwargs)             # a Future
 
-map_as_completed, wait, as_completed and shutdown as in SCOOP. The farm is
+map_as_completed, mapReduce, mapScan, wait, as_completed and shutdown as in
+SCOOP. The farm is
 the one this driver runs in (one Executor per process, made on first use).
 """
 import atexit
 import concurrent.futures as cf
+import functools
+import itertools
 import threading
 
 from .executor import Executor
@@ -57,6 +60,20 @@ def map_as_completed(fn, *iterables, **kwargs):
     futures = _farm().submit_many(fn, list(zip(*iterables)))
     for f in cf.as_completed(futures, timeout=timeout):
         yield f.result()
+
+
+def mapReduce(mapFunc, reductionOp, *iterables, **kwargs):  # noqa: N802 (SCOOP's name)
+    """Like SCOOP's futures.mapReduce: mapFunc over the iterables on the
+    workers, then the results folded with reductionOp, in order, into one
+    value (functools.reduce of map's results). kwargs as for map."""
+    return functools.reduce(reductionOp, map(mapFunc, *iterables, **kwargs))
+
+
+def mapScan(mapFunc, reductionOp, *iterables, **kwargs):  # noqa: N802 (SCOOP's name)
+    """Like SCOOP's futures.mapScan: mapReduce that keeps every
+    intermediate value, in order (itertools.accumulate of map's results),
+    as a list."""
+    return list(itertools.accumulate(map(mapFunc, *iterables, **kwargs), reductionOp))
 
 
 def wait(fs, timeout=None, return_when=ALL_COMPLETED):
