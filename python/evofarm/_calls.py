@@ -17,24 +17,89 @@ def main_path():
     return os.path.abspath(path) if path else None
 
 
+_top_level = {}
+
+
+def _main_defines(main, name):
+    """Whether the main script binds `name` at its top level (def, class,
+    import or assignment outside any block), i.e. whether a worker that
+    imports it as __mp_main__ finds it. Read once per script."""
+    names = _top_level.get(main)
+    if names is None:
+        import ast
+        names = set()
+        try:
+            with open(main, encoding="utf-8") as f:
+                tree = ast.parse(f.read(), main)
+        except (OSError, SyntaxError, ValueError):
+            return True  # cannot tell: pickle by name, the worker explains
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        _top_level[main] = names
+    return name in names
+
+
+_cloud = []
+
+
+def _cloudpickle():
+    """cloudpickle, or None when it is not installed (looked up once)."""
+    if not _cloud:
+        try:
+            import cloudpickle
+        except ImportError:
+            cloudpickle = None
+        _cloud.append(cloudpickle)
+    return _cloud[0]
+
+
+def _needs_value(fn, main):
+    """A function of the main script the workers cannot find by name (it
+    was defined under the main guard, or interactively)."""
+    if getattr(fn, "__module__", None) != "__main__":
+        return False
+    qualname = getattr(fn, "__qualname__", "")
+    return main is None or "<locals>" in qualname or not _main_defines(main, qualname.split(".")[0])
+
+
 def encode(fn, args, kwargs, main=None):
     """The payload of one call: u16 length + the main script's path (empty
     when there is none), then the pickled (fn, args, kwargs), so a worker
-    can import the script before it unpickles the call. Raises FarmError
-    naming what cannot be sent."""
+    can import the script before it unpickles the call. Functions travel by
+    name; what cannot (a lambda, a closure, a function defined under the
+    main guard) travels by value through cloudpickle when it is installed.
+    Raises FarmError naming what cannot be sent."""
     head = (main or "").encode()
+    user_fn = args[0] if fn is run_chunk and args else fn  # futures.map wraps the user's function
+    call = (fn, args, kwargs)
+    cloud = _cloudpickle()
     try:
-        return b"".join((len(head).to_bytes(2, "little"), head, pickle.dumps((fn, args, kwargs), protocol=PROTOCOL)))
+        if cloud is not None and _needs_value(user_fn, main):
+            body = cloud.dumps(call, protocol=PROTOCOL)
+        else:
+            try:
+                body = pickle.dumps(call, protocol=PROTOCOL)
+            except Exception:
+                if cloud is None:
+                    raise
+                body = cloud.dumps(call, protocol=PROTOCOL)
+        return b"".join((len(head).to_bytes(2, "little"), head, body))
     except Exception as e:  # PicklingError, AttributeError, TypeError
-        if fn is run_chunk and args:  # futures.map: name the user's function
-            fn = args[0]
-        what = getattr(fn, "__qualname__", repr(fn))
+        what = getattr(user_fn, "__qualname__", repr(user_fn))
         try:
-            pickle.dumps(fn, protocol=PROTOCOL)
+            (cloud or pickle).dumps(user_fn, protocol=PROTOCOL)
         except Exception:
-            raise FarmError(
-                "cannot send %s to the workers: %s (functions travel by name: define it with def at module "
-                "level, not as a lambda, a closure or a nested function)" % (what, e)) from None
+            hint = ("define it with def at module level" if cloud is not None else
+                    "define it with def at module level, not as a lambda, a closure or a nested function, or "
+                    "install python3-cloudpickle, which sends those")
+            raise FarmError("cannot send %s to the workers: %s (functions travel by name: %s)" % (what, e, hint)) \
+                from None
         raise FarmError("cannot send the arguments of a call to %s to the workers: %s" % (what, e)) from None
 
 
