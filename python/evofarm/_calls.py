@@ -76,7 +76,7 @@ def encode(fn, args, kwargs, main=None):
     main guard) travels by value through cloudpickle when it is installed.
     Raises FarmError naming what cannot be sent."""
     head = (main or "").encode()
-    user_fn = args[0] if fn is run_chunk and args else fn  # futures.map wraps the user's function
+    user_fn = _user_function(fn, args)
     call = (fn, args, kwargs)
     cloud = _cloudpickle()
     try:
@@ -101,6 +101,30 @@ def encode(fn, args, kwargs, main=None):
             raise FarmError("cannot send %s to the workers: %s (functions travel by name: %s)" % (what, e, hint)) \
                 from None
         raise FarmError("cannot send the arguments of a call to %s to the workers: %s" % (what, e)) from None
+
+
+def _user_function(fn, args):
+    """The user's function inside the wrappers a call may travel in
+    (run_initialized for an Executor's initializer, run_chunk for map)."""
+    if fn is run_initialized and len(args) == 6:
+        fn, args = args[3], args[4]
+    if fn is run_chunk and args:
+        fn = args[0]
+    return fn
+
+
+_initialized = set()  # on a worker: the executors whose initializer ran in this process
+
+
+def run_initialized(token, initializer, initargs, fn, args, kwargs):
+    """On a worker: runs the initializer of executor `token` once in this
+    process (the first of its calls to arrive here; again in a process that
+    replaces one), then fn(*args, **kwargs). An initializer that raises
+    makes this call raise it, and the next call tries it again."""
+    if token not in _initialized:
+        initializer(*initargs)
+        _initialized.add(token)
+    return fn(*args, **kwargs)
 
 
 def decode_answer(data):

@@ -8,6 +8,7 @@ import concurrent.futures as cf
 import itertools
 import os
 import threading
+import uuid
 
 from . import _calls, _embedded
 from ._client import Client
@@ -20,10 +21,20 @@ class Executor(cf.Executor):
     Inside a farm (evo-farm run, a Slurm step) that farm; outside any, a
     local farm started for this process with max_workers workers (default
     EVO_FARM_WORKERS, else one per core) and stopped at exit.
+    initializer(*initargs) runs once in each worker process before its
+    first call of this executor (also in a process that joins or replaces
+    one later), as with ProcessPoolExecutor.
     window: calls in the farm at once (default: 4 per worker, at least 64);
     the rest wait in this process, where cancel() stops them for good."""
 
-    def __init__(self, max_workers=None, *, window=None):
+    def __init__(self, max_workers=None, initializer=None, initargs=(), *, window=None):
+        if max_workers is not None and max_workers <= 0:
+            raise ValueError("max_workers must be greater than 0")
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+        # every call carries the initializer (by name), so that a worker
+        # process that joins or replaces another runs it before its first call
+        self._init = (uuid.uuid4().hex, initializer, tuple(initargs)) if initializer else None
         _embedded.ensure(max_workers)
         self._workers = max(1, int(os.environ.get("EVO_FARM_WORKERS", "0") or 0))
         self._window = window or max(64, 4 * self._workers)
@@ -94,7 +105,12 @@ class Executor(cf.Executor):
     def submit_many(self, fn, arg_tuples, kwargs=None):
         """submit(fn, *args, **kwargs) for each args of arg_tuples, queued
         at once (one wake-up of the dispatch thread); a list of futures."""
-        payloads = [_calls.encode(fn, args, kwargs or {}, self._main) for args in arg_tuples]
+        kwargs = kwargs or {}
+        if self._init is None:
+            payloads = [_calls.encode(fn, args, kwargs, self._main) for args in arg_tuples]
+        else:
+            payloads = [_calls.encode(_calls.run_initialized, (*self._init, fn, args, kwargs), {}, self._main)
+                        for args in arg_tuples]
         futures = [cf.Future() for _ in payloads]
         with self._lock:
             if self._shutdown:
