@@ -21,6 +21,7 @@
 #include "worker/worker.h"
 #include "util/names.h"
 #include "util/host.h"
+#include "util/parse.h"
 #include "util/signals.h"
 
 #define RAPID_DEATH_MS    1000 /* a worker that dies this soon after start... */
@@ -45,6 +46,7 @@ struct launch {
     struct evo_credentials creds;
     struct evo_broker *broker;
     int published; /* the broker is bound and its members can find it */
+    int64_t alone_since_ms; /* since when no worker is connected (0: one is) */
     int sfd;       /* our signals, once blocked */
 };
 
@@ -239,6 +241,35 @@ static int start_members(struct launch *l, const struct evo_config *config, cons
     return 0;
 }
 
+/* Work waiting and nobody to do it: every local worker given up on (they
+ * kept dying right after starting), or no worker connected for
+ * EVO_FARM_GIVE_UP seconds (every worker task of a step lost, or failed at
+ * wire-up). The waiting evaluations then fail with the reason, so the
+ * driver gets one error for each instead of waiting forever. */
+static void fail_if_no_worker_left(struct launch *l, int64_t now)
+{
+    struct evo_stats stats;
+    char reason[256];
+    evo_broker_stats(l->broker, &stats);
+    if (stats.workers > 0) {
+        l->alone_since_ms = 0;
+        return;
+    }
+    if (l->alone_since_ms == 0)
+        l->alone_since_ms = now;
+    unsigned alive = 0, give_up_s = evo_parse_env_seconds(EVO_VAR_GIVE_UP, 86400, 60);
+    for (unsigned i = 0; i < l->nworkers; i++)
+        alive += l->workers[i].pid > 0;
+    if (l->nworkers > 0 && alive == 0 && l->rapid_deaths >= RAPID_DEATH_LIMIT)
+        snprintf(reason, sizeof reason, "no worker left: the workers kept dying right after they started");
+    else if (now - l->alone_since_ms >= (int64_t)give_up_s * 1000)
+        snprintf(reason, sizeof reason, "no worker has been connected for %u s", give_up_s);
+    else
+        return;
+    if (stats.queued)
+        evo_broker_fail_queued(l->broker, reason);
+}
+
 /* Phase 3: the broker serves until the driver has ended. */
 static void serve(struct launch *l)
 {
@@ -251,6 +282,7 @@ static void serve(struct launch *l)
             on_signals(l, l->broker, l->sfd);
         if (evo_now_ms() >= next_reap_ms) { /* in case a SIGCHLD went to a library's thread */
             reap(l, l->broker);
+            fail_if_no_worker_left(l, evo_now_ms()); /* once a second: off the hot path */
             next_reap_ms = evo_now_ms() + 1000;
         }
     }

@@ -56,6 +56,12 @@ int evo_broker_hosts(const struct evo_broker *broker, char *out, size_t size);
  * calling evo_broker_step to serve those. */
 void evo_broker_shut_down(struct evo_broker *broker);
 
+/* Answers every task still waiting for a worker with an error saying
+ * `reason` (each to its driver, as if its attempts were used up): for when
+ * no worker is left to run them. In-flight tasks are left to their
+ * workers. */
+void evo_broker_fail_queued(struct evo_broker *broker, const char *reason);
+
 /* How many workers have said HELLO since the broker started (a worker
  * that said it again on the same connection counts once). */
 unsigned evo_broker_workers_seen(const struct evo_broker *broker);

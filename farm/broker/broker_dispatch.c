@@ -108,6 +108,24 @@ void broker_flush_outboxes(struct evo_broker *b)
     }
 }
 
+void evo_broker_fail_queued(struct evo_broker *b, const char *reason)
+{
+    uint64_t id;
+    size_t failed = 0;
+    while (evo_id_queue_pop_front(&b->queue, &id) == 0) {
+        struct evo_task *task = evo_task_table_get(&b->tasks, id);
+        if (task == NULL || task->state != EVO_TASK_QUEUED)
+            continue;
+        deliver_error(b, task, reason);
+        evo_task_table_remove(&b->tasks, task);
+        failed++;
+    }
+    if (failed) {
+        broker_flush_outboxes(b);
+        evo_error("%zu waiting evaluation%s failed: %s", failed, failed == 1 ? "" : "s", reason);
+    }
+}
+
 static void requeue(struct evo_broker *b, struct evo_task *task)
 {
     if (task->state == EVO_TASK_IN_FLIGHT)

@@ -45,3 +45,28 @@ t_kill_evaluators_mid_map() {
     grep -q "evaluations done, 0 failed, [0-9]* retried, 0 requeued" "$SCRATCH/out" ||
         fail "workers were lost, expected only evaluators to die"
 }
+
+# Every worker gone for good (they die right after each restart: their
+# configuration file vanished), while the driver's map waits: each waiting
+# evaluation fails with the reason, the driver ends, nothing hangs.
+t_no_worker_left_fails_the_waiting_work() {
+    local cfg; cfg=$(lib_config nw slow_sphere)
+    cp "$cfg" "$SCRATCH/nw-kept.yaml"
+    timeout 60 "$EVO" run "$cfg" -n 2 -- "$DRIVER" verify sphere 20000 3 > "$SCRATCH/out" 2>&1 &
+    local runpid=$! start; start=$(date +%s)
+    sleep 1
+    rm -f "$cfg" # restarted workers cannot load it: they exit at once
+    for _ in $(seq 40); do
+        pkill -9 -f -- "__worker $cfg" 2> /dev/null || true
+        grep -q "not restarting" "$SCRATCH/out" && break
+        sleep 0.1
+    done
+    local rc=0
+    wait "$runpid" || rc=$?
+    [ $rc != 124 ] || { tail "$SCRATCH/out"; fail "the farm hung with no worker left"; }
+    [ $rc != 0 ] || fail "the driver reported success with evaluations lost"
+    expect_in "$SCRATCH/out" "not restarting worker"
+    expect_in "$SCRATCH/out" "failed after 0 attempts: no worker left: the workers kept dying right after they started"
+    grep -qE "mapdriver: 20000 results, [1-9][0-9]* failed" "$SCRATCH/out" || { tail "$SCRATCH/out"; fail "not every evaluation answered"; }
+    [ $(( $(date +%s) - start )) -lt 30 ] || fail "took too long to give up"
+}

@@ -399,6 +399,30 @@ t_kill_worker_task_no_kill() {
     grep -qE "[1-9][0-9]* requeued from lost workers" "$SCRATCH/out" || fail "nothing was requeued"
 }
 
+# Every worker task of a step lost (kill -9 under --no-kill) while rank 0's
+# map waits: after EVO_FARM_GIVE_UP seconds without a worker the waiting
+# evaluations fail with the reason and the step ends, instead of hanging.
+# (PMI-2: the PMIx plugin of 22.05 cancels a step whose tasks abort.)
+t_all_worker_tasks_lost() {
+    printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
+    (cd "$SCRATCH" && EVO_FARM_GIVE_UP=2 timeout 60 srun --no-kill --mpi=pmi2 --evo-farm=slow.yaml -N2 -n3 "$EVO" "$DRIVER" verify sphere 100000 3) \
+        > "$SCRATCH/out" 2>&1 &
+    local srun_pid=$! victims=""
+    for _ in $(seq 100); do
+        victims="$(worker_tasks '^SLURM_PROCID=1$') $(worker_tasks '^SLURM_PROCID=2$')"
+        [ "$(echo $victims | wc -w)" = 2 ] && break
+        sleep 0.05
+    done
+    [ "$(echo $victims | wc -w)" = 2 ] || fail "no 2 worker tasks found"
+    sleep 0.5
+    kill -9 $victims
+    local rc=0
+    wait $srun_pid || rc=$?
+    [ $rc != 124 ] || { tail "$SCRATCH/out"; fail "the step hung with no worker left"; }
+    expect_in "$SCRATCH/out" "no worker has been connected for 2 s"
+    grep -qE "mapdriver: 100000 results, [1-9][0-9]* failed" "$SCRATCH/out" || { tail "$SCRATCH/out"; fail "not every evaluation answered"; }
+}
+
 # A whole node lost mid-run under --no-kill (its slurmd, slurmstepd and
 # tasks killed -9): the farm on the other node finishes every task. Runs
 # last in its suite's order of names (t_z...) and brings the node back.
