@@ -20,8 +20,14 @@ static int validate(char **text, char **dir)
     char *relative = NULL;
     struct evo_config *config = NULL;
     *dir = NULL;
-    if ((*text = evo_config_read_file(evo_plugin.file, &size, err, sizeof err)) == NULL)
+    if (evo_plugin.defaults) { /* a bare --evo-farm: an empty file in the current directory */
+        if ((*text = strdup("")) == NULL) {
+            snprintf(err, sizeof err, "out of memory");
+            goto fail;
+        }
+    } else if ((*text = evo_config_read_file(evo_plugin.file, &size, err, sizeof err)) == NULL) {
         goto fail;
+    }
     if (size > EVO_CONFIG_TEXT_MAX || strlen(*text) != size) {
         snprintf(err, sizeof err,
                  "%s: larger than %d KiB or not text: an --evo-farm file travels in the "
@@ -29,7 +35,7 @@ static int validate(char **text, char **dir)
                  evo_plugin.file, EVO_CONFIG_TEXT_MAX / 1024);
         goto fail;
     }
-    if ((relative = evo_config_dir_of(evo_plugin.file)) == NULL) {
+    if ((relative = evo_plugin.defaults ? strdup(".") : evo_config_dir_of(evo_plugin.file)) == NULL) {
         snprintf(err, sizeof err, "%s: out of memory", evo_plugin.file);
         goto fail;
     }
@@ -130,9 +136,9 @@ static int farm_requested(void)
         n = (ssize_t)fread(cmdline, 1, sizeof cmdline, f);
         fclose(f);
     }
-    const char *replayed = getenv(REPLAY_VARIABLE);
+    const char *replayed = getenv(REPLAY_VARIABLE); /* set, even empty: #SBATCH --evo-farm */
     int said = n > 0 ? evo_mpi_cmdline_wants_farm(cmdline, (size_t)n) : 0;
-    return said == 1 || (said == 0 && replayed && replayed[0] && strcmp(replayed, "none") != 0);
+    return said == 1 || (said == 0 && replayed && strcmp(replayed, "none") != 0);
 }
 
 int evo_local_init(spank_t sp)

@@ -66,14 +66,11 @@ int evo_mpi_cmdline_wants_farm(const char *cmdline, size_t size)
 {
     int wants = 0;
     for (size_t i = 0; i < size; i += strnlen(cmdline + i, size - i) + 1) {
-        const char *arg = cmdline + i, *value = NULL;
-        size_t left = size - i;
-        if (strncmp(arg, "--evo-farm=", 11) == 0)
-            value = arg + 11;
-        else if (strcmp(arg, "--evo-farm") == 0 && strnlen(arg, left) + 1 < left)
-            value = arg + strlen(arg) + 1;
-        if (value) /* the last one wins, as for the option itself */
-            wants = value[0] != '\0' && strcmp(value, "none") != 0 ? 1 : -1;
+        const char *arg = cmdline + i;
+        if (strcmp(arg, "--evo-farm") == 0) /* its value is optional: given only with = */
+            wants = 1;
+        else if (strncmp(arg, "--evo-farm=", 11) == 0) /* the last one wins, as for the option */
+            wants = strcmp(arg + 11, "none") == 0 ? -1 : 1;
     }
     return wants;
 }

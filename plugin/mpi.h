@@ -27,8 +27,10 @@ void evo_mpi_conf_values(const char *conf_text, char *plugin_dir, size_t plugin_
 const char *evo_mpi_pick(const char *site_mpi, const char *mpi_default, int have_pmix);
 
 /* What argv (NUL-separated, as /proc/self/cmdline holds it) says of
- * --evo-farm, the last one winning: 1 a FILE, -1 "none" (the documented
- * opt-out of a job's #SBATCH --evo-farm), 0 nothing. */
+ * --evo-farm (whose value is optional, so given only as --evo-farm=FILE),
+ * the last one winning: 1 a farm (of a FILE, or of every default), -1
+ * "none" (the documented opt-out of a job's #SBATCH --evo-farm), 0
+ * nothing. */
 int evo_mpi_cmdline_wants_farm(const char *cmdline, size_t size);
 
 /* Whether mpi_pmix.so is in one of the ':'-separated plugin directories. */

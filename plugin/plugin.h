@@ -8,9 +8,13 @@
 
 #include "site.h"
 
+/* What names the configuration of a bare --evo-farm (every default). */
+#define EVO_PLUGIN_DEFAULTS_NAME "--evo-farm"
+
 struct evo_plugin {
     struct evo_site site;
-    char file[4096]; /* --evo-farm=FILE; empty when not given */
+    char file[4096]; /* --evo-farm=FILE; EVO_PLUGIN_DEFAULTS_NAME for a bare --evo-farm; empty: none */
+    int defaults;    /* a bare --evo-farm: no file, every default */
 };
 
 extern struct evo_plugin evo_plugin;

@@ -21,21 +21,30 @@ struct evo_plugin evo_plugin;
 
 /* Slurm may call this twice with the same value (an #SBATCH option is
  * replayed into srun; remote callbacks run twice per step): the last one
- * wins. `--evo-farm=none` is how one srun of a farm job opts out. */
+ * wins. A bare `--evo-farm` (the value is optional) is a farm of every
+ * default, a Python driver's; `--evo-farm=none` is how one srun of a farm
+ * job opts out. */
 static int on_option(int value, const char *arg, int remote)
 {
     (void)value;
     (void)remote;
-    if (arg == NULL || arg[0] == '\0' || strlen(arg) >= sizeof evo_plugin.file) {
-        slurm_error("evo-farm: --evo-farm needs a configuration FILE (evolution.yaml), or none");
+    /* sbatch hands a bare #SBATCH --evo-farm to the job's sruns as the
+     * text "(null)" (it formats the missing value with %s) */
+    evo_plugin.defaults = arg == NULL || arg[0] == '\0' || strcmp(arg, "(null)") == 0;
+    if (evo_plugin.defaults) {
+        strcpy(evo_plugin.file, EVO_PLUGIN_DEFAULTS_NAME);
+        return 0;
+    }
+    if (strlen(arg) >= sizeof evo_plugin.file) {
+        slurm_error("evo-farm: --evo-farm=FILE: the file name is too long");
         return -1;
     }
     strcpy(evo_plugin.file, strcmp(arg, "none") == 0 ? "" : arg);
     return 0;
 }
 
-static struct spank_option option = {"evo-farm", "FILE", "Run as an evo-farm task farm described by FILE",
-                                     1,          0,      on_option};
+static struct spank_option option = {"evo-farm", "FILE", "Run as an evo-farm task farm (described by FILE)",
+                                     2,          0,      on_option};
 
 int slurm_spank_init(spank_t sp, int argc, char **argv)
 {

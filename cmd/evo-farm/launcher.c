@@ -177,6 +177,26 @@ static void see_latecomers_off(struct evo_broker *broker, const struct evo_confi
                  expected);
 }
 
+int evo_default_evaluator(struct evo_config *config, char *const *driver_argv)
+{
+    const char *python = getenv(EVO_VAR_PYTHON); /* a worker of such a farm */
+    if (config->evaluate.kind != EVO_EVALUATOR_NONE)
+        return 0;
+    if (python == NULL && driver_argv && evo_config_is_python(driver_argv[0]))
+        python = driver_argv[0];
+    if (python == NULL) {
+        fprintf(stderr, "evo-farm: %s has no evaluate: section: say how the workers evaluate (library:, command: "
+                        "or python:), or run a Python driver (... -- python3 script.py)\n",
+                config->path);
+        return -1;
+    }
+    if (evo_config_default_python(config, python) < 0 || setenv(EVO_VAR_PYTHON, python, 1) < 0) {
+        fprintf(stderr, "evo-farm: %s\n", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static unsigned worker_count(const struct evo_config *c, const struct evo_run_options *o)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);

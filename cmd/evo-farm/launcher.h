@@ -27,6 +27,12 @@ struct evo_run_options {
     unsigned expected_workers;
 };
 
+/* A file without an evaluate: section is a Python driver's farm: its
+ * workers run calls with the driver's interpreter, driver_argv[0] (or
+ * $EVO_FARM_PYTHON in a worker of such a farm, which this also sets for
+ * the farm's processes). 0, or -1 after saying why (not a Python driver). */
+int evo_default_evaluator(struct evo_config *config, char *const *driver_argv);
+
 /* Runs the farm; returns the driver's exit status (128+signal if it was
  * killed), or 1 if the farm could not start. `self` is the path of the
  * evo-farm executable; config_path NULL means the built-in driver reads the

@@ -119,6 +119,10 @@ static int cmd_run(int argc, char **argv, const char *self)
         evo_config_destroy(config);
         return 2;
     }
+    if (evo_default_evaluator(config, options.driver_argv) < 0) {
+        evo_config_destroy(config);
+        return 2;
+    }
     int rc = evo_run_main(config, path, &options, self);
     evo_config_destroy(config);
     return rc;
@@ -172,6 +176,10 @@ static int cmd_internal(int argc, char **argv, const char *self)
     }
     if (strcmp(argv[1], "__worker") == 0) {
         struct evo_credentials creds;
+        if (evo_default_evaluator(config, NULL) < 0) {
+            evo_config_destroy(config);
+            return 2;
+        }
         snprintf(prefix, sizeof prefix, "evo-farm worker %d", (int)getpid());
         evo_log_set_prefix(prefix);
         if (evo_credentials_from_env(&creds, err, sizeof err) < 0)

@@ -116,6 +116,10 @@ int evo_step_main(char **driver_argv, const char *self)
         fprintf(stderr, "evo-farm: %s\n", err);
         return 2;
     }
+    if (evo_default_evaluator(config, driver_argv) < 0) {
+        evo_config_destroy(config);
+        return 2;
+    }
     /* Block the launcher's signals before PMIx starts its progress thread,
      * so that thread cannot swallow a SIGCHLD meant for our signalfd. */
     evo_signals_block(NULL);

@@ -176,19 +176,43 @@ static int set_defaults(struct evo_config *c)
     return (c->farm.bind && c->output.dir && c->evaluate.workdir) ? 0 : -1;
 }
 
-static int python_command(struct walk *w, yaml_node_t *evaluate)
+/* The bundled shim's command line for interpreter `python`; kind PYTHON.
+ * 0, or -1 out of memory. */
+static int shim_command(struct evo_config *c)
 {
-    struct evo_config *c = w->config;
     const char *argv[] = {c->evaluate.python, "-u", "-m", "evofarm._worker"};
-    if (c->evaluate.function)
-        return walk_fail(w, evaluate, "evaluate: 'function' goes with 'library' (a Python driver sends its functions)");
     c->evaluate.kind = EVO_EVALUATOR_PYTHON;
     if ((c->evaluate.command = calloc(5, sizeof *c->evaluate.command)) == NULL)
-        return walk_fail(w, evaluate, "out of memory");
+        return -1;
     for (int i = 0; i < 4; i++)
         if ((c->evaluate.command[i] = strdup(argv[i])) == NULL)
-            return walk_fail(w, evaluate, "out of memory");
+            return -1;
     return 0;
+}
+
+static int python_command(struct walk *w, yaml_node_t *evaluate)
+{
+    if (w->config->evaluate.function)
+        return walk_fail(w, evaluate, "evaluate: 'function' goes with 'library' (a Python driver sends its functions)");
+    return shim_command(w->config) < 0 ? walk_fail(w, evaluate, "out of memory") : 0;
+}
+
+int evo_config_default_python(struct evo_config *c, const char *interpreter)
+{
+    if (c->evaluate.kind != EVO_EVALUATOR_NONE)
+        return 0;
+    if ((c->evaluate.python = strdup(interpreter)) == NULL || shim_command(c) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+int evo_config_is_python(const char *command)
+{
+    const char *base = command ? strrchr(command, '/') : NULL;
+    base = base ? base + 1 : command;
+    return base && strncmp(base, "python", 6) == 0 && strspn(base + 6, "0123456789.") == strlen(base + 6);
 }
 
 /* Checks that involve several keys; `root` locates the messages. */
@@ -196,8 +220,9 @@ static int check_config(struct walk *w, yaml_node_t *root)
 {
     struct evo_config *c = w->config;
     yaml_node_t *evaluate = walk_section_node(w, root, "evaluate");
-    if (evaluate == NULL)
-        return walk_fail(w, root, "missing required section 'evaluate' (library: + function:, or command:)");
+    yaml_node_t *optimize = walk_section_node(w, root, "optimize");
+    if (evaluate == NULL) /* a Python driver's own interpreter (evo_config_default_python) */
+        return optimize ? evo_check_optimize(w, optimize) : 0;
     if (!!c->evaluate.library + !!c->evaluate.command + !!c->evaluate.python > 1)
         return walk_fail(w, evaluate, "evaluate: give one of 'library', 'command' or 'python'");
     /* python: the bundled worker shim, found through the PYTHONPATH that
@@ -214,7 +239,6 @@ static int check_config(struct walk *w, yaml_node_t *root)
         return walk_fail(w, evaluate, "evaluate: 'library' needs 'function' (the symbol to call)");
     else
         c->evaluate.kind = c->evaluate.library ? EVO_EVALUATOR_LIBRARY : EVO_EVALUATOR_COMMAND;
-    yaml_node_t *optimize = walk_section_node(w, root, "optimize");
     return optimize ? evo_check_optimize(w, optimize) : 0;
 }
 

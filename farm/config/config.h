@@ -108,6 +108,17 @@ char *evo_config_dir_of(const char *path);
  * message in err; errno is ENOENT when this is not an --evo-farm step. */
 struct evo_config *evo_config_from_step_env(char *err, size_t err_size);
 
+/* A file without an evaluate: section (kind EVO_EVALUATOR_NONE) is the
+ * farm of a Python driver: its workers run the bundled shim with the
+ * driver's interpreter. This sets evaluate.python to `interpreter` and the
+ * shim's command; nothing when the file says how to evaluate. 0, or -1
+ * with errno. */
+int evo_config_default_python(struct evo_config *config, const char *interpreter);
+
+/* Whether a driver command is a Python interpreter (python, python3,
+ * python3.11, by any path). */
+int evo_config_is_python(const char *command);
+
 /* Frees everything; NULL is fine. */
 void evo_config_destroy(struct evo_config *config);
 

@@ -150,10 +150,12 @@ static void print_cmaes(const struct evo_config *c, FILE *out)
             c->optimize.checkpoint, c->optimize.tolfun, c->optimize.tolx);
 }
 
-void evo_config_print(const struct evo_config *c, FILE *out)
+static void print_evaluate(const struct evo_config *c, FILE *out)
 {
-    fprintf(out, "# %s, resolved\n", c->path);
-    print_farm(c, out);
+    if (c->evaluate.kind == EVO_EVALUATOR_NONE) {
+        fputs("# evaluate: none given: a Python driver's own interpreter runs its calls\n", out);
+        return;
+    }
     fputs("evaluate:\n", out);
     if (c->evaluate.kind == EVO_EVALUATOR_LIBRARY) {
         fputs("  library: ", out);
@@ -167,6 +169,13 @@ void evo_config_print(const struct evo_config *c, FILE *out)
     print_string(out, c->evaluate.workdir);
     fprintf(out, "\n  objectives: %u\n", c->evaluate.objectives);
     print_duration(out, "startup_timeout", c->evaluate.startup_timeout_ms);
+}
+
+void evo_config_print(const struct evo_config *c, FILE *out)
+{
+    fprintf(out, "# %s, resolved\n", c->path);
+    print_farm(c, out);
+    print_evaluate(c, out);
     print_environment(c, out);
     if (c->optimize.strategy) {
         fprintf(out, "optimize:\n  strategy: %s\n", c->optimize.strategy);

@@ -96,3 +96,31 @@ t_bad_yaml_fixtures() {
     [ $rc = 2 ] || fail "directory: exit $rc"
     expect_in "$SCRATCH/out" "$SCRATCH/dir.yaml: cannot read: Is a directory"
 }
+
+# A file without evaluate: (even an empty one) is a Python driver's farm:
+# the workers run calls with the driver's interpreter. Any other driver is
+# told in one line what is missing.
+t_python_driver_needs_no_evaluate() {
+    printf 'farm: {heartbeat: 200ms}\n' > "$SCRATCH/noeval.yaml"
+    : > "$SCRATCH/empty.yaml"
+    cat > "$SCRATCH/squares.py" <<'PY'
+from evofarm import futures
+def square(x):
+    return x * x
+if __name__ == "__main__":
+    print("squares", sum(futures.map(square, range(100))))
+PY
+    local f
+    for f in noeval empty; do
+        "$EVO" run "$SCRATCH/$f.yaml" -n 2 -- "$PY" "$SCRATCH/squares.py" > "$SCRATCH/out" 2>&1 ||
+            { cat "$SCRATCH/out"; fail "$f.yaml with a Python driver failed"; }
+        expect_in "$SCRATCH/out" "squares 328350"
+    done
+    "$EVO" check "$SCRATCH/empty.yaml" > "$SCRATCH/out" 2>&1 || fail "an empty file does not check"
+    expect_in "$SCRATCH/out" "# evaluate: none given: a Python driver's own interpreter runs its calls"
+    local rc=0
+    "$EVO" run "$SCRATCH/noeval.yaml" -- /bin/true > "$SCRATCH/out" 2>&1 || rc=$?
+    [ $rc = 2 ] || fail "a non-Python driver without evaluate: exited $rc"
+    [ "$(wc -l < "$SCRATCH/out")" = 1 ] || { cat "$SCRATCH/out"; fail "not one line"; }
+    expect_in "$SCRATCH/out" "noeval.yaml has no evaluate: section: say how the workers evaluate (library:, command: or python:), or run a Python driver"
+}

@@ -102,6 +102,37 @@ t_literal_command_two_nodes() {
     expect_in "$SCRATCH/out" "2 workers connected at the end"
 }
 
+# No file at all: a bare --evo-farm is a farm of every default whose
+# workers run the Python driver's interpreter (also as #SBATCH --evo-farm);
+# the same from a file without evaluate:; and a driver that is not Python
+# gets one line saying what is missing.
+t_no_file_python_driver() {
+    mkdir -p "$SCRATCH/bare" "$SCRATCH/bare-ref"
+    (cd "$SCRATCH/bare" && timeout 120 srun --evo-farm -N2 -n4 /usr/bin/python3 "$ROOT/examples/deap/evolution.py" 5 \
+        --seed 5 --ngen 10) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun --evo-farm failed"; }
+    expect_in "$SCRATCH/out" "3 workers connected at the end"
+    expect_both_nodes "$SCRATCH/out"
+    (cd "$SCRATCH/bare-ref" && PYTHONPATH="$ROOT/python" /usr/bin/python3 "$ROOT/examples/deap/evolution.py" 5 --seed 5 \
+        --ngen 10 --builtin-map > /dev/null 2>&1) || fail "reference run failed"
+    cmp "$SCRATCH/bare/logbook_c5.txt" "$SCRATCH/bare-ref/logbook_c5.txt" || fail "logbook differs from the builtin map's"
+    cat > "$SCRATCH/bare.sh" <<JOB
+#!/bin/sh
+#SBATCH --evo-farm
+#SBATCH -N2 -n4
+srun /usr/bin/python3 $ROOT/examples/deap/evolution.py 5 --seed 5 --ngen 3
+JOB
+    local job
+    job=$(cd "$SCRATCH/bare" && sbatch --parsable -o "$SCRATCH/bare.out" ../bare.sh)
+    wait_job "$job"
+    expect_in "$SCRATCH/bare.out" "3 workers connected at the end"
+    printf 'farm: {heartbeat: 200ms}\n' > "$SCRATCH/noeval.yaml"
+    (cd "$SCRATCH/bare" && timeout 120 srun --evo-farm=../noeval.yaml -N2 -n3 /usr/bin/python3 \
+        "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 2) > "$SCRATCH/out" 2>&1 || { tail "$SCRATCH/out"; fail "no evaluate: failed"; }
+    expect_in "$SCRATCH/out" "2 workers connected at the end"
+    (cd "$SCRATCH" && timeout 60 srun --evo-farm=noeval.yaml -N1 -n2 /bin/true) > "$SCRATCH/out" 2>&1 && fail "accepted"
+    expect_in "$SCRATCH/out" "has no evaluate: section: say how the workers evaluate"
+}
+
 # --export=NONE on srun, and on sbatch (#SBATCH --export=NONE reaching the
 # job's plain srun): the farm's variables travel as SLURM_ ones, and the
 # task sees them under their EVO_FARM_ names only.
@@ -181,7 +212,7 @@ t_option_in_help() {
     for cmd in srun sbatch salloc; do
         $cmd --help > "$SCRATCH/help" 2>&1 || true
         # on one line, not wrapped
-        grep -qE -- "--evo-farm=FILE +Run as an evo-farm task farm described by FILE$" "$SCRATCH/help" ||
+        grep -qE -- "--evo-farm=FILE +Run as an evo-farm task farm \(described by FILE\)$" "$SCRATCH/help" ||
             { grep -A1 -- --evo-farm "$SCRATCH/help"; fail "$cmd --help: no one-line --evo-farm"; }
     done
 }

@@ -109,8 +109,7 @@ static void errors_name_the_place(void **state)
     expect_error("evaluate: {command: [x]}\nfarm: {scheduling: greedy}\n",
                  "t.yaml:2:20:", "expected one of 'dynamic', 'static'");
     expect_error("evaluate: {command: [x]}\nfarm: [1, 2]\n", "t.yaml:2:7:", "section 'farm' must be a mapping");
-    expect_error("farm: {workers: 2}\n", "t.yaml:1:1:", "missing required section 'evaluate'");
-    expect_error("", "t.yaml:1:1:", "empty configuration");
+    expect_error("evaluate: {objectives: 2}\n", "t.yaml:1:11:", "evaluate: one of 'library'");
     expect_error("- a\n- b\n", "t.yaml:1:1:", "must be a mapping of sections");
     expect_error("evaluate: {command: [x]}\nevolve: {}\n", "t.yaml:2:1:", "unknown section 'evolve'");
     expect_error("evaluate: {command: [x]}\nevaluate: {command: [y]}\n", "t.yaml:2:1:", "appears twice");
@@ -169,6 +168,34 @@ static void command_string_and_home(void **state)
     evo_config_destroy(c);
 }
 
+/* No evaluate: (or nothing at all) is a Python driver's farm: kind NONE
+ * until the driver's interpreter is known. */
+static void no_evaluate_is_a_python_farm(void **state)
+{
+    (void)state;
+    struct evo_config *c = parse("farm: {workers: 2}\n");
+    assert_non_null(c);
+    assert_int_equal(c->evaluate.kind, EVO_EVALUATOR_NONE);
+    assert_int_equal(evo_config_default_python(c, "/venv/bin/python3"), 0);
+    assert_int_equal(c->evaluate.kind, EVO_EVALUATOR_PYTHON);
+    assert_string_equal(c->evaluate.command[0], "/venv/bin/python3");
+    assert_string_equal(c->evaluate.command[3], "evofarm._worker");
+    evo_config_destroy(c);
+    assert_non_null(c = parse(""));
+    assert_int_equal(c->farm.heartbeat_ms, 1000); /* every default */
+    evo_config_destroy(c);
+    assert_non_null(c = parse("evaluate: {command: [x]}\n"));
+    assert_int_equal(evo_config_default_python(c, "python3"), 0); /* the file's evaluator stands */
+    assert_int_equal(c->evaluate.kind, EVO_EVALUATOR_COMMAND);
+    evo_config_destroy(c);
+    assert_true(evo_config_is_python("python3"));
+    assert_true(evo_config_is_python("/usr/bin/python3.11"));
+    assert_true(evo_config_is_python("python"));
+    assert_false(evo_config_is_python("python-config"));
+    assert_false(evo_config_is_python("/bin/true"));
+    assert_false(evo_config_is_python(NULL));
+}
+
 static void missing_file(void **state)
 {
     (void)state;
@@ -208,7 +235,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(full_config),  cmocka_unit_test(defaults),          cmocka_unit_test(errors_name_the_place),
-        cmocka_unit_test(missing_file), cmocka_unit_test(print_round_trips), cmocka_unit_test(command_string_and_home),
+        cmocka_unit_test(missing_file), cmocka_unit_test(no_evaluate_is_a_python_farm), cmocka_unit_test(print_round_trips), cmocka_unit_test(command_string_and_home),
     };
     return EVO_RUN_TESTS(tests);
 }
