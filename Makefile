@@ -228,6 +228,10 @@ install: $(BIN) $(SOLIB) $(PLUGIN)
 	sed -e 's|@PREFIX@|$(PREFIX)|g; s|@VERSION@|$(VERSION)|g' packaging/evofarm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/evofarm.pc
 	install -d $(DESTDIR)$(PREFIX)/lib/evo-farm/python/evofarm $(DESTDIR)$(PYDIR)
 	install -m 644 python/evofarm/*.py $(DESTDIR)$(PREFIX)/lib/evo-farm/python/evofarm/
+	printf '__version__ = "%s"\n' "$(VERSION)" > $(DESTDIR)$(PREFIX)/lib/evo-farm/python/evofarm/_version.py
+	install -d $(DESTDIR)$(PREFIX)/lib/evo-farm/python/build_backend
+	install -m 644 python/pyproject.toml $(DESTDIR)$(PREFIX)/lib/evo-farm/python/
+	install -m 644 python/build_backend/evofarm_build.py $(DESTDIR)$(PREFIX)/lib/evo-farm/python/build_backend/
 	echo "$(PREFIX)/lib/evo-farm/python" > $(DESTDIR)$(PYDIR)/evofarm.pth
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	for page in man/evo-farm.1 man/evo-farm.yaml.5 man/spank_evo_farm.8; do \

@@ -165,6 +165,10 @@ static int cmd_internal(int argc, char **argv, const char *self)
         return evo_library_child_main(argv[2], argv[3]);
     if (strcmp(argv[1], "__hold") == 0 && argc == 2)
         return hold_for_embedder();
+    if (strcmp(argv[1], "__library") == 0 && argc == 2) { /* for a Python package installed elsewhere (a venv) */
+        const char *library = getenv(EVO_VAR_LIBRARY);
+        return library ? (puts(library), 0) : 1;
+    }
     if (argc != 3 && !(argc == 2 && strcmp(argv[1], "__drive") == 0))
         return bad_usage("bad internal command '%s'", argv[1]);
     struct evo_config *config = argc == 3 ? load(argv[2]) : evo_config_from_step_env(err, sizeof err);

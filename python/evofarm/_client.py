@@ -22,12 +22,25 @@ class Result(ctypes.Structure):
     ]
 
 
+def _asked_of_evo_farm():
+    """Where the evo-farm command on hand keeps its libevofarm (for a copy
+    of this package installed into a venv, away from both)."""
+    import subprocess
+    from ._embedded import _command
+    try:
+        p = subprocess.run([_command(), "__library"], capture_output=True, text=True, timeout=10)
+    except (FarmError, OSError, subprocess.SubprocessError):
+        return None
+    path = p.stdout.strip()
+    return path if p.returncode == 0 and os.path.exists(path) else None
+
+
 def _load():
     here = os.path.dirname(os.path.abspath(__file__))
     beside = [os.path.join(here, "..", "..", "..", "libevofarm.so.1"),  # installed: PREFIX/lib/evo-farm/python/evofarm
               os.path.join(here, "..", "..", os.environ.get("BUILD", "build"), "lib", "libevofarm.so")]  # source tree
     path = os.environ.get("EVO_FARM_LIBRARY") or next((p for p in beside if os.path.exists(p)), None) \
-        or ctypes.util.find_library("evofarm")
+        or ctypes.util.find_library("evofarm") or _asked_of_evo_farm()
     if not path:
         raise FarmError("libevofarm not found (install evo-farm, or set EVO_FARM_LIBRARY to its libevofarm.so)")
     lib = ctypes.CDLL(path)
