@@ -128,7 +128,12 @@ def run_initialized(token, initializer, initargs, fn, args, kwargs):
 
 
 def decode_answer(data):
-    """The value of an answer, or raises what the function raised."""
+    """The value of an answer, or raises what the function raised. An
+    object of a class of the main script comes back as __mp_main__.NAME
+    (the workers import the script under that name, as multiprocessing's
+    spawn does): here that is the driver's own __main__."""
+    if "__mp_main__" not in sys.modules and "__main__" in sys.modules:
+        sys.modules["__mp_main__"] = sys.modules["__main__"]
     answer = pickle.loads(data)
     if answer[0] == "ok":
         return answer[1]

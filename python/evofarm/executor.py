@@ -5,7 +5,6 @@ cancelling the rest really stops them) and resolves futures as answers
 come back, in completion order."""
 import collections
 import concurrent.futures as cf
-import itertools
 import os
 import threading
 import uuid
@@ -67,6 +66,7 @@ class Executor(cf.Executor):
                     with self._lock:
                         for i, (future, _) in enumerate(batch):
                             self._sent[first + i] = future
+                    batch = future = payload = None  # only _sent holds them now (results die with their reader)
                 if self._sent:
                     self._collect()
         except BaseException as e:  # the farm went away: fail everything
@@ -86,6 +86,7 @@ class Executor(cf.Executor):
                         future.set_result(_calls.decode_answer(data))
                     except BaseException as e:
                         future.set_exception(e)
+            future = got = data = None  # this thread keeps no result alive
             got = self._client.wait(0) if self._sent else None
 
     def _fail_all(self, error):
@@ -133,18 +134,15 @@ class Executor(cf.Executor):
     def map_chunks(self, fn, iterables, chunksize=None, timeout=None):
         """fn over zip(*iterables) in tasks of chunksize calls (None: see
         _chunksize), all queued at once; the results in order, lazily, each
-        chunk's handed out by itertools.chain. A call that raised re-raises
-        at its own element."""
+        dropped here once yielded. A call that raised re-raises at its own
+        element."""
         star = len(iterables) != 1  # one iterable: send the items, not 1-tuples
         calls = list(zip(*iterables)) if star else list(iterables[0])
         chunksize = chunksize or _chunksize(len(calls), self._workers)
         chunks = self.submit_many(_calls.run_chunk,
                                   [(fn, calls[i:i + chunksize], star) for i in range(0, len(calls), chunksize)])
 
-        def chunk_values(f):
-            values, errors = f.result(timeout)
-            return values if not errors else _with_errors(values, errors)
-        return itertools.chain.from_iterable(chunk_values(f) for f in chunks)
+        return _each_value(collections.deque(chunks), timeout)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         with self._lock:
@@ -168,8 +166,25 @@ def _chunksize(n, workers):
     return max(1, min(1000, -(-n // (16 * workers))))
 
 
-def _with_errors(values, errors):
-    for i, value in enumerate(values):
-        if i in errors:
-            _calls.raise_remote(*errors[i])
-        yield value
+_END = object()
+
+
+def _each_value(chunks, timeout):
+    """The values of the chunks' futures in order, each dropped here once
+    yielded (the caller alone decides how long a result lives), raising at
+    the element whose call raised."""
+    while chunks:
+        values, errors = chunks.popleft().result(timeout)
+        values = collections.deque(values)
+        if not errors:  # popped one by one at C speed: nothing here holds a yielded value
+            values.append(_END)
+            yield from iter(values.popleft, _END)
+            continue
+        at = 0
+        while values:
+            value = values.popleft()
+            if at in errors:
+                _calls.raise_remote(*errors[at])
+            at += 1
+            yield value
+            del value
