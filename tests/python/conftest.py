@@ -14,6 +14,26 @@ PY = "/usr/bin/python3"
 SCRIPTS = pathlib.Path(__file__).resolve().parent / "scripts"
 
 
+def plain_env(**extra):
+    """This environment without any farm's variables, the package on the
+    path as a user of the source tree has it (evo-farm and libevofarm are
+    found beside it, under BUILD)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVO_FARM_")}
+    env.update(PYTHONPATH=str(ROOT / "python"), **extra)
+    return env
+
+
+def run_script(tmp_path, text, *args, timeout=120, **env):
+    """Writes text to tmp_path/script.py and runs it as plain `python3
+    script.py ARGS` outside any farm; returns the CompletedProcess, after
+    checking it exited 0."""
+    (tmp_path / "script.py").write_text(text)
+    p = subprocess.run([PY, "script.py", *map(str, args)], cwd=tmp_path, env=plain_env(**env), capture_output=True,
+                       text=True, timeout=timeout)
+    assert p.returncode == 0, p.stdout[-1000:] + p.stderr[-2000:]
+    return p
+
+
 class Farm:
     def __init__(self, tmp):
         self.tmp = tmp

@@ -2,10 +2,7 @@
 closures and a function defined under the main guard run on the workers;
 what nothing can send still gets an error naming it. The same script
 without cloudpickle gets today's clear errors (test_basics)."""
-import subprocess
-
-from conftest import PY
-from test_embedded import plain_env
+from conftest import run_script
 
 SCRIPT = '''
 import threading
@@ -32,9 +29,6 @@ if __name__ == "__main__":
 
 
 def test_lambdas_closures_and_main_guard_with_cloudpickle(tmp_path):
-    (tmp_path / "cloud.py").write_text(SCRIPT)
-    p = subprocess.run([PY, "cloud.py"], cwd=tmp_path, env=plain_env(EVO_FARM_WORKERS="2"), capture_output=True,
-                       text=True, timeout=60)
-    assert p.returncode == 0, p.stderr[-2000:]
+    p = run_script(tmp_path, SCRIPT, EVO_FARM_WORKERS="2")
     assert p.stdout.splitlines() == ["lambda [0, 1, 4, 9, 16]", "closure [100, 101, 102]", "guarded 40",
                                      "captures [3, 6]", "unsendable: True"], p.stdout + p.stderr[-1000:]

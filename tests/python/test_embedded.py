@@ -7,17 +7,8 @@ import json
 import os
 import subprocess
 
-from conftest import PY, ROOT
+from conftest import PY, ROOT, plain_env
 from test_deap import SCRIPT, reference
-
-
-def plain_env(**extra):
-    """This environment without any farm's variables, the package on the
-    path as a user of the source tree has it (evo-farm and libevofarm are
-    found beside it, under BUILD)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EVO_FARM_")}
-    env.update(PYTHONPATH=str(ROOT / "python"), **extra)
-    return env
 
 
 def farms_left():

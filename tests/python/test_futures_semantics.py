@@ -3,10 +3,7 @@ script's classes both ways: shutdown(cancel_futures=True) cancels only
 calls not yet running and lets running ones finish; map's iterator keeps no
 result once it has been yielded; an instance of a class defined in the
 main script goes to the workers and comes back as that class."""
-import subprocess
-
-from conftest import PY
-from test_embedded import plain_env
+from conftest import run_script
 
 SCRIPT = '''
 import gc, time, weakref
@@ -43,9 +40,6 @@ if __name__ == "__main__":
 
 
 def test_cancel_futures_gc_and_main_classes(tmp_path):
-    (tmp_path / "sem.py").write_text(SCRIPT)
-    p = subprocess.run([PY, "sem.py"], cwd=tmp_path, env=plain_env(EVO_FARM_WORKERS="2"), capture_output=True,
-                       text=True, timeout=120)
-    assert p.returncode == 0, p.stderr[-2000:]
+    p = run_script(tmp_path, SCRIPT, EVO_FARM_WORKERS="2")
     assert p.stdout.splitlines() == ["class True 2", "dropped 0", "running finished [0, 1]",
                                      "queued cancelled True"], p.stdout + p.stderr[-1500:]

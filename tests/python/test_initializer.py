@@ -2,10 +2,7 @@
 the initializer runs once in each worker process before its first call,
 also in a process that replaces one that died; the calls see its state;
 bad arguments are refused as ProcessPoolExecutor refuses them."""
-import subprocess
-
-from conftest import PY
-from test_embedded import plain_env
+from conftest import run_script
 
 SCRIPT = '''
 import os, sys
@@ -41,12 +38,9 @@ if __name__ == "__main__":
 
 
 def test_initializer_once_per_worker_process(tmp_path):
-    (tmp_path / "init.py").write_text(SCRIPT)
     runs = tmp_path / "runs"
     runs.mkdir()
-    p = subprocess.run([PY, "init.py", str(runs)], cwd=tmp_path, env=plain_env(), capture_output=True, text=True,
-                       timeout=120)
-    assert p.returncode == 0, p.stderr[-2000:]
+    p = run_script(tmp_path, SCRIPT, runs)
     lines = p.stdout.splitlines()
     assert lines[0] == "states ['ready']", p.stdout
     assert lines[2:] == ["refused ValueError", "refused TypeError"], p.stdout

@@ -1,10 +1,7 @@
 """SCOOP's futures.mapReduce and futures.mapScan against the builtin
 equivalents on the same inputs (functools.reduce, itertools.accumulate),
 with an operation that is not commutative so the order shows."""
-import subprocess
-
-from conftest import PY
-from test_embedded import plain_env
+from conftest import run_script
 
 SCRIPT = '''
 import functools, itertools, operator
@@ -30,8 +27,5 @@ if __name__ == "__main__":
 
 
 def test_map_reduce_and_scan(tmp_path):
-    (tmp_path / "reductions.py").write_text(SCRIPT)
-    p = subprocess.run([PY, "reductions.py"], cwd=tmp_path, env=plain_env(EVO_FARM_WORKERS="2"), capture_output=True,
-                       text=True, timeout=60)
-    assert p.returncode == 0, p.stderr[-2000:]
+    p = run_script(tmp_path, SCRIPT, EVO_FARM_WORKERS="2")
     assert p.stdout.split("\n")[:5] == ["True", "True", "True", "True", "empty: True"], p.stdout

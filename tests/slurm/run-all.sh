@@ -52,12 +52,20 @@ run_example() { # OUTFILE [srun options]
     grep -q '"cores": 5,' "$SCRATCH/results/result.json" || fail "result.json does not count 5 workers"
 }
 
-wait_job() { # JOBID — until it ends (60 s at most); it must have COMPLETED
+# run_job DIR SCRIPT OUT [ENV=VALUE...] — sbatch SCRIPT from DIR (output to
+# OUT) and wait until it has COMPLETED.
+run_job() {
+    local dir=$1 script=$2 out=$3 job; shift 3
+    job=$(cd "$dir" && env "$@" sbatch --parsable -o "$out" "$script") || fail "sbatch $script refused"
+    wait_job "$job" "$out"
+}
+
+wait_job() { # JOBID [OUT] — until it ends (60 s at most); it must have COMPLETED
     for _ in $(seq 600); do
         scontrol show job "$1" 2> /dev/null | grep -qE "JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT)" && break
         sleep 0.1
     done
-    scontrol show job "$1" | grep -q "JobState=COMPLETED" || { cat "$SCRATCH/job.out"; fail "job $1 did not complete"; }
+    scontrol show job "$1" | grep -q "JobState=COMPLETED" || { cat "${2:-$SCRATCH/job.out}"; fail "job $1 did not complete"; }
 }
 
 # MpiDefault is none: the plugin asks srun for a wire-up itself (-v says
@@ -121,9 +129,7 @@ t_no_file_python_driver() {
 #SBATCH -N2 -n4
 srun /usr/bin/python3 $ROOT/examples/deap/evolution.py 5 --seed 5 --ngen 3
 JOB
-    local job
-    job=$(cd "$SCRATCH/bare" && sbatch --parsable -o "$SCRATCH/bare.out" ../bare.sh)
-    wait_job "$job"
+    run_job "$SCRATCH/bare" ../bare.sh "$SCRATCH/bare.out"
     expect_in "$SCRATCH/bare.out" "3 workers connected at the end"
     printf 'farm: {heartbeat: 200ms}\n' > "$SCRATCH/noeval.yaml"
     (cd "$SCRATCH/bare" && timeout 120 srun --evo-farm=../noeval.yaml -N2 -n3 /usr/bin/python3 \
@@ -153,14 +159,11 @@ t_export_none() {
 #SBATCH -N2 -n4
 srun /usr/bin/python3 $ROOT/examples/deap/evolution.py 5 --seed 5 --ngen 2
 JOB
-    local job
-    job=$(cd "$SCRATCH/none" && sbatch --parsable -o "$SCRATCH/job.out" ../job.sh)
-    wait_job "$job"
+    run_job "$SCRATCH/none" ../job.sh "$SCRATCH/job.out"
     expect_in "$SCRATCH/job.out" "3 workers connected at the end"
     # the same through SBATCH_EXPORT=NONE, the script saying nothing of it
     sed -i '/--export=NONE/d' "$SCRATCH/job.sh"
-    job=$(cd "$SCRATCH/none" && SBATCH_EXPORT=NONE sbatch --parsable -o "$SCRATCH/job2.out" ../job.sh)
-    wait_job "$job"
+    run_job "$SCRATCH/none" ../job.sh "$SCRATCH/job2.out" SBATCH_EXPORT=NONE
     expect_in "$SCRATCH/job2.out" "3 workers connected at the end"
 }
 
@@ -173,9 +176,7 @@ srun "$EVO"
 JOB
     local_reference
     rm -rf "$SCRATCH/results"
-    local job
-    job=$(cd "$SCRATCH" && sbatch --parsable -o "$SCRATCH/job.out" job.sh)
-    wait_job "$job"
+    run_job "$SCRATCH" job.sh "$SCRATCH/job.out"
     expect_in "$SCRATCH/job.out" "cma-es: best "
     expect_in "$SCRATCH/job.out" "evaluations done, 0 failed"
     expect_both_nodes "$SCRATCH/job.out"
@@ -282,9 +283,7 @@ srun sh -c 'echo "inherited=\$EVO_WHICH"'
 srun --evo-farm=$SCRATCH/b.yaml sh -c 'echo "overridden=\$EVO_WHICH"'
 srun --evo-farm=none sh -c 'echo "plain=\${EVO_WHICH:-none} \${EVO_FARM_CONFIG_TEXT:-none}"'
 JOB
-    local job
-    job=$(cd "$SCRATCH" && sbatch --parsable -o "$SCRATCH/job.out" job.sh)
-    wait_job "$job"
+    run_job "$SCRATCH" job.sh "$SCRATCH/job.out"
     expect_in "$SCRATCH/job.out" "inherited=a"
     expect_in "$SCRATCH/job.out" "overridden=b"
     [ "$(grep -c '^plain=none none$' "$SCRATCH/job.out")" = 2 ] || { cat "$SCRATCH/job.out"; fail "--evo-farm=none did not opt out"; }
