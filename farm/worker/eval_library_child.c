@@ -20,6 +20,7 @@
 struct child {
     evo_evaluate_fn *evaluate;
     evo_evaluator_error_fn *error;
+    evo_evaluator_finalize_fn *finalize;
     char setup_error[512]; /* non-empty: answer every candidate with it */
     int out;
     struct evo_buf answers; /* encoded, not yet written */
@@ -82,6 +83,8 @@ static void setup(struct child *c, const char *library, const char *function)
     }
     snprintf(name, sizeof name, "%s_error", function);
     c->error = (evo_evaluator_error_fn *)dlsym(handle, name);
+    snprintf(name, sizeof name, "%s_finalize", function);
+    c->finalize = (evo_evaluator_finalize_fn *)dlsym(handle, name);
     snprintf(name, sizeof name, "%s_init", function);
     evo_evaluator_init_fn *init = (evo_evaluator_init_fn *)dlsym(handle, name);
     if (init && init() != 0)
@@ -132,6 +135,8 @@ int evo_library_child_main(const char *library, const char *function)
             break;
     }
     flush(&c);
+    if (rc == 0 && c.finalize && !c.setup_error[0]) /* a normal end: the worker closed our input */
+        c.finalize();
     free(x);
     evo_buf_free(&c.answers);
     return rc;

@@ -146,6 +146,16 @@ error:
     return -1;
 }
 
+/* Whether the child has ended; it stays a zombie (WNOWAIT), so its group
+ * id cannot be reused before stop_child has killed the group. */
+static int child_ended(const struct evo_evaluator *ev)
+{
+    siginfo_t info;
+    info.si_pid = 0;
+    return ev->pid > 0 && waitid(P_PID, (id_t)ev->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           info.si_pid == ev->pid;
+}
+
 /* Stops the child; describes how it ended in `why` when given. Phases:
  * close its stdin, give it `grace_ms` to exit on its own, then SIGKILL. */
 static void stop_child(struct evo_evaluator *ev, int grace_ms, char *why, size_t why_size)
@@ -157,14 +167,20 @@ static void stop_child(struct evo_evaluator *ev, int grace_ms, char *why, size_t
     close(ev->in_fd);
     close(ev->out_fd);
     ev->in_fd = ev->out_fd = -1;
-    for (int waited = 0; waited <= grace_ms && (done = waitpid(ev->pid, &status, WNOHANG)) == 0; waited += 5)
+    for (int waited = 0; waited <= grace_ms; waited += 5) {
+        if (child_ended(ev)) {
+            done = ev->pid;
+            break;
+        }
         if (grace_ms)
             usleep(5000);
-    if (done == 0) {
-        kill(-ev->pid, SIGKILL);
-        kill(ev->pid, SIGKILL);
-        waitpid(ev->pid, &status, 0);
     }
+    /* Whatever the child started goes with it, even when it has ended on
+     * its own (its group outlives it while a member lives). */
+    kill(-ev->pid, SIGKILL);
+    if (done == 0)
+        kill(ev->pid, SIGKILL);
+    waitpid(ev->pid, &status, 0);
     if (why && WIFSIGNALED(status))
         snprintf(why, why_size, "evaluator killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
     else if (why)
@@ -311,7 +327,9 @@ static void serve_child(struct evo_evaluator *ev, struct run_state *s, int tick_
         s->written = s->answered;
         return;
     }
-    if (rc != 0) {
+    /* Ended although something it started still holds its output open: as
+     * good as EOF (everything it wrote has been read above). */
+    if (rc != 0 || child_ended(ev)) {
         restart_after(ev, s, NULL);
         return;
     }

@@ -70,3 +70,28 @@ t_no_worker_left_fails_the_waiting_work() {
     grep -qE "mapdriver: 20000 results, [1-9][0-9]* failed" "$SCRATCH/out" || { tail "$SCRATCH/out"; fail "not every evaluation answered"; }
     [ $(( $(date +%s) - start )) -lt 30 ] || fail "took too long to give up"
 }
+
+# A library evaluator's NAME_finalize runs when its child ends normally
+# (the worker stops at the end of the farm): once per evaluator child.
+t_library_finalize_called() {
+    local cfg; cfg=$(lib_config fin finalized_sphere)
+    rm -f "$SCRATCH/finalized"
+    EVO_TEST_FINALIZED="$SCRATCH/finalized" "$EVO" run "$cfg" -n 2 -- "$DRIVER" verify sphere 500 3 > "$SCRATCH/out" 2>&1 ||
+        { cat "$SCRATCH/out"; fail "the farm failed"; }
+    expect_in "$SCRATCH/out" "mapdriver: 500 results, 0 failed, all as expected"
+    [ -f "$SCRATCH/finalized" ] || fail "NAME_finalize was never called"
+    [ "$(wc -l < "$SCRATCH/finalized")" = 2 ] || { cat "$SCRATCH/finalized"; fail "not once per evaluator child"; }
+}
+
+# An evaluator that dies leaving a process of its own behind: the process
+# goes with it (its process group is killed even after it has ended).
+t_crashed_evaluator_leaves_nothing() {
+    cat > "$SCRATCH/leave.yaml" <<YAML
+farm: {heartbeat: 200ms, retries: 1, timeout: 5s}
+evaluate: {command: [sh, -c, 'sleep 987 & read x; exit 3'], startup_timeout: 2s}
+YAML
+    "$EVO" run "$SCRATCH/leave.yaml" -n 2 -- "$DRIVER" failures sphere 4 3 "exited with status 3" > "$SCRATCH/out" 2>&1 || true
+    expect_in "$SCRATCH/out" "evaluator exited with status 3"
+    sleep 0.2
+    ! pgrep -f "sleep 987" > /dev/null || { pgrep -fa "sleep 987"; pkill -f "sleep 987"; fail "a crashed evaluator's process was left running"; }
+}

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,8 @@ int fail_if_negative(const double *x, size_t dim, double *f, size_t cap);
 const char *fail_if_negative_error(void);
 int two_objectives(const double *x, size_t dim, double *f, size_t cap);
 int wrong_count(const double *x, size_t dim, double *f, size_t cap);
+int finalized_sphere(const double *x, size_t dim, double *f, size_t cap);
+void finalized_sphere_finalize(void);
 
 int sphere(const double *x, size_t dim, double *f, size_t cap)
 {
@@ -110,4 +113,21 @@ int wrong_count(const double *x, size_t dim, double *f, size_t cap)
     sphere(x, dim, f, cap);
     f[1] = 0;
     return 2; /* the config says 1 */
+}
+
+/* sphere whose NAME_finalize leaves a line in $EVO_TEST_FINALIZED, to show
+ * that the library child calls it when it ends normally. */
+int finalized_sphere(const double *x, size_t dim, double *f, size_t cap)
+{
+    return sphere(x, dim, f, cap);
+}
+
+void finalized_sphere_finalize(void)
+{
+    const char *path = getenv("EVO_TEST_FINALIZED");
+    FILE *out = path ? fopen(path, "a") : NULL;
+    if (out) {
+        fprintf(out, "finalized %d\n", (int)getpid());
+        fclose(out);
+    }
 }
