@@ -15,8 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "util/clock.h"
 
 #define OUTPUT_MAX    (4 << 20)
 #define AFTER_EXIT_MS 500 /* reading on after the shell ended, for what it wrote last */
@@ -58,13 +59,6 @@ static void child(const char *init, char *const *modules, char *const *envp, int
     _exit(95);
 }
 
-static long long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Reads what is there on fd into the growable buffer. 1 while open, 0 at
  * its end, -1 when the output is too large. */
 static int take(int fd, char **buf, size_t *len, size_t *cap)
@@ -89,10 +83,10 @@ static int take(int fd, char **buf, size_t *len, size_t *cap)
 static int drain(pid_t pid, int fds[2], char *bufs[2], size_t lens[2], int timeout_ms, int *status)
 {
     size_t caps[2] = {0, 0};
-    long long deadline = now_ms() + timeout_ms, exited_at = 0;
+    int64_t deadline = evo_now_ms() + timeout_ms, exited_at = 0;
     int rc = 0, reaped = 0;
     while (fds[0] >= 0 || fds[1] >= 0) {
-        long long now = now_ms(), until = exited_at ? exited_at + AFTER_EXIT_MS : deadline;
+        int64_t now = evo_now_ms(), until = exited_at ? exited_at + AFTER_EXIT_MS : deadline;
         if (!reaped && waitpid(pid, status, WNOHANG) == pid) {
             reaped = 1;
             exited_at = now;
@@ -103,7 +97,7 @@ static int drain(pid_t pid, int fds[2], char *bufs[2], size_t lens[2], int timeo
             break;
         }
         struct pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
-        long long wait = until - now;
+        int64_t wait = until - now;
         if (poll(p, 2, wait > 100 ? 100 : (int)wait) < 0 && errno != EINTR)
             break;
         for (int i = 0; i < 2; i++) {
@@ -122,7 +116,7 @@ static int drain(pid_t pid, int fds[2], char *bufs[2], size_t lens[2], int timeo
     }
     /* Both pipes ended: the shell is on its way out; give it until the
      * deadline to get there before the group is killed. */
-    while (!reaped && rc == 0 && now_ms() < deadline) {
+    while (!reaped && rc == 0 && evo_now_ms() < deadline) {
         if (waitpid(pid, status, WNOHANG) == pid)
             reaped = 1;
         else

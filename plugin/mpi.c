@@ -1,6 +1,8 @@
 /* mpi.c — choosing and checking a farm step's wire-up (see mpi.h). */
 #include "mpi.h"
 
+#include "util/names.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,7 +79,7 @@ int evo_mpi_cmdline_wants_farm(const char *cmdline, size_t size)
 
 int evo_mpi_have_pmix(const char *dirs)
 {
-    char path[4200];
+    char path[EVO_PATH_MAX];
     for (const char *p = dirs ? dirs : ""; *p;) {
         size_t n = strcspn(p, ":");
         snprintf(path, sizeof path, "%.*s/mpi_pmix.so", (int)n, p);

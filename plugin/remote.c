@@ -29,7 +29,7 @@ static struct {
     struct evo_config *config;
     struct evo_env_edits modules; /* what `module load` changed on this node */
     unsigned cpus_per_task;
-    char host[256];
+    char host[EVO_HOST_MAX + 1];
 } node;
 
 static void keep_error(const char *message)

@@ -35,7 +35,7 @@ struct child {
 struct launch {
     const char *self;
     const char *config_path;
-    char host[256];
+    char host[EVO_HOST_MAX + 1];
     sigset_t old_mask;
     struct child *workers;
     unsigned nworkers;

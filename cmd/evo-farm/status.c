@@ -32,7 +32,7 @@ int evo_status_main(int argc, char **argv)
         return 2;
     }
     const char *dir = argv[1];
-    char job_dir[4096];
+    char job_dir[EVO_PATH_MAX];
     if (evo_access_job_dir(argv[1], job_dir, sizeof job_dir) == 0)
         dir = job_dir;
     if (evo_access_read(dir, &a, err, sizeof err) < 0) {

@@ -26,7 +26,7 @@
 
 struct step {
     struct evo_bootstrap *bootstrap;
-    char host[256];
+    char host[EVO_HOST_MAX + 1];
     unsigned rank;
 };
 

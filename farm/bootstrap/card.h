@@ -16,7 +16,7 @@
 #define EVO_CARD_KEY "evo-farm.card"
 
 struct evo_card {
-    char host[256];
+    char host[EVO_HOST_MAX + 1];
     char server_public[EVO_KEY_TEXT];
     char endpoints[EVO_CARD_MAX]; /* comma-separated */
 };

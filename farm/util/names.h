@@ -25,6 +25,9 @@
  * position and the reason (module output is cut to fit). */
 #define EVO_ERROR_MAX (EVO_PATH_MAX + 1024)
 
+/* The longest host name a member reports (the wire carries it). */
+#define EVO_HOST_MAX 255
+
 /* The Z85 text of a CURVE key plus its NUL, and the longest endpoint. */
 #define EVO_KEY_TEXT     41
 #define EVO_ENDPOINT_MAX 256

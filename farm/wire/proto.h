@@ -8,12 +8,12 @@
 
 #include "evofarm/stats.h"
 #include "util/buf.h"
-#include "util/names.h" /* EVO_MAX_DIMENSION, EVO_MAX_OBJECTIVES */
+#include "util/names.h" /* EVO_MAX_DIMENSION, EVO_MAX_OBJECTIVES, EVO_HOST_MAX */
 
 #define EVO_PROTO_VERSION     2
 #define EVO_PROTO_HEADER_SIZE 4
 #define EVO_PROTO_MAX_ITEMS   (1u << 20)
-#define EVO_PROTO_MAX_HOST    255
+#define EVO_PROTO_MAX_HOST    EVO_HOST_MAX
 #define EVO_PROTO_MAX_PAYLOAD (16u << 20)
 
 enum evo_msg_type {

@@ -328,8 +328,9 @@ static void serve_child(struct evo_evaluator *ev, struct run_state *s, int tick_
         return;
     }
     /* Ended although something it started still holds its output open: as
-     * good as EOF (everything it wrote has been read above). */
-    if (rc != 0 || child_ended(ev)) {
+     * good as EOF (everything it wrote has been read above). Asked only in
+     * a round with nothing to read, off the path of a busy child. */
+    if (rc != 0 || (fds[0].revents == 0 && child_ended(ev))) {
         restart_after(ev, s, NULL);
         return;
     }

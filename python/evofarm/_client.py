@@ -4,7 +4,9 @@ drivers), else the system's linker path."""
 import ctypes
 import ctypes.util
 import os
+import subprocess
 
+from . import _embedded
 from ._errors import FarmError
 
 MAX_OBJECTIVES = 16
@@ -25,10 +27,8 @@ class Result(ctypes.Structure):
 def _asked_of_evo_farm():
     """Where the evo-farm command on hand keeps its libevofarm (for a copy
     of this package installed into a venv, away from both)."""
-    import subprocess
-    from ._embedded import _command
     try:
-        p = subprocess.run([_command(), "__library"], capture_output=True, text=True, timeout=10)
+        p = subprocess.run([_embedded._command(), "__library"], capture_output=True, text=True, timeout=10)
     except (FarmError, OSError, subprocess.SubprocessError):
         return None
     path = p.stdout.strip()
@@ -36,9 +36,7 @@ def _asked_of_evo_farm():
 
 
 def _load():
-    here = os.path.dirname(os.path.abspath(__file__))
-    beside = [os.path.join(here, "..", "..", "..", "libevofarm.so.1"),  # installed: PREFIX/lib/evo-farm/python/evofarm
-              os.path.join(here, "..", "..", os.environ.get("BUILD", "build"), "lib", "libevofarm.so")]  # source tree
+    beside = _embedded.beside_package("lib/libevofarm.so.1", "lib/libevofarm.so")
     path = os.environ.get("EVO_FARM_LIBRARY") or next((p for p in beside if os.path.exists(p)), None) \
         or ctypes.util.find_library("evofarm") or _asked_of_evo_farm()
     if not path:

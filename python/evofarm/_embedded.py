@@ -23,14 +23,19 @@ def inside_a_farm():
     return all(os.environ.get(name) for name in _VARIABLES)
 
 
-def _command():
-    """evo-farm: $EVO_FARM_BIN, else beside this package (installed:
-    PREFIX/lib/evo-farm/python/evofarm -> PREFIX/bin; source tree:
-    python/evofarm -> build/bin), else on PATH."""
+def beside_package(installed, built):
+    """Where a file of the evo-farm this package came with would be:
+    `installed` under PREFIX (the package is PREFIX/lib/evo-farm/python/
+    evofarm), `built` under the source tree's BUILD directory (the package
+    is python/evofarm)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    candidates = [os.environ.get("EVO_FARM_BIN"),
-                  os.path.join(here, "..", "..", "..", "..", "bin", "evo-farm"),
-                  os.path.join(here, "..", "..", os.environ.get("BUILD", "build"), "bin", "evo-farm"),
+    return [os.path.join(here, "..", "..", "..", "..", installed),
+            os.path.join(here, "..", "..", os.environ.get("BUILD", "build"), built)]
+
+
+def _command():
+    """evo-farm: $EVO_FARM_BIN, else beside this package, else on PATH."""
+    candidates = [os.environ.get("EVO_FARM_BIN"), *beside_package("bin/evo-farm", "bin/evo-farm"),
                   shutil.which("evo-farm")]
     for path in candidates:
         if path and os.access(path, os.X_OK) and not os.path.isdir(path):

@@ -86,7 +86,7 @@ class Executor(cf.Executor):
                         future.set_result(_calls.decode_answer(data))
                     except BaseException as e:
                         future.set_exception(e)
-            future = got = data = None  # this thread keeps no result alive
+            future = data = None  # this thread keeps no result alive
             got = self._client.wait(0) if self._sent else None
 
     def _fail_all(self, error):

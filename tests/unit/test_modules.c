@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "modules.h"
+#include "util/clock.h"
 
 static char dir[64], init[128], note[128];
 
@@ -42,13 +43,6 @@ static void module_is(const char *body)
     assert_non_null(f);
     fprintf(f, "module() {\n%s\n}\n", body);
     fclose(f);
-}
-
-static long long ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 static char *const env[] = {"PATH=/usr/bin:/bin", "KEEP=1", NULL};
@@ -129,9 +123,9 @@ static void a_hang_is_killed_with_its_group(void **state)
     char err[512], body[256];
     snprintf(body, sizeof body, "sleep 100 & echo $! > %s; wait", note);
     module_is(body);
-    long long start = ms();
+    int64_t start = evo_now_ms();
     assert_int_equal(load(1000, &e, err, sizeof err), -1);
-    long long took = ms() - start;
+    int64_t took = evo_now_ms() - start;
     assert_true(took >= 1000 && took < 3000);
     assert_string_equal(err, "module load testmod on node9: no answer within 1 s (killed)");
     pid_t sleeper = noted_pid();
@@ -148,9 +142,9 @@ static void a_process_left_behind_is_killed(void **state)
     char err[512], body[256];
     snprintf(body, sizeof body, "sleep 100 & echo $! > %s; export EVO_M=2", note);
     module_is(body);
-    long long start = ms();
+    int64_t start = evo_now_ms();
     assert_int_equal(load(10000, &e, err, sizeof err), 0); /* the load itself worked */
-    assert_true(ms() - start < 3000);                      /* not waiting for the sleeper */
+    assert_true(evo_now_ms() - start < 3000);                      /* not waiting for the sleeper */
     assert_string_equal(edit_of(&e, "EVO_M"), "2");
     pid_t sleeper = noted_pid();
     assert_true(sleeper > 0);
