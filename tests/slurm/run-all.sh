@@ -75,12 +75,18 @@ t_srun_example_two_nodes() {
     expect_in "$SCRATCH/out" "srun: evo-farm: the farm wires up through $AUTO_MPI"
 }
 
-# Every way of choosing the wire-up that a user or a site has: --mpi=pmix
-# (where this Slurm has it; else srun itself says so in one line),
-# --mpi=pmi2, SLURM_MPI_TYPE, and MpiDefault in slurm.conf.
+# Every way of choosing the wire-up that a user or a site has: --mpi=,
+# SLURM_MPI_TYPE and MpiDefault in slurm.conf, each as pmix (where this
+# Slurm has it; else srun itself says so in one line) and as pmi2.
 t_srun_example_every_mpi_choice() {
     if [ "$AUTO_MPI" = pmix ]; then
-        run_example "$SCRATCH/out" --mpi=pmix
+        run_example "$SCRATCH/out" --mpi=pmix -v
+        expect_in "$SCRATCH/out" "the farm wires up through pmix"
+        SLURM_MPI_TYPE=pmix run_example "$SCRATCH/out" -v
+        expect_in "$SCRATCH/out" "the farm wires up through pmix"
+        sed 's/^MpiDefault=.*/MpiDefault=pmix/' "$SLURM_CONF" > "$SCRATCH/mpidefault-pmix.conf"
+        SLURM_CONF="$SCRATCH/mpidefault-pmix.conf" run_example "$SCRATCH/out" -v
+        expect_in "$SCRATCH/out" "the farm wires up through pmix"
     else
         (cd "$SCRATCH" && srun --mpi=pmix --evo-farm="$EXAMPLE" -n2 "$EVO") > "$SCRATCH/out" 2>&1 && fail "pmix accepted"
         grep -q "Invalid MPI type 'pmix'\|Cannot create context for mpi/pmix" "$SCRATCH/out" ||
