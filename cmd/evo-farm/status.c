@@ -1,6 +1,7 @@
 /* status.c — `evo-farm status DIR`; see status.h. */
 #include "status.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,12 @@ static void print_progress(const char *dir)
         printf("generation   %llu of %u\n", p.generation, p.generations);
     else
         printf("generation   %llu\n", p.generation);
-    printf("best         %.10g\n", p.best);
+    if (isnan(p.best))
+        printf("best         none yet\n");
+    else
+        printf("best         %.10g\n", p.best);
+    if (p.nonfinite)
+        printf("not finite   %llu (NaN or infinite objectives, ranked last)\n", p.nonfinite);
 }
 
 int evo_status_main(int argc, char **argv)

@@ -3,12 +3,12 @@
 #include "driver_cmaes.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmaes/cmaes.h"
@@ -24,13 +24,15 @@ struct run {
     const struct evo_config *config;
     char digest[65]; /* SHA-256 of the configuration's text, hex */
     const char *dir;
+    int dir_fd; /* dir, checked (run_files.h) */
     unsigned seed;
     struct evo_rng rng;
     struct evo_cmaes *es;
     unsigned restarts_done, lambda;
     unsigned long long generations, evaluations, failed;
-    double elapsed_before; /* seconds spent before a resume */
-    double best_f;
+    unsigned long long nonfinite; /* evaluations whose objective was NaN or infinite */
+    double elapsed_before;        /* seconds spent before a resume */
+    double best_f;                /* +inf until a finite objective was seen */
     double *best_x;
     const char *stop;
     /* not saved */
@@ -104,7 +106,7 @@ static int write_built(const struct run *r, const char *name, void (*build)(cons
     if (out == NULL)
         return -1;
     build(r, out);
-    int rc = fclose(out) == 0 ? evo_write_file(r->dir, name, text, 0) : -1;
+    int rc = fclose(out) == 0 ? evo_write_file(r->dir_fd, name, text, 0) : -1;
     free(text);
     return rc;
 }
@@ -112,11 +114,14 @@ static int write_built(const struct run *r, const char *name, void (*build)(cons
 static void build_checkpoint(const struct run *r, FILE *out)
 {
     unsigned n = r->config->optimize.dimension;
-    fprintf(out, "evo-farm-checkpoint 1\ndigest %s\nseed %u\nrng %llx %llx %llx %llx\n", r->digest, r->seed,
+    fprintf(out, "evo-farm-checkpoint 2\ndigest %s\nseed %u\nrng %llx %llx %llx %llx\n", r->digest, r->seed,
             (unsigned long long)r->rng.s[0], (unsigned long long)r->rng.s[1], (unsigned long long)r->rng.s[2],
             (unsigned long long)r->rng.s[3]);
-    fprintf(out, "restarts %u\nlambda %u\ngenerations %llu\nevaluations %llu\nfailed %llu\nelapsed %a\nbest_f %a\n",
-            r->restarts_done, r->lambda, r->generations, r->evaluations, r->failed, elapsed(r), r->best_f);
+    fprintf(out,
+            "restarts %u\nlambda %u\ngenerations %llu\nevaluations %llu\nfailed %llu\nnonfinite %llu\nelapsed "
+            "%a\nbest_f %a\n",
+            r->restarts_done, r->lambda, r->generations, r->evaluations, r->failed, r->nonfinite, elapsed(r),
+            r->best_f);
     fputs("best_x", out);
     for (unsigned i = 0; i < n; i++)
         fprintf(out, " %a", r->best_x[i]);
@@ -124,39 +129,56 @@ static void build_checkpoint(const struct run *r, FILE *out)
     evo_cmaes_save(r->es, out);
 }
 
+/* The logbook first: a checkpoint on disk never counts more generations
+ * than the logbook on disk (a resume cuts the logbook back to it). */
 static int save_checkpoint(struct run *r)
 {
+    if (evo_logbook_sync(r->logbook) < 0) {
+        evo_error("cannot write %s/logbook.csv: %s", r->dir, evo_file_error(errno));
+        return -1;
+    }
     int rc = write_built(r, "checkpoint", build_checkpoint);
     if (rc < 0)
-        evo_error("cannot write %s/checkpoint: %s", r->dir, strerror(errno));
+        evo_error("cannot write %s/checkpoint: %s (the previous checkpoint is kept)", r->dir, evo_file_error(errno));
     return rc;
+}
+
+/* Version 1 (no nonfinite count) is still read. 0, or -1. */
+static int read_counters(struct run *r, FILE *in, unsigned version)
+{
+    if (fscanf(in, " restarts %u lambda %u generations %llu evaluations %llu failed %llu", &r->restarts_done,
+               &r->lambda, &r->generations, &r->evaluations, &r->failed) != 5)
+        return -1;
+    if (version >= 2 && fscanf(in, " nonfinite %llu", &r->nonfinite) != 1)
+        return -1;
+    return fscanf(in, " elapsed %la best_f %la best_x", &r->elapsed_before, &r->best_f) == 2 ? 0 : -1;
 }
 
 /* 0, or -1 after saying why (exit status 2). */
 static int load_checkpoint(struct run *r)
 {
     char path[EVO_PATH_MAX], digest[80];
-    unsigned n = r->config->optimize.dimension;
+    unsigned n = r->config->optimize.dimension, version = 0;
     unsigned long long s[4];
     snprintf(path, sizeof path, "%s/checkpoint", r->dir);
-    FILE *in = fopen(path, "r");
+    int fd = openat(r->dir_fd, "checkpoint", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    FILE *in = fd < 0 ? NULL : fdopen(fd, "r");
     if (in == NULL) {
-        evo_error("cannot resume: %s: %s", path, strerror(errno));
+        evo_error("cannot resume: %s: %s", path, evo_file_error(errno));
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
-    int ok = fscanf(in, " evo-farm-checkpoint 1 digest %79s seed %u rng %llx %llx %llx %llx", digest, &r->seed, &s[0],
-                    &s[1], &s[2], &s[3]) == 6;
+    int ok = fscanf(in, " evo-farm-checkpoint %u digest %79s seed %u rng %llx %llx %llx %llx", &version, digest,
+                    &r->seed, &s[0], &s[1], &s[2], &s[3]) == 7 &&
+             (version == 1 || version == 2);
     if (ok && strcmp(digest, r->digest) != 0) {
         evo_error("cannot resume: %s was made with another configuration (digest %.12s…, this file %.12s…)", path,
                   digest, r->digest);
         fclose(in);
         return -1;
     }
-    ok = ok && fscanf(in,
-                      " restarts %u lambda %u generations %llu evaluations %llu failed %llu elapsed %la best_f %la "
-                      "best_x",
-                      &r->restarts_done, &r->lambda, &r->generations, &r->evaluations, &r->failed, &r->elapsed_before,
-                      &r->best_f) == 7;
+    ok = ok && read_counters(r, in, version) == 0;
     for (unsigned i = 0; ok && i < n; i++)
         ok = fscanf(in, "%la", &r->best_x[i]) == 1;
     for (int i = 0; i < 4; i++)
@@ -187,25 +209,47 @@ static void progress(struct run *r, int final)
     fprintf(stderr, "%scma-es: generation %s, %llu evaluations, %.0f evaluations/s, best %.6g, %u workers%s%s",
             r->tty ? "\r\033[K" : "", gens, r->evaluations, rate, r->best_f, r->workers, eta,
             r->tty && !final ? "" : "\n");
-    struct evo_progress p = {r->generations, r->evaluations, total, r->best_f, !final};
-    evo_progress_write(r->dir, &p);
+    struct evo_progress p = {r->generations, r->evaluations, total, r->best_f, !final, r->nonfinite};
+    evo_progress_write(r->dir_fd, &p); /* best effort: status only */
 }
 
+/* solution and fit are null when no evaluation gave a finite objective. */
 static void build_result(const struct run *r, FILE *out)
 {
     unsigned n = r->config->optimize.dimension;
-    fputs("{\n  \"solution\": [", out);
-    for (unsigned i = 0; i < n; i++)
-        fprintf(out, "%s%.17g", i ? ", " : "", r->best_x[i]);
+    char fit[32];
+    fputs("{\n  \"solution\": ", out);
+    for (unsigned i = 0; i < n && isfinite(r->best_f); i++)
+        fprintf(out, "%s%.17g", i ? ", " : "[", r->best_x[i]);
     fprintf(out,
-            "],\n  \"fit\": %.17g,\n  \"time\": %.3f,\n  \"cores\": %u,\n  \"dimensions\": %u,\n"
+            "%s,\n  \"fit\": %s,\n  \"time\": %.3f,\n  \"cores\": %u,\n  \"dimensions\": %u,\n"
             "  \"evaluations\": %llu,\n  \"generations\": %llu,\n  \"failed_evaluations\": %llu,\n"
-            "  \"restarts\": %u,\n  \"stop\": \"%s\",\n  \"seed\": %u,\n  \"config_digest\": \"sha256:%s\"\n}\n",
-            r->best_f, elapsed(r), r->workers, n, r->evaluations, r->generations, r->failed, r->restarts_done, r->stop,
-            r->seed, r->digest);
+            "  \"nonfinite_evaluations\": %llu,\n  \"restarts\": %u,\n  \"stop\": \"%s\",\n  \"seed\": %u,\n"
+            "  \"config_digest\": \"sha256:%s\"\n}\n",
+            isfinite(r->best_f) ? "]" : "null", evo_json_number(fit, sizeof fit, r->best_f), elapsed(r), r->workers, n,
+            r->evaluations, r->generations, r->failed, r->nonfinite, r->restarts_done, r->stop, r->seed, r->digest);
 }
 
-/* One generation through the farm. 0, or -1 if the farm failed. */
+/* The value CMA-ES ranks a result by: its first objective, or +inf (last)
+ * when the evaluation failed or its objective is NaN or infinite; such
+ * results are counted and the first few reported. */
+static double ranked_fitness(struct run *r, const struct evo_result *res)
+{
+    if (!res->ok) {
+        if (r->failed++ < 5)
+            evo_warn("evaluation failed, ranked last: %s", res->error);
+        return INFINITY;
+    }
+    if (!isfinite(res->objectives[0])) {
+        if (r->nonfinite++ < 5)
+            evo_warn("evaluation gave %g, not a finite objective: ranked last", res->objectives[0]);
+        return INFINITY;
+    }
+    return res->objectives[0];
+}
+
+/* One generation through the farm. 0, or -1 if the farm failed or the
+ * logbook cannot be written. */
 static int generation(struct run *r)
 {
     struct evo_cmaes *es = r->es;
@@ -226,10 +270,8 @@ static int generation(struct run *r)
         return -1;
     }
     for (unsigned k = 0; k < lambda; k++) {
-        fit[k] = res[k].ok ? res[k].objectives[0] : INFINITY; /* a failed evaluation ranks last */
-        if (!res[k].ok && r->failed++ < 5)
-            evo_warn("evaluation failed, ranked last: %s", res[k].error);
-        if (fit[k] < r->best_f || (r->evaluations == 0 && k == 0)) {
+        fit[k] = ranked_fitness(r, &res[k]);
+        if (fit[k] < r->best_f) { /* only a finite value is below +inf */
             r->best_f = fit[k];
             memcpy(r->best_x, es->X + (size_t)k * n, n * sizeof(double));
         }
@@ -237,12 +279,14 @@ static int generation(struct run *r)
     evo_cmaes_tell(es, fit);
     struct evo_log_row row;
     evo_log_row_of(&row, r->generations, fit, lambda);
-    evo_logbook_append(r->logbook, &row);
+    int rc = evo_logbook_append(r->logbook, &row);
+    if (rc < 0)
+        evo_error("cannot write %s/logbook.csv: %s", r->dir, evo_file_error(errno));
     r->generations++;
     r->evaluations += lambda;
     free(res);
     free(fit);
-    return 0;
+    return rc;
 }
 
 /* Runs until a limit or a final stop; sets r->stop. 0 or -1. */
@@ -271,38 +315,64 @@ static int optimise(struct run *r)
     }
 }
 
+/* A fresh run: its seed (configured or random), generator and strategy.
+ * 0 or -1. */
+static int start_fresh(struct run *r)
+{
+    const struct evo_config *c = r->config;
+    if (c->optimize.has_seed)
+        r->seed = c->optimize.seed;
+    else if (getrandom(&r->seed, sizeof r->seed, 0) != sizeof r->seed)
+        r->seed = (unsigned)getpid() ^ (unsigned)evo_now_ns();
+    evo_rng_seed(&r->rng, r->seed);
+    r->lambda = c->optimize.lambda;
+    return (r->es = new_strategy(r, c->optimize.centroid)) ? 0 : -1;
+}
+
+/* After the last generation: progress, the logbook on disk, result.json
+ * and the plot. The exit status: 0, or 1 after saying what could not be
+ * written. */
+static int finish(struct run *r)
+{
+    progress(r, 1);
+    if (evo_logbook_sync(r->logbook) < 0 || write_built(r, "result.json", build_result) < 0 ||
+        evo_convergence_svg(r->dir_fd) < 0) {
+        evo_error("cannot write the results in %s: %s", r->dir, evo_file_error(errno));
+        return 1;
+    }
+    fprintf(stderr, "cma-es: best %.10g after %llu evaluations (%llu generations, stop: %s); %s/result.json\n",
+            r->best_f, r->evaluations, r->generations, r->stop, r->dir);
+    return 0;
+}
+
 int evo_driver_cmaes_main(const struct evo_config *c)
 {
     char err[EVO_ERROR_MAX];
     const char *resume = getenv(EVO_VAR_RESUME);
     struct run r = {.config = c,
                     .dir = resume && *resume ? resume : c->output.dir,
+                    .dir_fd = -1,
                     .best_f = INFINITY,
                     .tty = isatty(2),
                     .started_ms = evo_now_ms()};
     int rc = 1;
     config_digest(&r);
-    r.best_x = calloc(c->optimize.dimension, sizeof(double));
-    if (r.best_x == NULL || (mkdir(r.dir, 0755) < 0 && errno != EEXIST)) {
-        evo_error("cannot create %s: %s", r.dir, strerror(errno));
-        free(r.best_x);
+    if ((r.best_x = calloc(c->optimize.dimension, sizeof(double))) == NULL) {
+        evo_error("out of memory");
         return 1;
+    }
+    if ((r.dir_fd = evo_results_dir_open(r.dir, 0755, err, sizeof err)) < 0) {
+        evo_error("%s", err);
+        goto out_bad;
     }
     if (resume && *resume) {
         if (load_checkpoint(&r) < 0)
             goto out_bad;
         fprintf(stderr, "cma-es: resuming %s at generation %llu (seed %u)\n", r.dir, r.generations, r.seed);
-    } else {
-        if (c->optimize.has_seed)
-            r.seed = c->optimize.seed;
-        else if (getrandom(&r.seed, sizeof r.seed, 0) != sizeof r.seed)
-            r.seed = (unsigned)getpid() ^ (unsigned)evo_now_ns();
-        evo_rng_seed(&r.rng, r.seed);
-        r.lambda = c->optimize.lambda;
-        if ((r.es = new_strategy(&r, c->optimize.centroid)) == NULL)
-            goto out;
+    } else if (start_fresh(&r) < 0) {
+        goto out;
     }
-    if ((r.logbook = evo_logbook_open(r.dir, r.generations, err, sizeof err)) == NULL) {
+    if ((r.logbook = evo_logbook_open(r.dir_fd, r.dir, r.generations, err, sizeof err)) == NULL) {
         evo_error("%s", err);
         goto out_bad;
     }
@@ -310,24 +380,19 @@ int evo_driver_cmaes_main(const struct evo_config *c)
         evo_error("%s", err);
         goto out;
     }
-    evo_access_write(r.dir);
+    evo_access_write(r.dir_fd, r.dir);
     fprintf(stderr, "cma-es: dimension %u, lambda %u, seed %u, results in %s\n", c->optimize.dimension, r.es->lambda,
             r.seed, r.dir);
-    if (optimise(&r) == 0) {
-        progress(&r, 1);
-        if (write_built(&r, "result.json", build_result) < 0 || evo_convergence_svg(r.dir) < 0)
-            evo_error("cannot write the results in %s: %s", r.dir, strerror(errno));
-        else
-            rc = 0;
-        fprintf(stderr, "cma-es: best %.10g after %llu evaluations (%llu generations, stop: %s); %s/result.json\n",
-                r.best_f, r.evaluations, r.generations, r.stop, r.dir);
-    }
+    if (optimise(&r) == 0)
+        rc = finish(&r);
     goto out;
 out_bad:
     rc = 2;
 out:
     if (r.logbook)
         fclose(r.logbook);
+    if (r.dir_fd >= 0)
+        close(r.dir_fd);
     evo_client_close(r.client);
     evo_cmaes_destroy(r.es);
     free(r.best_x);

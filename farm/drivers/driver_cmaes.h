@@ -11,8 +11,10 @@
 
 /* Resumes from the checkpoint in the results directory named by
  * $EVO_FARM_RESUME (util/names.h) when it is set (`evo-farm run FILE
- * --resume DIR`). Exit status: 0 done, 1 the farm failed, 2 bad input (e.g. a checkpoint
- * of another configuration). */
+ * --resume DIR`). Exit status: 0 done, 1 the farm failed or a results
+ * file could not be written (a full disk), 2 bad input (e.g. a checkpoint
+ * of another configuration, or a results directory refused as unsafe:
+ * run_files.h). */
 int evo_driver_cmaes_main(const struct evo_config *config);
 
 #endif

@@ -3,11 +3,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "run_files.h"
 #include "util/clock.h"
 #include "evofarm/client.h"
 #include "util/log.h"
@@ -113,17 +114,37 @@ static void write_result(FILE *out, const struct evo_result *r)
     fputc('\n', out);
 }
 
+/* results.txt in the checked output directory, emptied. NULL after
+ * saying why. */
 static FILE *open_output(const struct evo_config *c, char *path, size_t path_size)
 {
-    if (mkdir(c->output.dir, 0755) < 0 && errno != EEXIST) {
-        evo_error("cannot create %s: %s", c->output.dir, strerror(errno));
-        return NULL;
+    char err[EVO_ERROR_MAX];
+    const char *dir = c->output.dir;
+    FILE *out = NULL;
+    int dir_fd = evo_results_dir_open(dir, 0755, err, sizeof err);
+    int fd = dir_fd < 0 ? -1 : evo_results_file_open(dir_fd, dir, "results.txt", O_WRONLY | O_CREAT, err, sizeof err);
+    snprintf(path, path_size, "%s/results.txt", dir);
+    if (fd >= 0 && (ftruncate(fd, 0) < 0 || (out = fdopen(fd, "w")) == NULL))
+        snprintf(err, sizeof err, "cannot write %s: %s", path, evo_file_error(errno));
+    if (out == NULL) {
+        evo_error("%s", err);
+        if (fd >= 0)
+            close(fd);
     }
-    snprintf(path, path_size, "%s/results.txt", c->output.dir);
-    FILE *out = fopen(path, "w");
-    if (out == NULL)
-        evo_error("cannot write %s: %s", path, strerror(errno));
+    if (dir_fd >= 0)
+        close(dir_fd);
     return out;
+}
+
+/* Flushes, fsyncs and closes out. 0, or -1 with errno. */
+static int close_output(FILE *out)
+{
+    int failed = fflush(out) != 0 || fsync(fileno(out)) < 0;
+    int saved = errno;
+    if (fclose(out) != 0 && !failed)
+        return -1;
+    errno = saved;
+    return failed ? -1 : 0;
 }
 
 /* Maps in chunks with a progress line; returns failures or -1. */
@@ -172,9 +193,10 @@ int evo_driver_map_main(const struct evo_config *c)
         evo_error("%s", err);
     if (out != NULL) {
         long failed = map_all(client, x, n, dim, out);
-        if (fclose(out) != 0)
-            evo_error("cannot write %s: %s", path, strerror(errno));
-        else if (failed >= 0)
+        if (close_output(out) < 0) {
+            evo_error("cannot write %s: %s", path, evo_file_error(errno));
+            failed = -1;
+        } else if (failed >= 0)
             fprintf(stderr, "map: results of %zu vectors in %s%s\n", n, path, failed ? " (some failed)" : "");
         rc = failed < 0 ? 1 : failed > 0 ? 3 : 0;
     }

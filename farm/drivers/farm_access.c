@@ -3,34 +3,52 @@
 #include "farm_access.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "run_files.h"
 #include "util/names.h"
+
+/* PATH for reading, never through a symbolic link. NULL with errno. */
+static FILE *open_read(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
+    if (f == NULL && fd >= 0)
+        close(fd);
+    return f;
+}
 
 static const char access_format[] = "endpoints %s%s%s\nserver %s\npublic %s\nsecret %s\n";
 
 static void record_job(const char *dir)
 {
     const char *job = getenv("SLURM_JOB_ID"), *home = getenv("HOME");
-    char jobs[PATH_MAX], absolute[PATH_MAX], line[PATH_MAX + 1];
+    char jobs[PATH_MAX], absolute[PATH_MAX], line[PATH_MAX + 1], err[EVO_ERROR_MAX];
     if (job == NULL || home == NULL || realpath(dir, absolute) == NULL)
         return;
     snprintf(jobs, sizeof jobs, "%s/.evo-farm", home);
     mkdir(jobs, 0700);
     snprintf(jobs, sizeof jobs, "%s/.evo-farm/jobs", home);
-    mkdir(jobs, 0700);
+    int jobs_fd = evo_results_dir_open(jobs, 0700, err, sizeof err);
+    if (jobs_fd < 0) {
+        evo_warn("cannot record job %s: %s", job, err);
+        return;
+    }
     snprintf(line, sizeof line, "%s\n", absolute);
-    if (evo_write_file(jobs, job, line, 1) < 0)
-        evo_warn("cannot record job %s in %s: %s", job, jobs, strerror(errno));
+    if (evo_write_file(jobs_fd, job, line, 1) < 0)
+        evo_warn("cannot record job %s in %s: %s", job, jobs, evo_file_error(errno));
+    close(jobs_fd);
 }
 
-void evo_access_write(const char *dir)
+void evo_access_write(int dir_fd, const char *dir)
 {
     const char *endpoints = getenv(EVO_VAR_ENDPOINTS), *local = getenv(EVO_VAR_ENDPOINT);
     const char *server = getenv(EVO_VAR_SERVER_KEY), *public_key = getenv(EVO_VAR_CLIENT_PUBLIC),
@@ -42,8 +60,9 @@ void evo_access_write(const char *dir)
     }
     snprintf(text, sizeof text, access_format, endpoints ? endpoints : "", endpoints && local ? "," : "",
              local ? local : "", server, public_key, secret);
-    if (evo_write_file(dir, "farm.access", text, 1) < 0)
-        evo_warn("cannot write %s/farm.access (evo-farm status will not reach this run): %s", dir, strerror(errno));
+    if (evo_write_file(dir_fd, "farm.access", text, 1) < 0)
+        evo_warn("cannot write %s/farm.access (evo-farm status will not reach this run): %s", dir,
+                 evo_file_error(errno));
     record_job(dir);
 }
 
@@ -52,10 +71,10 @@ int evo_access_read(const char *dir, struct evo_access *a, char *err, size_t err
     char path[EVO_PATH_MAX];
     struct stat st;
     snprintf(path, sizeof path, "%s/farm.access", dir);
-    FILE *f = fopen(path, "r");
+    FILE *f = open_read(path);
     if (f == NULL) {
         snprintf(err, err_size, "%.300s: %s (is DIR the results directory of a running cma-es farm?)", path,
-                 strerror(errno));
+                 evo_file_error(errno));
         return -1;
     }
     if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
@@ -80,7 +99,7 @@ int evo_access_job_dir(const char *arg, char *out, size_t size)
     if (arg[0] == '\0' || arg[strspn(arg, "0123456789")] != '\0' || stat(arg, &st) == 0 || home == NULL)
         return -1;
     snprintf(path, sizeof path, "%s/.evo-farm/jobs/%s", home, arg);
-    FILE *f = fopen(path, "r");
+    FILE *f = open_read(path);
     if (f == NULL)
         return -1;
     int ok = fgets(out, (int)size, f) != NULL; /* an empty record leaves out untouched */
@@ -90,26 +109,52 @@ int evo_access_job_dir(const char *arg, char *out, size_t size)
     return ok && out[0] ? 0 : -1;
 }
 
-int evo_progress_write(const char *dir, const struct evo_progress *p)
+int evo_progress_write(int dir_fd, const struct evo_progress *p)
 {
-    char json[512];
+    char json[512], best[32];
     snprintf(json, sizeof json,
-             "{\"generation\": %llu, \"generations\": %u, \"evaluations\": %llu, \"best\": %.17g, \"running\": %s}\n",
-             p->generation, p->generations, p->evaluations, p->best, p->running ? "true" : "false");
-    return evo_write_file(dir, "progress.json", json, 0);
+             "{\"generation\": %llu, \"generations\": %u, \"evaluations\": %llu, \"best\": %s, \"running\": %s, "
+             "\"nonfinite_evaluations\": %llu}\n",
+             p->generation, p->generations, p->evaluations, evo_json_number(best, sizeof best, p->best),
+             p->running ? "true" : "false", p->nonfinite);
+    return evo_write_file(dir_fd, "progress.json", json, 0);
 }
 
-int evo_progress_read(const char *dir, struct evo_progress *p)
+/* progress.json's text into p. 0, or -1 (p partly filled). */
+static int parse_progress(const char *text, struct evo_progress *p)
 {
-    char path[EVO_PATH_MAX], running[8] = "";
+    char running[8] = "", *end;
+    int at = 0;
+    if (sscanf(text, "{\"generation\": %llu, \"generations\": %u, \"evaluations\": %llu, \"best\": %n", &p->generation,
+               &p->generations, &p->evaluations, &at) != 3 ||
+        at == 0)
+        return -1;
+    const char *best = text + at;
+    if (strncmp(best, "null", 4) == 0) {
+        p->best = NAN;
+        end = (char *)best + 4;
+    } else if ((p->best = strtod(best, &end)), end == best) {
+        return -1;
+    }
+    if (sscanf(end, ", \"running\": %5[a-z], \"nonfinite_evaluations\": %llu}", running, &p->nonfinite) != 2)
+        return -1;
+    p->running = strcmp(running, "true") == 0;
+    return 0;
+}
+
+int evo_progress_read(const char *dir, struct evo_progress *out)
+{
+    char path[EVO_PATH_MAX], text[512];
+    struct evo_progress p;
     snprintf(path, sizeof path, "%s/progress.json", dir);
-    FILE *f = fopen(path, "r");
+    FILE *f = open_read(path);
     if (f == NULL)
         return -1;
-    int n = fscanf(
-        f, "{\"generation\": %llu, \"generations\": %u, \"evaluations\": %llu, \"best\": %lf, \"running\": %5[a-z]",
-        &p->generation, &p->generations, &p->evaluations, &p->best, running);
+    size_t n = fread(text, 1, sizeof text - 1, f);
     fclose(f);
-    p->running = strcmp(running, "true") == 0;
-    return n == 5 ? 0 : -1;
+    text[n] = '\0';
+    if (parse_progress(text, &p) < 0)
+        return -1;
+    *out = p;
+    return 0;
 }

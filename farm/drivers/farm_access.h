@@ -16,27 +16,33 @@ struct evo_access {
 struct evo_progress {
     unsigned long long generation, evaluations;
     unsigned generations; /* the limit, 0 = none */
-    double best;
+    double best;          /* NaN while there is none (null in the file) */
     int running;
+    unsigned long long nonfinite; /* evaluations whose objective was NaN or infinite */
 };
 
-/* Writes DIR/farm.access from this driver's environment (EVO_FARM_ENDPOINTS
- * from a Slurm step's card, then EVO_FARM_ENDPOINT, and the keys) and,
- * when SLURM_JOB_ID and HOME are set, records DIR's absolute path in
- * ~/.evo-farm/jobs/JOBID (0600). Warns about what it cannot write. */
-void evo_access_write(const char *dir);
+/* Writes farm.access (0600 from its creation) into dir_fd, the results
+ * directory DIR, from this driver's environment (EVO_FARM_ENDPOINTS from a
+ * Slurm step's card, then EVO_FARM_ENDPOINT, and the keys) and, when
+ * SLURM_JOB_ID and HOME are set, records DIR's absolute path in
+ * ~/.evo-farm/jobs/JOBID (0600; ~/.evo-farm/jobs checked as a results
+ * directory is). Warns about what it cannot write. */
+void evo_access_write(int dir_fd, const char *dir);
 
-/* Reads DIR/farm.access. 0, or -1 with a message in err (missing, readable
- * by others, not an access file). */
+/* Reads DIR/farm.access (never through a symbolic link). 0, or -1 with a
+ * message in err (missing, a link, readable by others, not an access
+ * file). */
 int evo_access_read(const char *dir, struct evo_access *out, char *err, size_t err_size);
 
 /* `arg` as a Slurm job id (digits, and no such directory here): the DIR its
  * driver recorded. 0 with it in out, or -1. */
 int evo_access_job_dir(const char *arg, char *out, size_t size);
 
-/* DIR/progress.json, replaced atomically. 0 or -1. */
-int evo_progress_write(const char *dir, const struct evo_progress *p);
-/* 0, or -1 when there is none or it is not one. */
+/* progress.json in dir_fd, replaced atomically (run_files.h); a best that
+ * is not finite is written null. 0, or -1 with errno. */
+int evo_progress_write(int dir_fd, const struct evo_progress *p);
+/* Reads DIR/progress.json (never through a symbolic link). 0 with out
+ * filled, or -1 with out untouched when there is none or it is not one. */
 int evo_progress_read(const char *dir, struct evo_progress *out);
 
 #endif

@@ -1,4 +1,5 @@
-/* run_files.c — results-directory files of the built-in optimiser. */
+/* run_files.c — results-directory files of the built-in optimiser; see
+ * run_files.h. */
 #include "run_files.h"
 
 #include <errno.h>
@@ -6,8 +7,60 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "util/names.h"
+
+int evo_results_dir_open(const char *dir, mode_t mode, char *err, size_t err_size)
+{
+    struct stat st;
+    if (mkdir(dir, mode) < 0 && errno != EEXIST) {
+        snprintf(err, err_size, "cannot create the results directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        int link = errno == ELOOP || (errno == ENOTDIR && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode));
+        snprintf(err, err_size, "results directory %s: %s", dir,
+                 link ? "is a symbolic link (name the directory itself)" : strerror(errno));
+        return -1;
+    }
+    const char *wrong = NULL;
+    if (fstat(fd, &st) < 0) {
+        snprintf(err, err_size, "results directory %s: %s", dir, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (st.st_uid != geteuid())
+        wrong = "is owned by another user";
+    else if (st.st_mode & (S_IWGRP | S_IWOTH))
+        wrong = "may be written by group or others (chmod go-w it)";
+    if (wrong) {
+        snprintf(err, err_size,
+                 "results directory %s %s (owner uid %u, mode %04o; the farm runs as uid %u); refusing it", dir, wrong,
+                 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int evo_results_file_open(int dir_fd, const char *dir, const char *name, int flags, char *err, size_t err_size)
+{
+    struct stat st;
+    int fd = openat(dir_fd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, err_size, "%s/%s: %s", dir, name, evo_file_error(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+        snprintf(err, err_size, "%s/%s: not a regular file of uid %u; refusing it", dir, name, (unsigned)geteuid());
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
 
 void evo_log_row_of(struct evo_log_row *row, unsigned long long gen, const double *f, size_t n)
 {
@@ -28,52 +81,76 @@ void evo_log_row_of(struct evo_log_row *row, unsigned long long gen, const doubl
 
 static const char header[] = "gen,nevals,avg,std,min,max\n";
 
-FILE *evo_logbook_open(const char *dir, unsigned long long keep_rows, char *err, size_t err_size)
+/* Cuts f after its header and keep_rows rows and leaves it positioned
+ * there. 0, or -1 (errno, or 0 when it has fewer rows). */
+static int keep_logbook_rows(FILE *f, unsigned long long keep_rows)
 {
-    char path[EVO_PATH_MAX];
-    snprintf(path, sizeof path, "%s/logbook.csv", dir);
-    if (keep_rows == 0) {
-        FILE *f = fopen(path, "w");
-        if (f == NULL || fputs(header, f) < 0 || fflush(f) != 0) { /* the header on disk at once */
-            snprintf(err, err_size, "cannot write %s: %s", path, strerror(errno));
-            if (f)
-                fclose(f);
-            return NULL;
-        }
-        return f;
-    }
-    FILE *f = fopen(path, "r+");
     char line[1024];
     unsigned long long lines = 0;
     long keep = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (++lines == keep_rows + 1) {
+    while (keep < 0 && fgets(line, sizeof line, f))
+        if (++lines == keep_rows + 1)
             keep = ftell(f);
-            break;
-        }
-    if (f == NULL || keep < 0 || ftruncate(fileno(f), keep) < 0 || fseek(f, keep, SEEK_SET) < 0) {
-        snprintf(err, err_size, "%s: %s", path, f && keep < 0 ? "has fewer rows than the checkpoint" : strerror(errno));
+    if (keep < 0) {
+        errno = 0;
+        return -1;
+    }
+    return ftruncate(fileno(f), keep) < 0 || fseek(f, keep, SEEK_SET) < 0 ? -1 : 0;
+}
+
+FILE *evo_logbook_open(int dir_fd, const char *dir, unsigned long long keep_rows, char *err, size_t err_size)
+{
+    int fd = evo_results_file_open(dir_fd, dir, "logbook.csv", O_RDWR | (keep_rows ? 0 : O_CREAT), err, err_size);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "r+");
+    if (fd < 0)
+        return NULL;
+    int failed = f == NULL;
+    if (!failed && keep_rows == 0) /* the header on disk at once */
+        failed = ftruncate(fd, 0) < 0 || fputs(header, f) < 0 || fflush(f) != 0;
+    else if (!failed)
+        failed = keep_logbook_rows(f, keep_rows) < 0;
+    if (failed) {
+        snprintf(err, err_size, "%s/logbook.csv: %s", dir,
+                 errno == 0 ? "has fewer rows than the checkpoint" : strerror(errno));
         if (f)
             fclose(f);
+        else
+            close(fd);
         return NULL;
     }
     return f;
 }
 
-void evo_logbook_append(FILE *logbook, const struct evo_log_row *r)
+int evo_logbook_append(FILE *logbook, const struct evo_log_row *r)
 {
-    fprintf(logbook, "%llu,%llu,%.17g,%.17g,%.17g,%.17g\n", r->gen, r->nevals, r->avg, r->std, r->min, r->max);
-    fflush(logbook);
+    if (fprintf(logbook, "%llu,%llu,%.17g,%.17g,%.17g,%.17g\n", r->gen, r->nevals, r->avg, r->std, r->min, r->max) < 0)
+        return -1;
+    return fflush(logbook) == 0 ? 0 : -1;
 }
 
-int evo_write_file(const char *dir, const char *name, const char *text, int private_file)
+int evo_logbook_sync(FILE *logbook)
 {
-    char path[EVO_PATH_MAX], tmp[EVO_PATH_MAX + 32]; /* tmp: path + ".tmp.PID" */
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, private_file ? 0600 : 0644);
-    if (fd < 0)
-        return -1;
+    return fflush(logbook) == 0 && fsync(fileno(logbook)) == 0 ? 0 : -1;
+}
+
+/* A fresh temporary NAME.tmp.RANDOM in dir_fd, its name in tmp. fd or -1. */
+static int open_temporary(int dir_fd, const char *name, int private_file, char *tmp, size_t tmp_size)
+{
+    for (int attempt = 0; attempt < 8; attempt++) {
+        unsigned long long suffix;
+        if (getrandom(&suffix, sizeof suffix, 0) != sizeof suffix)
+            return -1;
+        snprintf(tmp, tmp_size, "%s.tmp.%016llx", name, suffix);
+        int fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, private_file ? 0600 : 0644);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
+/* Writes all of text to fd and fsyncs it. 0, or -1 with errno. */
+static int write_all(int fd, const char *text)
+{
     size_t len = strlen(text), done = 0;
     while (done < len) {
         ssize_t n = write(fd, text + done, len - done);
@@ -82,26 +159,66 @@ int evo_write_file(const char *dir, const char *name, const char *text, int priv
         if (n <= 0) {
             if (n == 0)
                 errno = EIO;
-            break;
+            return -1;
         }
         done += (size_t)n;
     }
-    int failed = done != len || fsync(fd) < 0;
+    return fsync(fd);
+}
+
+/* 0 when NAME in dir_fd is missing or a regular file, else -1 with errno
+ * (ELOOP for a symbolic link: it is refused, not replaced). */
+static int replaceable(int dir_fd, const char *name)
+{
+    struct stat st;
+    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (S_ISREG(st.st_mode))
+        return 0;
+    errno = S_ISLNK(st.st_mode) ? ELOOP : S_ISDIR(st.st_mode) ? EISDIR : EEXIST;
+    return -1;
+}
+
+/* Phases: refuse a link, write a temporary, fsync it, rename it over NAME
+ * (or remove it), fsync the directory (the rename on disk). */
+int evo_write_file(int dir_fd, const char *name, const char *text, int private_file)
+{
+    char tmp[EVO_PATH_MAX];
+    if (replaceable(dir_fd, name) < 0)
+        return -1;
+    int fd = open_temporary(dir_fd, name, private_file, tmp, sizeof tmp);
+    if (fd < 0)
+        return -1;
+    int failed = write_all(fd, text) < 0;
     int saved = errno;
     if (close(fd) < 0 && !failed) {
         failed = 1;
         saved = errno;
     }
-    if (!failed && rename(tmp, path) < 0) {
+    if (!failed && renameat(dir_fd, tmp, dir_fd, name) < 0) {
         failed = 1;
         saved = errno;
     }
     if (failed) {
-        unlink(tmp);
+        unlinkat(dir_fd, tmp, 0);
         errno = saved;
         return -1;
     }
-    return 0;
+    return fsync(dir_fd);
+}
+
+const char *evo_file_error(int errnum)
+{
+    return errnum == ELOOP ? "is a symbolic link; refusing it" : strerror(errnum);
+}
+
+const char *evo_json_number(char *buf, size_t size, double v)
+{
+    if (isfinite(v))
+        snprintf(buf, size, "%.17g", v);
+    else
+        snprintf(buf, size, "null");
+    return buf;
 }
 
 /* y in plot coordinates: top 20, bottom 300 */
@@ -112,11 +229,10 @@ static double y_of(double v, double lo, double hi, int logscale)
     return hi > lo ? 300 - 280 * (v - lo) / (hi - lo) : 160;
 }
 
-int evo_convergence_svg(const char *dir)
+int evo_convergence_svg(int dir_fd)
 {
-    char path[EVO_PATH_MAX];
-    snprintf(path, sizeof path, "%s/logbook.csv", dir);
-    FILE *in = fopen(path, "r");
+    int fd = openat(dir_fd, "logbook.csv", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    FILE *in = fd < 0 ? NULL : fdopen(fd, "r");
     size_t n = 0, cap = 0;
     struct point {
         double best, avg;
@@ -124,8 +240,11 @@ int evo_convergence_svg(const char *dir)
     double lo = INFINITY, hi = -INFINITY;
     char line[1024];
     int logscale = 1;
-    if (in == NULL)
+    if (in == NULL) {
+        if (fd >= 0)
+            close(fd);
         return -1;
+    }
     while (fgets(line, sizeof line, in)) {
         struct evo_log_row r;
         if (sscanf(line, "%llu,%llu,%lf,%lf,%lf,%lf", &r.gen, &r.nevals, &r.avg, &r.std, &r.min, &r.max) != 6)
@@ -171,7 +290,7 @@ int evo_convergence_svg(const char *dir)
           "<text x=\"480\" y=\"56\" fill=\"#d62728\">average</text>\n</svg>\n",
           out);
     fclose(out);
-    int rc = svg ? evo_write_file(dir, "convergence.svg", svg, 0) : -1;
+    int rc = svg ? evo_write_file(dir_fd, "convergence.svg", svg, 0) : -1;
     free(svg);
     free(p);
     return rc;

@@ -1,14 +1,17 @@
-/* run_files.h — the results directory's own files (docs/results.md):
+/* run_files.h — the results directory's own files (docs/results.md): the
+ * directory itself (checked before anything is written into it),
  * logbook.csv, convergence.svg, and the atomic replacement every rewritten
- * file goes through (written beside, then renamed), which result.json and
- * checkpoints use. The files `evo-farm status` reads (farm.access,
- * progress.json, the job record) are farm_access.h's, each writer beside
- * its reader. */
+ * file goes through (a fresh temporary beside it, fsynced, then renamed),
+ * which result.json and checkpoints use. The files `evo-farm status` reads
+ * (farm.access, progress.json, the job record) are farm_access.h's, each
+ * writer beside its reader. Every file is opened relative to the
+ * directory's descriptor and never through a symbolic link. */
 #ifndef EVO_RUN_FILES_H
 #define EVO_RUN_FILES_H
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* One logbook row, DEAP's columns. */
 struct evo_log_row {
@@ -16,21 +19,59 @@ struct evo_log_row {
     double avg, std, min, max;
 };
 
+/* Opens the directory DIR for the files below, creating it with mode
+ * (less the umask) when it is missing. Refuses a symbolic link, a
+ * directory owned by another user than the one running the farm (the
+ * effective uid) and one that group or others may write (anyone who may
+ * create names in it could plant a link or read a file as it is made).
+ * Returns an O_DIRECTORY, close-on-exec descriptor the caller closes, or
+ * -1 with a one-line message naming DIR in err. */
+int evo_results_dir_open(const char *dir, mode_t mode, char *err, size_t err_size);
+
+/* Opens NAME in the directory dir_fd (named dir, for messages) with flags
+ * (O_RDONLY, O_WRONLY or O_RDWR, and O_CREAT: mode 0644 less the umask),
+ * never following a symbolic link; refuses anything but a regular file
+ * owned by the effective uid. Truncates nothing. A descriptor, or -1 with
+ * a one-line message in err. */
+int evo_results_file_open(int dir_fd, const char *dir, const char *name, int flags, char *err, size_t err_size);
+
 /* Fills a row from the fitness values of one generation. */
 void evo_log_row_of(struct evo_log_row *row, unsigned long long gen, const double *fitness, size_t count);
 
-/* Opens DIR/logbook.csv for appending rows; fresh (header only) when
- * keep_rows is 0, else truncated to its header and first keep_rows rows
- * (a resumed run). NULL with a message in err. */
-FILE *evo_logbook_open(const char *dir, unsigned long long keep_rows, char *err, size_t err_size);
-void evo_logbook_append(FILE *logbook, const struct evo_log_row *row);
+/* Opens logbook.csv in dir_fd (named dir, for messages) for appending
+ * rows; fresh (header only) when keep_rows is 0, else truncated to its
+ * header and first keep_rows rows (a resumed run). NULL with a message in
+ * err. */
+FILE *evo_logbook_open(int dir_fd, const char *dir, unsigned long long keep_rows, char *err, size_t err_size);
+/* Appends and flushes one row (a killed driver loses none). 0, or -1 with
+ * errno (a full disk). */
+int evo_logbook_append(FILE *logbook, const struct evo_log_row *row);
+/* Flushes the logbook and fsyncs it: called before each checkpoint, so a
+ * checkpoint on disk never counts more generations than the logbook on
+ * disk. 0, or -1 with errno. */
+int evo_logbook_sync(FILE *logbook);
 
-/* Writes DIR/convergence.svg from DIR/logbook.csv: best (min) and average
- * per generation, log scale when every value is positive. 0 or -1. */
-int evo_convergence_svg(const char *dir);
+/* Writes convergence.svg in dir_fd from its logbook.csv: best (min) and
+ * average per generation, log scale when every value is positive. 0 or
+ * -1. */
+int evo_convergence_svg(int dir_fd);
 
-/* Atomically replaces DIR/NAME with text (mode 0644, or 0600 when
- * private). 0, or -1 with errno. */
-int evo_write_file(const char *dir, const char *name, const char *text, int private_file);
+/* Atomically replaces NAME in dir_fd with text: a temporary with an
+ * unguessable name is created (O_EXCL, mode 0644, or 0600 when private,
+ * less the umask: a private file is never readable by others, even for a
+ * moment), written, fsynced and renamed over NAME, then the directory is
+ * fsynced. On failure (a full disk, a read-only directory, NAME a symbolic
+ * link or a directory) returns -1 with errno, the temporary is gone and
+ * the old NAME is untouched (but for a failed fsync of the directory,
+ * after the rename); 0 on success. */
+int evo_write_file(int dir_fd, const char *name, const char *text, int private_file);
+
+/* strerror(errnum), but ELOOP (what opening a planted symbolic link with
+ * O_NOFOLLOW, or replacing one, fails with) said plainly. */
+const char *evo_file_error(int errnum);
+
+/* v as a JSON value in buf (at least 32 bytes): "%.17g", or null for NaN
+ * and infinities, which JSON cannot hold. Returns buf. */
+const char *evo_json_number(char *buf, size_t size, double v);
 
 #endif

@@ -65,6 +65,18 @@ def rastrigin(x):
 assert len(got) == len(xs) == 500, (len(got), len(xs))
 assert all(g == rastrigin(x) for g, x in zip(got, xs))
 PY
+    # A second run rewrites results.txt; a link planted in its place, or a
+    # directory others may write, is refused and the link's target kept.
+    "$EVO" run map.yaml -n 2 > log 2>&1 || fail "second run: exit $?"
+    [ "$(wc -l < mapout/results.txt)" = 500 ] || fail "results.txt not rewritten"
+    echo "the victim's file" > victim && rm mapout/results.txt && ln -s ../victim mapout/results.txt
+    "$EVO" run map.yaml -n 1 > log 2>&1 && fail "wrote through a link"
+    expect_in log "mapout/results.txt: is a symbolic link; refusing it"
+    [ "$(cat victim)" = "the victim's file" ] || fail "the link's target was written"
+    rm mapout/results.txt && chmod 0775 mapout
+    "$EVO" run map.yaml -n 1 > log 2>&1 && fail "accepted a group-writable directory"
+    expect_in log "results directory mapout may be written by group or others"
+    chmod 0755 mapout
     printf '1 2 3 4\n1 2 x 4\n' > bad.txt
     sed -i 's/vectors.txt/bad.txt/' map.yaml
     "$EVO" run map.yaml -n 1 > log 2>&1 && rc=0 || rc=$?

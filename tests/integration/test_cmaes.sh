@@ -140,3 +140,99 @@ t_cmaes_progress_line() {
         "$SCRATCH/plain" || { cat "$SCRATCH/plain"; fail "no final plain progress line"; }
     grep -qE "^cma-es: generation 1/60, .* ETA [0-9]+ s$" "$SCRATCH/plain" || fail "no ETA on the first line"
 }
+
+# A NaN objective is ranked last and never the best, even as the run's very
+# first evaluation (the old code took evaluation 0 as the best whatever it
+# was, and NaN then compared below nothing: "fit": nan forever).
+t_cmaes_nan_never_best() {
+    local cfg; cfg=$(cmaes_config nan nan_first 10)
+    rm -rf "$SCRATCH/results"
+    (cd "$SCRATCH" && "$EVO" run "$cfg" -n 1 -q) > "$SCRATCH/out" 2>&1 || { tail "$SCRATCH/out"; fail "run failed"; }
+    expect_in "$SCRATCH/out" "evaluation gave nan, not a finite objective: ranked last"
+    "$PY" -m json.tool "$SCRATCH/results/result.json" > /dev/null || fail "result.json is not JSON"
+    "$PY" - "$SCRATCH/results/result.json" <<'PY' || fail "the best is not a finite number"
+import json, math, sys
+r = json.load(open(sys.argv[1]))
+assert isinstance(r["fit"], float) and math.isfinite(r["fit"]), r["fit"]
+assert r["nonfinite_evaluations"] == 1, r["nonfinite_evaluations"]
+assert all(math.isfinite(v) for v in r["solution"])
+PY
+}
+
+# Every evaluation of every generation failed: progress.json and
+# result.json are still JSON, with null for the best that does not exist.
+t_cmaes_all_failed_valid_json() {
+    local cfg; cfg=$(cmaes_config allfail fail_if_negative 3)
+    sed -i 's/farm: {heartbeat: 200ms}/farm: {heartbeat: 200ms, retries: 0}/; s/centroid: 3.0/centroid: -100.0/; s/sigma: 2.0/sigma: 0.01/' "$cfg"
+    rm -rf "$SCRATCH/results"
+    (cd "$SCRATCH" && "$EVO" run "$cfg" -n 2 -q) > "$SCRATCH/out" 2>&1 || { tail "$SCRATCH/out"; fail "run failed"; }
+    for f in progress.json result.json; do
+        "$PY" -m json.tool "$SCRATCH/results/$f" > /dev/null || { cat "$SCRATCH/results/$f"; fail "$f is not JSON"; }
+    done
+    expect_in "$SCRATCH/results/progress.json" '"best": null'
+    expect_in "$SCRATCH/results/result.json" '"fit": null'
+    expect_in "$SCRATCH/results/result.json" '"solution": null'
+    expect_in "$SCRATCH/results/result.json" '"failed_evaluations": 72'
+}
+
+# A results directory others may write, another user's, or a link to one
+# is refused before anything is written, with one line saying why.
+t_cmaes_refuses_unsafe_results_dir() {
+    local cfg; cfg=$(cmaes_config unsafe rastrigin 3)
+    rm -rf "$SCRATCH/results" "$SCRATCH/elsewhere" && mkdir -m 0777 "$SCRATCH/results" && chmod 0777 "$SCRATCH/results"
+    (cd "$SCRATCH" && "$EVO" run "$cfg" -n 1 -q) > "$SCRATCH/out" 2>&1 && fail "accepted a 0777 directory"
+    expect_in "$SCRATCH/out" "results directory results may be written by group or others (chmod go-w it) (owner uid"
+    [ "$(grep -c 'error' "$SCRATCH/out")" = 1 ] || { cat "$SCRATCH/out"; fail "not one error line"; }
+    [ -z "$(ls -A "$SCRATCH/results")" ] || fail "something was written into it"
+    chmod 0755 "$SCRATCH/results" && chown 65534:65534 "$SCRATCH/results"
+    (cd "$SCRATCH" && "$EVO" run "$cfg" -n 1 -q) > "$SCRATCH/out" 2>&1 && fail "accepted another user's directory"
+    expect_in "$SCRATCH/out" "results directory results is owned by another user (owner uid 65534"
+    rm -rf "$SCRATCH/results" && mkdir "$SCRATCH/elsewhere" && ln -s elsewhere "$SCRATCH/results"
+    (cd "$SCRATCH" && "$EVO" run "$cfg" -n 1 -q) > "$SCRATCH/out" 2>&1 && fail "accepted a link"
+    expect_in "$SCRATCH/out" "results directory results: is a symbolic link"
+    rm -f "$SCRATCH/results"
+}
+
+# A link planted in place of a results file is never written through (nor
+# read): the run stops or warns, and the file the link names is untouched.
+t_cmaes_refuses_planted_links() {
+    local cfg name; cfg=$(cmaes_config links rastrigin 5)
+    for name in logbook.csv checkpoint result.json progress.json farm.access convergence.svg; do
+        rm -rf "$SCRATCH/results" && mkdir "$SCRATCH/results"
+        echo "the victim's file" > "$SCRATCH/victim"
+        ln -s "$SCRATCH/victim" "$SCRATCH/results/$name"
+        (cd "$SCRATCH" && "$EVO" run "$cfg" -n 1 -q) > "$SCRATCH/out" 2>&1 || true
+        [ "$(cat "$SCRATCH/victim")" = "the victim's file" ] || fail "$name: the link's target was written"
+        [ -L "$SCRATCH/results/$name" ] || fail "$name: the link was replaced"
+        ls "$SCRATCH/results" | grep -q '\.tmp\.' && fail "$name: a temporary was left"
+        echo "    $name: $(grep -m1 -E 'error|warning' "$SCRATCH/out" | cut -c1-110)"
+    done
+    rm -rf "$SCRATCH/results"
+}
+
+# A full disk (a 64 KiB tmpfs filled while the run goes): one clear error,
+# and the last checkpoint stays whole: the run resumes from it, once there
+# is room, to the logbook of an uninterrupted run.
+t_cmaes_disk_full_keeps_checkpoint() {
+    local cfg full="$SCRATCH/fulldisk"; cfg=$(cmaes_config full slow_rastrigin 60)
+    rm -rf "$SCRATCH/results" "$SCRATCH/uninterrupted"
+    (cd "$SCRATCH" && "$EVO" run "$cfg" -n 2 -q > /dev/null 2>&1 && mv results uninterrupted) || fail "uninterrupted run"
+    mkdir -p "$full" && mount -t tmpfs -o size=64k,mode=0755 tmpfs "$full" || fail "cannot mount a tmpfs"
+    (cd "$full" && exec "$EVO" run "$cfg" -n 2 -q) > "$SCRATCH/out" 2>&1 &
+    local farm=$! rc=0
+    for _ in $(seq 250); do
+        grep -qs "^generations [1-9]" "$full/results/checkpoint" && break
+        sleep 0.02
+    done
+    dd if=/dev/zero of="$full/filler" bs=4k 2> /dev/null || true
+    wait $farm || rc=$?
+    [ $rc != 0 ] || { umount "$full"; fail "the run did not notice the full disk"; }
+    grep -q "No space left on device" "$SCRATCH/out" || { cat "$SCRATCH/out"; umount "$full"; fail "no ENOSPC error"; }
+    grep "error" "$SCRATCH/out" | sed 's/^/    /'
+    [ "$(grep -c 'error:.*No space left' "$SCRATCH/out")" = 1 ] || { umount "$full"; fail "not one error line"; }
+    ls "$full/results" | grep -q '\.tmp\.' && { umount "$full"; fail "a temporary was left"; }
+    rm -f "$full/filler"
+    (cd "$full" && "$EVO" run "$cfg" -n 2 -q --resume results) > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; umount "$full"; fail "resume failed"; }
+    cmp "$SCRATCH/uninterrupted/logbook.csv" "$full/results/logbook.csv" || { umount "$full"; fail "logbook differs after resume"; }
+    umount "$full"
+}

@@ -24,6 +24,7 @@ int two_objectives(const double *x, size_t dim, double *f, size_t cap);
 int wrong_count(const double *x, size_t dim, double *f, size_t cap);
 int finalized_sphere(const double *x, size_t dim, double *f, size_t cap);
 void finalized_sphere_finalize(void);
+int nan_first(const double *x, size_t dim, double *f, size_t cap);
 
 int sphere(const double *x, size_t dim, double *f, size_t cap)
 {
@@ -130,4 +131,15 @@ void finalized_sphere_finalize(void)
         fprintf(out, "finalized %d\n", (int)getpid());
         fclose(out);
     }
+}
+
+/* sphere, but NaN for the first evaluation of each evaluator process (with
+ * one worker: the run's first candidate) */
+int nan_first(const double *x, size_t dim, double *f, size_t cap)
+{
+    static int calls;
+    int rc = sphere(x, dim, f, cap);
+    if (calls++ == 0)
+        f[0] = NAN;
+    return rc;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 #include "wire/transport.h"
 
 static char root[64], dir[128], home[128];
+static int dir_fd = -1; /* dir, as the driver holds it */
 static struct evo_credentials creds;
 
 static int remove_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -35,7 +37,9 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "%s/run", root);
     snprintf(home, sizeof home, "%s/home", root);
     umask(022);
-    if (mkdir(dir, 0755) < 0 || mkdir(home, 0755) < 0)
+    char err[256];
+    if (mkdir(dir, 0755) < 0 || mkdir(home, 0755) < 0 ||
+        (dir_fd = evo_results_dir_open(dir, 0755, err, sizeof err)) < 0)
         return -1;
     setenv("HOME", home, 1);
     unsetenv("SLURM_JOB_ID");
@@ -50,6 +54,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    close(dir_fd);
+    umask(022);
     return nftw(root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -67,6 +73,18 @@ static unsigned mode_of(const char *path)
     return (unsigned)(st.st_mode & 07777);
 }
 
+/* The whole file as a string (static buffer; "" when missing). */
+static const char *contents(const char *path)
+{
+    static char text[1024];
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+    return text;
+}
+
 static void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -81,7 +99,7 @@ static void access_round_trip(void **state)
     (void)state;
     struct evo_access a;
     char err[512];
-    evo_access_write(dir);
+    evo_access_write(dir_fd, dir);
     assert_int_equal(mode_of(file_in(dir, "farm.access")), 0600);
     memset(&a, 'x', sizeof a);
     assert_int_equal(evo_access_read(dir, &a, err, sizeof err), 0);
@@ -102,13 +120,13 @@ static void access_endpoints_from_card(void **state)
     struct evo_access a;
     char err[512];
     setenv("EVO_FARM_ENDPOINTS", "tcp://10.0.0.5:4000,tcp://192.168.1.5:4000", 1);
-    evo_access_write(dir);
+    evo_access_write(dir_fd, dir);
     assert_int_equal(evo_access_read(dir, &a, err, sizeof err), 0);
     assert_string_equal(a.endpoints, "tcp://10.0.0.5:4000,tcp://192.168.1.5:4000,tcp://127.0.0.1:4000");
     assert_string_equal(a.server, creds.server_public);
     /* Written again (a resumed run): replaced, still private. */
     setenv("EVO_FARM_ENDPOINT", "tcp://127.0.0.1:4001", 1);
-    evo_access_write(dir);
+    evo_access_write(dir_fd, dir);
     assert_int_equal(mode_of(file_in(dir, "farm.access")), 0600);
     assert_int_equal(evo_access_read(dir, &a, err, sizeof err), 0);
     assert_string_equal(a.endpoints, "tcp://10.0.0.5:4000,tcp://192.168.1.5:4000,tcp://127.0.0.1:4001");
@@ -120,7 +138,7 @@ static void access_refuses_shared_file(void **state)
     (void)state;
     struct evo_access a;
     char err[512];
-    evo_access_write(dir);
+    evo_access_write(dir_fd, dir);
     const char *path = file_in(dir, "farm.access");
     assert_int_equal(chmod(path, 0644), 0);
     assert_int_equal(evo_access_read(dir, &a, err, sizeof err), -1);
@@ -164,14 +182,14 @@ static void access_needs_the_farm(void **state)
     struct evo_access a;
     char err[512];
     unsetenv("EVO_FARM_SERVER_KEY");
-    evo_access_write(dir);
+    evo_access_write(dir_fd, dir);
     assert_int_equal(access(file_in(dir, "farm.access"), F_OK), -1);
     assert_int_equal(evo_access_read(dir, &a, err, sizeof err), -1);
     setenv("EVO_FARM_SERVER_KEY", creds.server_public, 1);
     /* Only the card's endpoints, no local one: no trailing comma. */
     unsetenv("EVO_FARM_ENDPOINT");
     setenv("EVO_FARM_ENDPOINTS", "tcp://10.0.0.1:4000", 1);
-    evo_access_write(dir);
+    evo_access_write(dir_fd, dir);
     assert_int_equal(evo_access_read(dir, &a, err, sizeof err), 0);
     assert_string_equal(a.endpoints, "tcp://10.0.0.1:4000");
 }
@@ -184,7 +202,7 @@ static void job_record(void **state)
     assert_non_null(realpath(dir, absolute));
     assert_int_equal(chdir(root), 0);
     setenv("SLURM_JOB_ID", "4242", 1);
-    evo_access_write("run"); /* relative: the record is still absolute */
+    evo_access_write(dir_fd, "run"); /* relative: the record is still absolute */
     snprintf(jobs, sizeof jobs, "%s/.evo-farm/jobs", home);
     assert_int_equal(mode_of(file_in(home, ".evo-farm")), 0700);
     assert_int_equal(mode_of(jobs), 0700);
@@ -199,7 +217,11 @@ static void job_record(void **state)
     assert_int_equal(evo_access_job_dir("4242", out, sizeof out), -1);
     assert_int_equal(rmdir("4242"), 0);
     /* An empty record names no directory and leaves out untouched. */
-    assert_int_equal(evo_write_file(jobs, "4444", "", 1), 0);
+    char err[256];
+    int jobs_fd = evo_results_dir_open(jobs, 0700, err, sizeof err);
+    assert_true(jobs_fd >= 0);
+    assert_int_equal(evo_write_file(jobs_fd, "4444", "", 1), 0);
+    close(jobs_fd);
     strcpy(out, "before");
     assert_int_equal(evo_access_job_dir("4444", out, sizeof out), -1);
     assert_string_equal(out, "before");
@@ -215,9 +237,9 @@ static void job_record(void **state)
 static void progress_round_trip(void **state)
 {
     (void)state;
-    struct evo_progress p = {12, 480, 100, -3.25, 1}, back;
+    struct evo_progress p = {12, 480, 100, -3.25, 1, 0}, back;
     char text[512];
-    assert_int_equal(evo_progress_write(dir, &p), 0);
+    assert_int_equal(evo_progress_write(dir_fd, &p), 0);
     const char *path = file_in(dir, "progress.json");
     assert_int_equal(mode_of(path), 0644);
     FILE *f = fopen(path, "r");
@@ -226,7 +248,7 @@ static void progress_round_trip(void **state)
     text[n] = '\0';
     fclose(f);
     assert_string_equal(text, "{\"generation\": 12, \"generations\": 100, \"evaluations\": 480, \"best\": -3.25, "
-                              "\"running\": true}\n");
+                              "\"running\": true, \"nonfinite_evaluations\": 0}\n");
     memset(&back, 0, sizeof back);
     assert_int_equal(evo_progress_read(dir, &back), 0);
     assert_int_equal(back.generation, 12);
@@ -235,14 +257,33 @@ static void progress_round_trip(void **state)
     assert_true(back.best == -3.25);
     assert_int_equal(back.running, 1);
     /* Finished, no generation limit, a best that needs all 17 digits. */
-    struct evo_progress done = {7, 10000000000ULL, 0, 0.1, 0};
-    assert_int_equal(evo_progress_write(dir, &done), 0);
+    struct evo_progress done = {7, 10000000000ULL, 0, 0.1, 0, 3};
+    assert_int_equal(evo_progress_write(dir_fd, &done), 0);
     assert_int_equal(evo_progress_read(dir, &back), 0);
     assert_int_equal(back.generation, 7);
     assert_int_equal(back.evaluations, 10000000000ULL);
     assert_int_equal(back.generations, 0);
     assert_true(back.best == 0.1);
     assert_int_equal(back.running, 0);
+    assert_int_equal(back.nonfinite, 3);
+}
+
+/* A best that is not finite (every evaluation so far failed, or gave NaN)
+ * is null: JSON has no nan or inf. Read back as NaN. */
+static void progress_without_best(void **state)
+{
+    (void)state;
+    const double bests[] = {INFINITY, -INFINITY, NAN};
+    for (int i = 0; i < 3; i++) {
+        struct evo_progress p = {1, 24, 10, bests[i], 1, 24}, back;
+        assert_int_equal(evo_progress_write(dir_fd, &p), 0);
+        assert_string_equal(contents(file_in(dir, "progress.json")),
+                            "{\"generation\": 1, \"generations\": 10, \"evaluations\": 24, \"best\": null, "
+                            "\"running\": true, \"nonfinite_evaluations\": 24}\n");
+        assert_int_equal(evo_progress_read(dir, &back), 0);
+        assert_true(isnan(back.best));
+        assert_int_equal(back.nonfinite, 24);
+    }
 }
 
 static void progress_read_errors(void **state)
@@ -257,11 +298,57 @@ static void progress_read_errors(void **state)
     assert_int_equal(evo_progress_read(dir, &p), -1);
     write_text(path, "");
     assert_int_equal(evo_progress_read(dir, &p), -1);
-    char missing[160];
-    snprintf(missing, sizeof missing, "%s/missing", dir);
+    /* A failed read leaves its output as it was, even past the fields it
+     * could parse. */
+    write_text(path, "{\"generation\": 3, \"generations\": 10, \"evaluations\": 30, \"best\": 2, \"running\": x");
+    struct evo_progress before;
+    memset(&before, 0x5a, sizeof before);
+    p = before;
+    assert_int_equal(evo_progress_read(dir, &p), -1);
+    assert_memory_equal(&p, &before, sizeof p);
+    /* A link in the file's place is refused (not written through, not read). */
+    char link_path[PATH_MAX + 64], precious[PATH_MAX + 64];
+    strcpy(link_path, path);
+    strcpy(precious, file_in(root, "precious"));
+    unlink(link_path);
+    write_text(precious, "precious\n");
+    assert_int_equal(symlink(precious, link_path), 0);
     errno = 0;
-    assert_int_equal(evo_progress_write(missing, &(struct evo_progress){0}), -1);
-    assert_int_equal(errno, ENOENT);
+    assert_int_equal(evo_progress_write(dir_fd, &(struct evo_progress){0}), -1);
+    assert_int_equal(errno, ELOOP);
+    assert_int_equal(evo_progress_read(dir, &p), -1);
+    assert_string_equal(contents(precious), "precious\n");
+}
+
+/* farm.access is 0600 from its creation: a permissive umask changes
+ * nothing, and no moment exists when others could read it. */
+static void access_private_with_umask_0(void **state)
+{
+    (void)state;
+    umask(0);
+    evo_access_write(dir_fd, dir);
+    assert_int_equal(mode_of(file_in(dir, "farm.access")), 0600);
+    umask(022);
+}
+
+/* A link named farm.access is neither written through nor read. */
+static void access_refuses_link(void **state)
+{
+    (void)state;
+    struct evo_access a;
+    char err[512];
+    char target[PATH_MAX + 64];
+    strcpy(target, file_in(root, "victim"));
+    write_text(target, "the victim's file\n");
+    assert_int_equal(symlink(target, file_in(dir, "farm.access")), 0);
+    evo_access_write(dir_fd, dir);
+    assert_string_equal(contents(target), "the victim's file\n");
+    assert_int_equal(chmod(target, 0600), 0);
+    assert_int_equal(evo_access_read(dir, &a, err, sizeof err), -1);
+    assert_non_null(strstr(err, "farm.access: is a symbolic link"));
+    struct stat st;
+    assert_int_equal(lstat(file_in(dir, "farm.access"), &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
 }
 
 int main(void)
@@ -273,6 +360,9 @@ int main(void)
                                        cmocka_unit_test_setup_teardown(access_needs_the_farm, setup, teardown),
                                        cmocka_unit_test_setup_teardown(job_record, setup, teardown),
                                        cmocka_unit_test_setup_teardown(progress_round_trip, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(progress_read_errors, setup, teardown)};
+                                       cmocka_unit_test_setup_teardown(progress_read_errors, setup, teardown),
+                                       cmocka_unit_test_setup_teardown(progress_without_best, setup, teardown),
+                                       cmocka_unit_test_setup_teardown(access_private_with_umask_0, setup, teardown),
+                                       cmocka_unit_test_setup_teardown(access_refuses_link, setup, teardown)};
     return EVO_RUN_TESTS(tests);
 }

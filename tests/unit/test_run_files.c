@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 
 static char dir[64];
 static char path[256];
+static int dir_fd = -1; /* dir, as the driver holds it */
 
 static int remove_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -30,14 +32,22 @@ static int remove_one(const char *p, const struct stat *st, int flag, struct FTW
 static int make_dir(void **state)
 {
     (void)state;
+    char err[256];
     strcpy(dir, "/tmp/evo-run-files-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    dir_fd = evo_results_dir_open(dir, 0755, err, sizeof err);
+    return dir_fd < 0 ? -1 : 0;
 }
 
 static int remove_dir(void **state)
 {
     (void)state;
     umask(022);
+    close(dir_fd);
+    char small[128];
+    snprintf(small, sizeof small, "%s/small", dir);
+    umount2(small, MNT_DETACH); /* full_disk's tmpfs, had it failed */
     return nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -100,16 +110,16 @@ static void write_file_modes(void **state)
 {
     (void)state;
     umask(022);
-    assert_int_equal(evo_write_file(dir, "public", "hello\n", 0), 0);
-    assert_int_equal(evo_write_file(dir, "private", "secret\n", 1), 0);
+    assert_int_equal(evo_write_file(dir_fd, "public", "hello\n", 0), 0);
+    assert_int_equal(evo_write_file(dir_fd, "private", "secret\n", 1), 0);
     assert_string_equal(contents("public"), "hello\n");
     assert_string_equal(contents("private"), "secret\n");
     assert_int_equal(mode_of("public"), 0644);
     assert_int_equal(mode_of("private"), 0600);
     /* A permissive umask must not open up a private file. */
     umask(0);
-    assert_int_equal(evo_write_file(dir, "private0", "secret\n", 1), 0);
-    assert_int_equal(evo_write_file(dir, "public0", "", 0), 0);
+    assert_int_equal(evo_write_file(dir_fd, "private0", "secret\n", 1), 0);
+    assert_int_equal(evo_write_file(dir_fd, "public0", "", 0), 0);
     assert_int_equal(mode_of("private0"), 0600);
     assert_int_equal(mode_of("public0"), 0644);
     assert_string_equal(contents("public0"), "");
@@ -125,14 +135,14 @@ static void write_file_replaces_atomically(void **state)
     (void)state;
     struct stat before, after;
     umask(022);
-    assert_int_equal(evo_write_file(dir, "result.json", "{\"old\": 1}\n", 0), 0);
+    assert_int_equal(evo_write_file(dir_fd, "result.json", "{\"old\": 1}\n", 0), 0);
     assert_int_equal(chmod(in_dir("result.json"), 0444), 0);
     assert_int_equal(stat(in_dir("result.json"), &before), 0);
     char old[256], link_path[256];
     strcpy(old, in_dir("result.json"));
     strcpy(link_path, in_dir("reader"));
     assert_int_equal(link(old, link_path), 0);
-    assert_int_equal(evo_write_file(dir, "result.json", "{\"new\": 2}\n", 1), 0);
+    assert_int_equal(evo_write_file(dir_fd, "result.json", "{\"new\": 2}\n", 1), 0);
     assert_int_equal(stat(in_dir("result.json"), &after), 0);
     assert_true(after.st_ino != before.st_ino);
     assert_int_equal(after.st_mode & 07777, 0600);
@@ -144,20 +154,10 @@ static void write_file_replaces_atomically(void **state)
 static void write_file_errors(void **state)
 {
     (void)state;
-    char missing[128], not_dir[128];
-    snprintf(missing, sizeof missing, "%s/no/such/dir", dir);
-    errno = 0;
-    assert_int_equal(evo_write_file(missing, "f", "x", 0), -1);
-    assert_int_equal(errno, ENOENT);
-    write_text("plain", "x");
-    strcpy(not_dir, in_dir("plain"));
-    errno = 0;
-    assert_int_equal(evo_write_file(not_dir, "f", "x", 1), -1);
-    assert_int_equal(errno, ENOTDIR);
     /* The rename fails (a directory is in the way): the temporary goes. */
     assert_int_equal(mkdir(in_dir("taken"), 0755), 0);
-    assert_int_equal(evo_write_file(dir, "taken", "x", 0), -1);
-    only_files((const char *[]){"plain", "taken"}, 2);
+    assert_int_equal(evo_write_file(dir_fd, "taken", "x", 0), -1);
+    only_files((const char *[]){"taken"}, 1);
     /* A short write (the file size limit) fails, closes its descriptor and
      * leaves no temporary behind. */
     struct rlimit old_limit, small = {8, 8};
@@ -168,16 +168,16 @@ static void write_file_errors(void **state)
     close(before);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
     for (int i = 0; i < 5; i++)
-        assert_int_equal(evo_write_file(dir, "big", "more than eight bytes", 0), -1);
+        assert_int_equal(evo_write_file(dir_fd, "big", "more than eight bytes", 0), -1);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
     int after = open("/dev/null", O_RDONLY);
     close(after);
     assert_int_equal(after, before); /* no descriptor leaked */
-    only_files((const char *[]){"plain", "taken"}, 2);
+    only_files((const char *[]){"taken"}, 1);
     /* A directory we may not write to (root may write anywhere). */
     if (geteuid() != 0) {
         assert_int_equal(chmod(dir, 0500), 0);
-        assert_int_equal(evo_write_file(dir, "f", "x", 0), -1);
+        assert_int_equal(evo_write_file(dir_fd, "f", "x", 0), -1);
         assert_int_equal(errno, EACCES);
         assert_int_equal(chmod(dir, 0700), 0);
     }
@@ -212,7 +212,7 @@ static void logbook_fresh(void **state)
     (void)state;
     char err[512];
     write_text("logbook.csv", "stale\n");
-    FILE *f = evo_logbook_open(dir, 0, err, sizeof err);
+    FILE *f = evo_logbook_open(dir_fd, dir, 0, err, sizeof err);
     assert_non_null(f);
     /* The header is on disk before any row (a crash before generation 0
      * still leaves a logbook with DEAP's columns). */
@@ -236,7 +236,7 @@ static void logbook_resume(void **state)
     char err[512];
     const char *three = HEADER "0,2,2,1,1,3\n1,2,3,1,2,4\n2,2,4,1,3,5\n";
     write_text("logbook.csv", three);
-    FILE *f = evo_logbook_open(dir, 2, err, sizeof err);
+    FILE *f = evo_logbook_open(dir_fd, dir, 2, err, sizeof err);
     assert_non_null(f);
     assert_string_equal(contents("logbook.csv"), HEADER "0,2,2,1,1,3\n1,2,3,1,2,4\n");
     append(f, 2, 10, 20);
@@ -244,28 +244,185 @@ static void logbook_resume(void **state)
     assert_string_equal(contents("logbook.csv"), HEADER "0,2,2,1,1,3\n1,2,3,1,2,4\n2,2,15,5,10,20\n");
     /* Exactly as many rows as the checkpoint: nothing dropped. */
     write_text("logbook.csv", three);
-    f = evo_logbook_open(dir, 3, err, sizeof err);
+    f = evo_logbook_open(dir_fd, dir, 3, err, sizeof err);
     assert_non_null(f);
     append(f, 3, 0, 0);
     fclose(f);
     assert_string_equal(contents("logbook.csv"), HEADER "0,2,2,1,1,3\n1,2,3,1,2,4\n2,2,4,1,3,5\n3,2,0,0,0,0\n");
     write_text("logbook.csv", three);
-    assert_null(evo_logbook_open(dir, 4, err, sizeof err));
+    assert_null(evo_logbook_open(dir_fd, dir, 4, err, sizeof err));
     assert_non_null(strstr(err, "logbook.csv: has fewer rows than the checkpoint"));
     assert_string_equal(contents("logbook.csv"), three);
     assert_int_equal(unlink(in_dir("logbook.csv")), 0);
-    assert_null(evo_logbook_open(dir, 1, err, sizeof err));
+    assert_null(evo_logbook_open(dir_fd, dir, 1, err, sizeof err));
     assert_non_null(strstr(err, "logbook.csv: No such file or directory"));
 }
 
-static void logbook_unwritable(void **state)
+/* A logbook that is a link, a directory or another user's file is
+ * refused, fresh or resumed, and what the link names is untouched. */
+static void logbook_refused(void **state)
 {
     (void)state;
-    char err[512], missing[128], expected[256];
-    snprintf(missing, sizeof missing, "%s/missing", dir);
-    assert_null(evo_logbook_open(missing, 0, err, sizeof err));
-    snprintf(expected, sizeof expected, "cannot write %s/logbook.csv: No such file or directory", missing);
-    assert_string_equal(err, expected);
+    char err[512], target[256];
+    snprintf(target, sizeof target, "%s.victim", dir);
+    FILE *v = fopen(target, "w");
+    assert_non_null(v);
+    fputs(HEADER "0,2,2,1,1,3\n", v);
+    fclose(v);
+    assert_int_equal(symlink(target, in_dir("logbook.csv")), 0);
+    for (unsigned long long keep = 0; keep < 2; keep++) {
+        assert_null(evo_logbook_open(dir_fd, dir, keep, err, sizeof err));
+        assert_non_null(strstr(err, "logbook.csv: is a symbolic link; refusing it"));
+    }
+    assert_int_equal(evo_convergence_svg(dir_fd), -1); /* not read through the link either */
+    FILE *check = fopen(target, "r");
+    char line[64] = "";
+    assert_non_null(check);
+    assert_non_null(fgets(line, sizeof line, check));
+    fclose(check);
+    assert_string_equal(line, HEADER);
+    unlink(target);
+    assert_int_equal(unlink(in_dir("logbook.csv")), 0);
+    assert_int_equal(mkdir(in_dir("logbook.csv"), 0755), 0);
+    assert_null(evo_logbook_open(dir_fd, dir, 0, err, sizeof err));
+    assert_int_equal(rmdir(in_dir("logbook.csv")), 0);
+    write_text("logbook.csv", HEADER);
+    assert_int_equal(chown(in_dir("logbook.csv"), 65534, 65534), 0);
+    assert_null(evo_logbook_open(dir_fd, dir, 0, err, sizeof err));
+    assert_non_null(strstr(err, "logbook.csv: not a regular file of uid"));
+    assert_string_equal(contents("logbook.csv"), HEADER); /* not truncated */
+}
+
+/* The directory itself: created when missing (its mode less the umask),
+ * refused when it is a link, another user's, or writable by group or
+ * others (a sticky bit is no excuse), each with one line naming it. */
+static void results_dir_checks(void **state)
+{
+    (void)state;
+    char err[512], sub[128], link_path[128];
+    snprintf(sub, sizeof sub, "%s/results", dir);
+    umask(022);
+    int fd = evo_results_dir_open(sub, 0755, err, sizeof err);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(mode_of("results"), 0755);
+    fd = evo_results_dir_open(sub, 0755, err, sizeof err); /* existing: accepted */
+    assert_true(fd >= 0);
+    close(fd);
+    const unsigned shared[] = {0775, 0757, 0777, 01777, 0730};
+    for (size_t i = 0; i < sizeof shared / sizeof *shared; i++) {
+        assert_int_equal(chmod(sub, shared[i]), 0);
+        assert_int_equal(evo_results_dir_open(sub, 0755, err, sizeof err), -1);
+        assert_non_null(strstr(err, "may be written by group or others"));
+        assert_non_null(strstr(err, sub));
+        assert_null(strchr(err, '\n'));
+    }
+    assert_int_equal(chmod(sub, 0700), 0);
+    assert_int_equal(chown(sub, 65534, 65534), 0); /* root bypasses permissions: the owner check must refuse it */
+    assert_int_equal(evo_results_dir_open(sub, 0755, err, sizeof err), -1);
+    assert_non_null(strstr(err, "is owned by another user (owner uid 65534"));
+    assert_int_equal(chown(sub, geteuid(), getegid()), 0);
+    snprintf(link_path, sizeof link_path, "%s/link", dir);
+    assert_int_equal(symlink(sub, link_path), 0);
+    assert_int_equal(evo_results_dir_open(link_path, 0755, err, sizeof err), -1);
+    assert_non_null(strstr(err, "link: is a symbolic link"));
+    snprintf(sub, sizeof sub, "%s/no/such", dir);
+    assert_int_equal(evo_results_dir_open(sub, 0755, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot create the results directory"));
+    assert_non_null(strstr(err, "No such file or directory"));
+    write_text("plain", "x");
+    assert_int_equal(evo_results_dir_open(in_dir("plain"), 0755, err, sizeof err), -1);
+    assert_non_null(strstr(err, "Not a directory"));
+}
+
+/* A link in the place of any replaced file is refused, not followed and
+ * not replaced; a link planted at a predictable temporary name (the old
+ * NAME.tmp.PID) is never opened. */
+static void write_file_refuses_links(void **state)
+{
+    (void)state;
+    char target[256], tmp_name[64];
+    const char *names[] = {"checkpoint", "result.json", "progress.json", "convergence.svg", "farm.access"};
+    snprintf(target, sizeof target, "%s.victim", dir);
+    FILE *v = fopen(target, "w");
+    assert_non_null(v);
+    fputs("the victim's file\n", v);
+    fclose(v);
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        assert_int_equal(symlink(target, in_dir(names[i])), 0);
+        errno = 0;
+        assert_int_equal(evo_write_file(dir_fd, names[i], "farm text\n", i == 4), -1);
+        assert_int_equal(errno, ELOOP);
+        assert_int_equal(unlink(in_dir(names[i])), 0);
+        snprintf(tmp_name, sizeof tmp_name, "%s.tmp.%d", names[i], (int)getpid());
+        assert_int_equal(symlink(target, in_dir(tmp_name)), 0);
+        assert_int_equal(evo_write_file(dir_fd, names[i], "farm text\n", i == 4), 0);
+        assert_string_equal(contents(names[i]), "farm text\n");
+        assert_int_equal(unlink(in_dir(tmp_name)), 0);
+    }
+    FILE *check = fopen(target, "r");
+    char line[64] = "";
+    assert_non_null(check);
+    assert_non_null(fgets(line, sizeof line, check));
+    fclose(check);
+    unlink(target);
+    assert_string_equal(line, "the victim's file\n");
+    only_files(names, 5);
+}
+
+/* A full disk (a 64 KiB tmpfs): replacing fails with ENOSPC, leaves the
+ * old file whole and no temporary; appending to the logbook fails too. */
+static void full_disk(void **state)
+{
+    (void)state;
+    char err[512], small[128], big[16384];
+    snprintf(small, sizeof small, "%s/small", dir);
+    assert_int_equal(mkdir(small, 0700), 0);
+    if (mount("tmpfs", small, "tmpfs", 0, "size=64k,mode=0700") < 0)
+        skip(); /* not root, or no mount namespace rights */
+    int fd = evo_results_dir_open(small, 0700, err, sizeof err);
+    assert_true(fd >= 0);
+    assert_int_equal(evo_write_file(fd, "checkpoint", "old checkpoint\n", 0), 0);
+    FILE *logbook = evo_logbook_open(fd, small, 0, err, sizeof err);
+    assert_non_null(logbook);
+    int filler = openat(fd, "filler", O_WRONLY | O_CREAT, 0600);
+    memset(big, 'x', sizeof big);
+    while (write(filler, big, sizeof big) > 0)
+        ;
+    close(filler);
+    big[sizeof big - 1] = '\0';
+    errno = 0;
+    assert_int_equal(evo_write_file(fd, "checkpoint", big, 0), -1);
+    assert_int_equal(errno, ENOSPC);
+    int failed = 0;
+    for (int i = 0; i < 5000 && !failed; i++)
+        failed = evo_logbook_append(logbook, &(struct evo_log_row){(unsigned long long)i, 24, 1, 2, 3, 4}) < 0;
+    assert_true(failed);
+    fclose(logbook);
+    char text[64] = "";
+    int in = openat(fd, "checkpoint", O_RDONLY);
+    assert_true(read(in, text, sizeof text - 1) > 0);
+    close(in);
+    assert_string_equal(text, "old checkpoint\n");
+    DIR *d = fdopendir(dup(fd));
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        assert_null(strstr(e->d_name, ".tmp."));
+    closedir(d);
+    close(fd);
+    assert_int_equal(umount(small), 0);
+}
+
+/* JSON has no nan or inf: they are written null. */
+static void json_numbers(void **state)
+{
+    (void)state;
+    char buf[32];
+    assert_string_equal(evo_json_number(buf, sizeof buf, 0.1), "0.10000000000000001");
+    assert_string_equal(evo_json_number(buf, sizeof buf, -2), "-2");
+    assert_string_equal(evo_json_number(buf, sizeof buf, NAN), "null");
+    assert_string_equal(evo_json_number(buf, sizeof buf, INFINITY), "null");
+    assert_string_equal(evo_json_number(buf, sizeof buf, -INFINITY), "null");
 }
 
 static void convergence_plot(void **state)
@@ -273,7 +430,7 @@ static void convergence_plot(void **state)
     (void)state;
     umask(022);
     write_text("logbook.csv", HEADER "0,4,10,1,5,12\n1,4,6,1,2,8\n2,4,2,1,0.5,3\n");
-    assert_int_equal(evo_convergence_svg(dir), 0);
+    assert_int_equal(evo_convergence_svg(dir_fd), 0);
     const char *svg = contents("convergence.svg");
     assert_true(strncmp(svg, "<svg", 4) == 0 || strncmp(svg, "<?xml", 5) == 0);
     assert_non_null(strstr(svg, "</svg>\n"));
@@ -285,7 +442,7 @@ static void convergence_plot(void **state)
     assert_int_equal(mode_of("convergence.svg"), 0644);
     /* A best value at or below zero: a linear axis. */
     write_text("logbook.csv", HEADER "0,4,10,1,-1,12\n1,4,6,1,2,8\n");
-    assert_int_equal(evo_convergence_svg(dir), 0);
+    assert_int_equal(evo_convergence_svg(dir_fd), 0);
     svg = contents("convergence.svg");
     assert_non_null(strstr(svg, "Convergence (linear scale)"));
     assert_non_null(strstr(svg, "generation (0 to 1)"));
@@ -295,10 +452,10 @@ static void convergence_plot(void **state)
 static void convergence_errors(void **state)
 {
     (void)state;
-    assert_int_equal(evo_convergence_svg(dir), -1); /* no logbook */
+    assert_int_equal(evo_convergence_svg(dir_fd), -1); /* no logbook */
     write_text("logbook.csv", HEADER "0,4,10,1,5,12\n");
     assert_int_equal(mkdir(in_dir("convergence.svg"), 0755), 0); /* cannot be replaced */
-    assert_int_equal(evo_convergence_svg(dir), -1);
+    assert_int_equal(evo_convergence_svg(dir_fd), -1);
     only_files((const char *[]){"logbook.csv", "convergence.svg"}, 2);
 }
 
@@ -311,7 +468,11 @@ int main(void)
         cmocka_unit_test(log_row_of),
         cmocka_unit_test_setup_teardown(logbook_fresh, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(logbook_resume, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(logbook_unwritable, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(logbook_refused, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(results_dir_checks, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(write_file_refuses_links, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(full_disk, make_dir, remove_dir),
+        cmocka_unit_test(json_numbers),
         cmocka_unit_test_setup_teardown(convergence_plot, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(convergence_errors, make_dir, remove_dir)};
     return EVO_RUN_TESTS(tests);
