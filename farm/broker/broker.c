@@ -141,6 +141,8 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
     evo_buf_reset(&b->scratch);
     evo_proto_put_welcome(&b->scratch, &welcome);
     broker_send(b, peer, EVO_MSG_WELCOME, &b->scratch);
+    if (peer->role == EVO_ROLE_WORKER)
+        broker_share_all(b, peer);
 }
 
 static void on_stats_request(struct evo_broker *b, struct broker_peer *peer)
@@ -170,6 +172,12 @@ static int on_peer_message(struct evo_broker *b, struct broker_peer *peer, int t
         return worker ? broker_accept_results(b, peer, body, size) : -1;
     case EVO_MSG_SUBMIT:
         return worker ? -1 : broker_accept_submit(b, peer, body, size);
+    case EVO_MSG_WITHDRAW:
+        return worker ? -1 : broker_accept_withdraw(b, peer, body, size);
+    case EVO_MSG_SHARE:
+        return worker ? -1 : broker_accept_share(b, body, size);
+    case EVO_MSG_BLOCKED:
+        return worker ? broker_accept_blocked(b, peer, body, size) : -1;
     case EVO_MSG_STATS_REQUEST:
         on_stats_request(b, peer);
         return 0;
@@ -344,6 +352,7 @@ void evo_broker_destroy(struct evo_broker *b)
     for (size_t i = 0; i < b->noutboxes; i++)
         evo_buf_free(&b->outboxes[i].buf);
     free(b->outboxes);
+    broker_shares_free(b);
     free(b->peers);
     evo_task_table_free(&b->tasks);
     evo_id_queue_free(&b->queue);

@@ -230,6 +230,69 @@ void broker_forget_driver(struct evo_broker *b, uint32_t driver)
             b->outboxes[i].count = 0;
 }
 
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+struct withdraw_arg {
+    struct evo_broker *broker;
+    uint32_t driver;
+    const uint64_t *tags; /* sorted */
+    size_t count;
+    struct broker_outbox *box;
+};
+
+static void withdraw_if_asked(struct evo_task *task, void *arg)
+{
+    struct withdraw_arg *a = arg;
+    if (task->driver != a->driver || task->state != EVO_TASK_QUEUED ||
+        bsearch(&task->tag, a->tags, a->count, sizeof *a->tags, compare_u64) == NULL)
+        return;
+    evo_proto_put_result_withdrawn(&a->box->buf, task->tag);
+    a->box->count++;
+    evo_task_table_remove(&a->broker->tasks, task); /* its queue entry is skipped */
+}
+
+int broker_accept_withdraw(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size)
+{
+    uint64_t *tags;
+    size_t count;
+    if (evo_proto_get_ids(body, size, &tags, &count) < 0)
+        return -1;
+    qsort(tags, count, sizeof *tags, compare_u64);
+    /* One pass over the outstanding tasks, whatever the number of tags:
+     * withdrawing is rare (a task that waits on its own children). */
+    struct withdraw_arg arg = {b, driver->serial, tags, count, outbox_open(b, driver->serial)};
+    if (arg.box)
+        evo_task_table_each(&b->tasks, withdraw_if_asked, &arg);
+    free(tags);
+    return 0;
+}
+
+int broker_accept_blocked(struct evo_broker *b, struct broker_peer *worker, const void *body, size_t size)
+{
+    struct evo_blocked blocked;
+    if (evo_proto_get_blocked(body, size, &blocked) < 0)
+        return -1;
+    worker->blocked = blocked.blocked;
+    worker->batches_in_flight -= blocked.batches < worker->batches_in_flight ? blocked.batches
+                                                                             : worker->batches_in_flight;
+    /* Given back in their order, each pushed at the front: the last first. */
+    for (size_t i = blocked.count; i-- > 0;) {
+        struct evo_task *task = evo_task_table_get(&b->tasks, blocked.ids[i]);
+        if (task && task->state == EVO_TASK_IN_FLIGHT && task->worker == worker->serial) {
+            requeue(b, task);
+            b->counters.requeued++;
+        }
+    }
+    evo_debug("worker %u %s, gave back %zu tasks", worker->serial, blocked.blocked ? "waits on other tasks" : "resumed",
+              blocked.count);
+    free(blocked.ids);
+    return 0;
+}
+
 static unsigned live_workers(struct evo_broker *b, unsigned *idle)
 {
     unsigned n = 0;
@@ -298,7 +361,7 @@ void broker_dispatch(struct evo_broker *b)
     for (unsigned pass = 0; pass < credit_max && b->queue.len > 0; pass++) {
         for (size_t k = 0; k < b->npeers && b->queue.len > 0; k++) {
             struct broker_peer *peer = &b->peers[(b->dispatch_cursor + k) % b->npeers];
-            if (peer->serial == 0 || peer->role != EVO_ROLE_WORKER || peer->batches_in_flight > pass)
+            if (peer->serial == 0 || peer->role != EVO_ROLE_WORKER || peer->blocked || peer->batches_in_flight > pass)
                 continue;
             int was_idle = peer->batches_in_flight == 0;
             send_batch(b, peer, batch_size(b, workers, idle));

@@ -24,6 +24,14 @@ struct broker_peer {
     int64_t last_recv_ms;
     int64_t last_send_ms;
     unsigned batches_in_flight;
+    int blocked; /* a worker whose evaluation waits on other tasks: gets no work */
+};
+
+/* A constant every worker gets once (SHARE). */
+struct broker_share {
+    char name[EVO_PROTO_MAX_NAME + 1];
+    unsigned char *value;
+    size_t size;
 };
 
 /* Results waiting to be sent to one driver. */
@@ -55,6 +63,9 @@ struct evo_broker {
     int64_t next_housekeeping_ms;
     int shutting_down;     /* evo_broker_shut_down was called: BYE to everyone */
     unsigned workers_seen; /* worker HELLOs from new peers, ever */
+    struct broker_share *shares;
+    size_t nshares;
+    uint64_t share_bytes_sent; /* constants' bytes sent to workers, ever */
 };
 
 /* broker.c */
@@ -76,5 +87,19 @@ void broker_requeue_worker(struct evo_broker *b, struct broker_peer *worker);
 void broker_forget_driver(struct evo_broker *b, uint32_t driver);
 /* Sends the pending DONE messages. */
 void broker_flush_outboxes(struct evo_broker *b);
+/* Takes a WITHDRAW from a driver: each of its tags still queued is removed
+ * and answered WITHDRAWN. 0, or -1 if malformed. */
+int broker_accept_withdraw(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size);
+/* Takes a BLOCKED from a worker: sets whether it gets work, requeues what
+ * it gives back (no attempt counted). 0, or -1 if malformed. */
+int broker_accept_blocked(struct evo_broker *b, struct broker_peer *worker, const void *body, size_t size);
+
+/* broker_share.c */
+/* Takes a SHARE from a driver: kept, and sent to every worker now and to
+ * every worker that joins later. 0, or -1 if malformed. */
+int broker_accept_share(struct evo_broker *b, const void *body, size_t size);
+/* Sends every constant to a worker that has just been welcomed. */
+void broker_share_all(struct evo_broker *b, struct broker_peer *worker);
+void broker_shares_free(struct evo_broker *b);
 
 #endif

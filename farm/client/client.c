@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "util/clock.h"
@@ -37,6 +38,8 @@ struct evo_client {
     struct evo_stats *stats;
     int stats_ready;
     struct evo_buf buf;
+    int wake_fd; /* an eventfd: evo_client_wake from another thread */
+    int woken;
     char error[EVO_ERROR_MAX];
 };
 
@@ -133,6 +136,8 @@ static void on_done(struct evo_client *c, const void *body, size_t size)
         struct evo_result r = {.tag = item->id,
                                .ok = item->status == EVO_RESULT_OK || item->status == EVO_RESULT_OK_PAYLOAD,
                                .n = item->n};
+        if (item->status == EVO_RESULT_WITHDRAWN)
+            r.ok = EVO_CLIENT_WITHDRAWN;
         memcpy(r.objectives, item->objectives, sizeof r.objectives);
         /* Ownership of the text and the payload moves to the result (freed
          * via handed once the caller has had it). */
@@ -183,9 +188,13 @@ static int on_message(struct evo_client *c, struct evo_message *msg)
  * 0, or -1 when the broker is lost. */
 static int pump(struct evo_client *c, int wait_ms)
 {
-    zmq_pollitem_t item = {c->dealer.socket, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, evo_dealer_poll_ms(&c->dealer, wait_ms, evo_now_ms())) < 0 && zmq_errno() != EINTR)
+    zmq_pollitem_t items[2] = {{c->dealer.socket, 0, ZMQ_POLLIN, 0}, {NULL, c->wake_fd, ZMQ_POLLIN, 0}};
+    if (zmq_poll(items, c->wake_fd >= 0 ? 2 : 1, evo_dealer_poll_ms(&c->dealer, wait_ms, evo_now_ms())) < 0 &&
+        zmq_errno() != EINTR)
         return fail(c, "poll: %s", zmq_strerror(zmq_errno()));
+    uint64_t wakes;
+    if (c->wake_fd >= 0 && (items[1].revents & ZMQ_POLLIN) && read(c->wake_fd, &wakes, sizeof wakes) > 0)
+        c->woken = 1;
     struct evo_message msg;
     int rc, status = 0;
     while (status == 0 && (rc = evo_message_recv(c->dealer.socket, 0, &msg)) >= 0) {
@@ -209,6 +218,8 @@ static int connect_timeout_ms(void)
 
 static struct evo_client *client_start(struct evo_client *c, char *err, size_t err_size)
 {
+    if ((c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+        goto error;
     c->dealer.heartbeat_ms = 1000; /* until the WELCOME says */
     c->dealer.liveness = 3;
     if ((c->context = zmq_ctx_new()) == NULL)
@@ -363,6 +374,10 @@ int evo_client_wait(struct evo_client *c, struct evo_result *out, int timeout_ms
         int64_t left = deadline - evo_now_ms();
         if (pump(c, left <= 0 ? 0 : left > 1000 ? 1000 : (int)left) < 0)
             return -1;
+        if (c->woken && c->ready_len == 0) {
+            c->woken = 0;
+            return 0;
+        }
         if (c->ready_len == 0 && deadline - evo_now_ms() <= 0)
             return 0;
     }
@@ -403,5 +418,41 @@ void evo_client_close(struct evo_client *c)
     }
     free(c->ready);
     evo_buf_free(&c->buf);
+    if (c->wake_fd >= 0)
+        close(c->wake_fd);
     free(c);
+}
+
+int evo_client_withdraw(struct evo_client *c, const uint64_t *tags, size_t count)
+{
+    for (size_t at = 0; at < count; at += SUBMIT_CHUNK) {
+        size_t n = count - at < SUBMIT_CHUNK ? count - at : SUBMIT_CHUNK;
+        evo_buf_reset(&c->buf);
+        evo_proto_put_ids(&c->buf, tags + at, (uint32_t)n);
+        if (send_message(c, EVO_MSG_WITHDRAW, &c->buf) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int evo_client_share(struct evo_client *c, const char *name, const void *value, size_t size)
+{
+    if (!evo_proto_share_name_ok(name, strlen(name)))
+        return fail(c, "'%s' is not a constant name (1..%d letters, digits or _, not starting with a digit)", name,
+                    EVO_PROTO_MAX_NAME);
+    if (size > EVO_PROTO_MAX_SHARE)
+        return fail(c, "constant '%s' is %zu bytes: at most %u can be shared", name, size, EVO_PROTO_MAX_SHARE);
+    evo_buf_reset(&c->buf);
+    evo_proto_put_share(&c->buf, name, value, size);
+    int rc = c->buf.failed ? fail(c, "out of memory sharing '%s'", name) : send_message(c, EVO_MSG_SHARE, &c->buf);
+    if (c->buf.cap > (64u << 20)) /* do not keep a huge constant's copy */
+        evo_buf_free(&c->buf);
+    return rc;
+}
+
+void evo_client_wake(struct evo_client *c)
+{
+    uint64_t one = 1;
+    if (c && c->wake_fd >= 0 && write(c->wake_fd, &one, sizeof one) < 0)
+        return; /* the counter is full: a wake is pending anyway */
 }

@@ -1,4 +1,4 @@
-/* proto.c — protocol v2 codec with strict validation (see docs/protocol.md).
+/* proto.c — protocol v3 codec with strict validation (see docs/protocol.md).
  * Every decoder consumes its input exactly or rejects it. */
 #include "proto.h"
 
@@ -29,7 +29,7 @@ int evo_proto_parse_header(const void *data, size_t size, char *why, size_t why_
         snprintf(why, why_size, "protocol version %u (this is version %d)", h[2], EVO_PROTO_VERSION);
         return -1;
     }
-    if (h[3] < EVO_MSG_HELLO || h[3] > EVO_MSG_RESET) {
+    if (h[3] < EVO_MSG_HELLO || h[3] > EVO_MSG_SHARE) {
         snprintf(why, why_size, "unknown message type %u", h[3]);
         return -1;
     }
@@ -273,6 +273,10 @@ static int result_item_get(struct evo_reader *r, enum evo_result_status allowed_
         item->n = 0;
         return 0;
     }
+    if (item->status == EVO_RESULT_WITHDRAWN && allowed_error == EVO_RESULT_ERROR) {
+        item->n = 0; /* DONE only: a withdrawn task has no body */
+        return 0;
+    }
     if (item->status == EVO_RESULT_OK) {
         item->n = evo_get_u8(r);
         if (item->n == 0 || item->n > EVO_MAX_OBJECTIVES)
@@ -301,9 +305,10 @@ int evo_proto_get_results(const void *data, size_t size, int with_elapsed, enum 
     memset(out, 0, sizeof *out);
     out->elapsed_ns = with_elapsed ? evo_get_u64(&r) : 0;
     uint32_t count = evo_get_u32(&r);
-    /* The smallest item is 8+1+1+8 or 8+1+2 bytes: bound the allocation by
-     * what the frame could possibly hold. */
-    if (r.bad || count == 0 || count > EVO_PROTO_MAX_ITEMS || count > r.left / 11)
+    /* The smallest item is 8+1+1+8 or 8+1+2 bytes (8+1, withdrawn, in a
+     * DONE): bound the allocation by what the frame could possibly hold. */
+    size_t smallest = allowed_error == EVO_RESULT_ERROR ? 9 : 11;
+    if (r.bad || count == 0 || count > EVO_PROTO_MAX_ITEMS || count > r.left / smallest)
         return -1;
     out->items = calloc(count, sizeof *out->items);
     if (out->items == NULL)
@@ -364,4 +369,106 @@ int evo_proto_get_stats(const void *data, size_t size, struct evo_stats *s)
         s->host[i].workers = evo_get_u32(&r);
     }
     return (r.bad || r.left != 0) ? -1 : 0;
+}
+
+void evo_proto_put_result_withdrawn(struct evo_buf *buf, uint64_t id)
+{
+    evo_buf_put_u64(buf, id);
+    evo_buf_put_u8(buf, EVO_RESULT_WITHDRAWN);
+}
+
+void evo_proto_put_ids(struct evo_buf *buf, const uint64_t *ids, uint32_t count)
+{
+    evo_buf_put_u32(buf, count);
+    for (uint32_t i = 0; i < count; i++)
+        evo_buf_put_u64(buf, ids[i]);
+}
+
+/* count u64 from r into a fresh array (count already range-checked). */
+static int get_id_array(struct evo_reader *r, size_t count, uint64_t **ids)
+{
+    *ids = NULL;
+    if (count > r->left / 8)
+        return -1;
+    if ((*ids = malloc(count ? count * sizeof **ids : 1)) == NULL)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        (*ids)[i] = evo_get_u64(r);
+    return 0;
+}
+
+int evo_proto_get_ids(const void *data, size_t size, uint64_t **ids, size_t *count)
+{
+    struct evo_reader r;
+    evo_reader_init(&r, data, size);
+    uint32_t n = evo_get_u32(&r);
+    *ids = NULL;
+    *count = 0;
+    if (r.bad || n == 0 || n > EVO_PROTO_MAX_ITEMS || r.left != (size_t)n * 8 || get_id_array(&r, n, ids) < 0)
+        return -1;
+    *count = n;
+    return 0;
+}
+
+void evo_proto_put_blocked(struct evo_buf *buf, int blocked, uint32_t batches, const uint64_t *ids, uint32_t count)
+{
+    evo_buf_put_u8(buf, blocked ? 1 : 0);
+    evo_buf_put_u32(buf, batches);
+    evo_proto_put_ids(buf, ids, count);
+}
+
+int evo_proto_get_blocked(const void *data, size_t size, struct evo_blocked *out)
+{
+    struct evo_reader r;
+    evo_reader_init(&r, data, size);
+    memset(out, 0, sizeof *out);
+    out->blocked = evo_get_u8(&r);
+    out->batches = evo_get_u32(&r);
+    uint32_t n = evo_get_u32(&r);
+    if (r.bad || out->blocked > 1 || n > EVO_PROTO_MAX_ITEMS || r.left != (size_t)n * 8 ||
+        (n > 0 && out->batches == 0) || get_id_array(&r, n, &out->ids) < 0) {
+        free(out->ids);
+        out->ids = NULL;
+        return -1;
+    }
+    out->count = n;
+    return 0;
+}
+
+int evo_proto_share_name_ok(const char *name, size_t n)
+{
+    if (n == 0 || n > EVO_PROTO_MAX_NAME || (name[0] >= '0' && name[0] <= '9'))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+void evo_proto_put_share(struct evo_buf *buf, const char *name, const void *value, size_t size)
+{
+    size_t n = strnlen(name, EVO_PROTO_MAX_NAME);
+    evo_buf_put_u8(buf, (uint8_t)n);
+    evo_buf_put(buf, name, n);
+    evo_buf_put_u32(buf, (uint32_t)size);
+    evo_buf_put(buf, value, size);
+}
+
+int evo_proto_get_share(const void *data, size_t size, struct evo_share *out)
+{
+    struct evo_reader r;
+    evo_reader_init(&r, data, size);
+    uint8_t n = evo_get_u8(&r);
+    const unsigned char *name = evo_get_bytes(&r, n);
+    uint32_t bytes = evo_get_u32(&r);
+    if (r.bad || name == NULL || !evo_proto_share_name_ok((const char *)name, n) || bytes > EVO_PROTO_MAX_SHARE ||
+        r.left != bytes)
+        return -1;
+    memcpy(out->name, name, n);
+    out->name[n] = '\0';
+    out->value = evo_get_bytes(&r, bytes);
+    out->size = bytes;
+    return out->value == NULL && bytes ? -1 : 0;
 }

@@ -1,4 +1,4 @@
-/* proto.h — encoding and strict validation of evo-farm protocol v2 messages
+/* proto.h — encoding and strict validation of evo-farm protocol v3 messages
  * (docs/protocol.md). Pure functions over bytes: no sockets here. */
 #ifndef EVO_PROTO_H
 #define EVO_PROTO_H
@@ -10,11 +10,13 @@
 #include "util/buf.h"
 #include "util/names.h" /* EVO_MAX_DIMENSION, EVO_MAX_OBJECTIVES, EVO_HOST_MAX */
 
-#define EVO_PROTO_VERSION     2
+#define EVO_PROTO_VERSION     3
 #define EVO_PROTO_HEADER_SIZE 4
 #define EVO_PROTO_MAX_ITEMS   (1u << 20)
 #define EVO_PROTO_MAX_HOST    EVO_HOST_MAX
 #define EVO_PROTO_MAX_PAYLOAD (16u << 20)
+#define EVO_PROTO_MAX_SHARE   (1u << 30) /* bytes of one shared constant */
+#define EVO_PROTO_MAX_NAME    64         /* bytes of a shared constant's name */
 
 enum evo_msg_type {
     EVO_MSG_HELLO = 1,
@@ -28,6 +30,9 @@ enum evo_msg_type {
     EVO_MSG_STATS = 9,
     EVO_MSG_BYE = 10,
     EVO_MSG_RESET = 11,
+    EVO_MSG_WITHDRAW = 12, /* driver -> broker: tags to take back if no worker has them */
+    EVO_MSG_BLOCKED = 13,  /* worker -> broker: its evaluation waits on others; work given back */
+    EVO_MSG_SHARE = 14,    /* driver -> broker -> every worker: a named constant */
 };
 
 enum evo_role { EVO_ROLE_WORKER = 1, EVO_ROLE_DRIVER = 2 };
@@ -37,6 +42,7 @@ enum evo_result_status {
     EVO_RESULT_ATTEMPT_FAILED = 1, /* worker -> broker: text */
     EVO_RESULT_ERROR = 2,          /* broker -> driver, final: text */
     EVO_RESULT_OK_PAYLOAD = 3,     /* an opaque answer (bytes) */
+    EVO_RESULT_WITHDRAWN = 4,      /* broker -> driver: taken back, never evaluated; no body */
 };
 
 /* What a task carries: a vector of doubles, or opaque bytes (a payload,
@@ -130,6 +136,39 @@ struct evo_result_list {
 int evo_proto_get_results(const void *data, size_t size, int with_elapsed, enum evo_result_status allowed_error,
                           struct evo_result_list *out);
 void evo_result_list_free(struct evo_result_list *list);
+
+/* An id list (WITHDRAW): u32 count (1..EVO_PROTO_MAX_ITEMS), count u64. */
+void evo_proto_put_ids(struct evo_buf *buf, const uint64_t *ids, uint32_t count);
+/* Decodes an id list; *ids is malloc'd (free it). 0, or -1 if malformed. */
+int evo_proto_get_ids(const void *data, size_t size, uint64_t **ids, size_t *count);
+
+/* BLOCKED: whether the worker's evaluation now waits on other tasks, how
+ * many of the batches it held it gives back unstarted, and their task ids
+ * (count may be 0). */
+struct evo_blocked {
+    uint8_t blocked;
+    uint32_t batches;
+    size_t count;
+    uint64_t *ids; /* owned */
+};
+void evo_proto_put_blocked(struct evo_buf *buf, int blocked, uint32_t batches, const uint64_t *ids, uint32_t count);
+/* 0 (free out->ids), or -1 if malformed (nothing to free). */
+int evo_proto_get_blocked(const void *data, size_t size, struct evo_blocked *out);
+
+/* SHARE: u8 n, n bytes of name (1..64 of [A-Za-z0-9_], not starting with
+ * a digit), u32 size (..EVO_PROTO_MAX_SHARE), size bytes of value. */
+struct evo_share {
+    char name[EVO_PROTO_MAX_NAME + 1];
+    const unsigned char *value; /* points into the decoded body */
+    size_t size;
+};
+/* Whether `name` is a valid constant name (also a safe file name). */
+int evo_proto_share_name_ok(const char *name, size_t n);
+void evo_proto_put_share(struct evo_buf *buf, const char *name, const void *value, size_t size);
+int evo_proto_get_share(const void *data, size_t size, struct evo_share *out);
+
+/* A result item of status WITHDRAWN (DONE only). */
+void evo_proto_put_result_withdrawn(struct evo_buf *buf, uint64_t id);
 
 void evo_proto_put_stats(struct evo_buf *buf, const struct evo_stats *stats);
 int evo_proto_get_stats(const void *data, size_t size, struct evo_stats *out);

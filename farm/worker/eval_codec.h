@@ -9,7 +9,8 @@
  *  - frames (`python` evaluators, the bundled worker shim): input u8 kind
  *    (0 vector, 1 payload) + u32 size + the doubles or bytes; output u8
  *    status (0 ok: u32 n + n bytes of answer; 1 error: u32 n + n bytes of
- *    text), little-endian sizes.
+ *    text; 2 and 3, u32 0: notices, not answers — the call in progress now
+ *    waits on other tasks / has stopped waiting), little-endian sizes.
  * Pure functions over buffers. */
 #ifndef EVO_EVAL_CODEC_H
 #define EVO_EVAL_CODEC_H
@@ -36,7 +37,10 @@ struct evo_eval_output {
     const char *payload; /* frames: the answer's bytes, inside the data given
                             to evo_codec_take_output (NULL otherwise) */
     uint32_t payload_size;
+    int notice; /* frames: not an answer but EVO_NOTICE_BLOCKED or _RESUMED */
 };
+
+enum { EVO_NOTICE_NONE = 0, EVO_NOTICE_BLOCKED = 1, EVO_NOTICE_RESUMED = 2 };
 
 /* Whether the codec can carry a candidate of this kind (enum
  * evo_input_kind): frames carry both, the others vectors only. */

@@ -37,7 +37,25 @@ struct evo_evaluator {
     size_t pending_at;
     char *rbuf;
     size_t rlen, rcap;
+    void (*on_blocked)(void *arg, int blocked);
+    void *blocked_arg;
+    int blocked; /* the call in progress said it waits on other tasks */
 };
+
+void evo_evaluator_on_blocked(struct evo_evaluator *ev, void (*fn)(void *arg, int blocked), void *arg)
+{
+    ev->on_blocked = fn;
+    ev->blocked_arg = arg;
+}
+
+static void set_blocked(struct evo_evaluator *ev, int blocked)
+{
+    if (ev->blocked == blocked)
+        return;
+    ev->blocked = blocked;
+    if (ev->on_blocked)
+        ev->on_blocked(ev->blocked_arg, blocked);
+}
 
 struct evo_evaluator *evo_evaluator_create(const struct evo_config *c, const char *self)
 {
@@ -187,6 +205,7 @@ static void stop_child(struct evo_evaluator *ev, int grace_ms, char *why, size_t
         snprintf(why, why_size, "evaluator exited with status %d before answering", WEXITSTATUS(status));
     ev->pid = 0;
     ev->rlen = 0;
+    set_blocked(ev, 0);
 }
 
 static void fail_item(struct evo_buf *out, uint64_t id, const char *why)
@@ -268,8 +287,16 @@ static int take_answers(struct evo_evaluator *ev, struct run_state *s)
     int broken = 0;
     while (!broken && s->answered < s->written &&
            (used = evo_codec_take_output(ev->codec, ev->rbuf + at, ev->rlen - at, ev->objectives, &answer)) > 0) {
-        uint64_t id = s->batch->id[s->answered++];
         at += used;
+        if (answer.notice) {
+            /* While the call waits on other tasks its clock stops: those
+             * have their own timeouts. */
+            set_blocked(ev, answer.notice == EVO_NOTICE_BLOCKED);
+            s->deadline_ms = ev->blocked ? INT64_MAX : next_deadline(ev);
+            continue;
+        }
+        set_blocked(ev, 0);
+        uint64_t id = s->batch->id[s->answered++];
         if (answer.ok && answer.payload)
             evo_proto_put_result_payload(s->out, id, answer.payload_size, answer.payload);
         else if (answer.ok)

@@ -26,6 +26,12 @@ struct evo_evaluator *evo_evaluator_create(const struct evo_config *config, cons
 int evo_evaluator_run(struct evo_evaluator *ev, const struct evo_input_list *batch, struct evo_buf *out,
                       int (*tick)(void *arg), void *arg, int tick_ms);
 
+/* Calls fn(arg, 1) when the call in progress says it waits on other tasks
+ * (frames evaluators only: a Python call waiting on futures it submitted),
+ * and fn(arg, 0) when it stops waiting, answers, or its child ends. While
+ * it waits, its timeout does not run. */
+void evo_evaluator_on_blocked(struct evo_evaluator *ev, void (*fn)(void *arg, int blocked), void *arg);
+
 /* Stops the child (EOF, then SIGKILL after a grace period) and frees;
  * NULL is fine. */
 void evo_evaluator_destroy(struct evo_evaluator *ev);

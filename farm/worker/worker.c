@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "evaluator.h"
+#include "shared_dir.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/names.h"
@@ -31,7 +32,10 @@ struct worker {
     struct batch *head, *tail;
     int reset; /* the broker forgot us: abandon the batches */
     int bye;   /* the broker is shutting down */
-    struct evo_buf buf;
+    int blocked; /* the call in progress waits on other tasks (a Python call on its own futures) */
+    struct evo_buf buf;        /* the RESULTS of the batch being evaluated */
+    struct evo_buf notice_buf; /* BLOCKED messages, sent while `buf` fills */
+    struct evo_shared_dir shared;
 };
 
 static void drop_batches(struct worker *w)
@@ -58,6 +62,55 @@ static int join(struct worker *w)
     return 0;
 }
 
+/* Tells the broker whether the call in progress waits on other tasks; when
+ * it does, gives back every batch not started (the tasks it waits on may be
+ * among them), and the broker sends no more until it resumes. */
+static void say_blocked(struct worker *w, int blocked)
+{
+    size_t count = 0, batches = 0, at = 0;
+    for (struct batch *b = blocked ? w->head : NULL; b; b = b->next, batches++)
+        count += b->list.count;
+    uint64_t *ids = malloc(count ? count * sizeof *ids : 1);
+    if (ids == NULL) {
+        evo_warn("out of memory: cannot give back the tasks waiting behind a blocked call");
+        count = batches = 0;
+    }
+    for (struct batch *b = batches ? w->head : NULL; b; b = b->next)
+        for (size_t i = 0; i < b->list.count; i++)
+            ids[at++] = b->list.id[i];
+    evo_buf_reset(&w->notice_buf);
+    evo_proto_put_blocked(&w->notice_buf, blocked, (uint32_t)batches, ids, (uint32_t)count);
+    if (w->dealer.welcomed && !w->notice_buf.failed)
+        evo_dealer_send(&w->dealer, EVO_MSG_BLOCKED, &w->notice_buf);
+    if (batches)
+        drop_batches(w);
+    free(ids);
+}
+
+static void on_blocked(void *arg, int blocked)
+{
+    struct worker *w = arg;
+    w->blocked = blocked;
+    evo_debug("the call in progress %s", blocked ? "waits on other tasks" : "resumed");
+    say_blocked(w, blocked);
+}
+
+static void on_share(struct worker *w, struct evo_message *msg)
+{
+    size_t size;
+    const void *body = evo_message_body(msg, &size);
+    struct evo_share share;
+    if (evo_proto_get_share(body, size, &share) < 0) {
+        evo_warn("malformed SHARE from the broker dropped");
+        return;
+    }
+    if (evo_shared_dir_put(&w->shared, share.name, share.value, share.size) < 0)
+        evo_error("cannot store the shared constant '%s' (%zu bytes) in %s: %s", share.name, share.size,
+                  w->shared.path[0] ? w->shared.path : "(no directory)", strerror(errno));
+    else
+        evo_debug("shared constant '%s' (%zu bytes) stored", share.name, share.size);
+}
+
 static void on_tasks(struct worker *w, struct evo_message *msg)
 {
     size_t size;
@@ -73,6 +126,8 @@ static void on_tasks(struct worker *w, struct evo_message *msg)
     else
         w->head = b;
     w->tail = b;
+    if (w->blocked) /* sent before the broker knew: straight back */
+        say_blocked(w, 1);
 }
 
 static void on_message(struct worker *w, struct evo_message *msg)
@@ -85,6 +140,9 @@ static void on_message(struct worker *w, struct evo_message *msg)
     switch (msg->type) {
     case EVO_MSG_TASKS:
         on_tasks(w, msg);
+        break;
+    case EVO_MSG_SHARE:
+        on_share(w, msg);
         break;
     case EVO_MSG_RESET:
         w->reset = 1;
@@ -200,6 +258,10 @@ int evo_worker_main(const struct evo_config *config, const struct evo_credential
         evo_error("cannot start the worker: %s", strerror(errno));
         goto out;
     }
+    evo_evaluator_on_blocked(w.evaluator, on_blocked, &w);
+    if (evo_shared_dir_create(&w.shared) < 0)
+        evo_warn("cannot create a directory for shared constants: %s (they will not reach this worker)",
+                 strerror(errno));
     rc = worker_loop(&w);
     evo_dealer_leave(&w.dealer, !w.bye);
 out:
@@ -209,5 +271,7 @@ out:
     if (w.context)
         zmq_ctx_term(w.context);
     evo_buf_free(&w.buf);
+    evo_buf_free(&w.notice_buf);
+    evo_shared_dir_remove(&w.shared);
     return rc;
 }

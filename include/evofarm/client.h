@@ -20,9 +20,13 @@
 
 struct evo_client;
 
+#define EVO_CLIENT_WITHDRAWN (-1) /* evo_result.ok of a withdrawn task */
+
 struct evo_result {
     uint64_t tag; /* map: the vector's index; submit: the tag it returned */
-    int ok;       /* 1: objectives[0..n) are valid; 0: see error */
+    int ok;       /* 1: objectives[0..n) are valid; 0: see error;
+                     EVO_CLIENT_WITHDRAWN: taken back by evo_client_withdraw
+                     before any worker had it: never evaluated */
     unsigned n;
     double objectives[EVO_EVALUATOR_MAX_OBJECTIVES];
     const char *error;   /* when !ok: owned by the client, valid until the next
@@ -63,6 +67,25 @@ int evo_client_submit_payloads(struct evo_client *client, const void *const *dat
  * vector, in completion order. 1 with *out filled, 0 on timeout, -1 if the
  * farm failed or nothing is outstanding (see last_error). */
 int evo_client_wait(struct evo_client *client, struct evo_result *out, int timeout_ms);
+
+/* Asks the broker to take back submitted tasks that no worker holds yet
+ * (still queued): each of those comes back through evo_client_wait with ok
+ * == EVO_CLIENT_WITHDRAWN and is never evaluated; the others (held by a
+ * worker, or done) come back as usual. Returns at once: 0, or -1. */
+int evo_client_withdraw(struct evo_client *client, const uint64_t *tags, size_t count);
+
+/* Shares a named constant with every worker of the farm, present and
+ * future: each worker process receives it once (before any task submitted
+ * after this call) and its evaluators find it as the file NAME in the
+ * directory $EVO_FARM_SHARED_DIR. name: 1..64 of [A-Za-z0-9_], not
+ * starting with a digit; at most 1 GiB. A name already shared keeps its
+ * first value. 0, or -1 (bad name or size; see last_error). */
+int evo_client_share(struct evo_client *client, const char *name, const void *value, size_t size);
+
+/* Makes an evo_client_wait that is blocked in another thread return 0 at
+ * once (as on a timeout); a wait that starts later returns 0 at once too,
+ * once. The only call that may be made from another thread. */
+void evo_client_wake(struct evo_client *client);
 
 /* Vectors submitted whose results have not been returned yet. */
 size_t evo_client_outstanding(const struct evo_client *client);

@@ -269,21 +269,186 @@ static void malformed_and_strangers(void **state)
     void *x = peer();
     say(x, EVO_MSG_HEARTBEAT, NULL);
     expect(x, EVO_MSG_RESET, NULL);
-    zmq_send(x, "EF\x02\x04", 4, ZMQ_SNDMORE); /* TASKS towards the broker */
+    zmq_send(x, "EF\x03\x04", 4, ZMQ_SNDMORE); /* TASKS towards the broker */
     zmq_send(x, "zz", 2, 0);
     expect(x, EVO_MSG_RESET, NULL);
     zmq_send(x, "EF", 2, 0);
     hello(x, EVO_ROLE_DRIVER, 9);
     expect(x, EVO_MSG_WELCOME, NULL);
-    zmq_send(x, "EF\x02\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
+    zmq_send(x, "EF\x03\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
     zmq_send(x, "12345678\x01\x00\x00\x00", 12, 0);
-    zmq_send(x, "EF\x02\x06", 4, ZMQ_SNDMORE); /* SUBMIT with a lying count */
+    zmq_send(x, "EF\x03\x06", 4, ZMQ_SNDMORE); /* SUBMIT with a lying count */
     zmq_send(x, "\x05\x00\x00\x00", 4, 0);
     idle(50, x, NULL);
     evo_broker_stats(fx.broker, &s);
     assert_int_equal(s.malformed, 3); /* the TASKS from a stranger got RESET */
     assert_int_equal(s.drivers, 1);
     zmq_close(x);
+    stop_broker();
+}
+
+/* WITHDRAW: a driver's queued tasks come back WITHDRAWN (never sent to a
+ * worker), the ones a worker holds are left alone; another driver's tags
+ * are not touched. */
+static void withdraw_takes_back_only_queued(void **state)
+{
+    (void)state;
+    struct evo_buf b = {0};
+    struct evo_input_list l;
+    struct evo_result_list r;
+    start(EVO_SCHEDULING_DYNAMIC, 1, 1, 0);
+    void *w = peer(), *d = peer(), *other = peer();
+    hello(w, EVO_ROLE_WORKER, 1);
+    expect(w, EVO_MSG_WELCOME, NULL);
+    hello(d, EVO_ROLE_DRIVER, 2);
+    expect(d, EVO_MSG_WELCOME, NULL);
+    hello(other, EVO_ROLE_DRIVER, 3);
+    expect(other, EVO_MSG_WELCOME, NULL);
+    submit(d, 3); /* tag 0 goes to the worker, 1 and 2 wait */
+    expect(w, EVO_MSG_TASKS, &b);
+    assert_int_equal(evo_proto_get_inputs(b.data, b.len, &l), 0);
+    assert_int_equal(l.count, 1);
+    evo_input_list_free(&l);
+    struct evo_buf saved = {0};
+    evo_buf_put(&saved, b.data, b.len);
+    uint64_t tags[] = {0, 2, 7};
+    evo_buf_reset(&b);
+    evo_proto_put_ids(&b, tags, 3);
+    say(other, EVO_MSG_WITHDRAW, &b); /* not its tasks: nothing happens */
+    say(d, EVO_MSG_WITHDRAW, &b);
+    expect(d, EVO_MSG_DONE, &b);
+    assert_int_equal(evo_proto_get_results(b.data, b.len, 0, EVO_RESULT_ERROR, &r), 0);
+    assert_int_equal(r.count, 1); /* 2 only: 0 is held, 7 unknown */
+    assert_int_equal(r.items[0].id, 2);
+    assert_int_equal(r.items[0].status, EVO_RESULT_WITHDRAWN);
+    evo_result_list_free(&r);
+    answer(w, &saved, NULL); /* tag 0 done; then tag 1 is sent, tag 2 never */
+    expect(w, EVO_MSG_TASKS, &b);
+    assert_int_equal(evo_proto_get_inputs(b.data, b.len, &l), 0);
+    assert_true(l.count == 1);
+    evo_input_list_free(&l);
+    answer(w, &b, NULL);
+    int seen[3] = {0};
+    collect(d, 2, seen);
+    assert_true(seen[0] == 1 && seen[1] == 1 && seen[2] == 0);
+    struct evo_stats s;
+    evo_broker_stats(fx.broker, &s);
+    assert_int_equal(s.queued + s.in_flight, 0);
+    evo_buf_free(&b);
+    evo_buf_free(&saved);
+    zmq_close(w);
+    zmq_close(d);
+    zmq_close(other);
+    stop_broker();
+}
+
+/* BLOCKED: the batches a worker gives back go to another worker without an
+ * attempt counted, the blocked worker gets nothing until it resumes. */
+static void blocked_worker_gives_back(void **state)
+{
+    (void)state;
+    struct evo_buf b = {0}, first = {0}, second = {0};
+    struct evo_input_list l;
+    start(EVO_SCHEDULING_DYNAMIC, 1, 2, 0);
+    void *w1 = peer(), *d = peer(), *w2 = peer();
+    hello(w1, EVO_ROLE_WORKER, 1);
+    expect(w1, EVO_MSG_WELCOME, NULL);
+    hello(d, EVO_ROLE_DRIVER, 2);
+    expect(d, EVO_MSG_WELCOME, NULL);
+    submit(d, 3);
+    expect(w1, EVO_MSG_TASKS, &first); /* tag 0: evaluating, blocked */
+    expect(w1, EVO_MSG_TASKS, &second); /* tag 1: prefetched */
+    assert_int_equal(evo_proto_get_inputs(second.data, second.len, &l), 0);
+    evo_proto_put_blocked(&b, 1, 1, l.id, (uint32_t)l.count);
+    evo_input_list_free(&l);
+    say(w1, EVO_MSG_BLOCKED, &b);
+    hello(w2, EVO_ROLE_WORKER, 3);
+    expect(w2, EVO_MSG_WELCOME, NULL);
+    say(w1, EVO_MSG_HEARTBEAT, NULL);
+    expect(w2, EVO_MSG_TASKS, &b); /* the given-back tag 1 (and 2), none to w1 */
+    answer(w2, &b, NULL);
+    say(w1, EVO_MSG_HEARTBEAT, NULL);
+    expect(w2, EVO_MSG_TASKS, &b);
+    answer(w2, &b, NULL);
+    struct evo_message m;
+    for (int i = 0; i < 5; i++) { /* w1 stays alive (heartbeat 50 ms, liveness 2) and gets nothing */
+        say(w1, EVO_MSG_HEARTBEAT, NULL);
+        idle(20, w2, NULL);
+    }
+    int tasks = 0;
+    while (evo_message_recv(w1, 0, &m) >= 0) {
+        tasks += m.type == EVO_MSG_TASKS;
+        evo_message_close(&m);
+    }
+    assert_int_equal(tasks, 0);
+    evo_buf_reset(&b);
+    evo_proto_put_blocked(&b, 0, 0, NULL, 0);
+    say(w1, EVO_MSG_BLOCKED, &b);
+    answer(w1, &first, NULL);
+    int seen[3] = {0};
+    collect(d, 3, seen);
+    struct evo_stats s;
+    evo_broker_stats(fx.broker, &s);
+    assert_int_equal(s.retried, 0);
+    assert_int_equal(s.requeued, 1);
+    evo_buf_free(&b);
+    evo_buf_free(&first);
+    evo_buf_free(&second);
+    zmq_close(w1);
+    zmq_close(w2);
+    zmq_close(d);
+    stop_broker();
+}
+
+/* SHARE: each constant reaches the workers connected now and each one
+ * that joins later (right after its WELCOME), once; a second value for a
+ * name is ignored; a worker may not share, nor a bad name pass. */
+static void shared_constants_reach_every_worker(void **state)
+{
+    (void)state;
+    struct evo_buf b = {0};
+    struct evo_share sh;
+    struct evo_stats s;
+    start(EVO_SCHEDULING_DYNAMIC, 0, 2, 0);
+    void *w1 = peer(), *d = peer(), *w2 = peer();
+    hello(w1, EVO_ROLE_WORKER, 1);
+    expect(w1, EVO_MSG_WELCOME, NULL);
+    hello(d, EVO_ROLE_DRIVER, 2);
+    expect(d, EVO_MSG_WELCOME, NULL);
+    evo_proto_put_share(&b, "table", "0123456789", 10);
+    say(d, EVO_MSG_SHARE, &b);
+    expect(w1, EVO_MSG_SHARE, &b);
+    assert_int_equal(evo_proto_get_share(b.data, b.len, &sh), 0);
+    assert_string_equal(sh.name, "table");
+    assert_memory_equal(sh.value, "0123456789", 10);
+    evo_buf_reset(&b);
+    evo_proto_put_share(&b, "table", "other", 5);
+    say(d, EVO_MSG_SHARE, &b); /* ignored */
+    say(w1, EVO_MSG_SHARE, &b); /* from a worker: malformed */
+    evo_buf_reset(&b);
+    evo_buf_put_u8(&b, 5);
+    evo_buf_put(&b, "../x1", 5);
+    evo_buf_put_u32(&b, 0);
+    say(d, EVO_MSG_SHARE, &b); /* a name that is a path: malformed */
+    hello(w2, EVO_ROLE_WORKER, 3);
+    expect(w2, EVO_MSG_WELCOME, NULL);
+    expect(w2, EVO_MSG_SHARE, &b);
+    assert_int_equal(evo_proto_get_share(b.data, b.len, &sh), 0);
+    assert_memory_equal(sh.value, "0123456789", 10);
+    struct evo_message m;
+    idle(100, NULL, NULL);
+    int more = 0;
+    while (evo_message_recv(w1, 0, &m) >= 0) {
+        more += m.type == EVO_MSG_SHARE;
+        evo_message_close(&m);
+    }
+    assert_int_equal(more, 0);
+    evo_broker_stats(fx.broker, &s);
+    assert_int_equal(s.malformed, 2);
+    evo_buf_free(&b);
+    zmq_close(w1);
+    zmq_close(w2);
+    zmq_close(d);
     stop_broker();
 }
 
@@ -316,6 +481,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(lost_worker_exactly_once), cmocka_unit_test(static_chunks),
                                        cmocka_unit_test(retries_then_error), cmocka_unit_test(malformed_and_strangers),
-                                       cmocka_unit_test(close_sends_latecomers_away)};
+                                       cmocka_unit_test(close_sends_latecomers_away),
+                                       cmocka_unit_test(withdraw_takes_back_only_queued),
+                                       cmocka_unit_test(blocked_worker_gives_back),
+                                       cmocka_unit_test(shared_constants_reach_every_worker)};
     return EVO_RUN_TESTS(tests);
 }

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -490,6 +491,64 @@ static void bad_submissions_refused(void **state)
     evo_client_close(c);
 }
 
+static void *wake_later(void *arg)
+{
+    usleep(100 * 1000);
+    evo_client_wake(arg);
+    return NULL;
+}
+
+/* withdraw sends the tags; a WITHDRAWN item comes back with ok ==
+ * EVO_CLIENT_WITHDRAWN and counts as returned; share sends name and bytes
+ * and refuses bad names; wake from another thread ends a wait at once. */
+static void withdraw_share_wake(void **state)
+{
+    (void)state;
+    struct evo_client *c = connected(0);
+    struct evo_buf body = {0};
+    struct evo_result r;
+    uint64_t first, *ids;
+    size_t n;
+    assert_int_equal(evo_client_submit(c, (const double[]){1, 2}, 2, 1, &first), 0);
+    expect(EVO_MSG_SUBMIT, NULL);
+    assert_int_equal(evo_client_withdraw(c, (const uint64_t[]){first + 1}, 1), 0);
+    expect(EVO_MSG_WITHDRAW, &body);
+    assert_int_equal(evo_proto_get_ids(body.data, body.len, &ids, &n), 0);
+    assert_true(n == 1 && ids[0] == first + 1);
+    free(ids);
+    struct evo_buf b = done_body(1);
+    evo_proto_put_result_withdrawn(&b, first + 1);
+    send_body(EVO_MSG_DONE, &b);
+    assert_int_equal(evo_client_wait(c, &r, 2000), 1);
+    assert_int_equal(r.ok, EVO_CLIENT_WITHDRAWN);
+    assert_int_equal(r.tag, first + 1);
+    assert_int_equal(evo_client_outstanding(c), 1);
+
+    assert_int_equal(evo_client_share(c, "big_table", "xyz", 3), 0);
+    expect(EVO_MSG_SHARE, &body);
+    struct evo_share sh;
+    assert_int_equal(evo_proto_get_share(body.data, body.len, &sh), 0);
+    assert_string_equal(sh.name, "big_table");
+    assert_memory_equal(sh.value, "xyz", 3);
+    assert_int_equal(evo_client_share(c, "../etc/passwd", "x", 1), -1);
+    assert_string_equal(evo_client_last_error(c), "'../etc/passwd' is not a constant name (1..64 letters, digits "
+                                                  "or _, not starting with a digit)");
+
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, wake_later, c), 0);
+    int64_t start = evo_now_ms();
+    assert_int_equal(evo_client_wait(c, &r, 5000), 0); /* woken, not timed out */
+    assert_true(evo_now_ms() - start < 2000);
+    pthread_join(t, NULL);
+    evo_client_wake(c); /* before a wait: the next one returns at once, once */
+    assert_int_equal(evo_client_wait(c, &r, 5000), 0);
+    start = evo_now_ms();
+    assert_int_equal(evo_client_wait(c, &r, 100), 0);
+    assert_true(evo_now_ms() - start >= 90);
+    evo_buf_free(&body);
+    evo_client_close(c);
+}
+
 /* map blocks until every vector is back, puts each result at its index
  * whatever the completion order, and counts the failures; stats asks. */
 static void map_and_stats(void **state)
@@ -535,6 +594,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(reset_ends_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(silent_broker_is_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_submissions_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(map_and_stats, setup, teardown)};
+        cmocka_unit_test_setup_teardown(map_and_stats, setup, teardown),
+        cmocka_unit_test_setup_teardown(withdraw_share_wake, setup, teardown)};
     return EVO_RUN_TESTS(tests);
 }

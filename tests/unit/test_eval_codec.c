@@ -124,6 +124,15 @@ static void frames(void **state)
     assert_true(o.broken);
     assert_int_equal(evo_codec_take_output(EVO_CODEC_FRAMES, "\x00\xff\xff\xff\xff", 5, 1, &o), 5);
     assert_true(o.broken);
+    /* notices: the call waits on other tasks / goes on; never with a body */
+    assert_int_equal(evo_codec_take_output(EVO_CODEC_FRAMES, "\x02\x00\x00\x00\x00", 5, 1, &o), 5);
+    assert_int_equal(o.notice, EVO_NOTICE_BLOCKED);
+    assert_false(o.broken);
+    assert_int_equal(evo_codec_take_output(EVO_CODEC_FRAMES, "\x03\x00\x00\x00\x00", 5, 1, &o), 5);
+    assert_int_equal(o.notice, EVO_NOTICE_RESUMED);
+    assert_int_equal(evo_codec_take_output(EVO_CODEC_FRAMES, "\x02\x01\x00\x00\x00x", 6, 1, &o), 6);
+    assert_true(o.broken);
+    assert_int_equal(o.notice, EVO_NOTICE_NONE);
     evo_buf_free(&b);
 }
 

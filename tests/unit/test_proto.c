@@ -17,9 +17,9 @@ static void header(void **state)
     assert_string_equal(why, "header frame of 3 bytes (expected 4)");
     h[2] = 1;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), -1);
-    assert_string_equal(why, "protocol version 1 (this is version 2)");
+    assert_string_equal(why, "protocol version 1 (this is version 3)");
     evo_proto_header(h, EVO_MSG_SUBMIT);
-    h[3] = 12;
+    h[3] = 15;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), -1);
     h[3] = 0;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), -1);
@@ -199,6 +199,80 @@ static void stats(void **state)
     free(s);
 }
 
+/* Version 3: WITHDRAW's id list, BLOCKED, SHARE, and the WITHDRAWN item
+ * (DONE only); every truncation of each is refused. */
+static void withdraw_blocked_share(void **state)
+{
+    (void)state;
+    struct evo_buf b = {0};
+    uint64_t ids[] = {7, 1u << 20, UINT64_MAX}, *got;
+    size_t n;
+    evo_proto_put_ids(&b, ids, 3);
+    assert_int_equal(evo_proto_get_ids(b.data, b.len, &got, &n), 0);
+    assert_int_equal(n, 3);
+    assert_true(got[2] == UINT64_MAX && got[0] == 7);
+    free(got);
+    for (size_t k = 0; k < b.len; k++)
+        assert_int_equal(evo_proto_get_ids(b.data, k, &got, &n), -1);
+    evo_buf_reset(&b);
+    evo_proto_put_ids(&b, ids, 0); /* an empty WITHDRAW says nothing: refused */
+    assert_int_equal(evo_proto_get_ids(b.data, b.len, &got, &n), -1);
+
+    struct evo_blocked bl;
+    evo_buf_reset(&b);
+    evo_proto_put_blocked(&b, 1, 2, ids, 3);
+    assert_int_equal(evo_proto_get_blocked(b.data, b.len, &bl), 0);
+    assert_true(bl.blocked == 1 && bl.batches == 2 && bl.count == 3 && bl.ids[1] == 1u << 20);
+    free(bl.ids);
+    for (size_t k = 0; k < b.len; k++)
+        assert_int_equal(evo_proto_get_blocked(b.data, k, &bl), -1);
+    evo_buf_reset(&b);
+    evo_proto_put_blocked(&b, 0, 0, NULL, 0);
+    assert_int_equal(evo_proto_get_blocked(b.data, b.len, &bl), 0);
+    assert_true(bl.blocked == 0 && bl.count == 0);
+    free(bl.ids);
+    b.data[0] = 2; /* neither blocked nor resumed */
+    assert_int_equal(evo_proto_get_blocked(b.data, b.len, &bl), -1);
+    evo_buf_reset(&b);
+    evo_proto_put_blocked(&b, 1, 0, ids, 1); /* tasks given back without their batch */
+    assert_int_equal(evo_proto_get_blocked(b.data, b.len, &bl), -1);
+
+    struct evo_share sh;
+    evo_buf_reset(&b);
+    evo_proto_put_share(&b, "table_2", "abc", 3);
+    assert_int_equal(evo_proto_get_share(b.data, b.len, &sh), 0);
+    assert_string_equal(sh.name, "table_2");
+    assert_int_equal(sh.size, 3);
+    assert_memory_equal(sh.value, "abc", 3);
+    for (size_t k = 0; k < b.len; k++)
+        assert_int_equal(evo_proto_get_share(b.data, k, &sh), -1);
+    const char *bad[] = {"", "2x", "../etc", "a b", "a.b", "x/y",
+                         "a1234567890123456789012345678901234567890123456789012345678901234"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_false(evo_proto_share_name_ok(bad[i], strlen(bad[i])));
+        evo_buf_reset(&b);
+        evo_buf_put_u8(&b, (uint8_t)strlen(bad[i]));
+        evo_buf_put(&b, bad[i], strlen(bad[i]));
+        evo_buf_put_u32(&b, 0);
+        assert_int_equal(evo_proto_get_share(b.data, b.len, &sh), -1);
+    }
+    assert_true(evo_proto_share_name_ok("_", 1));
+
+    struct evo_result_list l;
+    evo_buf_reset(&b);
+    evo_proto_begin_results(&b, 1);
+    evo_proto_put_result_withdrawn(&b, 9);
+    assert_int_equal(evo_proto_get_results(b.data, b.len, 0, EVO_RESULT_ERROR, &l), 0);
+    assert_true(l.count == 1 && l.items[0].id == 9 && l.items[0].status == EVO_RESULT_WITHDRAWN);
+    evo_result_list_free(&l);
+    evo_buf_reset(&b);
+    evo_buf_put_u64(&b, 0);
+    evo_proto_begin_results(&b, 1);
+    evo_proto_put_result_withdrawn(&b, 9); /* a worker cannot say it */
+    assert_int_equal(evo_proto_get_results(b.data, b.len, 1, EVO_RESULT_ATTEMPT_FAILED, &l), -1);
+    evo_buf_free(&b);
+}
+
 /* Random and mutated bodies through every decoder: no crash, no leak (the
  * ASan build of this test checks both). */
 static void arbitrary_bytes(void **state)
@@ -224,6 +298,15 @@ static void arbitrary_bytes(void **state)
         evo_proto_get_hello(data, n, &h);
         evo_proto_get_welcome(data, n, &w);
         evo_proto_get_stats(data, n, s);
+        uint64_t *ids;
+        size_t count;
+        if (evo_proto_get_ids(data, n, &ids, &count) == 0)
+            free(ids);
+        struct evo_blocked bl;
+        if (evo_proto_get_blocked(data, n, &bl) == 0)
+            free(bl.ids);
+        struct evo_share sh;
+        evo_proto_get_share(data, n, &sh);
     }
     free(s);
 }
@@ -233,7 +316,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(header),          cmocka_unit_test(hello_welcome), cmocka_unit_test(vectors),
         cmocka_unit_test(payloads),        cmocka_unit_test(results),       cmocka_unit_test(stats),
-        cmocka_unit_test(arbitrary_bytes),
+        cmocka_unit_test(arbitrary_bytes), cmocka_unit_test(withdraw_blocked_share),
     };
     return EVO_RUN_TESTS(tests);
 }
