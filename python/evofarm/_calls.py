@@ -103,6 +103,22 @@ def encode(fn, args, kwargs, main=None):
         raise FarmError("cannot send the arguments of a call to %s to the workers: %s" % (what, e)) from None
 
 
+def dumps(value, what):
+    """A value pickled by reference, or by value through cloudpickle where
+    only it can (a lambda, a function of the main guard); FarmError naming
+    `what` when neither can."""
+    try:
+        return pickle.dumps(value, protocol=PROTOCOL)
+    except Exception as e:
+        cloud = _cloudpickle()
+        if cloud is not None:
+            try:
+                return cloud.dumps(value, protocol=PROTOCOL)
+            except Exception as e2:
+                e = e2
+        raise FarmError("cannot send %s to the workers: %s" % (what, e)) from None
+
+
 def _user_function(fn, args):
     """The user's function inside the wrappers a call may travel in
     (run_initialized for an Executor's initializer, run_chunk for map)."""

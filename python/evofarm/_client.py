@@ -10,6 +10,7 @@ from . import _embedded
 from ._errors import FarmError
 
 MAX_OBJECTIVES = 16
+WITHDRAWN = object()  # wait()'s third item for a task taken back before any worker had it
 
 
 class Result(ctypes.Structure):
@@ -54,6 +55,12 @@ def _load():
     lib.evo_client_outstanding.argtypes = [ctypes.c_void_p]
     lib.evo_client_last_error.restype = ctypes.c_char_p
     lib.evo_client_last_error.argtypes = [ctypes.c_void_p]
+    lib.evo_client_withdraw.restype = ctypes.c_int
+    lib.evo_client_withdraw.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64), ctypes.c_size_t]
+    lib.evo_client_share.restype = ctypes.c_int
+    lib.evo_client_share.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
+    lib.evo_client_wake.restype = None
+    lib.evo_client_wake.argtypes = [ctypes.c_void_p]
     lib.evo_client_close.restype = None
     lib.evo_client_close.argtypes = [ctypes.c_void_p]
     return lib
@@ -83,15 +90,37 @@ class Client:
             raise FarmError(self._error())
         return first.value
 
+    def withdraw(self, tags):
+        """Asks the broker to take back those of these tags no worker has
+        yet; each comes back from wait() as (tag, None, WITHDRAWN)."""
+        n = len(tags)
+        if self.lib.evo_client_withdraw(self.handle, (ctypes.c_uint64 * n)(*tags), n) < 0:
+            raise FarmError(self._error())
+
+    def share(self, name, data):
+        """Sends a named constant (bytes) to every worker, once each."""
+        if self.lib.evo_client_share(self.handle, name.encode(), data, len(data)) < 0:
+            raise FarmError(self._error())
+
+    def wake(self):
+        """Makes a wait() blocked in another thread return None at once
+        (the one call another thread may make)."""
+        handle = self.handle
+        if handle:
+            self.lib.evo_client_wake(handle)
+
     def wait(self, timeout_ms):
         """(tag, answer bytes, None) or (tag, None, error text) of the next
-        result, or None after timeout_ms."""
+        result, (tag, None, WITHDRAWN) for a withdrawn one, or None after
+        timeout_ms (or a wake())."""
         rc = self.lib.evo_client_wait(self.handle, ctypes.byref(self.result), timeout_ms)
         if rc < 0:
             raise FarmError(self._error())
         if rc == 0:
             return None
         r = self.result
+        if r.ok == -1:  # EVO_CLIENT_WITHDRAWN
+            return r.tag, None, WITHDRAWN
         if r.ok:
             return r.tag, ctypes.string_at(r.payload, r.payload_size) if r.payload_size else b"", None
         return r.tag, None, (r.error or b"failed").decode(errors="replace")

@@ -2,16 +2,38 @@
 evofarm._worker`` in each worker's evaluator slot. It reads frames from
 stdin (u8 kind, u32 size, bytes: a call as encoded by evofarm._calls.encode) and
 answers each with one frame (u8 status 0, u32 size, a pickled ("ok",
-value) or ("raise", exception, traceback text)). What the user's code
-prints goes to stderr, never into the frame stream."""
+value) or ("raise", exception, traceback text)). While a call waits on
+futures it submitted itself, the shim says so with a notice frame (status 2,
+size 0) and again when it goes on (status 3): the worker then gives back the
+work queued behind the call and stops its clock (docs/python.md, "Futures
+inside tasks"). What the user's code prints goes to stderr, never into the
+frame stream."""
 import importlib.util
 import os
 import pickle
+import select
 import struct
 import sys
 import traceback
 
 _mains = {}
+_out = None        # the frame stream, while this process serves a worker
+_blocked = [False]  # whether the worker was told the call in progress waits
+
+
+def serving():
+    """Whether this process is a worker's Python evaluator."""
+    return _out is not None
+
+
+def set_blocked(blocked):
+    """Tells the worker that the call in progress waits on its own futures
+    (True) or goes on (False); a no-op outside a worker or when unchanged."""
+    if _out is None or _blocked[0] == blocked:
+        return
+    _blocked[0] = blocked
+    _out.write(struct.pack("<BI", 2 if blocked else 3, 0))
+    _out.flush()
 
 
 def _load_main(path):
@@ -51,11 +73,30 @@ def _raised(exc):
         return pickle.dumps(("raise", None, tb), protocol=pickle.HIGHEST_PROTOCOL)
 
 
+_calls_running = [0]  # a token for each call running in this process, innermost last
+_next_token = [0]
+
+
+def current_call():
+    """A token for the innermost call running here (0: none): a waiting
+    call takes back only the calls it submitted itself."""
+    return _calls_running[-1]
+
+
 def call(payload):
     """Runs one encoded call; returns the encoded answer. Whatever the call
     raises (an import error on this worker included) is answered, so the
     driver re-raises it; only the evaluator's own death is the farm's
     business (it retries the task elsewhere)."""
+    _next_token[0] += 1
+    _calls_running.append(_next_token[0])
+    try:
+        return _call(payload)
+    finally:
+        _calls_running.pop()
+
+
+def _call(payload):
     try:
         n = int.from_bytes(payload[:2], "little")
         main = payload[2:2 + n].decode() or None
@@ -75,30 +116,108 @@ def call(payload):
         return _raised(exc)
 
 
-def serve(inp, out):
+class _Frames:
+    """The frames the worker writes on our stdin, read straight from the
+    descriptor (no buffering we cannot see), so that a waiting call can ask
+    whether the next one is already there."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = bytearray()
+        self.eof = False
+        self.seq = 0  # frames taken so far
+
+    def _complete(self):
+        if len(self.buf) < 5:
+            return None
+        kind, size = struct.unpack_from("<BI", self.buf)
+        if len(self.buf) < 5 + size:
+            return None
+        data = bytes(self.buf[5:5 + size])
+        del self.buf[:5 + size]
+        self.seq += 1
+        return self.seq, kind, data
+
+    def _fill(self):
+        chunk = os.read(self.fd, 1 << 20)
+        if not chunk:
+            self.eof = True
+        self.buf += chunk
+
+    def take(self, block=True):
+        """(seq, kind, data) of the next frame; None at EOF, or when
+        block is False and no whole frame has arrived."""
+        while True:
+            frame = self._complete()
+            if frame is not None or self.eof:
+                return frame
+            if not block and not select.select([self.fd], [], [], 0)[0]:
+                return None
+            self._fill()
+
+
+_frames = None
+_held = {}  # seq -> answer frame of a call lent to a waiting one, written after it
+
+
+def _answer_frame(kind, data):
+    if kind != 1:
+        text = b"the python evaluator takes calls from evofarm (Python drivers), not vectors"
+        return struct.pack("<BI", 1, len(text)) + text
+    answer = call(data)
+    return struct.pack("<BI", 0, len(answer)) + answer
+
+
+def lend():
+    """Inside a call that waits: runs here the next call the worker has
+    already written to us, if there is one (it waits behind the blocked
+    call otherwise, and what it leads to may be what the blocked call
+    waits on); its answer is written after the blocked call's, in order.
+    Whether one ran."""
+    frame = _frames.take(block=False) if _frames is not None else None
+    if frame is None:
+        return False
+    seq, kind, data = frame
+    set_blocked(False)
+    _held[seq] = _answer_frame(kind, data)
+    return True
+
+
+def input_fd():
+    """The descriptor calls arrive on, or None outside a worker (a waiting
+    call also watches it: a new call may be lent to it)."""
+    return _frames.fd if _frames is not None else None
+
+
+def serve(fd, out):
+    global _frames
+    _frames = _Frames(fd)
     while True:
-        head = inp.read(5)
-        if len(head) < 5:
+        frame = _frames.take()
+        if frame is None:
             return
-        kind, size = struct.unpack("<BI", head)
-        data = inp.read(size)
-        if len(data) < size:
-            return
-        if kind != 1:
-            text = b"the python evaluator takes calls from evofarm (Python drivers), not vectors"
-            out.write(struct.pack("<BI", 1, len(text)) + text)
-        else:
-            answer = call(data)
-            out.write(struct.pack("<BI", 0, len(answer)) + answer)
+        answer = _answer_frame(frame[1], frame[2])
+        set_blocked(False)
+        out.write(answer)
+        for seq in sorted(_held):  # calls lent to this one: all done before it
+            out.write(_held.pop(seq))
         out.flush()
 
 
 def main():
+    global _out
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # print() in user code goes to stderr, not into the frames
     sys.stdout = sys.stderr
-    serve(sys.stdin.buffer, out)
+    _out = out
+    # Calls that wait on futures run others inline (evofarm.Executor.help):
+    # room for deep nesting.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+    serve(sys.stdin.fileno(), out)
 
 
 if __name__ == "__main__":
-    main()
+    # Run as `python3 -m evofarm._worker`: serve from the module as the
+    # package knows it, so that evofarm.Executor inside a call sees it serving.
+    from evofarm import _worker as _module
+    _module.main()

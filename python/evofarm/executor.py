@@ -2,16 +2,52 @@
 farm's workers. One background thread owns the farm connection: it sends
 queued calls (at most a window of them in the farm at once, so that
 cancelling the rest really stops them) and resolves futures as answers
-come back, in completion order."""
+come back, in completion order.
+
+Inside a task (a call that itself submits calls), waiting on a future runs
+this process's own calls that no worker has started (taken back from the
+broker) instead of blocking the worker: futures nest to any depth without
+deadlock (docs/python.md, "Futures inside tasks")."""
 import collections
 import concurrent.futures as cf
 import os
+import select
 import threading
+import time
 import uuid
 
 from . import _calls, _embedded
-from ._client import Client
+from ._client import WITHDRAWN, Client
 from ._errors import FarmError
+
+def _shim():
+    """evofarm._worker, imported only when used (so that `python3 -m
+    evofarm._worker` finds it not yet imported)."""
+    from . import _worker
+    return _worker
+
+
+_ASK_AGAIN = 0.05  # s between two requests to take back calls while waiting
+
+
+class _Future(cf.Future):
+    """A Future whose result() and exception(), called inside a task, help
+    first: they run the executor's own calls that no worker has started."""
+
+    def __init__(self, executor):
+        super().__init__()
+        self._helper = executor if executor._nested else None
+        self._owner = _shim().current_call() if self._helper is not None else 0
+
+    def result(self, timeout=None):
+        if self._helper is not None and not self.done():
+            self._helper.help([self], 1, timeout)
+        return super().result(timeout)
+
+    def exception(self, timeout=None):
+        if self._helper is not None and not self.done():
+            self._helper.help([self], 1, timeout)
+        return super().exception(timeout)
 
 
 class Executor(cf.Executor):
@@ -40,8 +76,16 @@ class Executor(cf.Executor):
         self._main = _calls.main_path()
         self._client = Client()
         self._lock = threading.Condition()
-        self._queue = collections.deque()  # (future, payload) not yet sent
+        self._queue = collections.deque()  # (future, payload) not yet sent; (None, (name, bytes)) a constant
         self._sent = {}                    # tag -> future
+        self._nested = _shim().serving()   # this process is a worker's evaluator: calls nest
+        self._payloads = {}                # nested: tag -> payload of a sent call (to run it here if taken back)
+        self._returned = {}                # nested: future -> payload of a call taken back from the broker
+        self._withdraw = []                # nested: tags to ask the broker back
+        self._wake_r, self._wake_w = os.pipe() if self._nested else (None, None)  # nested: "something moved"
+        if self._nested:
+            os.set_blocking(self._wake_w, False)
+            os.set_blocking(self._wake_r, False)
         self._shutdown = False
         self._failure = None
         self._thread = threading.Thread(target=self._run, name="evofarm-dispatch", daemon=True)
@@ -56,16 +100,28 @@ class Executor(cf.Executor):
                         self._lock.wait()
                     if self._shutdown and not self._queue and not self._sent:
                         return
-                    batch = []
+                    batch, share = [], None
                     while self._queue and len(self._sent) + len(batch) < self._window:
+                        if self._queue[0][0] is None:  # a constant: after the calls before it
+                            if not batch:
+                                share = self._queue.popleft()[1]
+                            break
                         future, payload = self._queue.popleft()
                         if future.set_running_or_notify_cancel():
                             batch.append((future, payload))
+                    withdraw, self._withdraw = self._withdraw, []
+                if share is not None:
+                    self._client.share(*share)
+                    share = None
+                if withdraw:
+                    self._client.withdraw(withdraw)
                 if batch:
                     first = self._client.submit([p for _, p in batch])
                     with self._lock:
-                        for i, (future, _) in enumerate(batch):
+                        for i, (future, payload) in enumerate(batch):
                             self._sent[first + i] = future
+                            if self._nested:
+                                self._payloads[first + i] = payload
                     batch = future = payload = None  # only _sent holds them now (results die with their reader)
                 if self._sent:
                     self._collect()
@@ -78,6 +134,11 @@ class Executor(cf.Executor):
             tag, data, error = got
             with self._lock:
                 future = self._sent.pop(tag, None)
+                payload = self._payloads.pop(tag, None)
+                if error is WITHDRAWN and future is not None:  # taken back: the waiting task runs it
+                    self._returned[future] = payload
+                    future = None
+                    self._notify()
             if future is not None:
                 if error is not None:
                     future.set_exception(FarmError(error))
@@ -86,15 +147,20 @@ class Executor(cf.Executor):
                         future.set_result(_calls.decode_answer(data))
                     except BaseException as e:
                         future.set_exception(e)
-            future = data = None  # this thread keeps no result alive
+            if self._nested:
+                self._notify()  # a helping task may wait on this one
+            future = data = payload = None  # this thread keeps no result alive
             got = self._client.wait(0) if self._sent else None
 
     def _fail_all(self, error):
         with self._lock:
             self._failure = error
-            pending = list(self._sent.values()) + [f for f, _ in self._queue]
+            pending = list(self._sent.values()) + [f for f, _ in self._queue if f is not None] + list(self._returned)
             self._sent.clear()
             self._queue.clear()
+            self._returned.clear()
+        if self._nested:
+            self._notify()
         for future in pending:
             if not future.done() and (future.running() or future.set_running_or_notify_cancel()):
                 future.set_exception(error)
@@ -112,7 +178,7 @@ class Executor(cf.Executor):
         else:
             payloads = [_calls.encode(_calls.run_initialized, (*self._init, fn, args, kwargs), {}, self._main)
                         for args in arg_tuples]
-        futures = [cf.Future() for _ in payloads]
+        futures = [_Future(self) for _ in payloads]
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new calls after shutdown")
@@ -120,7 +186,104 @@ class Executor(cf.Executor):
                 raise self._failure
             self._queue.extend(zip(futures, payloads))
             self._lock.notify()
+            busy = bool(self._sent)
+        if busy:  # the dispatch thread waits for answers: it sends these now, not after its wait
+            self._client.wake()
         return futures
+
+    def share(self, name, data):
+        """Sends constant `name` (bytes) to every worker, after the calls
+        submitted before it and before those submitted after."""
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError("cannot share constants after shutdown")
+            if self._failure is not None:
+                raise self._failure
+            self._queue.append((None, (name, data)))
+            self._lock.notify()
+        self._client.wake()
+
+    # -- inside a task: wait by running our own unstarted calls ---------------
+    def help(self, futures, count, timeout=None):
+        """Returns once `count` of `futures` are done (or after timeout s).
+        Meanwhile runs, in this thread, this executor's calls that no worker
+        has started: those not sent yet, and those the broker gives back
+        when asked (asked again every _ASK_AGAIN s while nothing else
+        moves). The worker is told while the task only waits, so it gives
+        back what it queued behind it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        asked = 0.0
+        try:
+            while sum(f.done() for f in futures) < count:
+                job = self._take_back(futures, _shim().current_call())
+                if job is not None:
+                    _shim().set_blocked(False)
+                    self._run_here(*job)
+                    continue
+                if _shim().lend():  # a call the worker queued behind this one
+                    continue
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    return
+                _shim().set_blocked(True)
+                with self._lock:
+                    ask = now - asked >= _ASK_AGAIN and self._sent
+                    if ask:
+                        self._withdraw.extend(self._sent)
+                        asked = now
+                    idle = not self._returned and sum(f.done() for f in futures) < count
+                if ask:
+                    self._client.wake()
+                if idle:  # until an answer, a call taken back, a call lent, or time to ask again
+                    left = _ASK_AGAIN if deadline is None else min(_ASK_AGAIN, deadline - now)
+                    watched = [self._wake_r] + ([_shim().input_fd()] if _shim().input_fd() is not None else [])
+                    if select.select(watched, [], [], max(left, 0))[0]:
+                        self._drain_wakes()
+        finally:
+            _shim().set_blocked(False)
+
+    def _notify(self):
+        try:
+            os.write(self._wake_w, b"x")
+        except BlockingIOError:
+            pass  # the pipe is full: the helper will look anyway
+
+    def _drain_wakes(self):
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _take_back(self, futures, owner):
+        """(future, payload) of a call no worker runs that the waiting call
+        `owner` submitted: the awaited ones first; or None. (Calls of the
+        calls below it on this stack wait for those: taking them here too
+        would only deepen the stack.)"""
+        with self._lock:
+            for f in futures:
+                payload = self._returned.pop(f, None)
+                if payload is not None:
+                    return f, payload
+            for f in self._returned:
+                if f._owner == owner:
+                    return f, self._returned.pop(f)
+            for i, (future, payload) in enumerate(self._queue):
+                if future is None:
+                    break  # a constant: the calls after it need it first
+                if future._owner == owner or future in futures:
+                    del self._queue[i]
+                    if future.set_running_or_notify_cancel():
+                        return future, payload
+                    return None
+        return None
+
+    def _run_here(self, future, payload):
+        answer = _shim().call(payload)
+        try:
+            future.set_result(_calls.decode_answer(answer))
+        except BaseException as e:
+            future.set_exception(e)
 
     def map(self, fn, *iterables, timeout=None, chunksize=1):
         """Like ProcessPoolExecutor.map: results in order, lazily;
@@ -142,15 +305,18 @@ class Executor(cf.Executor):
         chunks = self.submit_many(_calls.run_chunk,
                                   [(fn, calls[i:i + chunksize], star) for i in range(0, len(calls), chunksize)])
 
-        return _each_value(collections.deque(chunks), timeout)
+        # timeout counts from this call, as Executor.map's does
+        deadline = None if timeout is None else time.monotonic() + timeout
+        return _each_value(collections.deque(chunks), deadline)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         with self._lock:
             self._shutdown = True
             if cancel_futures:
                 for future, _ in self._queue:
-                    future.cancel()
-                self._queue.clear()
+                    if future is not None:
+                        future.cancel()
+                self._queue = collections.deque(e for e in self._queue if e[0] is None)
             self._lock.notify()
         if wait:
             self._thread.join()
@@ -169,12 +335,14 @@ def _chunksize(n, workers):
 _END = object()
 
 
-def _each_value(chunks, timeout):
+def _each_value(chunks, deadline):
     """The values of the chunks' futures in order, each dropped here once
     yielded (the caller alone decides how long a result lives), raising at
-    the element whose call raised."""
+    the element whose call raised; a value not there by `deadline`
+    (time.monotonic(), or None) raises TimeoutError."""
     while chunks:
-        values, errors = chunks.popleft().result(timeout)
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        values, errors = chunks.popleft().result(left)
         values = collections.deque(values)
         if not errors:  # popped one by one at C speed: nothing here holds a yielded value
             values.append(_END)

@@ -14,6 +14,7 @@ import concurrent.futures as cf
 import functools
 import itertools
 import threading
+import time
 
 from .executor import Executor
 
@@ -58,7 +59,7 @@ def map_as_completed(fn, *iterables, **kwargs):
     """Like map, but yields each result as soon as it is ready."""
     timeout = kwargs.pop("timeout", None)
     futures = _farm().submit_many(fn, list(zip(*iterables)))
-    for f in cf.as_completed(futures, timeout=timeout):
+    for f in as_completed(futures, timeout=timeout):
         yield f.result()
 
 
@@ -76,14 +77,48 @@ def mapScan(mapFunc, reductionOp, *iterables, **kwargs):  # noqa: N802 (SCOOP's 
     return list(itertools.accumulate(map(mapFunc, *iterables, **kwargs), reductionOp))
 
 
+def _helper(fs):
+    """Inside a task: the executor that runs the task's own unstarted calls
+    while it waits (see Executor.help); else None."""
+    return next((f._helper for f in fs if getattr(f, "_helper", None) is not None), None)
+
+
 def wait(fs, timeout=None, return_when=ALL_COMPLETED):
     """concurrent.futures.wait over evofarm futures: (done, not_done)."""
+    fs = list(fs)
+    helper = _helper(fs)
+    if helper is not None:
+        if return_when == FIRST_EXCEPTION:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while not any(f.done() and not f.cancelled() and f.exception() for f in fs) and \
+                    not all(f.done() for f in fs):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    break
+                helper.help(fs, sum(f.done() for f in fs) + 1, left)
+        else:
+            helper.help(fs, len(fs) if return_when == ALL_COMPLETED else 1, timeout)
+        timeout = 0 if timeout is not None else None
     return cf.wait(fs, timeout=timeout, return_when=return_when)
 
 
 def as_completed(fs, timeout=None):
     """Yields the futures of fs as they complete."""
-    return cf.as_completed(fs, timeout=timeout)
+    fs = list(fs)
+    helper = _helper(fs)
+    if helper is None:
+        yield from cf.as_completed(fs, timeout=timeout)
+        return
+    deadline = None if timeout is None else time.monotonic() + timeout
+    pending = set(fs)
+    while pending:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise cf.TimeoutError("%d (of %d) futures unfinished" % (len(pending), len(fs)))
+        helper.help(list(pending), 1, left)
+        for f in [f for f in pending if f.done()]:
+            pending.discard(f)
+            yield f
 
 
 def shutdown(wait=True):

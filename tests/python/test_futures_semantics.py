@@ -43,3 +43,57 @@ def test_cancel_futures_gc_and_main_classes(tmp_path):
     p = run_script(tmp_path, SCRIPT, EVO_FARM_WORKERS="2")
     assert p.stdout.splitlines() == ["class True 2", "dropped 0", "running finished [0, 1]",
                                      "queued cancelled True"], p.stdout + p.stderr[-1500:]
+
+
+TIMING = '''
+import concurrent.futures as cf, threading, time
+import evofarm
+from evofarm import futures
+
+def nap(x):
+    time.sleep(x)
+    return x
+
+def late(make, *args, **kw):
+    """(seconds from the map call to its TimeoutError, values before it)."""
+    start = time.monotonic()
+    it = make(*args, **kw)
+    time.sleep(0.4)  # the clock runs from the call, not from the first next()
+    got = []
+    try:
+        for v in it:
+            got.append(v)
+    except cf.TimeoutError:
+        return round(time.monotonic() - start, 1), got
+    return None, got
+
+if __name__ == "__main__":
+    calls = []
+    f = futures.submit(nap, 0.2)
+    f.add_done_callback(lambda g: calls.append((g is f, g.result(), threading.current_thread() is not threading.main_thread())))
+    f.result()
+    time.sleep(0.1)
+    f.add_done_callback(lambda g: calls.append(("after", g.result())))
+    print("callbacks", calls)
+    ex = evofarm.Executor(max_workers=2)
+    print("futures.map", late(futures.map, nap, [0.01, 3], timeout=0.6))
+    print("Executor.map", late(ex.map, nap, [0.01, 3], timeout=0.6))
+    print("chunked", late(ex.map, nap, [0.01, 0.01, 3, 3], timeout=0.6, chunksize=2))
+    start = time.monotonic()
+    try:
+        list(futures.map_as_completed(nap, [3], timeout=0.5))
+    except cf.TimeoutError:
+        print("as_completed", round(time.monotonic() - start, 1))
+    ex.shutdown(cancel_futures=True)
+'''
+
+
+def test_callbacks_and_exact_map_timeouts(tmp_path):
+    p = run_script(tmp_path, TIMING, EVO_FARM_WORKERS="2")
+    lines = p.stdout.splitlines()
+    assert lines[0] == "callbacks [(True, 0.2, True), ('after', 0.2)]", p.stdout + p.stderr[-1500:]
+    for line, got in zip(lines[1:4], ["[0.01]", "[0.01]", "[0.01, 0.01]"]):
+        name, rest = line.split(" ", 1)
+        elapsed, values = eval(rest)  # (seconds, values): the timeout fired 0.6 s after the call
+        assert 0.5 <= elapsed <= 1.2 and str(values) == got, line
+    assert lines[4].startswith("as_completed 0.") or lines[4] == "as_completed 1.0", lines[4]

@@ -1,0 +1,41 @@
+"""scoop.shared's setConst/getConst: a 100 MB constant crosses the broker
+once per worker process (the broker logs each send; a worker that replaces
+a killed one gets it too), not once per call; constants cannot change."""
+import re
+
+from conftest import run_script
+
+SCRIPT = '''
+import os, sys, zlib
+from evofarm import futures, shared
+
+def probe(i):
+    big = shared.getConst("big")
+    if i == 20 and not os.path.exists("killed"):  # once: this worker dies, another takes its place
+        open("killed", "w").close()
+        os.kill(os.getppid(), 9)
+    return len(big), zlib.crc32(big), shared.getConst("small"), shared.getConst("missing", timeout=0.01)
+
+if __name__ == "__main__":
+    big = os.urandom(1 << 20) * 100   # 100 MiB
+    shared.setConst(big=big, small={"a": [1, 2]})
+    crc = zlib.crc32(big)
+    out = list(futures.map(probe, range(60), chunksize=1))
+    print(all(o == (len(big), crc, {"a": [1, 2]}, None) for o in out))
+    try:
+        shared.setConst(small=3)
+    except TypeError as exc:
+        print(exc)
+    print(shared.getConst("small"), shared.getConst("missing"))
+'''
+
+
+def test_constant_sent_once_per_worker_process(tmp_path):
+    p = run_script(tmp_path, SCRIPT, EVO_FARM_WORKERS="2", EVO_FARM_LOG="info", timeout=300)
+    assert p.stdout.split("\n")[:3] == ["True", "This constant already exists: small.", "{'a': [1, 2]} None"], \
+        p.stdout + p.stderr[-2000:]
+    sends = re.findall(r"constant 'big' \((\d+) bytes\) sent to worker (\d+)", p.stderr)
+    workers = set(re.findall(r"worker (\d+) joined", p.stderr))
+    assert len(workers) == 3, p.stderr[-3000:]  # two, then the one replacing the killed one
+    assert sorted(w for _, w in sends) == sorted(workers), sends  # once each: 3 x 100 MiB, not 60 x
+    assert all(int(n) > 100 << 20 for n, _ in sends)
