@@ -7,6 +7,16 @@ runs them all, several times, and takes medians):
     python_peers.py job PEER W       the tutorial's CMA-ES job (N = 10,
                                      lambda = 200) for 20 generations with a
                                      1 ms sleep in the fitness
+    python_peers.py roundtrip PEER W one call at a time: submit(f, x).result()
+                                     (Pool: apply_async().get()), median of 2,000
+    python_peers.py launch PEER W T0 how long from T0 (time.time() when the
+                                     command was started, given by the
+                                     caller) to the first result of a
+                                     one-item map, the peer's start-up included
+    python_peers.py tutorial PEER W  the tutorial's job for 250 generations
+                                     with its trivial Rastrigin fitness:
+                                     seconds, the farm's overhead on top of
+                                     DEAP's own serial work
 
 PEER: evofarm (run as the driver of `evo-farm run ... -n W`), pool
 (multiprocessing.Pool.map), ppe (concurrent.futures.ProcessPoolExecutor
@@ -38,6 +48,51 @@ def sleepy_rastrigin(individual):
     return benchmarks.rastrigin(individual)
 
 
+def make_submit(peer, workers):
+    """(submit(fn, x) -> object with result(), closer) for a peer."""
+    if peer == "evofarm":
+        from evofarm import futures
+        return futures.submit, futures.shutdown
+    if peer == "pool":
+        import multiprocessing
+        pool = multiprocessing.Pool(workers)
+
+        class Result:
+            def __init__(self, r):
+                self.result = r.get
+        return (lambda f, x: Result(pool.apply_async(f, (x,)))), pool.close
+    if peer == "ppe":
+        import concurrent.futures
+        ex = concurrent.futures.ProcessPoolExecutor(workers)
+        return ex.submit, ex.shutdown
+    if peer == "mpi4py":
+        from mpi4py.futures import MPIPoolExecutor
+        ex = MPIPoolExecutor(max_workers=workers)
+        return ex.submit, ex.shutdown
+    if peer == "dask":
+        from dask.distributed import Client, LocalCluster
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+
+        def close():
+            client.close()
+            cluster.close()
+        return (lambda f, x: client.submit(f, x, pure=False)), close
+    raise SystemExit("unknown peer %s" % peer)
+
+
+def roundtrip(peer, submit):
+    import statistics
+    for i in range(200):
+        submit(inc, i).result()
+    times = []
+    for i in range(2000):
+        start = time.perf_counter()
+        submit(inc, i).result()
+        times.append(time.perf_counter() - start)
+    print("roundtrip %s: median of 2000 = %.1f us" % (peer, statistics.median(times) * 1e6))
+
+
 def make_map(peer, workers):
     """(map function, closer) for a peer."""
     if peer == "evofarm":
@@ -67,6 +122,8 @@ def make_map(peer, workers):
             client.close()
             cluster.close()
         return dmap, close
+    if peer == "serial":  # the builtin map in this process: DEAP's own work, no farm
+        return map, (lambda: None)
     raise SystemExit("unknown peer %s" % peer)
 
 
@@ -104,12 +161,45 @@ def job(peer, map_fn, workers):
           % (peer, GENERATIONS, seconds, ideal, 100 * ideal / seconds))
 
 
+def tutorial(peer, map_fn):
+    import random
+
+    import numpy
+    from deap import algorithms, benchmarks, cma
+    random.seed(1)
+    numpy.random.seed(1)
+    toolbox = base.Toolbox()
+    toolbox.register("evaluate", benchmarks.rastrigin)
+    toolbox.register("map", map_fn)
+    strategy = cma.Strategy(centroid=[5.0] * DIM, sigma=5.0, lambda_=20 * DIM)
+    toolbox.register("generate", strategy.generate, creator.Individual)
+    toolbox.register("update", strategy.update)
+    start = time.perf_counter()
+    algorithms.eaGenerateUpdate(toolbox, ngen=250, verbose=False)
+    print("tutorial %s: 250 generations = %.3f s" % (peer, time.perf_counter() - start))
+
+
 if __name__ == "__main__":
     mode, peer, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if mode == "roundtrip":
+        submit, close = make_submit(peer, workers)
+        roundtrip(peer, submit)
+        close()
+        raise SystemExit(0)
     map_fn, close = make_map(peer, workers)
+    if mode == "launch":  # the first map is the measurement: no warm-up
+        out = list(map_fn(inc, [1]))
+        print("launch %s: first result after = %.1f ms" % (peer, (time.time() - float(sys.argv[4])) * 1000))
+        assert out == [2]
+        close()
+        raise SystemExit(0)
+    if mode == "tutorial" and peer == "serial":
+        map_fn = map
     warm(map_fn)
     if mode == "trivial":
         trivial(peer, map_fn)
+    elif mode == "tutorial":
+        tutorial(peer, map_fn)
     else:
         job(peer, map_fn, workers)
     close()

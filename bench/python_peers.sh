@@ -5,6 +5,9 @@
 # median of REPEAT runs (default 3). See bench/python_peers.py. Needs
 # python3-deap, python3-numpy, python3-mpi4py, openmpi-bin and
 # python3-distributed (apt-get install); a peer that is missing says "failed".
+# Modes: roundtrip (one call at a time, us), launch (command start to the
+# first result, ms), trivial (calls/s), tutorial (250 generations, s), job
+# (20 generations of 1 ms calls, % of ideal); MODES="..." picks some.
 # Usage: bench/python_peers.sh [REPEAT] [WORKERS]
 set -eu
 cd "$(dirname "$0")/.."
@@ -12,29 +15,47 @@ ROOT=$PWD
 REPEAT=${1:-3}
 W=${2:-$(nproc)}
 PY=/usr/bin/python3
-EVO=$ROOT/${BUILD:-build}/bin/evo-farm
+EVO=${EVO:-$ROOT/${BUILD:-build}/bin/evo-farm} # EVO=another/tree/build/bin/evo-farm: that tree (its package comes with it)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 printf 'evaluate: {python: %s}\n' "$PY" > "$TMP/py.yaml"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 # mpiexec refuses root otherwise
 
 one() { # MODE PEER — one run's result line
+    local t0
+    t0=$("$PY" -c 'import time; print(repr(time.time()))')
     case $2 in
-    evofarm) (cd "$TMP" && "$EVO" run py.yaml -n "$W" -q -- "$PY" "$ROOT/bench/python_peers.py" "$1" evofarm "$W") ;;
-    mpi4py) (cd "$TMP" && mpiexec --oversubscribe -n $((W + 1)) "$PY" -m mpi4py.futures "$ROOT/bench/python_peers.py" "$1" mpi4py "$W") ;;
-    *) (cd "$TMP" && "$PY" "$ROOT/bench/python_peers.py" "$1" "$2" "$W") ;;
-    esac 2> /dev/null | grep "^$1 $2:"
+    evofarm) (cd "$TMP" && "$EVO" run py.yaml -n "$W" -q -- "$PY" "$ROOT/bench/python_peers.py" "$1" evofarm "$W" "$t0") ;;
+    embedded) (cd "$TMP" && env -u EVO_FARM_ENDPOINT EVO_FARM_WORKERS="$W" PYTHONPATH="$(dirname "$(dirname "$(dirname "$EVO")")")/python" "$PY" "$ROOT/bench/python_peers.py" "$1" evofarm "$W" "$t0") ;;
+    mpi4py) (cd "$TMP" && mpiexec --oversubscribe -n $((W + 1)) "$PY" -m mpi4py.futures "$ROOT/bench/python_peers.py" "$1" mpi4py "$W" "$t0") ;;
+    *) (cd "$TMP" && "$PY" "$ROOT/bench/python_peers.py" "$1" "$2" "$W" "$t0") ;;
+    esac 2> /dev/null | grep "^$1 \(evofarm\|$2\):" | sed "s/^$1 evofarm:/$1 $2:/"
 }
 
 echo "== Python peers, $W workers, $(nproc) cores, medians of $REPEAT runs, $(date -u +%Y-%m-%d)"
-for mode in trivial job; do
-    for peer in evofarm pool ppe mpi4py dask; do
+peers_of() { # MODE — the peers measured for it
+    case $1 in
+    tutorial) echo serial evofarm pool ppe mpi4py ;; # dask: 50,000 calls at about 11 ms each
+    launch) echo evofarm embedded pool ppe mpi4py dask ;;
+    *) echo evofarm pool ppe mpi4py dask ;;
+    esac
+}
+
+declare -A medians
+for mode in ${MODES:-roundtrip launch trivial tutorial job}; do
+    medians=()
+    for peer in $(peers_of "$mode"); do
         values=() line=""
         for _ in $(seq "$REPEAT"); do
             line=$(one "$mode" "$peer") || { echo "  $mode $peer: failed"; continue 2; }
             values+=("$(echo "$line" | sed -E 's/.*= ([0-9.]+).*/\1/')")
         done
         median=$(printf '%s\n' "${values[@]}" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+        medians[$peer]=$median
         printf '  %-8s %-8s median %-10s [%s]   last: %s\n' "$mode" "$peer" "$median" "${values[*]}" "${line#*: }"
     done
+    if [ -n "${medians[evofarm]:-}" ] && [ -n "${medians[pool]:-}" ]; then
+        awk -v m="$mode" -v e="${medians[evofarm]}" -v p="${medians[pool]}" \
+            'BEGIN {printf "  %-8s evofarm / pool = %.2f (same run)\n", m, e / p}'
+    fi
 done

@@ -236,6 +236,27 @@ static int start_broker(struct launch *l, const struct evo_config *config, const
 
 /* Phase 2: the members' environment, our signals on a signalfd, the local
  * workers and the driver. 0, or -1 after saying why. */
+/* A Python driver's script (python3 [-u|-O...] SCRIPT.py ...): named to
+ * the workers so that their Python evaluators import it while the driver
+ * starts, not when the first call arrives (EVO_FARM_PYTHON_MAIN). */
+static void name_the_script(const struct evo_config *config, char *const *argv)
+{
+    char path[PATH_MAX];
+    if (config->evaluate.kind != EVO_EVALUATOR_PYTHON || argv == NULL || !evo_config_is_python(argv[0]) ||
+        getenv(EVO_VAR_PYTHON_MAIN))
+        return;
+    for (size_t i = 1; argv[i]; i++) {
+        if (strcmp(argv[i], "-m") == 0 || strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "-") == 0)
+            return; /* a module or a command: nothing to import ahead */
+        if (argv[i][0] == '-')
+            continue;
+        size_t n = strlen(argv[i]);
+        if (n > 3 && strcmp(argv[i] + n - 3, ".py") == 0 && realpath(argv[i], path) != NULL)
+            setenv(EVO_VAR_PYTHON_MAIN, path, 1);
+        return;
+    }
+}
+
 static int start_members(struct launch *l, const struct evo_config *config, const struct evo_run_options *options)
 {
     sigset_t mask;
@@ -250,6 +271,7 @@ static int start_members(struct launch *l, const struct evo_config *config, cons
         evo_error("cannot start the farm: %s", strerror(errno));
         return -1;
     }
+    name_the_script(config, options->driver_argv);
     for (unsigned i = 0; i < l->nworkers; i++)
         spawn_worker(l, i);
     char *builtin[] = {(char *)l->self, "__drive", (char *)l->config_path, NULL}; /* no path: the step's */

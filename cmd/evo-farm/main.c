@@ -20,6 +20,7 @@
 #include "worker/worker.h"
 #include "util/names.h"
 #include "util/parse.h"
+#include "util/trace.h"
 
 static const char usage[] = "usage: evo-farm run FILE [-n N] [-q] [--resume DIR] [-- COMMAND [ARG...]]\n"
                             "       evo-farm check FILE\n"
@@ -240,6 +241,7 @@ static void python_setup(const char *self)
 int main(int argc, char **argv)
 {
     char self[PATH_MAX];
+    evo_trace_init();
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0)
         snprintf(self, sizeof self, "%s", argv[0]);

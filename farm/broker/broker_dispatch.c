@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "util/trace.h"
 
 #define AUTO_BATCH_TARGET_NS 20000000.0 /* 20 ms of evaluation per batch */
 #define AUTO_BATCH_MAX       16384
@@ -51,6 +52,7 @@ static void refuse(struct evo_broker *b, uint32_t driver, uint64_t tag, const ch
 int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size)
 {
     struct evo_input_list list;
+    EVO_TRACE("broker.submit");
     if (evo_proto_get_inputs(body, size, &list) < 0)
         return -1;
     for (size_t i = 0; i < list.count; i++) {
@@ -103,6 +105,7 @@ void broker_flush_outboxes(struct evo_broker *b)
         evo_buf_patch_u32(&box->buf, 0, box->count);
         box->count = 0;
         struct broker_peer *driver = broker_peer_by_serial(b, box->driver);
+        EVO_TRACE("broker.done");
         if (driver)
             broker_send(b, driver, EVO_MSG_DONE, &box->buf);
     }
@@ -166,6 +169,7 @@ static void on_item(struct evo_broker *b, struct broker_peer *worker, const stru
 int broker_accept_results(struct evo_broker *b, struct broker_peer *worker, const void *body, size_t size)
 {
     struct evo_result_list list;
+    EVO_TRACE("broker.results");
     if (evo_proto_get_results(body, size, 1, EVO_RESULT_ATTEMPT_FAILED, &list) < 0)
         return -1;
     if (worker->batches_in_flight > 0)
@@ -346,6 +350,7 @@ static size_t send_batch(struct evo_broker *b, struct broker_peer *worker, size_
     evo_buf_patch_u32(buf, 0, (uint32_t)sent);
     worker->batches_in_flight++;
     /* On failure broker_send drops the worker, which requeues the batch. */
+    EVO_TRACE("broker.tasks");
     broker_send(b, worker, EVO_MSG_TASKS, buf);
     return sent;
 }

@@ -18,6 +18,7 @@
 #include "wire/dealer.h"
 #include "wire/proto.h"
 #include "wire/transport.h"
+#include "util/trace.h"
 
 #define SUBMIT_CHUNK 4096       /* items per SUBMIT message at most, */
 #define SUBMIT_BYTES (8u << 20) /* and about this many bytes */
@@ -127,6 +128,7 @@ static int push_ready(struct evo_client *c, const struct evo_result *r)
 static void on_done(struct evo_client *c, const void *body, size_t size)
 {
     struct evo_result_list list;
+    EVO_TRACE("client.done");
     if (evo_proto_get_results(body, size, 0, EVO_RESULT_ERROR, &list) < 0) {
         fail(c, "malformed DONE from the broker dropped");
         return;
@@ -218,6 +220,7 @@ static int connect_timeout_ms(void)
 
 static struct evo_client *client_start(struct evo_client *c, char *err, size_t err_size)
 {
+    evo_trace_init();
     if ((c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
         goto error;
     c->dealer.heartbeat_ms = 1000; /* until the WELCOME says */
@@ -317,6 +320,7 @@ static int submit_inputs(struct evo_client *c, enum evo_input_kind kind, const s
             n++;
         }
         evo_buf_patch_u32(&c->buf, 0, (uint32_t)n);
+        EVO_TRACE("client.submit");
         if (send_message(c, EVO_MSG_SUBMIT, &c->buf) < 0)
             return -1;
         c->next_tag += n;

@@ -16,6 +16,7 @@
 #include "evofarm/evaluator.h"
 #include "util/clock.h"
 #include "util/names.h"
+#include "util/trace.h"
 
 struct child {
     evo_evaluate_fn *evaluate;
@@ -43,6 +44,7 @@ static int write_all(int fd, const char *p, size_t n)
 
 static int flush(struct child *c)
 {
+    EVO_TRACE("child.answer");
     int rc = c->answers.failed ? -1 : write_all(c->out, (const char *)c->answers.data, c->answers.len);
     evo_buf_reset(&c->answers);
     c->last_flush_ns = evo_now_ns();
@@ -127,6 +129,7 @@ int evo_library_child_main(const char *library, const char *function)
             rc = 1;
             break;
         }
+        EVO_TRACE("child.read");
         evaluate_one(&c, x, dim);
         /* Answer promptly for slow functions, in bulk for fast ones, and
          * always before waiting for more input. */

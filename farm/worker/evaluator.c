@@ -18,6 +18,7 @@
 #include "util/clock.h"
 #include "eval_codec.h"
 #include "util/log.h"
+#include "util/trace.h"
 
 #define WRITE_AHEAD 65536 /* bytes of candidates queued beyond the answered ones */
 
@@ -216,6 +217,8 @@ static void fail_item(struct evo_buf *out, uint64_t id, const char *why)
 /* Writes what it can. -1 if the child's stdin is closed. */
 static int flush_inputs(struct evo_evaluator *ev)
 {
+    if (ev->pending_at < ev->pending.len)
+        EVO_TRACE("worker.write");
     while (ev->pending_at < ev->pending.len) {
         ssize_t n = write(ev->in_fd, ev->pending.data + ev->pending_at, ev->pending.len - ev->pending_at);
         if (n < 0)
@@ -296,6 +299,7 @@ static int take_answers(struct evo_evaluator *ev, struct run_state *s)
             continue;
         }
         set_blocked(ev, 0);
+        EVO_TRACE("worker.answer");
         uint64_t id = s->batch->id[s->answered++];
         if (answer.ok && answer.payload)
             evo_proto_put_result_payload(s->out, id, answer.payload_size, answer.payload);
@@ -400,6 +404,12 @@ int evo_evaluator_run(struct evo_evaluator *ev, const struct evo_input_list *bat
         }
     }
     return 0;
+}
+
+void evo_evaluator_start(struct evo_evaluator *ev)
+{
+    if (ev->pid == 0)
+        start_child(ev);
 }
 
 void evo_evaluator_destroy(struct evo_evaluator *ev)

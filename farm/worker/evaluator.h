@@ -26,6 +26,10 @@ struct evo_evaluator *evo_evaluator_create(const struct evo_config *config, cons
 int evo_evaluator_run(struct evo_evaluator *ev, const struct evo_input_list *batch, struct evo_buf *out,
                       int (*tick)(void *arg), void *arg, int tick_ms);
 
+/* Starts the child now rather than at the first batch (a failure to start
+ * is reported then, to the batch's first candidate). */
+void evo_evaluator_start(struct evo_evaluator *ev);
+
 /* Calls fn(arg, 1) when the call in progress says it waits on other tasks
  * (frames evaluators only: a Python call waiting on futures it submitted),
  * and fn(arg, 0) when it stops waiting, answers, or its child ends. While

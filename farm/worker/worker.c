@@ -17,6 +17,7 @@
 #include "util/names.h"
 #include "util/parse.h"
 #include "wire/dealer.h"
+#include "util/trace.h"
 
 struct batch {
     struct evo_input_list list;
@@ -115,6 +116,7 @@ static void on_tasks(struct worker *w, struct evo_message *msg)
 {
     size_t size;
     const void *body = evo_message_body(msg, &size);
+    EVO_TRACE("worker.tasks");
     struct batch *b = calloc(1, sizeof *b);
     if (b == NULL || evo_proto_get_inputs(body, size, &b->list) < 0) {
         evo_warn("malformed TASKS from the broker dropped");
@@ -190,6 +192,7 @@ static void run_batch(struct worker *w)
         /* elapsed_ns leads the RESULTS body (docs/protocol.md). */
         for (int i = 0; i < 8; i++)
             w->buf.data[i] = (unsigned char)(elapsed >> (8 * i));
+        EVO_TRACE("worker.results");
         evo_dealer_send(&w->dealer, EVO_MSG_RESULTS, &w->buf);
     }
     evo_input_list_free(&b->list);
@@ -259,9 +262,10 @@ int evo_worker_main(const struct evo_config *config, const struct evo_credential
         goto out;
     }
     evo_evaluator_on_blocked(w.evaluator, on_blocked, &w);
-    if (evo_shared_dir_create(&w.shared) < 0)
+    if (evo_shared_dir_create(&w.shared) < 0) /* first: its name goes into the evaluator's environment */
         evo_warn("cannot create a directory for shared constants: %s (they will not reach this worker)",
                  strerror(errno));
+    evo_evaluator_start(w.evaluator); /* warm while the farm starts; a failure is told at the first batch */
     rc = worker_loop(&w);
     evo_dealer_leave(&w.dealer, !w.bye);
 out:

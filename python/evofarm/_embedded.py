@@ -58,6 +58,9 @@ class EmbeddedFarm:
             argv += ["-n", str(int(workers))]
         read_end, write_end = os.pipe()
         env = dict(os.environ, EVO_FARM_READY_FD=str(write_end))
+        from ._calls import main_path
+        if main_path() and main_path().endswith(".py"):  # imported by the workers while this one goes on
+            env["EVO_FARM_PYTHON_MAIN"] = main_path()
         env.pop("EVO_FARM_WORKERS", None)
         try:
             self._process = subprocess.Popen(argv + ["--", evo, "__hold"], stdin=subprocess.PIPE, env=env,

@@ -16,6 +16,8 @@ import struct
 import sys
 import traceback
 
+from . import _trace
+
 _mains = {}
 _out = None        # the frame stream, while this process serves a worker
 _blocked = [False]  # whether the worker was told the call in progress waits
@@ -196,7 +198,11 @@ def serve(fd, out):
         frame = _frames.take()
         if frame is None:
             return
+        if _trace.on:
+            _trace.point("shim.read")
         answer = _answer_frame(frame[1], frame[2])
+        if _trace.on:
+            _trace.point("shim.answer")
         set_blocked(False)
         out.write(answer)
         for seq in sorted(_held):  # calls lent to this one: all done before it
@@ -210,6 +216,13 @@ def main():
     os.dup2(2, 1)  # print() in user code goes to stderr, not into the frames
     sys.stdout = sys.stderr
     _out = out
+    script = os.environ.get("EVO_FARM_PYTHON_MAIN")
+    if script:  # the driver's script, imported while the driver starts (its first call would do it)
+        try:
+            _load_main(script)
+        except BaseException:  # the first call that needs it raises the error, where the driver sees it
+            _mains.pop(script, None)
+            sys.modules.pop("__mp_main__", None)
     # Calls that wait on futures run others inline (evofarm.Executor.help):
     # room for deep nesting.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
