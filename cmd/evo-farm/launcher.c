@@ -48,6 +48,7 @@ struct launch {
     int published; /* the broker is bound and its members can find it */
     int64_t alone_since_ms; /* since when no worker is connected (0: one is) */
     int sfd;       /* our signals, once blocked */
+    char local_dir[EVO_PATH_MAX]; /* the local socket's directory, or empty */
 };
 
 static pid_t spawn(struct launch *l, char **argv)
@@ -209,6 +210,34 @@ static unsigned worker_count(const struct evo_config *c, const struct evo_run_op
 
 /* Phase 1: keys, the broker bound, and the broker published (a step's
  * rank 0). 0, or -1 after saying why. */
+/* The Unix socket for the members of this machine (the local workers, the
+ * driver), in a fresh 0700 directory; they find it in EVO_FARM_LOCAL. An
+ * empty EVO_FARM_LOCAL in our environment keeps everyone on ZeroMQ. */
+static void listen_locally(struct launch *l)
+{
+    char err[EVO_ERROR_MAX], path[EVO_PATH_MAX + 16];
+    const char *tmp = getenv("TMPDIR"), *asked = getenv(EVO_VAR_LOCAL);
+    if (asked && asked[0] == '\0')
+        return;
+    unsetenv(EVO_VAR_LOCAL); /* an outer farm's is not ours */
+    if (tmp == NULL || tmp[0] != '/')
+        tmp = "/tmp";
+    if ((size_t)snprintf(l->local_dir, sizeof l->local_dir, "%s/evo-farm-XXXXXX", tmp) >= sizeof l->local_dir ||
+        mkdtemp(l->local_dir) == NULL) {
+        evo_warn("no local socket (members use the network): cannot make a directory in %s: %s", tmp, strerror(errno));
+        l->local_dir[0] = '\0';
+        return;
+    }
+    snprintf(path, sizeof path, "%s/broker", l->local_dir);
+    if (evo_broker_listen_local(l->broker, path, err, sizeof err) < 0 || setenv(EVO_VAR_LOCAL, path, 1) < 0) {
+        evo_warn("no local socket (members use the network): %s", err);
+        rmdir(l->local_dir);
+        l->local_dir[0] = '\0';
+        return;
+    }
+    evo_debug("local members connect to %s", path);
+}
+
 static int start_broker(struct launch *l, const struct evo_config *config, const struct evo_run_options *options)
 {
     struct evo_broker_options broker_options;
@@ -228,14 +257,13 @@ static int start_broker(struct launch *l, const struct evo_config *config, const
         evo_error("%s", err);
         return -1;
     }
+    listen_locally(l);
     if (options->publish && options->publish(options->publish_arg, &l->creds) < 0)
         return -1;
     l->published = 1;
     return 0;
 }
 
-/* Phase 2: the members' environment, our signals on a signalfd, the local
- * workers and the driver. 0, or -1 after saying why. */
 /* A Python driver's script (python3 [-u|-O...] SCRIPT.py ...): named to
  * the workers so that their Python evaluators import it while the driver
  * starts, not when the first call arrives (EVO_FARM_PYTHON_MAIN). */
@@ -257,6 +285,8 @@ static void name_the_script(const struct evo_config *config, char *const *argv)
     }
 }
 
+/* Phase 2: the members' environment, our signals on a signalfd, the local
+ * workers and the driver. 0, or -1 after saying why. */
 static int start_members(struct launch *l, const struct evo_config *config, const struct evo_run_options *options)
 {
     sigset_t mask;
@@ -339,7 +369,9 @@ static void finish(struct launch *l, const struct evo_config *config, const stru
         summary(l->broker, started);
     if (l->published && options->expected_workers)
         see_latecomers_off(l->broker, config, options->expected_workers);
-    evo_broker_destroy(l->broker);
+    evo_broker_destroy(l->broker); /* removes the local socket */
+    if (l->local_dir[0])
+        rmdir(l->local_dir);
     if (l->workers)
         stop_workers(l);
     if (l->driver > 0) {

@@ -137,8 +137,8 @@ static int cmd_run(int argc, char **argv, const char *self)
  * embedding process closed it or exited). */
 static int hold_for_embedder(void)
 {
-    static const char *const names[] = {EVO_VAR_ENDPOINT,      EVO_VAR_SERVER_KEY, EVO_VAR_CLIENT_PUBLIC,
-                                        EVO_VAR_CLIENT_SECRET, EVO_VAR_WORKERS,    EVO_VAR_LIBRARY};
+    static const char *const names[] = {EVO_VAR_ENDPOINT, EVO_VAR_SERVER_KEY, EVO_VAR_CLIENT_PUBLIC,
+                                        EVO_VAR_CLIENT_SECRET, EVO_VAR_WORKERS,    EVO_VAR_LIBRARY, EVO_VAR_LOCAL};
     const char *fd_text = getenv(EVO_VAR_READY_FD);
     unsigned fd = 0;
     FILE *ready = NULL;

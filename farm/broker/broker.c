@@ -33,6 +33,7 @@ struct evo_broker *evo_broker_create(const struct evo_broker_options *options, s
     }
     b->options = *options;
     b->next_serial = 1;
+    b->local_fd = -1;
     /* The ZAP handler must be bound before the ROUTER accepts anyone. */
     if ((b->zap = evo_zap_create(b->context, creds->client_public)) == NULL) {
         snprintf(err, err_size, "cannot start the authentication handler: %s", zmq_strerror(zmq_errno()));
@@ -65,9 +66,36 @@ static struct broker_peer *peer_by_identity(struct evo_broker *b, const void *id
     return NULL;
 }
 
+int broker_send_to(struct evo_broker *b, const void *identity, size_t identity_size, enum evo_msg_type type,
+                   const struct evo_buf *body)
+{
+    if (broker_local_is_stream(identity, identity_size))
+        return broker_local_send(b, identity, type, body);
+    return evo_message_send(b->router, identity, identity_size, type, body);
+}
+
+int broker_items_reserve(struct evo_broker *b, size_t n)
+{
+    if (n <= b->items_cap)
+        return 0;
+    zmq_pollitem_t *items = realloc(b->items, n * 2 * sizeof *items);
+    if (items == NULL)
+        return -1;
+    b->items = items;
+    b->items_cap = n * 2;
+    return 0;
+}
+
+void broker_peer_lost(struct evo_broker *b, const void *identity, size_t identity_size, const char *why)
+{
+    struct broker_peer *peer = peer_by_identity(b, identity, identity_size);
+    if (peer)
+        broker_drop_peer(b, peer, why);
+}
+
 int broker_send(struct evo_broker *b, struct broker_peer *peer, enum evo_msg_type type, const struct evo_buf *body)
 {
-    if (evo_message_send(b->router, peer->identity, peer->identity_size, type, body) == 0) {
+    if (broker_send_to(b, peer->identity, peer->identity_size, type, body) == 0) {
         peer->last_send_ms = evo_now_ms();
         return 0;
     }
@@ -119,7 +147,7 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
     else if (hello.role == EVO_ROLE_WORKER)
         b->workers_seen++;
     if (b->shutting_down) { /* a latecomer: nothing left to do, it may exit */
-        evo_message_send(b->router, identity, identity_size, EVO_MSG_BYE, NULL);
+        broker_send_to(b, identity, identity_size, EVO_MSG_BYE, NULL);
         return;
     }
     struct broker_peer *peer = peer_slot(b);
@@ -186,7 +214,7 @@ static int on_peer_message(struct evo_broker *b, struct broker_peer *peer, int t
     }
 }
 
-static void on_message(struct evo_broker *b, struct evo_message *msg)
+void broker_on_message(struct evo_broker *b, struct evo_message *msg)
 {
     size_t identity_size, size;
     const void *identity = evo_message_identity(msg, &identity_size);
@@ -198,7 +226,7 @@ static void on_message(struct evo_broker *b, struct evo_message *msg)
     }
     if (peer == NULL) {
         if (msg->type != EVO_MSG_BYE) /* tell a forgotten peer to start over */
-            evo_message_send(b->router, identity, identity_size, EVO_MSG_RESET, NULL);
+            broker_send_to(b, identity, identity_size, EVO_MSG_RESET, NULL);
         return;
     }
     peer->last_recv_ms = evo_now_ms();
@@ -220,7 +248,7 @@ static void drain_router(struct evo_broker *b)
             b->counters.malformed++;
             evo_debug("malformed message dropped: %s", msg.why);
         } else {
-            on_message(b, &msg);
+            broker_on_message(b, &msg);
         }
         evo_message_close(&msg);
     }
@@ -259,23 +287,35 @@ int evo_broker_step(struct evo_broker *b, int extra_fd, int max_wait_ms)
         wait = 0;
     if (max_wait_ms >= 0 && max_wait_ms < wait)
         wait = max_wait_ms;
-    zmq_pollitem_t items[3] = {
-        {b->router, 0, ZMQ_POLLIN, 0}, {evo_zap_socket(b->zap), 0, ZMQ_POLLIN, 0}, {NULL, extra_fd, ZMQ_POLLIN, 0}};
-    int rc = zmq_poll(items, extra_fd >= 0 ? 3 : 2, wait);
+    size_t fixed = extra_fd >= 0 ? 3 : 2; /* the ROUTER, ZAP, the caller's fd; then the local members */
+    if (broker_items_reserve(b, 3) < 0)
+        return -1;
+    zmq_pollitem_t *items = b->items;
+    items[0] = (zmq_pollitem_t){b->router, 0, ZMQ_POLLIN, 0};
+    items[1] = (zmq_pollitem_t){evo_zap_socket(b->zap), 0, ZMQ_POLLIN, 0};
+    items[2] = (zmq_pollitem_t){NULL, extra_fd, ZMQ_POLLIN, 0};
+    int local = broker_local_poll_items(b, fixed);
+    if (local < 0)
+        return -1;
+    items = b->items; /* may have moved */
+    int rc = zmq_poll(items, (int)fixed + local, wait);
     if (rc < 0 && zmq_errno() != EINTR) {
         evo_error("broker poll failed: %s", zmq_strerror(zmq_errno()));
         return -1;
     }
+    int extra_ready = rc > 0 && extra_fd >= 0 && (items[2].revents & ZMQ_POLLIN);
     if (rc > 0 && (items[1].revents & ZMQ_POLLIN))
         evo_zap_handle(b->zap, &b->counters.auth_refused);
     if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
         drain_router(b);
+    if (rc > 0 && local > 0)
+        broker_local_serve(b, fixed);
     now = evo_now_ms();
     if (now >= b->next_housekeeping_ms)
         housekeeping(b, now);
     broker_dispatch(b);
     broker_flush_outboxes(b);
-    return rc > 0 && extra_fd >= 0 && (items[2].revents & ZMQ_POLLIN) ? 1 : 0;
+    return extra_ready;
 }
 
 void evo_broker_worker_exited(struct evo_broker *b, const char *host, uint32_t pid)
@@ -324,7 +364,7 @@ void evo_broker_shut_down(struct evo_broker *b)
 {
     for (size_t i = 0; i < b->npeers; i++)
         if (b->peers[i].serial) {
-            evo_message_send(b->router, b->peers[i].identity, b->peers[i].identity_size, EVO_MSG_BYE, NULL);
+            broker_send_to(b, b->peers[i].identity, b->peers[i].identity_size, EVO_MSG_BYE, NULL);
             b->peers[i].serial = 0;
         }
     b->shutting_down = 1;
@@ -346,6 +386,7 @@ void evo_broker_destroy(struct evo_broker *b)
         zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof linger);
         zmq_close(b->router);
     }
+    broker_local_close(b);
     evo_zap_destroy(b->zap);
     if (b->context)
         zmq_ctx_term(b->context);

@@ -32,6 +32,13 @@ void evo_broker_options_from_config(struct evo_broker_options *options, const st
 struct evo_broker *evo_broker_create(const struct evo_broker_options *options, struct evo_credentials *creds, char *err,
                                      size_t err_size);
 
+/* Also listens on a Unix socket at `path` (which must not exist; its
+ * directory should be the farm user's alone) for members of this machine:
+ * they connect there instead of over ZeroMQ (EVO_FARM_LOCAL,
+ * wire/stream.h); only connections of this process's uid are accepted. The
+ * socket is removed by evo_broker_destroy. 0, or -1 with err. */
+int evo_broker_listen_local(struct evo_broker *broker, const char *path, char *err, size_t err_size);
+
 /* Runs one round: waits up to max_wait_ms (shortened to the next internal
  * deadline) for messages on the broker's sockets or for `extra_fd` (-1 for
  * none) to become readable, then handles everything pending. Returns 1 when

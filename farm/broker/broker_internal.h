@@ -10,6 +10,7 @@
 #include "util/buf.h"
 #include "id_queue.h"
 #include "task_table.h"
+#include "wire/stream.h"
 #include "wire/zap.h"
 
 #define EVO_IDENTITY_MAX 256
@@ -32,6 +33,14 @@ struct broker_share {
     char name[EVO_PROTO_MAX_NAME + 1];
     unsigned char *value;
     size_t size;
+};
+
+/* A member on this machine, over the Unix socket (wire/stream.h). Its
+ * routing id, made up here, cannot be a ZeroMQ one (those are 5 bytes). */
+#define BROKER_STREAM_ID 7
+struct broker_stream {
+    struct evo_stream *stream;
+    unsigned char id[BROKER_STREAM_ID];
 };
 
 /* Results waiting to be sent to one driver. */
@@ -66,9 +75,25 @@ struct evo_broker {
     struct broker_share *shares;
     size_t nshares;
     uint64_t share_bytes_sent; /* constants' bytes sent to workers, ever */
+    int local_fd;              /* the Unix socket members of this machine connect to, or -1 */
+    char local_path[EVO_PATH_MAX];
+    struct broker_stream *streams;
+    size_t nstreams;
+    uint32_t next_stream;
+    zmq_pollitem_t *items; /* evo_broker_step's, sized to the streams */
+    size_t items_cap;
 };
 
 /* broker.c */
+void broker_on_message(struct evo_broker *b, struct evo_message *msg);
+/* Room for n poll items in b->items (kept). 0, or -1. */
+int broker_items_reserve(struct evo_broker *b, size_t n);
+/* Drops the peer with this routing id, if any. */
+void broker_peer_lost(struct evo_broker *b, const void *identity, size_t identity_size, const char *why);
+/* Sends to a routing id, a ZeroMQ one or a stream's. 0, or -1 with
+ * errno EHOSTUNREACH when that peer is gone. */
+int broker_send_to(struct evo_broker *b, const void *identity, size_t identity_size, enum evo_msg_type type,
+                   const struct evo_buf *body);
 struct broker_peer *broker_peer_by_serial(struct evo_broker *b, uint32_t serial);
 /* Sends a message to a peer; on EHOSTUNREACH the peer is dropped. 0 / -1. */
 int broker_send(struct evo_broker *b, struct broker_peer *peer, enum evo_msg_type type, const struct evo_buf *body);
@@ -93,6 +118,18 @@ int broker_accept_withdraw(struct evo_broker *b, struct broker_peer *driver, con
 /* Takes a BLOCKED from a worker: sets whether it gets work, requeues what
  * it gives back (no attempt counted). 0, or -1 if malformed. */
 int broker_accept_blocked(struct evo_broker *b, struct broker_peer *worker, const void *body, size_t size);
+
+/* broker_local.c */
+/* Adds the Unix socket and every stream to the poll set from items[at]:
+ * the number of items added. -1 when out of memory. */
+int broker_local_poll_items(struct evo_broker *b, size_t at);
+/* After the poll: accepts, reads and writes what the items say, from
+ * items[at]; drops the peers of the streams that closed. */
+void broker_local_serve(struct evo_broker *b, size_t at);
+/* Whether the routing id is a stream's; sends to it (queued). */
+int broker_local_is_stream(const void *identity, size_t size);
+int broker_local_send(struct evo_broker *b, const void *identity, enum evo_msg_type type, const struct evo_buf *body);
+void broker_local_close(struct evo_broker *b);
 
 /* broker_share.c */
 /* Takes a SHARE from a driver: kept, and sent to every worker now and to

@@ -190,7 +190,7 @@ static int on_message(struct evo_client *c, struct evo_message *msg)
  * 0, or -1 when the broker is lost. */
 static int pump(struct evo_client *c, int wait_ms)
 {
-    zmq_pollitem_t items[2] = {{c->dealer.socket, 0, ZMQ_POLLIN, 0}, {NULL, c->wake_fd, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[2] = {evo_dealer_pollitem(&c->dealer), {NULL, c->wake_fd, ZMQ_POLLIN, 0}};
     if (zmq_poll(items, c->wake_fd >= 0 ? 2 : 1, evo_dealer_poll_ms(&c->dealer, wait_ms, evo_now_ms())) < 0 &&
         zmq_errno() != EINTR)
         return fail(c, "poll: %s", zmq_strerror(zmq_errno()));
@@ -199,7 +199,7 @@ static int pump(struct evo_client *c, int wait_ms)
         c->woken = 1;
     struct evo_message msg;
     int rc, status = 0;
-    while (status == 0 && (rc = evo_message_recv(c->dealer.socket, 0, &msg)) >= 0) {
+    while (status == 0 && (rc = evo_dealer_recv(&c->dealer, &msg)) >= 0) {
         if (rc == 0)
             status = on_message(c, &msg);
         evo_message_close(&msg);
@@ -228,7 +228,7 @@ static struct evo_client *client_start(struct evo_client *c, char *err, size_t e
     if ((c->context = zmq_ctx_new()) == NULL)
         goto error;
     if (evo_dealer_join(&c->dealer, c->context, &c->creds, EVO_ROLE_DRIVER, &c->buf, c->error, sizeof c->error) < 0) {
-        if (c->dealer.socket)
+        if (evo_dealer_joined(&c->dealer))
             fail(c, "cannot send to the broker at %s: %s", c->creds.endpoint, zmq_strerror(zmq_errno()));
         goto error;
     }

@@ -52,6 +52,9 @@ static int credentials_from_env(struct evo_credentials *creds, int first, char *
         }
         strcpy(fields[i], value);
     }
+    const char *local = getenv(EVO_VAR_LOCAL);
+    if (first == 0 && local && strlen(local) < sizeof creds->local)
+        strcpy(creds->local, local);
     return 0;
 }
 

@@ -17,6 +17,8 @@ struct evo_credentials {
     char server_secret[EVO_KEY_TEXT];
     char client_public[EVO_KEY_TEXT];
     char client_secret[EVO_KEY_TEXT];
+    char local[EVO_PATH_MAX]; /* the broker's Unix socket for members of its machine (EVO_FARM_LOCAL), or
+                                 empty: read from the environment with the rest, never given explicitly */
 };
 
 /* Makes a fresh server pair and member pair. 0, or -1 with errno (CURVE

@@ -2,20 +2,34 @@
  * dealer.h). */
 #include "dealer.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "util/clock.h"
 #include "util/host.h"
 
+static void disconnect(struct evo_dealer *d)
+{
+    if (d->socket)
+        zmq_close(d->socket);
+    evo_stream_close(d->stream);
+    d->socket = NULL;
+    d->stream = NULL;
+}
+
 int evo_dealer_join(struct evo_dealer *d, void *context, const struct evo_credentials *creds, enum evo_role role,
                     struct evo_buf *scratch, char *err, size_t err_size)
 {
     struct evo_hello hello = {.role = (uint8_t)role, .pid = (uint32_t)getpid()};
-    if (d->socket)
-        zmq_close(d->socket);
+    char why[EVO_ERROR_MAX];
+    disconnect(d);
     d->welcomed = 0;
-    d->socket = evo_socket_connect_dealer(context, creds, err, err_size);
-    if (d->socket == NULL)
+    d->lost = 0;
+    if (creds->local[0]) /* on the broker's machine; else (gone?) the network, as everyone */
+        d->stream = evo_stream_connect(creds->local, why, sizeof why);
+    if (d->stream == NULL)
+        d->socket = evo_socket_connect_dealer(context, creds, err, err_size);
+    if (d->socket == NULL && d->stream == NULL)
         return -1;
     evo_host_name(hello.host, sizeof hello.host);
     evo_buf_reset(scratch);
@@ -24,10 +38,39 @@ int evo_dealer_join(struct evo_dealer *d, void *context, const struct evo_creden
     return evo_dealer_send(d, EVO_MSG_HELLO, scratch);
 }
 
+int evo_dealer_joined(const struct evo_dealer *d)
+{
+    return d->socket != NULL || d->stream != NULL;
+}
+
+int evo_dealer_recv(struct evo_dealer *d, struct evo_message *msg)
+{
+    if (d->stream == NULL)
+        return d->socket ? evo_message_recv(d->socket, 0, msg) : -1;
+    int rc = evo_stream_recv(d->stream, msg, NULL, 0);
+    if (rc < 0 && d->stream->closed)
+        d->lost = 1;
+    return rc;
+}
+
+zmq_pollitem_t evo_dealer_pollitem(const struct evo_dealer *d)
+{
+    zmq_pollitem_t item = {d->socket, d->stream ? d->stream->fd : -1, ZMQ_POLLIN, 0};
+    return item;
+}
+
 int evo_dealer_send(struct evo_dealer *d, enum evo_msg_type type, const struct evo_buf *body)
 {
     int heartbeat = type == EVO_MSG_HEARTBEAT;
     int patience = heartbeat ? 0 : (int)(d->heartbeat_ms * d->liveness);
+    if (d->stream) {
+        if (evo_stream_send(d->stream, type, body, patience) < 0) {
+            d->lost = d->stream->closed;
+            return -1;
+        }
+        d->last_send_ms = evo_now_ms();
+        return 0;
+    }
     if (evo_message_send_patiently(d->socket, type, body, patience) < 0)
         return heartbeat && zmq_errno() == EAGAIN ? 0 : -1;
     d->last_send_ms = evo_now_ms();
@@ -67,18 +110,20 @@ int evo_dealer_poll_ms(const struct evo_dealer *d, int wait_ms, int64_t now)
 
 int evo_dealer_silent(const struct evo_dealer *d, int64_t now)
 {
-    return now - d->last_recv_ms > (int64_t)d->heartbeat_ms * d->liveness;
+    return d->lost || now - d->last_recv_ms > (int64_t)d->heartbeat_ms * d->liveness;
 }
 
 void evo_dealer_leave(struct evo_dealer *d, int say_bye)
 {
-    if (d->socket == NULL)
+    if (!evo_dealer_joined(d))
         return;
     int linger = 200; /* let the BYE leave */
     if (say_bye)
         evo_dealer_send(d, EVO_MSG_BYE, NULL);
-    zmq_setsockopt(d->socket, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_close(d->socket);
-    d->socket = NULL;
+    for (int64_t until = evo_now_ms() + linger; d->stream && evo_stream_flush(d->stream) == 1 && evo_now_ms() < until;)
+        usleep(1000); /* whatever is queued leaves first */
+    if (d->socket)
+        zmq_setsockopt(d->socket, ZMQ_LINGER, &linger, sizeof linger);
+    disconnect(d);
     d->welcomed = 0;
 }

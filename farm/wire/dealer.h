@@ -9,24 +9,40 @@
 #include <stdint.h>
 
 #include "proto.h"
+#include "stream.h"
 #include "transport.h"
 #include "util/buf.h"
 
 struct evo_dealer {
-    void *socket;          /* NULL until joined */
+    void *socket;              /* the DEALER, when joined over ZeroMQ */
+    struct evo_stream *stream; /* or the Unix stream, when joined on this machine */
     unsigned heartbeat_ms; /* the broker's, once welcomed; the caller's guess before */
     unsigned liveness;     /* heartbeats missed before a peer counts as lost */
     int64_t last_recv_ms, last_send_ms;
     int welcomed;
     uint32_t serial; /* the broker's number for us, from WELCOME */
+    int lost;        /* the stream to the broker closed */
 };
 
-/* Closes any previous socket, connects a fresh DEALER to creds->endpoint
- * and sends HELLO as `role` (scratch is reset and used for the body). The
- * dealer is not welcomed until a WELCOME passes through evo_dealer_take.
- * 0, or -1 with a one-line reason in err (the socket is then NULL). */
+/* Closes any previous connection, connects afresh and sends HELLO as
+ * `role` (scratch is reset and used for the body): to the broker's Unix
+ * socket when creds->local names one that answers (a member on the
+ * broker's machine, EVO_FARM_LOCAL), else a DEALER to creds->endpoint. The dealer is not
+ * welcomed until a WELCOME passes through evo_dealer_take. 0, or -1 with a
+ * one-line reason in err (not joined then). */
 int evo_dealer_join(struct evo_dealer *dealer, void *context, const struct evo_credentials *creds, enum evo_role role,
                     struct evo_buf *scratch, char *err, size_t err_size);
+
+/* Whether a connection is open (socket or stream). */
+int evo_dealer_joined(const struct evo_dealer *dealer);
+
+/* The next whole message from the broker, without blocking: as
+ * evo_message_recv (0, 1 malformed, -1 nothing now). A lost stream also
+ * sets `lost`. */
+int evo_dealer_recv(struct evo_dealer *dealer, struct evo_message *msg);
+
+/* The poll item that becomes readable when the broker has said something. */
+zmq_pollitem_t evo_dealer_pollitem(const struct evo_dealer *dealer);
 
 /* Sends one message. Without a connection it waits at most the broker's
  * patience (heartbeat × liveness: after that our work is requeued anyway);

@@ -56,7 +56,7 @@ static int join(struct worker *w)
     char err[EVO_ERROR_MAX] = "";
     drop_batches(w);
     if (evo_dealer_join(&w->dealer, w->context, w->creds, EVO_ROLE_WORKER, &w->buf, err, sizeof err) < 0) {
-        if (w->dealer.socket == NULL)
+        if (!evo_dealer_joined(&w->dealer))
             evo_error("%s", err);
         return -1;
     }
@@ -164,7 +164,7 @@ static int converse(void *arg)
     struct worker *w = arg;
     struct evo_message msg;
     int rc;
-    while ((rc = evo_message_recv(w->dealer.socket, 0, &msg)) >= 0) {
+    while ((rc = evo_dealer_recv(&w->dealer, &msg)) >= 0) {
         if (rc == 0)
             on_message(w, &msg);
         else
@@ -202,7 +202,7 @@ static void run_batch(struct worker *w)
 /* Waits for the broker (at most one heartbeat) when there is no work. */
 static void idle_wait(struct worker *w)
 {
-    zmq_pollitem_t item = {w->dealer.socket, 0, ZMQ_POLLIN, 0};
+    zmq_pollitem_t item = evo_dealer_pollitem(&w->dealer);
     zmq_poll(&item, 1, evo_dealer_poll_ms(&w->dealer, -1, evo_now_ms()));
     converse(w);
 }

@@ -22,3 +22,33 @@ t_credentials_not_on_command_line() {
     wait "$runpid" || fail "run failed"
     [ $found = 0 ] || fail "a key is visible on a command line"
 }
+
+t_local_socket_only_for_the_farm_user() {
+    # Members of this machine talk to the broker over a Unix socket in a
+    # 0700 directory; another user cannot reach it, and one let through
+    # the directory and the socket (opened up here) is refused by its uid.
+    local cfg; cfg=$(lib_config loc slow_sphere)
+    "$EVO" run "$cfg" -n 1 -- "$DRIVER" verify sphere 400 2 > "$SCRATCH/out" 2>&1 &
+    local runpid=$! sock="" p
+    for _ in $(seq 50); do
+        for p in $(pgrep -f "__worker $cfg"); do
+            sock=$(tr '\0' '\n' < "/proc/$p/environ" | sed -n 's/^EVO_FARM_LOCAL=//p')
+        done
+        [ -n "$sock" ] && break
+        sleep 0.1
+    done
+    [ -S "$sock" ] || fail "no local socket named in a worker's environment"
+    [ "$(stat -c %a "$(dirname "$sock")")" = 700 ] || fail "the socket's directory is not 0700"
+    local connect="import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(3); print('read', len(s.recv(10)))"
+    setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c "$connect" "$sock" > "$SCRATCH/nobody" 2>&1 &&
+        fail "another user connected: $(cat "$SCRATCH/nobody")"
+    expect_in "$SCRATCH/nobody" "Permission denied"
+    chmod 755 "$(dirname "$sock")" && chmod 777 "$sock"
+    setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c "$connect" "$sock" > "$SCRATCH/nobody" 2>&1 ||
+        fail "the connection failed instead of being closed: $(cat "$SCRATCH/nobody")"
+    expect_in "$SCRATCH/nobody" "read 0" # closed at once by the broker
+    wait "$runpid" || fail "run failed: $(tail -5 "$SCRATCH/out")"
+    expect_in "$SCRATCH/out" "refused a local connection from another user"
+    expect_in "$SCRATCH/out" "all as expected"
+    [ ! -e "$sock" ] && [ ! -e "$(dirname "$sock")" ] || fail "the socket or its directory was left behind"
+}

@@ -1,0 +1,156 @@
+/* broker_local.c — the broker's members on its own machine: the Unix
+ * socket they connect to (evo_broker_listen_local) and their streams
+ * (wire/stream.h), polled beside the ROUTER. Their messages go through the
+ * same routing as ZeroMQ ones, under a routing id made up here. */
+#include "broker_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+int evo_broker_listen_local(struct evo_broker *b, const char *path, char *err, size_t err_size)
+{
+    if ((size_t)snprintf(b->local_path, sizeof b->local_path, "%s", path) >= sizeof b->local_path) {
+        snprintf(err, err_size, "socket path too long: %s", path);
+        return -1;
+    }
+    b->local_fd = evo_stream_listen(path, err, err_size);
+    return b->local_fd < 0 ? -1 : 0;
+}
+
+int broker_local_is_stream(const void *identity, size_t size)
+{
+    const unsigned char *id = identity;
+    return size == BROKER_STREAM_ID && id[0] == 0 && id[1] == 0xff && id[2] == 'S';
+}
+
+static struct broker_stream *stream_by_id(struct evo_broker *b, const void *identity)
+{
+    for (size_t i = 0; i < b->nstreams; i++)
+        if (memcmp(b->streams[i].id, identity, BROKER_STREAM_ID) == 0)
+            return &b->streams[i];
+    return NULL;
+}
+
+int broker_local_send(struct evo_broker *b, const void *identity, enum evo_msg_type type, const struct evo_buf *body)
+{
+    struct broker_stream *s = stream_by_id(b, identity);
+    if (s == NULL || s->stream->closed) {
+        errno = EHOSTUNREACH;
+        return -1;
+    }
+    if (evo_stream_send(s->stream, type, body, 0) < 0) { /* queued; written as the socket takes it */
+        errno = s->stream->closed ? EHOSTUNREACH : ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+static void accept_all(struct evo_broker *b)
+{
+    int refused;
+    for (;;) {
+        struct evo_stream *stream = evo_stream_accept(b->local_fd, geteuid(), &refused);
+        if (stream == NULL && !refused)
+            return;
+        if (stream == NULL) {
+            b->counters.auth_refused++;
+            evo_warn("refused a local connection from another user");
+            continue;
+        }
+        struct broker_stream *streams = realloc(b->streams, (b->nstreams + 1) * sizeof *streams);
+        if (streams == NULL) {
+            evo_stream_close(stream);
+            return;
+        }
+        b->streams = streams;
+        struct broker_stream *s = &b->streams[b->nstreams++];
+        uint32_t n = ++b->next_stream;
+        unsigned char id[BROKER_STREAM_ID] = {0, 0xff, 'S', (unsigned char)n, (unsigned char)(n >> 8),
+                                              (unsigned char)(n >> 16), (unsigned char)(n >> 24)};
+        memcpy(s->id, id, sizeof id);
+        s->stream = stream;
+    }
+}
+
+int broker_local_poll_items(struct evo_broker *b, size_t at)
+{
+    if (b->local_fd < 0)
+        return 0;
+    if (broker_items_reserve(b, at + 1 + b->nstreams) < 0)
+        return -1;
+    b->items[at] = (zmq_pollitem_t){NULL, b->local_fd, ZMQ_POLLIN, 0};
+    for (size_t i = 0; i < b->nstreams; i++) {
+        struct evo_stream *s = b->streams[i].stream;
+        b->items[at + 1 + i] =
+            (zmq_pollitem_t){NULL, s->fd, (short)(ZMQ_POLLIN | (evo_stream_pending(s) ? ZMQ_POLLOUT : 0)), 0};
+    }
+    return (int)(1 + b->nstreams);
+}
+
+/* The messages that have arrived on one stream (bounded, as the ROUTER's,
+ * so one busy member cannot starve the others). */
+static void read_stream(struct evo_broker *b, struct broker_stream *s)
+{
+    for (int i = 0; i < 1024; i++) {
+        struct evo_message msg;
+        int rc = evo_stream_recv(s->stream, &msg, s->id, sizeof s->id);
+        if (rc < 0)
+            return;
+        if (rc == 1) {
+            b->counters.malformed++;
+            evo_debug("malformed message dropped: %s", msg.why);
+        } else {
+            broker_on_message(b, &msg);
+        }
+        evo_message_close(&msg);
+    }
+}
+
+void broker_local_serve(struct evo_broker *b, size_t at)
+{
+    if (b->local_fd < 0)
+        return;
+    size_t polled = b->nstreams; /* streams accepted below were not in this poll */
+    for (size_t i = 0; i < polled; i++) {
+        short revents = b->items[at + 1 + i].revents;
+        if (revents & ZMQ_POLLOUT)
+            evo_stream_flush(b->streams[i].stream);
+        if (revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+            read_stream(b, &b->streams[i]);
+    }
+    if (b->items[at].revents & ZMQ_POLLIN)
+        accept_all(b);
+    for (size_t i = 0; i < b->nstreams;) { /* the closed ones: their peers are lost */
+        struct broker_stream *s = &b->streams[i];
+        if (!s->stream->closed) {
+            i++;
+            continue;
+        }
+        broker_peer_lost(b, s->id, sizeof s->id, "its connection closed");
+        evo_stream_close(s->stream);
+        b->streams[i] = b->streams[--b->nstreams];
+    }
+}
+
+void broker_local_close(struct evo_broker *b)
+{
+    for (size_t i = 0; i < b->nstreams; i++) {
+        evo_stream_flush(b->streams[i].stream); /* the BYEs */
+        evo_stream_close(b->streams[i].stream);
+    }
+    free(b->streams);
+    free(b->items);
+    b->streams = NULL;
+    b->items = NULL;
+    b->nstreams = 0;
+    if (b->local_fd >= 0) {
+        close(b->local_fd);
+        unlink(b->local_path);
+    }
+    b->local_fd = -1;
+}
