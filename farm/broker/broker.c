@@ -214,7 +214,7 @@ static int on_peer_message(struct evo_broker *b, struct broker_peer *peer, int t
     }
 }
 
-void broker_on_message(struct evo_broker *b, struct evo_message *msg)
+static void on_message(struct evo_broker *b, struct evo_message *msg)
 {
     size_t identity_size, size;
     const void *identity = evo_message_identity(msg, &identity_size);
@@ -236,6 +236,18 @@ void broker_on_message(struct evo_broker *b, struct evo_message *msg)
     }
 }
 
+void broker_take(struct evo_broker *b, struct evo_message *msg, int rc)
+{
+    if (rc == 1) {
+        b->counters.malformed++;
+        evo_debug("malformed message dropped: %s", msg->why);
+    } else {
+        on_message(b, msg);
+    }
+    evo_message_close(msg);
+}
+
+
 static void drain_router(struct evo_broker *b)
 {
     /* Bounded so that heartbeats and dispatch still happen under a flood. */
@@ -244,13 +256,7 @@ static void drain_router(struct evo_broker *b)
         int rc = evo_message_recv(b->router, 1, &msg);
         if (rc < 0)
             return;
-        if (rc == 1) {
-            b->counters.malformed++;
-            evo_debug("malformed message dropped: %s", msg.why);
-        } else {
-            broker_on_message(b, &msg);
-        }
-        evo_message_close(&msg);
+        broker_take(b, &msg, rc);
     }
 }
 

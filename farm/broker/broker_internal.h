@@ -85,7 +85,9 @@ struct evo_broker {
 };
 
 /* broker.c */
-void broker_on_message(struct evo_broker *b, struct evo_message *msg);
+/* A received message (evo_*_recv returned rc, 0 or 1): routed, or counted
+ * as malformed; closed either way. */
+void broker_take(struct evo_broker *b, struct evo_message *msg, int rc);
 /* Room for n poll items in b->items (kept). 0, or -1. */
 int broker_items_reserve(struct evo_broker *b, size_t n);
 /* Drops the peer with this routing id, if any. */

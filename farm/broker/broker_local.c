@@ -101,13 +101,7 @@ static void read_stream(struct evo_broker *b, struct broker_stream *s)
         int rc = evo_stream_recv(s->stream, &msg, s->id, sizeof s->id);
         if (rc < 0)
             return;
-        if (rc == 1) {
-            b->counters.malformed++;
-            evo_debug("malformed message dropped: %s", msg.why);
-        } else {
-            broker_on_message(b, &msg);
-        }
-        evo_message_close(&msg);
+        broker_take(b, &msg, rc);
     }
 }
 
