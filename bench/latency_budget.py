@@ -1,7 +1,10 @@
 """Reads the trace files of one traced run (EVO_FARM_TRACE=PREFIX, util/trace.h)
 and prints where a round trip's microseconds go: the median of each
 segment between consecutive points over the round trips, and of the whole.
-Usage: latency_budget.py PREFIX [SKIP]   (SKIP: first round trips left out, default 100)"""
+Usage: latency_budget.py PREFIX [SKIP]   (SKIP: first round trips left out, default 100)
+The hops between the driver, the broker and the worker are the local Unix
+socket under evo-farm run, or ZeroMQ with CURVE (EVO_FARM_LOCAL= , or
+members on other machines)."""
 import glob
 import statistics
 import sys
@@ -12,17 +15,17 @@ PY_PATH = ["py.submit", "py.send", "client.submit", "broker.submit", "broker.tas
            "shim.read", "shim.answer", "worker.answer", "worker.results", "broker.results", "broker.done",
            "client.done", "py.got", "py.result"]
 WHAT = {
-    ("client.submit", "broker.submit"): "driver -> broker (ZeroMQ, CURVE)",
+    ("client.submit", "broker.submit"): "driver -> broker",
     ("broker.submit", "broker.tasks"): "broker: SUBMIT to TASKS",
-    ("broker.tasks", "worker.tasks"): "broker -> worker (ZeroMQ, CURVE)",
+    ("broker.tasks", "worker.tasks"): "broker -> worker",
     ("worker.tasks", "worker.write"): "worker: TASKS to the child's pipe",
     ("worker.write", "child.read"): "worker -> evaluator child (pipe)",
     ("child.read", "child.answer"): "child: the evaluation, encoded",
     ("child.answer", "worker.answer"): "evaluator child -> worker (pipe)",
     ("worker.answer", "worker.results"): "worker: answer to RESULTS",
-    ("worker.results", "broker.results"): "worker -> broker (ZeroMQ, CURVE)",
+    ("worker.results", "broker.results"): "worker -> broker",
     ("broker.results", "broker.done"): "broker: RESULTS to DONE",
-    ("broker.done", "client.done"): "broker -> driver (ZeroMQ, CURVE)",
+    ("broker.done", "client.done"): "broker -> driver",
     ("py.submit", "py.send"): "caller: pickle the call, to the connection (no hand-off when idle)",
     ("py.send", "client.submit"): "dispatch thread: ctypes into libevofarm",
     ("worker.write", "shim.read"): "worker -> Python shim (pipe)",
