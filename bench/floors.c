@@ -57,8 +57,10 @@ static int fds(const char *mode, int count, int64_t *ns)
     }
     /* socketpair: the parent reads and writes a[0], the child a[1]; pipes:
      * the parent writes a[1] and reads b[0], the child the other ends */
-    int to_child = strcmp(mode, "socketpair") == 0 ? a[0] : a[1], in_child = strcmp(mode, "socketpair") == 0 ? a[1] : a[0];
-    int to_parent = strcmp(mode, "socketpair") == 0 ? a[1] : b[1], in_parent = strcmp(mode, "socketpair") == 0 ? a[0] : b[0];
+    int to_child = strcmp(mode, "socketpair") == 0 ? a[0] : a[1],
+        in_child = strcmp(mode, "socketpair") == 0 ? a[1] : a[0];
+    int to_parent = strcmp(mode, "socketpair") == 0 ? a[1] : b[1],
+        in_parent = strcmp(mode, "socketpair") == 0 ? a[0] : b[0];
     pid_t pid = fork();
     if (pid == 0) {
         while (full(in_child, msg, 0) == 0 && full(to_parent, msg, 1) == 0)
@@ -144,7 +146,7 @@ int main(int argc, char **argv)
     if (ns == NULL || count <= 0)
         return 2;
     int rc = strcmp(argv[1], "socketpair") == 0 || strcmp(argv[1], "pipes") == 0 ? fds(argv[1], count, ns)
-                                                                                   : zmq_pair(argv[1], count, ns);
+                                                                                 : zmq_pair(argv[1], count, ns);
     if (rc < 0) {
         fprintf(stderr, "floors %s: failed\n", argv[1]);
         return 1;

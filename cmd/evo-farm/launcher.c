@@ -45,9 +45,9 @@ struct launch {
     int stopping;
     struct evo_credentials creds;
     struct evo_broker *broker;
-    int published; /* the broker is bound and its members can find it */
-    int64_t alone_since_ms; /* since when no worker is connected (0: one is) */
-    int sfd;       /* our signals, once blocked */
+    int published;                /* the broker is bound and its members can find it */
+    int64_t alone_since_ms;       /* since when no worker is connected (0: one is) */
+    int sfd;                      /* our signals, once blocked */
     char local_dir[EVO_PATH_MAX]; /* the local socket's directory, or empty */
 };
 
@@ -186,8 +186,9 @@ int evo_default_evaluator(struct evo_config *config, char *const *driver_argv)
     if (python == NULL && driver_argv && evo_config_is_python(driver_argv[0]))
         python = driver_argv[0];
     if (python == NULL) {
-        fprintf(stderr, "evo-farm: %s has no evaluate: section: say how the workers evaluate (library:, command: "
-                        "or python:), or run a Python driver (... -- python3 script.py)\n",
+        fprintf(stderr,
+                "evo-farm: %s has no evaluate: section: say how the workers evaluate (library:, command: "
+                "or python:), or run a Python driver (... -- python3 script.py)\n",
                 config->path);
         return -1;
     }

@@ -247,7 +247,6 @@ void broker_take(struct evo_broker *b, struct evo_message *msg, int rc)
     evo_message_close(msg);
 }
 
-
 static void drain_router(struct evo_broker *b)
 {
     /* Bounded so that heartbeats and dispatch still happen under a flood. */

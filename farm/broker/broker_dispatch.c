@@ -12,12 +12,22 @@
 
 #define AUTO_BATCH_TARGET_NS 20000000.0 /* 20 ms of evaluation per batch */
 #define AUTO_BATCH_MAX       16384
+#define BATCH_MAX            65536       /* tasks in one TASKS, in every mode: far below the protocol's 1,048,576 */
+#define BATCH_BYTES          (32u << 20) /* and about this many bytes (one task at least) */
 
 static struct broker_outbox *outbox_for(struct evo_broker *b, uint32_t driver)
 {
-    for (size_t i = 0; i < b->noutboxes; i++)
+    struct broker_outbox *free_slot = NULL;
+    for (size_t i = 0; i < b->noutboxes; i++) {
         if (b->outboxes[i].driver == driver)
             return &b->outboxes[i];
+        if (b->outboxes[i].driver == 0 && free_slot == NULL)
+            free_slot = &b->outboxes[i];
+    }
+    if (free_slot) { /* a gone driver's */
+        free_slot->driver = driver;
+        return free_slot;
+    }
     struct broker_outbox *boxes = realloc(b->outboxes, (b->noutboxes + 1) * sizeof *boxes);
     if (boxes == NULL)
         return NULL;
@@ -230,8 +240,11 @@ void broker_forget_driver(struct evo_broker *b, uint32_t driver)
     struct forget_arg arg = {b, driver};
     evo_task_table_each(&b->tasks, forget_if_owned, &arg);
     for (size_t i = 0; i < b->noutboxes; i++)
-        if (b->outboxes[i].driver == driver)
+        if (b->outboxes[i].driver == driver) { /* its buffer goes; the slot is reused (never moved) */
             b->outboxes[i].count = 0;
+            b->outboxes[i].driver = 0;
+            evo_buf_free(&b->outboxes[i].buf);
+        }
 }
 
 static int compare_u64(const void *a, const void *b)
@@ -281,8 +294,8 @@ int broker_accept_blocked(struct evo_broker *b, struct broker_peer *worker, cons
     if (evo_proto_get_blocked(body, size, &blocked) < 0)
         return -1;
     worker->blocked = blocked.blocked;
-    worker->batches_in_flight -= blocked.batches < worker->batches_in_flight ? blocked.batches
-                                                                             : worker->batches_in_flight;
+    worker->batches_in_flight -=
+        blocked.batches < worker->batches_in_flight ? blocked.batches : worker->batches_in_flight;
     /* Given back in their order, each pushed at the front: the last first. */
     for (size_t i = blocked.count; i-- > 0;) {
         struct evo_task *task = evo_task_table_get(&b->tasks, blocked.ids[i]);
@@ -313,10 +326,12 @@ static unsigned live_workers(struct evo_broker *b, unsigned *idle)
 static size_t batch_size(struct evo_broker *b, unsigned workers, unsigned idle)
 {
     size_t queued = b->queue.len;
-    if (b->options.scheduling == EVO_SCHEDULING_STATIC)
-        return (queued + idle - 1) / (idle ? idle : 1);
+    if (b->options.scheduling == EVO_SCHEDULING_STATIC) {
+        size_t chunk = (queued + idle - 1) / (idle ? idle : 1);
+        return chunk < BATCH_MAX ? chunk : BATCH_MAX;
+    }
     if (b->options.batch)
-        return b->options.batch;
+        return b->options.batch < BATCH_MAX ? b->options.batch : BATCH_MAX;
     if (b->ns_per_task <= 0)
         return 1;
     double wanted = AUTO_BATCH_TARGET_NS / b->ns_per_task;
@@ -335,7 +350,7 @@ static size_t send_batch(struct evo_broker *b, struct broker_peer *worker, size_
     uint64_t id;
     evo_buf_reset(buf);
     evo_proto_begin_inputs(buf, 0);
-    while (sent < n && evo_id_queue_pop_front(&b->queue, &id) == 0) {
+    while (sent < n && (sent == 0 || buf->len < BATCH_BYTES) && evo_id_queue_pop_front(&b->queue, &id) == 0) {
         struct evo_task *task = evo_task_table_get(&b->tasks, id);
         if (task == NULL || task->state != EVO_TASK_QUEUED)
             continue; /* its driver has gone */

@@ -70,8 +70,13 @@ static void accept_all(struct evo_broker *b)
         b->streams = streams;
         struct broker_stream *s = &b->streams[b->nstreams++];
         uint32_t n = ++b->next_stream;
-        unsigned char id[BROKER_STREAM_ID] = {0, 0xff, 'S', (unsigned char)n, (unsigned char)(n >> 8),
-                                              (unsigned char)(n >> 16), (unsigned char)(n >> 24)};
+        unsigned char id[BROKER_STREAM_ID] = {0,
+                                              0xff,
+                                              'S',
+                                              (unsigned char)n,
+                                              (unsigned char)(n >> 8),
+                                              (unsigned char)(n >> 16),
+                                              (unsigned char)(n >> 24)};
         memcpy(s->id, id, sizeof id);
         s->stream = stream;
     }

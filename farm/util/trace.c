@@ -14,7 +14,7 @@ int evo_trace_on;
 static struct {
     const char *point;
     int64_t ns;
-} *events;
+} * events;
 static size_t nevents;
 static char prefix[EVO_PATH_MAX];
 

@@ -19,6 +19,16 @@
 #include "wire/dealer.h"
 #include "util/trace.h"
 
+/* SIGTERM or SIGINT (the launcher stopping a worker that has not heard
+ * BYE): leave as on BYE, so the evaluator child ends normally. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
 struct batch {
     struct evo_input_list list;
     struct batch *next;
@@ -31,9 +41,9 @@ struct worker {
     struct evo_dealer dealer;
     struct evo_evaluator *evaluator;
     struct batch *head, *tail;
-    int reset; /* the broker forgot us: abandon the batches */
-    int bye;   /* the broker is shutting down */
-    int blocked; /* the call in progress waits on other tasks (a Python call on its own futures) */
+    int reset;                 /* the broker forgot us: abandon the batches */
+    int bye;                   /* the broker is shutting down */
+    int blocked;               /* the call in progress waits on other tasks (a Python call on its own futures) */
     struct evo_buf buf;        /* the RESULTS of the batch being evaluated */
     struct evo_buf notice_buf; /* BLOCKED messages, sent while `buf` fills */
     struct evo_shared_dir shared;
@@ -173,6 +183,8 @@ static int converse(void *arg)
     }
     int64_t now = evo_now_ms();
     evo_dealer_beat(&w->dealer, now);
+    if (stop_requested)
+        w->bye = 1;
     return w->reset || w->bye || evo_dealer_silent(&w->dealer, now);
 }
 
@@ -219,7 +231,7 @@ static int worker_loop(struct worker *w)
     int backoff_ms = 100;
     if (join(w) < 0)
         return 1;
-    while (!w->bye) {
+    while (!w->bye && !stop_requested) {
         if (w->head && w->dealer.welcomed)
             run_batch(w);
         else
@@ -252,7 +264,10 @@ int evo_worker_main(const struct evo_config *config, const struct evo_credential
 {
     struct worker w = {.config = config, .creds = creds};
     int rc = 1;
-    signal(SIGPIPE, SIG_IGN);                          /* a dead evaluator must be an EPIPE, not our death */
+    signal(SIGPIPE, SIG_IGN);                               /* a dead evaluator must be an EPIPE, not our death */
+    struct sigaction stop = {.sa_handler = on_stop_signal}; /* no SA_RESTART: waits end early */
+    sigaction(SIGTERM, &stop, NULL);
+    sigaction(SIGINT, &stop, NULL);
     w.dealer.heartbeat_ms = config->farm.heartbeat_ms; /* until the WELCOME says */
     w.dealer.liveness = config->farm.liveness;
     w.context = zmq_ctx_new();

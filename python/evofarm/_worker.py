@@ -141,7 +141,12 @@ class _Frames:
         return self.seq, kind, data
 
     def _fill(self):
-        chunk = os.read(self.fd, 1 << 20)
+        # 64 KiB, or the rest of a frame known to be bigger: a 1 MiB read
+        # buffer each time is an mmap and munmap per call
+        want = 65536
+        if len(self.buf) >= 5:
+            want = max(want, 5 + struct.unpack_from("<I", self.buf, 1)[0] - len(self.buf))
+        chunk = os.read(self.fd, want)
         if not chunk:
             self.eof = True
         self.buf += chunk

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
+#include "broker/broker_internal.h" /* to look at the outboxes */
 #include "util/clock.h"
 #include "wire/proto.h"
 #include "wire/transport.h"
@@ -19,11 +20,12 @@ struct fixture {
 };
 
 static struct fixture fx;
+static unsigned heartbeat_ms = 50; /* what start() gives the broker */
 
 static void start(enum evo_scheduling scheduling, unsigned batch, unsigned prefetch, unsigned retries)
 {
     char err[256];
-    struct evo_broker_options o = {"tcp://127.0.0.1:*", scheduling, batch, prefetch, retries, 50, 2};
+    struct evo_broker_options o = {"tcp://127.0.0.1:*", scheduling, batch, prefetch, retries, heartbeat_ms, 2};
     assert_int_equal(evo_credentials_generate(&fx.creds), 0);
     fx.broker = evo_broker_create(&o, &fx.creds, err, sizeof err);
     if (fx.broker == NULL)
@@ -229,6 +231,70 @@ static void static_chunks(void **state)
     stop_broker();
 }
 
+/* However many tasks wait, one TASKS holds at most 65,536 of them (the
+ * protocol allows 1,048,576; a bigger one would be dropped by the worker
+ * as malformed while the broker counts it in flight): static scheduling of
+ * 70,000 tasks on one worker goes in two batches. */
+static void static_chunks_capped(void **state)
+{
+    (void)state;
+    struct evo_buf t = {0};
+    uint64_t first;
+    int *seen = calloc(70000, sizeof *seen);
+    heartbeat_ms = 2000; /* answering 65,536 tasks takes a while under ASan: no expiry meanwhile */
+    start(EVO_SCHEDULING_STATIC, 0, 2, 2);
+    heartbeat_ms = 50;
+    void *driver = peer(), *w = peer();
+    hello(w, EVO_ROLE_WORKER, 2);
+    expect(w, EVO_MSG_WELCOME, NULL);
+    hello(driver, EVO_ROLE_DRIVER, 1);
+    expect(driver, EVO_MSG_WELCOME, NULL);
+    submit(driver, 70000);
+    expect(w, EVO_MSG_TASKS, &t);
+    assert_int_equal(batch_count(&t, &first), 65536);
+    answer(w, &t, NULL);
+    expect(w, EVO_MSG_TASKS, &t);
+    assert_int_equal(batch_count(&t, &first), 70000 - 65536);
+    answer(w, &t, NULL);
+    collect(driver, 70000, seen);
+    zmq_close(driver), zmq_close(w);
+    evo_buf_free(&t);
+    free(seen);
+    stop_broker();
+}
+
+/* A driver that leaves takes its outbox's memory with it: 40 drivers one
+ * after the other leave one slot, without a buffer once its driver is
+ * gone. */
+static void outboxes_go_with_their_drivers(void **state)
+{
+    (void)state;
+    struct evo_buf t = {0};
+    start(EVO_SCHEDULING_DYNAMIC, 0, 1, 0);
+    void *w = peer();
+    hello(w, EVO_ROLE_WORKER, 2);
+    expect(w, EVO_MSG_WELCOME, NULL);
+    for (int i = 0; i < 40; i++) {
+        int seen[1] = {0};
+        void *d = peer();
+        hello(d, EVO_ROLE_DRIVER, 100 + (uint32_t)i);
+        expect(d, EVO_MSG_WELCOME, NULL);
+        submit(d, 1);
+        expect(w, EVO_MSG_TASKS, &t);
+        answer(w, &t, NULL);
+        collect(d, 1, seen);
+        say(d, EVO_MSG_BYE, NULL);
+        idle(20, d, w);
+        zmq_close(d);
+    }
+    assert_int_equal(fx.broker->noutboxes, 1);
+    assert_int_equal(fx.broker->outboxes[0].driver, 0);
+    assert_null(fx.broker->outboxes[0].buf.data);
+    zmq_close(w);
+    evo_buf_free(&t);
+    stop_broker();
+}
+
 static void retries_then_error(void **state)
 {
     (void)state;
@@ -356,7 +422,7 @@ static void blocked_worker_gives_back(void **state)
     hello(d, EVO_ROLE_DRIVER, 2);
     expect(d, EVO_MSG_WELCOME, NULL);
     submit(d, 3);
-    expect(w1, EVO_MSG_TASKS, &first); /* tag 0: evaluating, blocked */
+    expect(w1, EVO_MSG_TASKS, &first);  /* tag 0: evaluating, blocked */
     expect(w1, EVO_MSG_TASKS, &second); /* tag 1: prefetched */
     assert_int_equal(evo_proto_get_inputs(second.data, second.len, &l), 0);
     evo_proto_put_blocked(&b, 1, 1, l.id, (uint32_t)l.count);
@@ -423,7 +489,7 @@ static void shared_constants_reach_every_worker(void **state)
     assert_memory_equal(sh.value, "0123456789", 10);
     evo_buf_reset(&b);
     evo_proto_put_share(&b, "table", "other", 5);
-    say(d, EVO_MSG_SHARE, &b); /* ignored */
+    say(d, EVO_MSG_SHARE, &b);  /* ignored */
     say(w1, EVO_MSG_SHARE, &b); /* from a worker: malformed */
     evo_buf_reset(&b);
     evo_buf_put_u8(&b, 5);
@@ -479,11 +545,11 @@ static void close_sends_latecomers_away(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(lost_worker_exactly_once), cmocka_unit_test(static_chunks),
-                                       cmocka_unit_test(retries_then_error), cmocka_unit_test(malformed_and_strangers),
-                                       cmocka_unit_test(close_sends_latecomers_away),
-                                       cmocka_unit_test(withdraw_takes_back_only_queued),
-                                       cmocka_unit_test(blocked_worker_gives_back),
-                                       cmocka_unit_test(shared_constants_reach_every_worker)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(lost_worker_exactly_once),    cmocka_unit_test(static_chunks),
+        cmocka_unit_test(static_chunks_capped),        cmocka_unit_test(outboxes_go_with_their_drivers),
+        cmocka_unit_test(retries_then_error),          cmocka_unit_test(malformed_and_strangers),
+        cmocka_unit_test(close_sends_latecomers_away), cmocka_unit_test(withdraw_takes_back_only_queued),
+        cmocka_unit_test(blocked_worker_gives_back),   cmocka_unit_test(shared_constants_reach_every_worker)};
     return EVO_RUN_TESTS(tests);
 }

@@ -261,10 +261,11 @@ static void connect_nobody_listening(void **state)
 {
     (void)state;
     char err[512];
-    check_connect_fails("tcp://127.0.0.1:1", fx.r.creds.server_public, fx.r.creds.client_public, fx.r.creds.client_secret);
+    check_connect_fails("tcp://127.0.0.1:1", fx.r.creds.server_public, fx.r.creds.client_public,
+                        fx.r.creds.client_secret);
     /* Keys that are no keys are refused at once. */
-    assert_null(evo_client_connect(fx.r.creds.endpoint, "short", fx.r.creds.client_public, fx.r.creds.client_secret, err,
-                                   sizeof err));
+    assert_null(evo_client_connect(fx.r.creds.endpoint, "short", fx.r.creds.client_public, fx.r.creds.client_secret,
+                                   err, sizeof err));
     assert_string_equal(err, "invalid endpoint or key length");
 }
 

@@ -246,8 +246,8 @@ static void withdraw_blocked_share(void **state)
     assert_memory_equal(sh.value, "abc", 3);
     for (size_t k = 0; k < b.len; k++)
         assert_int_equal(evo_proto_get_share(b.data, k, &sh), -1);
-    const char *bad[] = {"", "2x", "../etc", "a b", "a.b", "x/y",
-                         "a1234567890123456789012345678901234567890123456789012345678901234"};
+    const char *bad[] = {
+        "", "2x", "../etc", "a b", "a.b", "x/y", "a1234567890123456789012345678901234567890123456789012345678901234"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_false(evo_proto_share_name_ok(bad[i], strlen(bad[i])));
         evo_buf_reset(&b);
@@ -314,8 +314,9 @@ static void arbitrary_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(header),          cmocka_unit_test(hello_welcome), cmocka_unit_test(vectors),
-        cmocka_unit_test(payloads),        cmocka_unit_test(results),       cmocka_unit_test(stats),
+        cmocka_unit_test(header),          cmocka_unit_test(hello_welcome),
+        cmocka_unit_test(vectors),         cmocka_unit_test(payloads),
+        cmocka_unit_test(results),         cmocka_unit_test(stats),
         cmocka_unit_test(arbitrary_bytes), cmocka_unit_test(withdraw_blocked_share),
     };
     return EVO_RUN_TESTS(tests);
