@@ -2,6 +2,7 @@
  * dealer.h). */
 #include "dealer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -21,14 +22,18 @@ int evo_dealer_join(struct evo_dealer *d, void *context, const struct evo_creden
                     struct evo_buf *scratch, char *err, size_t err_size)
 {
     struct evo_hello hello = {.role = (uint8_t)role, .pid = (uint32_t)getpid()};
-    char why[EVO_ERROR_MAX];
+    char why[EVO_ERROR_MAX - 32];
     disconnect(d);
     d->welcomed = 0;
     d->lost = 0;
-    if (creds->local[0]) /* on the broker's machine; else (gone?) the network, as everyone */
-        d->stream = evo_stream_connect(creds->local, why, sizeof why);
-    if (d->stream == NULL)
+    if (creds->local[0]) { /* on the broker's machine: its socket, or it is gone */
+        if ((d->stream = evo_stream_connect(creds->local, why, sizeof why)) == NULL) {
+            snprintf(err, err_size, "the broker is gone (%s)", why);
+            return -1;
+        }
+    } else {
         d->socket = evo_socket_connect_dealer(context, creds, err, err_size);
+    }
     if (d->socket == NULL && d->stream == NULL)
         return -1;
     evo_host_name(hello.host, sizeof hello.host);

@@ -26,8 +26,9 @@ struct evo_dealer {
 
 /* Closes any previous connection, connects afresh and sends HELLO as
  * `role` (scratch is reset and used for the body): to the broker's Unix
- * socket when creds->local names one that answers (a member on the
- * broker's machine, EVO_FARM_LOCAL), else a DEALER to creds->endpoint. The dealer is not
+ * socket when creds->local names one (a member on the broker's machine,
+ * EVO_FARM_LOCAL: when it cannot be reached the broker is gone), else a
+ * DEALER to creds->endpoint. The dealer is not
  * welcomed until a WELCOME passes through evo_dealer_take. 0, or -1 with a
  * one-line reason in err (not joined then). */
 int evo_dealer_join(struct evo_dealer *dealer, void *context, const struct evo_credentials *creds, enum evo_role role,

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 
-from conftest import PY, ROOT, plain_env
+from conftest import PY, ROOT, plain_env, run_script
 from test_deap import SCRIPT, reference
 
 
@@ -68,3 +68,35 @@ def test_no_evo_farm_command_is_one_clear_error(tmp_path):
     p = subprocess.run([PY, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode != 0
     assert "no evo-farm command was found to start one" in p.stderr
+
+
+LOST = '''
+import os, signal, subprocess, time
+from evofarm import futures, FarmError
+
+def slow(x):
+    time.sleep(0.05)
+    return x
+
+if __name__ == "__main__":
+    list(futures.map(slow, range(4)))
+    farm = subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", "evo-farm run"], capture_output=True,
+                          text=True).stdout.split()
+    fs = [futures.submit(slow, i) for i in range(100)]
+    start = time.monotonic()
+    os.kill(int(farm[0]), signal.SIGKILL)  # the broker goes, and its local socket with it
+    try:
+        [f.result() for f in fs]
+        print("no error")
+    except FarmError as e:
+        print("lost after %.1f s:" % (time.monotonic() - start), e)
+'''
+
+
+def test_local_farm_killed_is_one_error_at_once(tmp_path):
+    # The script talks to its farm over the broker's Unix socket: when the
+    # farm dies the script knows at once, not after heartbeat x liveness.
+    p = run_script(tmp_path, LOST, EVO_FARM_WORKERS="2", timeout=60)
+    line = p.stdout.strip().splitlines()[-1]
+    assert line.startswith("lost after ") and "its connection closed" in line, p.stdout + p.stderr[-1500:]
+    assert float(line.split()[2]) < 2.0, line
