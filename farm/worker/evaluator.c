@@ -102,8 +102,10 @@ error:
 static void child_exec(struct evo_evaluator *ev, int in_fd, int out_fd, int report_fd)
 {
     int err;
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    setpgid(0, 0); /* so a timeout kills the evaluator's own children too */
+    setpgid(0, 0);                  /* so a timeout kills the evaluator's own children too */
+    sigaction(SIGPIPE, &dfl, NULL); /* the worker ignores it; an ignored signal would stay ignored across exec */
     if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
         goto fail;
     if (chdir(ev->workdir) < 0)

@@ -240,6 +240,8 @@ static int worker_loop(struct worker *w)
             run_batch(w);
         else
             idle_wait(w);
+        if (w->bye || stop_requested) /* told to go: the connection closing after BYE is no loss */
+            break;
         int64_t now = evo_now_ms();
         if (w->reset || evo_dealer_silent(&w->dealer, now)) {
             if (!w->reset) {

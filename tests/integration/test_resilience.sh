@@ -95,3 +95,19 @@ YAML
     sleep 0.2
     ! pgrep -f "sleep 987" > /dev/null || { pgrep -fa "sleep 987"; pkill -f "sleep 987"; fail "a crashed evaluator's process was left running"; }
 }
+
+# The worker ignores SIGPIPE (a dead evaluator must not kill it); its
+# evaluators start with the default disposition, as any program expects
+# (an ignored signal stays ignored across exec).
+t_evaluator_starts_with_default_sigpipe() {
+    cat > "$SCRATCH/sigign.sh" <<'SH'
+mask=$(awk '/^SigIgn/ {print $2}' /proc/$$/status)
+while read -r line; do echo $(( (0x$mask >> 12) & 1 )); done
+SH
+    cat > "$SCRATCH/sigpipe.yaml" <<YAML
+farm: {heartbeat: 200ms, timeout: 5s}
+evaluate: {command: [sh, $SCRATCH/sigign.sh], startup_timeout: 2s}
+YAML
+    "$EVO" run "$SCRATCH/sigpipe.yaml" -n 1 -- "$DRIVER" constant 20 2 0 > "$SCRATCH/out" 2>&1 ||
+        { cat "$SCRATCH/out"; fail "the evaluator saw SIGPIPE ignored"; }
+}
