@@ -64,9 +64,9 @@ size_t evo_client_outstanding(const struct evo_client *c)
     return c->in_flight + c->ready_len;
 }
 
-/* Why a send failed: the local socket closed (the broker is gone), or
- * what ZeroMQ said. */
-static int send_failed(struct evo_client *c)
+/* Why talking to the broker failed: the local socket closed (the broker
+ * is gone), or what ZeroMQ said about a send. */
+static int connection_failed(struct evo_client *c)
 {
     if (c->dealer.lost)
         return fail(c, "lost the broker at %s: its connection closed", c->creds.local);
@@ -76,7 +76,7 @@ static int send_failed(struct evo_client *c)
 
 static int send_message(struct evo_client *c, enum evo_msg_type type, const struct evo_buf *body)
 {
-    return evo_dealer_send(&c->dealer, type, body) < 0 ? send_failed(c) : 0;
+    return evo_dealer_send(&c->dealer, type, body) < 0 ? connection_failed(c) : 0;
 }
 
 static void free_handed(struct evo_client *c)
@@ -214,9 +214,9 @@ static int pump(struct evo_client *c, int wait_ms)
     }
     int64_t now = evo_now_ms();
     if (status == 0 && evo_dealer_beat(&c->dealer, now) < 0)
-        status = send_failed(c);
+        status = connection_failed(c);
     if (status == 0 && c->dealer.lost)
-        status = fail(c, "lost the broker at %s: its connection closed", c->creds.local);
+        status = connection_failed(c);
     if (status == 0 && c->dealer.welcomed && evo_dealer_silent(&c->dealer, now))
         status = fail(c, "lost the broker at %s: silent for %lld ms", c->creds.endpoint,
                       (long long)(now - c->dealer.last_recv_ms));
@@ -239,7 +239,7 @@ static struct evo_client *client_start(struct evo_client *c, char *err, size_t e
         goto error;
     if (evo_dealer_join(&c->dealer, c->context, &c->creds, EVO_ROLE_DRIVER, &c->buf, c->error, sizeof c->error) < 0) {
         if (evo_dealer_joined(&c->dealer))
-            send_failed(c);
+            connection_failed(c);
         goto error;
     }
     int64_t deadline = evo_now_ms() + connect_timeout_ms();

@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "util/io.h"
 #include "util/names.h"
 
 int evo_results_dir_open(const char *dir, mode_t mode, char *err, size_t err_size)
@@ -151,19 +152,7 @@ static int open_temporary(int dir_fd, const char *name, int private_file, char *
 /* Writes all of text to fd and fsyncs it. 0, or -1 with errno. */
 static int write_all(int fd, const char *text)
 {
-    size_t len = strlen(text), done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, text + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            return -1;
-        }
-        done += (size_t)n;
-    }
-    return fsync(fd);
+    return evo_write_all(fd, text, strlen(text)) < 0 ? -1 : fsync(fd);
 }
 
 /* 0 when NAME in dir_fd is missing or a regular file, else -1 with errno

@@ -125,8 +125,8 @@ void evo_dealer_leave(struct evo_dealer *d, int say_bye)
     int linger = 200; /* let the BYE leave */
     if (say_bye)
         evo_dealer_send(d, EVO_MSG_BYE, NULL);
-    for (int64_t until = evo_now_ms() + linger; d->stream && evo_stream_flush(d->stream) == 1 && evo_now_ms() < until;)
-        usleep(1000); /* whatever is queued leaves first */
+    if (d->stream)
+        evo_stream_flush_wait(d->stream, linger); /* whatever is queued leaves first */
     if (d->socket)
         zmq_setsockopt(d->socket, ZMQ_LINGER, &linger, sizeof linger);
     disconnect(d);

@@ -132,17 +132,27 @@ int evo_stream_send(struct evo_stream *s, enum evo_msg_type type, const struct e
         errno = ENOMEM;
         return -1;
     }
+    return evo_stream_flush_wait(s, wait_ms) < 0 ? -1 : 0;
+}
+
+int evo_stream_flush_wait(struct evo_stream *s, int wait_ms)
+{
     int rc = evo_stream_flush(s);
-    for (int64_t deadline = evo_now_ms() + wait_ms; rc == 1 && wait_ms > 0 && evo_now_ms() < deadline;) {
+    for (int64_t deadline = evo_now_ms() + wait_ms; rc == 1 && evo_now_ms() < deadline;) {
         struct pollfd p = {s->fd, POLLOUT, 0};
         poll(&p, 1, (int)(deadline - evo_now_ms()));
         rc = evo_stream_flush(s);
     }
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
 
 static int fill(struct evo_stream *s)
 {
+    if (s->in_at > 0) { /* what was taken goes, once per read rather than once per message */
+        memmove(s->in, s->in + s->in_at, s->in_len - s->in_at);
+        s->in_len -= s->in_at;
+        s->in_at = 0;
+    }
     for (;;) {
         if (s->in_cap - s->in_len < 65536) {
             size_t cap = s->in_cap ? s->in_cap * 2 : 131072;
@@ -177,20 +187,24 @@ int evo_stream_recv(struct evo_stream *s, struct evo_message *msg, const void *i
 {
     memset(msg, 0, sizeof *msg);
     msg->identity_frame = identity != NULL;
-    if (s->in_len < 4 && !s->closed)
+    if (s->in_len - s->in_at < 4 && !s->closed)
         fill(s);
-    if (s->in_len >= 4) {
-        uint32_t n = (uint32_t)s->in[0] | (uint32_t)s->in[1] << 8 | (uint32_t)s->in[2] << 16 | (uint32_t)s->in[3] << 24;
+    size_t have = s->in_len - s->in_at;
+    if (have >= 4) {
+        const unsigned char *head = s->in + s->in_at;
+        uint32_t n = (uint32_t)head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 | (uint32_t)head[3] << 24;
         if (n < EVO_PROTO_HEADER_SIZE || n > EVO_STREAM_MAX) {
             s->closed = 1; /* no way to find the next message: the peer is dropped */
-            s->in_len = 0;
+            s->in_len = s->in_at = 0;
             errno = EPROTO;
             return -1;
         }
-        if (s->in_len < 4 + (size_t)n && !s->closed)
+        if (have < 4 + (size_t)n && !s->closed) {
             fill(s);
-        if (s->in_len >= 4 + (size_t)n) {
-            const unsigned char *p = s->in + 4;
+            have = s->in_len - s->in_at;
+        }
+        if (have >= 4 + (size_t)n) {
+            const unsigned char *p = s->in + s->in_at + 4;
             int rc = 0;
             if (identity && frame(&msg->frames[msg->nframes++], identity, identity_size) < 0)
                 rc = -1;
@@ -200,8 +214,7 @@ int evo_stream_recv(struct evo_stream *s, struct evo_message *msg, const void *i
             if (rc == 0 && n > EVO_PROTO_HEADER_SIZE &&
                 frame(&msg->frames[msg->nframes++], p + EVO_PROTO_HEADER_SIZE, n - EVO_PROTO_HEADER_SIZE) < 0)
                 rc = -1;
-            memmove(s->in, s->in + 4 + n, s->in_len - 4 - n);
-            s->in_len -= 4 + (size_t)n;
+            s->in_at += 4 + (size_t)n;
             if (rc < 0) {
                 snprintf(msg->why, sizeof msg->why, "out of memory");
                 return 1;

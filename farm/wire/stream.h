@@ -20,8 +20,8 @@
 
 struct evo_stream {
     int fd;
-    unsigned char *in; /* received, not yet a whole message */
-    size_t in_len, in_cap;
+    unsigned char *in; /* received: in[in_at .. in_len) not yet taken */
+    size_t in_at, in_len, in_cap;
     struct evo_buf out; /* queued, not yet written */
     size_t out_at;
     int closed; /* EOF or an error: the peer is gone */
@@ -49,6 +49,9 @@ int evo_stream_send(struct evo_stream *s, enum evo_msg_type type, const struct e
 /* Writes what it can of the queue. 0 (all written), 1 (some left: poll
  * for POLLOUT), or -1 (peer gone). */
 int evo_stream_flush(struct evo_stream *s);
+
+/* The same, waiting up to wait_ms for room while some is left. */
+int evo_stream_flush_wait(struct evo_stream *s, int wait_ms);
 
 /* Whether output is queued. */
 int evo_stream_pending(const struct evo_stream *s);

@@ -15,6 +15,7 @@
 #include "evaluator.h"
 #include "evofarm/evaluator.h"
 #include "util/clock.h"
+#include "util/io.h"
 #include "util/names.h"
 #include "util/trace.h"
 
@@ -28,24 +29,10 @@ struct child {
     int64_t last_flush_ns;
 };
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int flush(struct child *c)
 {
     EVO_TRACE("child.answer");
-    int rc = c->answers.failed ? -1 : write_all(c->out, (const char *)c->answers.data, c->answers.len);
+    int rc = c->answers.failed ? -1 : evo_write_all(c->out, c->answers.data, c->answers.len);
     evo_buf_reset(&c->answers);
     c->last_flush_ns = evo_now_ns();
     return rc;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/io.h"
+
 int evo_shared_dir_create(struct evo_shared_dir *dir)
 {
     const char *tmp = getenv("TMPDIR");
@@ -23,20 +25,6 @@ int evo_shared_dir_create(struct evo_shared_dir *dir)
         return -1;
     memcpy(dir->path, path, sizeof dir->path);
     return setenv(EVO_VAR_SHARED_DIR, dir->path, 1);
-}
-
-static int write_all(int fd, const unsigned char *p, size_t size)
-{
-    while (size > 0) {
-        ssize_t n = write(fd, p, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        p += n;
-        size -= (size_t)n;
-    }
-    return 0;
 }
 
 int evo_shared_dir_put(struct evo_shared_dir *dir, const char *name, const void *value, size_t size)
@@ -55,7 +43,7 @@ int evo_shared_dir_put(struct evo_shared_dir *dir, const char *name, const void 
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
-    int rc = write_all(fd, value, size);
+    int rc = evo_write_all(fd, value, size);
     int saved = errno;
     if (close(fd) < 0 && rc == 0) {
         rc = -1;

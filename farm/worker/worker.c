@@ -85,12 +85,12 @@ static void say_blocked(struct worker *w, int blocked)
     size_t count = 0, batches = 0, at = 0;
     for (struct batch *b = blocked ? w->head : NULL; b; b = b->next, batches++)
         count += b->list.count;
-    uint64_t *ids = malloc(count ? count * sizeof *ids : 1);
-    if (ids == NULL) {
+    uint64_t *ids = count ? malloc(count * sizeof *ids) : NULL;
+    if (count && ids == NULL) {
         evo_warn("out of memory: cannot give back the tasks waiting behind a blocked call");
         count = batches = 0;
     }
-    for (struct batch *b = batches ? w->head : NULL; b; b = b->next)
+    for (struct batch *b = count ? w->head : NULL; b; b = b->next)
         for (size_t i = 0; i < b->list.count; i++)
             ids[at++] = b->list.id[i];
     evo_buf_reset(&w->notice_buf);

@@ -83,12 +83,7 @@ def encode(fn, args, kwargs, main=None):
         if cloud is not None and _needs_value(user_fn, main):
             body = cloud.dumps(call, protocol=PROTOCOL)
         else:
-            try:
-                body = pickle.dumps(call, protocol=PROTOCOL)
-            except Exception:
-                if cloud is None:
-                    raise
-                body = cloud.dumps(call, protocol=PROTOCOL)
+            body = _pickle(call)
         return b"".join((len(head).to_bytes(2, "little"), head, body))
     except Exception as e:  # PicklingError, AttributeError, TypeError
         what = getattr(user_fn, "__qualname__", repr(user_fn))
@@ -103,19 +98,24 @@ def encode(fn, args, kwargs, main=None):
         raise FarmError("cannot send the arguments of a call to %s to the workers: %s" % (what, e)) from None
 
 
-def dumps(value, what):
-    """A value pickled by reference, or by value through cloudpickle where
-    only it can (a lambda, a function of the main guard); FarmError naming
-    `what` when neither can."""
+def _pickle(value):
+    """value pickled by reference, else by value through cloudpickle when it
+    is installed; raises what pickling raised when neither can."""
     try:
         return pickle.dumps(value, protocol=PROTOCOL)
-    except Exception as e:
+    except Exception:
         cloud = _cloudpickle()
-        if cloud is not None:
-            try:
-                return cloud.dumps(value, protocol=PROTOCOL)
-            except Exception as e2:
-                e = e2
+        if cloud is None:
+            raise
+        return cloud.dumps(value, protocol=PROTOCOL)
+
+
+def dumps(value, what):
+    """A value as a call's arguments travel (_pickle); FarmError naming
+    `what` when it cannot be sent."""
+    try:
+        return _pickle(value)
+    except Exception as e:
         raise FarmError("cannot send %s to the workers: %s" % (what, e)) from None
 
 

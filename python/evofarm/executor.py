@@ -248,19 +248,21 @@ class Executor(cf.Executor):
         back what it queued behind it."""
         deadline = None if timeout is None else time.monotonic() + timeout
         asked = 0.0
+        shim = _shim()
+        watched = [self._wake_r] + ([shim.input_fd()] if shim.input_fd() is not None else [])
         try:
             while sum(f.done() for f in futures) < count:
-                job = self._take_back(futures, _shim().current_call())
+                job = self._take_back(futures, shim.current_call())
                 if job is not None:
-                    _shim().set_blocked(False)
+                    shim.set_blocked(False)
                     self._run_here(*job)
                     continue
-                if _shim().lend():  # a call the worker queued behind this one
+                if shim.lend():  # a call the worker queued behind this one
                     continue
                 now = time.monotonic()
                 if deadline is not None and now >= deadline:
                     return
-                _shim().set_blocked(True)
+                shim.set_blocked(True)
                 with self._lock:
                     ask = now - asked >= _ASK_AGAIN and self._sent
                     if ask:
@@ -271,11 +273,10 @@ class Executor(cf.Executor):
                     self._client.wake()
                 if idle:  # until an answer, a call taken back, a call lent, or time to ask again
                     left = _ASK_AGAIN if deadline is None else min(_ASK_AGAIN, deadline - now)
-                    watched = [self._wake_r] + ([_shim().input_fd()] if _shim().input_fd() is not None else [])
                     if select.select(watched, [], [], max(left, 0))[0]:
                         self._drain_wakes()
         finally:
-            _shim().set_blocked(False)
+            shim.set_blocked(False)
 
     def _notify(self):
         try:

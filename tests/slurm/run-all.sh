@@ -78,27 +78,27 @@ t_srun_example_two_nodes() {
 # Every way of choosing the wire-up that a user or a site has: --mpi=,
 # SLURM_MPI_TYPE and MpiDefault in slurm.conf, each as pmix (where this
 # Slurm has it; else srun itself says so in one line) and as pmi2.
+# wires_up_every_way MPI — the example through --mpi=MPI, SLURM_MPI_TYPE
+# and MpiDefault, each saying it wires up through MPI.
+wires_up_every_way() {
+    run_example "$SCRATCH/out" --mpi="$1" -v
+    expect_in "$SCRATCH/out" "the farm wires up through $1"
+    SLURM_MPI_TYPE=$1 run_example "$SCRATCH/out" -v
+    expect_in "$SCRATCH/out" "the farm wires up through $1"
+    sed "s/^MpiDefault=.*/MpiDefault=$1/" "$SLURM_CONF" > "$SCRATCH/mpidefault-$1.conf"
+    SLURM_CONF="$SCRATCH/mpidefault-$1.conf" run_example "$SCRATCH/out" -v
+    expect_in "$SCRATCH/out" "the farm wires up through $1"
+}
+
 t_srun_example_every_mpi_choice() {
     if [ "$AUTO_MPI" = pmix ]; then
-        run_example "$SCRATCH/out" --mpi=pmix -v
-        expect_in "$SCRATCH/out" "the farm wires up through pmix"
-        SLURM_MPI_TYPE=pmix run_example "$SCRATCH/out" -v
-        expect_in "$SCRATCH/out" "the farm wires up through pmix"
-        sed 's/^MpiDefault=.*/MpiDefault=pmix/' "$SLURM_CONF" > "$SCRATCH/mpidefault-pmix.conf"
-        SLURM_CONF="$SCRATCH/mpidefault-pmix.conf" run_example "$SCRATCH/out" -v
-        expect_in "$SCRATCH/out" "the farm wires up through pmix"
+        wires_up_every_way pmix
     else
         (cd "$SCRATCH" && srun --mpi=pmix --evo-farm="$EXAMPLE" -n2 "$EVO") > "$SCRATCH/out" 2>&1 && fail "pmix accepted"
         grep -q "Invalid MPI type 'pmix'\|Cannot create context for mpi/pmix" "$SCRATCH/out" ||
             { cat "$SCRATCH/out"; fail "no one line saying this Slurm has no PMIx"; }
     fi
-    run_example "$SCRATCH/out" --mpi=pmi2 -v
-    expect_in "$SCRATCH/out" "the farm wires up through pmi2"
-    SLURM_MPI_TYPE=pmi2 run_example "$SCRATCH/out" -v
-    expect_in "$SCRATCH/out" "the farm wires up through pmi2"
-    sed 's/^MpiDefault=.*/MpiDefault=pmi2/' "$SLURM_CONF" > "$SCRATCH/mpidefault.conf"
-    SLURM_CONF="$SCRATCH/mpidefault.conf" run_example "$SCRATCH/out" -v
-    expect_in "$SCRATCH/out" "the farm wires up through pmi2"
+    wires_up_every_way pmi2
 }
 
 # The literal command line of the README: no --mpi, no evo-farm in front.
