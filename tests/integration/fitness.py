@@ -10,6 +10,8 @@ line per candidate. argv[1] picks the behaviour:
   garbage_if_negative     answers a line that is not a result when x[0] < 0
   prefix                  answers sys.prefix's length, and writes sys.prefix to
                           stderr once (so tests can see which interpreter ran)
+  slow_prefix             the same, 10 ms per candidate (so every worker task
+                          of a step has joined before the work is done)
 """
 import math
 import sys
@@ -33,7 +35,7 @@ def rastrigin(x):
 def main():
     mode = sys.argv[1]
     out = sys.stdout
-    if mode == "prefix":
+    if mode.endswith("prefix"):
         sys.stderr.write("fitness.py: sys.prefix=%s\n" % sys.prefix)
     for line in sys.stdin:
         x = [float(t) for t in line.split()]
@@ -50,7 +52,9 @@ def main():
                 out.write("Traceback (most recent call last): oops\n")
                 out.flush()
                 continue
-        if mode == "prefix":
+        if mode.endswith("prefix"):
+            if mode == "slow_prefix":
+                time.sleep(0.01)
             value = float(len(sys.prefix))
         else:
             value = rastrigin(x) if mode == "rastrigin" else sphere(x)

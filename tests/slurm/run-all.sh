@@ -307,10 +307,11 @@ t_step_without_wire_up_refused() {
 t_venv_reaches_every_task() {
     "$PY" -m venv --without-pip "$SCRATCH/venv"
     cat > "$SCRATCH/venv.yaml" <<YAML
-evaluate: {command: [python3, $FITNESS, prefix]}
+evaluate: {command: [python3, $FITNESS, slow_prefix]}
 environment: {venv: $SCRATCH/venv}
 YAML
-    # fitness.py "prefix" answers len(sys.prefix): every result must be the venv's.
+    # fitness.py "slow_prefix" answers len(sys.prefix): every result must be
+    # the venv's (10 ms each, so the tasks of both nodes have joined by then).
     (cd "$SCRATCH" && timeout 60 srun --evo-farm=venv.yaml -N2 -n4 "$EVO" "$DRIVER" constant 200 2 \
         $(( ${#SCRATCH} + 5 )) > "$SCRATCH/out" 2>&1) || { tail "$SCRATCH/out"; fail "srun exited $?"; }
     local want=$(( ${#SCRATCH} + 5 ))
