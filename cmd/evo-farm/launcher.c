@@ -330,7 +330,7 @@ static void fail_if_no_worker_left(struct launch *l, int64_t now)
     }
     if (l->alone_since_ms == 0)
         l->alone_since_ms = now;
-    unsigned alive = 0, give_up_s = evo_parse_env_seconds(EVO_VAR_GIVE_UP, 86400, 60);
+    unsigned alive = 0, give_up_s = evo_parse_env_unsigned(EVO_VAR_GIVE_UP, 86400, 60);
     for (unsigned i = 0; i < l->nworkers; i++)
         alive += l->workers[i].pid > 0;
     if (l->nworkers > 0 && alive == 0 && l->rapid_deaths >= RAPID_DEATH_LIMIT)

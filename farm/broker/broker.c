@@ -34,6 +34,10 @@ struct evo_broker *evo_broker_create(const struct evo_broker_options *options, s
     b->options = *options;
     b->next_serial = 1;
     b->local_fd = -1;
+    if (broker_peers_init(b) < 0) {
+        snprintf(err, err_size, "cannot create the broker: out of memory");
+        goto error;
+    }
     /* The ZAP handler must be bound before the ROUTER accepts anyone. */
     if ((b->zap = evo_zap_create(b->context, creds->client_public)) == NULL) {
         snprintf(err, err_size, "cannot start the authentication handler: %s", zmq_strerror(zmq_errno()));
@@ -46,23 +50,6 @@ struct evo_broker *evo_broker_create(const struct evo_broker_options *options, s
     return b;
 error:
     evo_broker_destroy(b);
-    return NULL;
-}
-
-struct broker_peer *broker_peer_by_serial(struct evo_broker *b, uint32_t serial)
-{
-    for (size_t i = 0; i < b->npeers; i++)
-        if (b->peers[i].serial == serial)
-            return &b->peers[i];
-    return NULL;
-}
-
-static struct broker_peer *peer_by_identity(struct evo_broker *b, const void *identity, size_t size)
-{
-    for (size_t i = 0; i < b->npeers; i++)
-        if (b->peers[i].serial && b->peers[i].identity_size == size &&
-            memcmp(b->peers[i].identity, identity, size) == 0)
-            return &b->peers[i];
     return NULL;
 }
 
@@ -88,7 +75,7 @@ int broker_items_reserve(struct evo_broker *b, size_t n)
 
 void broker_peer_lost(struct evo_broker *b, const void *identity, size_t identity_size, const char *why)
 {
-    struct broker_peer *peer = peer_by_identity(b, identity, identity_size);
+    struct broker_peer *peer = broker_peer_by_identity(b, identity, identity_size);
     if (peer)
         broker_drop_peer(b, peer, why);
 }
@@ -115,23 +102,13 @@ void broker_drop_peer(struct evo_broker *b, struct broker_peer *peer, const char
         return;
     evo_info("%s %u (%s pid %u) lost: %s", peer->role == EVO_ROLE_WORKER ? "worker" : "driver", serial, peer->host,
              peer->pid, why);
-    if (peer->role == EVO_ROLE_WORKER)
+    if (peer->role == EVO_ROLE_WORKER) {
         broker_requeue_worker(b, peer);
-    else
+        b->workers--;
+    } else {
         broker_forget_driver(b, serial);
-    peer->serial = 0;
-}
-
-static struct broker_peer *peer_slot(struct evo_broker *b)
-{
-    for (size_t i = 0; i < b->npeers; i++)
-        if (b->peers[i].serial == 0)
-            return &b->peers[i];
-    struct broker_peer *peers = realloc(b->peers, (b->npeers + 1) * sizeof *peers);
-    if (peers == NULL)
-        return NULL;
-    b->peers = peers;
-    return &b->peers[b->npeers++];
+    }
+    broker_peer_remove(b, peer);
 }
 
 static void on_hello(struct evo_broker *b, struct broker_peer *known, const void *identity, size_t identity_size,
@@ -150,15 +127,11 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
         broker_send_to(b, identity, identity_size, EVO_MSG_BYE, NULL);
         return;
     }
-    struct broker_peer *peer = peer_slot(b);
+    struct broker_peer *peer = broker_peer_add(b, identity, identity_size);
     if (peer == NULL) {
         evo_warn("out of memory: ignoring a HELLO from %s", hello.host);
         return;
     }
-    memset(peer, 0, sizeof *peer);
-    memcpy(peer->identity, identity, identity_size);
-    peer->identity_size = identity_size;
-    peer->serial = b->next_serial++;
     peer->role = hello.role;
     peer->pid = hello.pid;
     memcpy(peer->host, hello.host, sizeof peer->host);
@@ -169,8 +142,11 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
     evo_buf_reset(&b->scratch);
     evo_proto_put_welcome(&b->scratch, &welcome);
     broker_send(b, peer, EVO_MSG_WELCOME, &b->scratch);
-    if (peer->role == EVO_ROLE_WORKER)
+    if (peer->role == EVO_ROLE_WORKER) {
+        b->workers++;
+        broker_peer_ready(b, peer);
         broker_share_all(b, peer);
+    }
 }
 
 static void on_stats_request(struct evo_broker *b, struct broker_peer *peer)
@@ -219,7 +195,7 @@ static void on_message(struct evo_broker *b, struct evo_message *msg)
     size_t identity_size, size;
     const void *identity = evo_message_identity(msg, &identity_size);
     const void *body = evo_message_body(msg, &size);
-    struct broker_peer *peer = peer_by_identity(b, identity, identity_size);
+    struct broker_peer *peer = broker_peer_by_identity(b, identity, identity_size);
     if (msg->type == EVO_MSG_HELLO) {
         on_hello(b, peer, identity, identity_size, body, size);
         return;
@@ -264,7 +240,7 @@ static void housekeeping(struct evo_broker *b, int64_t now)
 {
     int64_t expiry = (int64_t)b->options.heartbeat_ms * b->options.liveness;
     for (size_t i = 0; i < b->npeers; i++) {
-        struct broker_peer *peer = &b->peers[i];
+        struct broker_peer *peer = b->peers[i];
         if (peer->serial == 0)
             continue;
         if (peer->role == EVO_ROLE_WORKER && now - peer->last_recv_ms > expiry) {
@@ -326,9 +302,9 @@ int evo_broker_step(struct evo_broker *b, int extra_fd, int max_wait_ms)
 void evo_broker_worker_exited(struct evo_broker *b, const char *host, uint32_t pid)
 {
     for (size_t i = 0; i < b->npeers; i++)
-        if (b->peers[i].serial && b->peers[i].role == EVO_ROLE_WORKER && b->peers[i].pid == pid &&
-            strcmp(b->peers[i].host, host) == 0)
-            broker_drop_peer(b, &b->peers[i], "process exited");
+        if (b->peers[i]->serial && b->peers[i]->role == EVO_ROLE_WORKER && b->peers[i]->pid == pid &&
+            strcmp(b->peers[i]->host, host) == 0)
+            broker_drop_peer(b, b->peers[i], "process exited");
 }
 
 static void count_host(struct evo_stats *out, const char *host)
@@ -351,7 +327,7 @@ void evo_broker_stats(const struct evo_broker *b, struct evo_stats *out)
     *out = b->counters;
     out->workers = out->drivers = out->hosts = 0;
     for (size_t i = 0; i < b->npeers; i++) {
-        const struct broker_peer *peer = &b->peers[i];
+        const struct broker_peer *peer = b->peers[i];
         if (peer->serial == 0)
             continue;
         if (peer->role == EVO_ROLE_DRIVER) {
@@ -368,9 +344,11 @@ void evo_broker_stats(const struct evo_broker *b, struct evo_stats *out)
 void evo_broker_shut_down(struct evo_broker *b)
 {
     for (size_t i = 0; i < b->npeers; i++)
-        if (b->peers[i].serial) {
-            broker_send_to(b, b->peers[i].identity, b->peers[i].identity_size, EVO_MSG_BYE, NULL);
-            b->peers[i].serial = 0;
+        if (b->peers[i]->serial) {
+            broker_send_to(b, b->peers[i]->identity, b->peers[i]->identity_size, EVO_MSG_BYE, NULL);
+            if (b->peers[i]->role == EVO_ROLE_WORKER)
+                b->workers--;
+            broker_peer_remove(b, b->peers[i]);
         }
     b->shutting_down = 1;
 }
@@ -395,39 +373,28 @@ void evo_broker_destroy(struct evo_broker *b)
     evo_zap_destroy(b->zap);
     if (b->context)
         zmq_ctx_term(b->context);
-    for (size_t i = 0; i < b->noutboxes; i++)
-        evo_buf_free(&b->outboxes[i].buf);
-    free(b->outboxes);
     broker_shares_free(b);
-    free(b->peers);
+    broker_peers_free(b);
     evo_task_table_free(&b->tasks);
     evo_id_queue_free(&b->queue);
     evo_buf_free(&b->scratch);
     free(b);
 }
 
-static int is_worker_on(const struct broker_peer *p, const char *host)
-{
-    return p->serial && p->role == EVO_ROLE_WORKER && strcmp(p->host, host) == 0;
-}
-
 int evo_broker_hosts(const struct evo_broker *b, char *out, size_t size)
 {
+    struct evo_stats *stats = malloc(sizeof *stats);
     size_t used = 0;
-    int workers = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < b->npeers; i++) {
-        const char *host = b->peers[i].host;
-        int first = is_worker_on(&b->peers[i], host), count = 0;
-        for (size_t j = 0; first && j < i; j++)
-            first = !is_worker_on(&b->peers[j], host); /* listed with an earlier worker of its host */
-        for (size_t j = i; first && j < b->npeers; j++)
-            count += is_worker_on(&b->peers[j], host);
-        workers += count;
-        if (count && used < size) {
-            int n = snprintf(out + used, size - used, "%s%s %d", used ? ", " : "", host, count);
-            used += n > 0 ? (size_t)n : 0;
-        }
+    if (stats == NULL)
+        return (int)b->workers;
+    evo_broker_stats(b, stats);
+    for (unsigned h = 0; h < stats->hosts && used < size; h++) {
+        int n = snprintf(out + used, size - used, "%s%s %u", used ? ", " : "", stats->host[h].name,
+                         stats->host[h].workers);
+        used += n > 0 ? (size_t)n : 0;
     }
+    int workers = (int)stats->workers;
+    free(stats);
     return workers;
 }

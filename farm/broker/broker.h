@@ -19,7 +19,16 @@ struct evo_broker_options {
     unsigned retries;
     unsigned heartbeat_ms;
     unsigned liveness;
+    /* Tasks one driver may have outstanding (queued or in flight): a
+     * submission beyond it is answered with an error per task, so no
+     * driver can take the broker down by memory. 0 = the default,
+     * EVO_BROKER_DRIVER_QUOTA; inputs are also limited to
+     * EVO_BROKER_DRIVER_QUOTA_BYTES per driver. */
+    unsigned driver_quota;
 };
+
+#define EVO_BROKER_DRIVER_QUOTA       (1u << 20)
+#define EVO_BROKER_DRIVER_QUOTA_BYTES (1ull << 30)
 
 struct evo_broker;
 

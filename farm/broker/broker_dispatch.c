@@ -15,48 +15,52 @@
 #define BATCH_MAX            65536       /* tasks in one TASKS, in every mode: far below the protocol's 1,048,576 */
 #define BATCH_BYTES          (32u << 20) /* and about this many bytes (one task at least) */
 
-static struct broker_outbox *outbox_for(struct evo_broker *b, uint32_t driver)
+/* The driver's outbox with its result list started, or NULL when the
+ * driver is gone (its results have nowhere to go). */
+static struct broker_peer *outbox_open(struct evo_broker *b, uint32_t driver)
 {
-    struct broker_outbox *free_slot = NULL;
-    for (size_t i = 0; i < b->noutboxes; i++) {
-        if (b->outboxes[i].driver == driver)
-            return &b->outboxes[i];
-        if (b->outboxes[i].driver == 0 && free_slot == NULL)
-            free_slot = &b->outboxes[i];
-    }
-    if (free_slot) { /* a gone driver's */
-        free_slot->driver = driver;
-        return free_slot;
-    }
-    struct broker_outbox *boxes = realloc(b->outboxes, (b->noutboxes + 1) * sizeof *boxes);
-    if (boxes == NULL)
+    struct broker_peer *d = broker_peer_by_serial(b, driver);
+    if (d == NULL)
         return NULL;
-    b->outboxes = boxes;
-    struct broker_outbox *box = &b->outboxes[b->noutboxes++];
-    memset(box, 0, sizeof *box);
-    box->driver = driver;
-    return box;
-}
-
-/* Starts (once) the result list of a driver's outbox. */
-static struct broker_outbox *outbox_open(struct evo_broker *b, uint32_t driver)
-{
-    struct broker_outbox *box = outbox_for(b, driver);
-    if (box && box->count == 0) {
-        evo_buf_reset(&box->buf);
-        evo_proto_begin_results(&box->buf, 0);
+    if (d->outbox_count == 0) {
+        evo_buf_reset(&d->outbox);
+        evo_proto_begin_results(&d->outbox, 0);
     }
-    return box;
+    broker_peer_list_outbox(b, d);
+    return d;
 }
 
 static void refuse(struct evo_broker *b, uint32_t driver, uint64_t tag, const char *reason)
 {
-    struct broker_outbox *box = outbox_open(b, driver);
-    if (box == NULL)
+    struct broker_peer *d = outbox_open(b, driver);
+    if (d == NULL)
         return;
-    evo_proto_put_result_error(&box->buf, tag, EVO_RESULT_ERROR, reason);
-    box->count++;
+    evo_proto_put_result_error(&d->outbox, tag, EVO_RESULT_ERROR, reason);
+    d->outbox_count++;
     b->counters.failed++;
+}
+
+static uint64_t input_bytes(uint8_t kind, uint32_t size)
+{
+    return kind == EVO_INPUT_VECTOR ? (uint64_t)size * sizeof(double) : size;
+}
+
+/* Frees a finished task and gives its room back to its driver's quota. */
+static void task_finished(struct evo_broker *b, struct evo_task *task)
+{
+    struct broker_peer *d = broker_peer_by_serial(b, task->driver);
+    if (d) {
+        d->tasks_held--;
+        d->bytes_held -= input_bytes(task->kind, task->size);
+    }
+    evo_task_table_remove(&b->tasks, task);
+}
+
+/* Whether a driver may have one more task of `bytes` outstanding. */
+static int within_quota(const struct evo_broker *b, const struct broker_peer *d, uint64_t bytes)
+{
+    uint64_t tasks = b->options.driver_quota ? b->options.driver_quota : EVO_BROKER_DRIVER_QUOTA;
+    return d->tasks_held < tasks && d->bytes_held + bytes <= EVO_BROKER_DRIVER_QUOTA_BYTES;
 }
 
 int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size)
@@ -66,10 +70,20 @@ int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const
     if (evo_proto_get_inputs(body, size, &list) < 0)
         return -1;
     for (size_t i = 0; i < list.count; i++) {
+        uint64_t bytes = input_bytes(list.kind[i], list.size[i]);
+        if (!within_quota(b, driver, bytes)) {
+            refuse(b, driver->serial, list.id[i],
+                   "refused: this driver has too many tasks in the farm (the broker's quota per driver: "
+                   "submit fewer at once)");
+            continue;
+        }
         struct evo_task *task = evo_task_table_add(&b->tasks, list.id[i], driver->serial, list.kind[i], list.size[i],
                                                    evo_input_list_data(&list, i));
-        if (task && evo_id_queue_push_back(&b->queue, task->id) == 0)
+        if (task && evo_id_queue_push_back(&b->queue, task->id) == 0) {
+            driver->tasks_held++;
+            driver->bytes_held += bytes;
             continue;
+        }
         /* Out of memory: refuse this vector with an error, never lose it. */
         if (task)
             evo_task_table_remove(&b->tasks, task);
@@ -81,43 +95,41 @@ int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const
 
 static void deliver_ok(struct evo_broker *b, struct evo_task *task, const struct evo_result_item *item)
 {
-    struct broker_outbox *box = outbox_open(b, task->driver);
-    if (box == NULL)
+    struct broker_peer *d = outbox_open(b, task->driver);
+    if (d == NULL)
         return;
     if (item->status == EVO_RESULT_OK_PAYLOAD)
-        evo_proto_put_result_payload(&box->buf, task->tag, item->payload_size, item->payload);
+        evo_proto_put_result_payload(&d->outbox, task->tag, item->payload_size, item->payload);
     else
-        evo_proto_put_result_ok(&box->buf, task->tag, item->n, item->objectives);
-    box->count++;
+        evo_proto_put_result_ok(&d->outbox, task->tag, item->n, item->objectives);
+    d->outbox_count++;
     b->counters.done++;
 }
 
 static void deliver_error(struct evo_broker *b, struct evo_task *task, const char *reason)
 {
     char text[1024];
-    struct broker_outbox *box = outbox_open(b, task->driver);
-    if (box == NULL)
+    struct broker_peer *d = outbox_open(b, task->driver);
+    if (d == NULL)
         return;
     snprintf(text, sizeof text, "task %llu failed after %u attempt%s: %s", (unsigned long long)task->tag,
              task->attempts, task->attempts == 1 ? "" : "s", reason);
-    evo_proto_put_result_error(&box->buf, task->tag, EVO_RESULT_ERROR, text);
-    box->count++;
+    evo_proto_put_result_error(&d->outbox, task->tag, EVO_RESULT_ERROR, text);
+    d->outbox_count++;
     b->counters.failed++;
     evo_info("%s", text);
 }
 
 void broker_flush_outboxes(struct evo_broker *b)
 {
-    for (size_t i = 0; i < b->noutboxes; i++) {
-        struct broker_outbox *box = &b->outboxes[i];
-        if (box->count == 0)
+    struct broker_peer *d;
+    while ((d = broker_peer_next_outbox(b)) != NULL) {
+        if (d->outbox_count == 0)
             continue;
-        evo_buf_patch_u32(&box->buf, 0, box->count);
-        box->count = 0;
-        struct broker_peer *driver = broker_peer_by_serial(b, box->driver);
+        evo_buf_patch_u32(&d->outbox, 0, d->outbox_count);
+        d->outbox_count = 0;
         EVO_TRACE("broker.done");
-        if (driver)
-            broker_send(b, driver, EVO_MSG_DONE, &box->buf);
+        broker_send(b, d, EVO_MSG_DONE, &d->outbox);
     }
 }
 
@@ -130,7 +142,7 @@ void evo_broker_fail_queued(struct evo_broker *b, const char *reason)
         if (task == NULL || task->state != EVO_TASK_QUEUED)
             continue;
         deliver_error(b, task, reason);
-        evo_task_table_remove(&b->tasks, task);
+        task_finished(b, task);
         failed++;
     }
     if (failed) {
@@ -147,7 +159,7 @@ static void requeue(struct evo_broker *b, struct evo_task *task)
     task->worker = 0;
     if (evo_id_queue_push_front(&b->queue, task->id) < 0) {
         deliver_error(b, task, "out of memory in the broker while requeueing");
-        evo_task_table_remove(&b->tasks, task);
+        task_finished(b, task);
     }
 }
 
@@ -161,36 +173,40 @@ static void on_item(struct evo_broker *b, struct broker_peer *worker, const stru
     if (item->status == EVO_RESULT_OK || item->status == EVO_RESULT_OK_PAYLOAD) {
         b->in_flight--;
         deliver_ok(b, task, item);
-        evo_task_table_remove(&b->tasks, task);
+        task_finished(b, task);
         return;
     }
     task->attempts++;
     if (task->attempts > b->options.retries) {
         b->in_flight--;
-        deliver_error(b, task, item->text);
-        evo_task_table_remove(&b->tasks, task);
+        char why[1024];
+        snprintf(why, sizeof why, "%.*s", (int)item->text_size, item->text);
+        deliver_error(b, task, why);
+        task_finished(b, task);
         return;
     }
-    evo_debug("task %llu attempt %u failed, retrying: %s", (unsigned long long)task->tag, task->attempts, item->text);
+    evo_debug("task %llu attempt %u failed, retrying: %.*s", (unsigned long long)task->tag, task->attempts,
+              (int)item->text_size, item->text);
     b->counters.retried++;
     requeue(b, task);
 }
 
 int broker_accept_results(struct evo_broker *b, struct broker_peer *worker, const void *body, size_t size)
 {
-    struct evo_result_list list;
+    struct evo_results_reader list;
+    struct evo_result_item item;
     EVO_TRACE("broker.results");
-    if (evo_proto_get_results(body, size, 1, EVO_RESULT_ATTEMPT_FAILED, &list) < 0)
+    if (evo_proto_results_open(body, size, 1, EVO_RESULT_ATTEMPT_FAILED, &list) < 0)
         return -1;
     if (worker->batches_in_flight > 0)
         worker->batches_in_flight--;
+    broker_peer_ready(b, worker);
     if (list.elapsed_ns > 0) {
         double per_task = (double)list.elapsed_ns / (double)list.count;
         b->ns_per_task = b->ns_per_task == 0 ? per_task : 0.7 * b->ns_per_task + 0.3 * per_task;
     }
-    for (size_t i = 0; i < list.count; i++)
-        on_item(b, worker, &list.items[i]);
-    evo_result_list_free(&list);
+    while (evo_proto_results_next(&list, &item))
+        on_item(b, worker, &item);
     return 0;
 }
 
@@ -216,6 +232,7 @@ void broker_requeue_worker(struct evo_broker *b, struct broker_peer *worker)
     evo_task_table_each(&b->tasks, requeue_if_held, &arg);
     b->counters.requeued += arg.count;
     worker->batches_in_flight = 0;
+    broker_peer_ready(b, worker);
     if (arg.count)
         evo_info("requeued %llu tasks of worker %u", (unsigned long long)arg.count, worker->serial);
 }
@@ -239,12 +256,6 @@ void broker_forget_driver(struct evo_broker *b, uint32_t driver)
 {
     struct forget_arg arg = {b, driver};
     evo_task_table_each(&b->tasks, forget_if_owned, &arg);
-    for (size_t i = 0; i < b->noutboxes; i++)
-        if (b->outboxes[i].driver == driver) { /* its buffer goes; the slot is reused (never moved) */
-            b->outboxes[i].count = 0;
-            b->outboxes[i].driver = 0;
-            evo_buf_free(&b->outboxes[i].buf);
-        }
 }
 
 static int compare_u64(const void *a, const void *b)
@@ -258,7 +269,7 @@ struct withdraw_arg {
     uint32_t driver;
     const uint64_t *tags; /* sorted */
     size_t count;
-    struct broker_outbox *box;
+    struct broker_peer *box; /* the driver, its outbox open */
 };
 
 static void withdraw_if_asked(struct evo_task *task, void *arg)
@@ -267,9 +278,9 @@ static void withdraw_if_asked(struct evo_task *task, void *arg)
     if (task->driver != a->driver || task->state != EVO_TASK_QUEUED ||
         bsearch(&task->tag, a->tags, a->count, sizeof *a->tags, compare_u64) == NULL)
         return;
-    evo_proto_put_result_withdrawn(&a->box->buf, task->tag);
-    a->box->count++;
-    evo_task_table_remove(&a->broker->tasks, task); /* its queue entry is skipped */
+    evo_proto_put_result_withdrawn(&a->box->outbox, task->tag);
+    a->box->outbox_count++;
+    task_finished(a->broker, task); /* its queue entry is skipped */
 }
 
 int broker_accept_withdraw(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size)
@@ -296,6 +307,7 @@ int broker_accept_blocked(struct evo_broker *b, struct broker_peer *worker, cons
     worker->blocked = blocked.blocked;
     worker->batches_in_flight -=
         blocked.batches < worker->batches_in_flight ? blocked.batches : worker->batches_in_flight;
+    broker_peer_ready(b, worker);
     /* Given back in their order, each pushed at the front: the last first. */
     for (size_t i = blocked.count; i-- > 0;) {
         struct evo_task *task = evo_task_table_get(&b->tasks, blocked.ids[i]);
@@ -308,18 +320,6 @@ int broker_accept_blocked(struct evo_broker *b, struct broker_peer *worker, cons
               blocked.count);
     free(blocked.ids);
     return 0;
-}
-
-static unsigned live_workers(struct evo_broker *b, unsigned *idle)
-{
-    unsigned n = 0;
-    *idle = 0;
-    for (size_t i = 0; i < b->npeers; i++)
-        if (b->peers[i].serial && b->peers[i].role == EVO_ROLE_WORKER) {
-            n++;
-            *idle += b->peers[i].batches_in_flight == 0;
-        }
-    return n;
 }
 
 /* How many tasks the next batch should hold (docs/protocol.md, Batches). */
@@ -364,6 +364,7 @@ static size_t send_batch(struct evo_broker *b, struct broker_peer *worker, size_
         return 0;
     evo_buf_patch_u32(buf, 0, (uint32_t)sent);
     worker->batches_in_flight++;
+    broker_peer_ready(b, worker);
     /* On failure broker_send drops the worker, which requeues the batch. */
     EVO_TRACE("broker.tasks");
     broker_send(b, worker, EVO_MSG_TASKS, buf);
@@ -372,21 +373,16 @@ static size_t send_batch(struct evo_broker *b, struct broker_peer *worker, size_
 
 void broker_dispatch(struct evo_broker *b)
 {
-    unsigned idle, workers = live_workers(b, &idle);
-    unsigned credit_max = b->options.scheduling == EVO_SCHEDULING_STATIC ? 1 : b->options.prefetch;
-    if (workers == 0 || b->queue.len == 0)
+    if (b->workers == 0 || b->queue.len == 0)
         return;
-    /* Round-robin from a moving start, one batch per worker per pass, so
-     * prefetch fills every worker's first slot before anyone's second. */
-    for (unsigned pass = 0; pass < credit_max && b->queue.len > 0; pass++) {
-        for (size_t k = 0; k < b->npeers && b->queue.len > 0; k++) {
-            struct broker_peer *peer = &b->peers[(b->dispatch_cursor + k) % b->npeers];
-            if (peer->serial == 0 || peer->role != EVO_ROLE_WORKER || peer->blocked || peer->batches_in_flight > pass)
-                continue;
-            int was_idle = peer->batches_in_flight == 0;
-            send_batch(b, peer, batch_size(b, workers, idle));
-            idle -= was_idle && idle > 0;
+    unsigned idle = (unsigned)b->ready[0].count;
+    /* Level by level, each list's workers oldest first: every idle worker
+     * gets a batch before anyone gets a second. A worker served moves to
+     * the tail of the next level's list, so each level's loop sees only
+     * the workers that were there when it started. */
+    for (unsigned level = 0; level < b->credit && b->queue.len > 0; level++)
+        for (size_t n = b->ready[level].count; n > 0 && b->ready[level].head && b->queue.len > 0; n--) {
+            send_batch(b, b->ready[level].head, batch_size(b, b->workers, idle));
+            idle -= level == 0 && idle > 0;
         }
-    }
-    b->dispatch_cursor = b->npeers ? (b->dispatch_cursor + 1) % b->npeers : 0;
 }

@@ -13,6 +13,12 @@
 #include "wire/stream.h"
 #include "wire/zap.h"
 
+/* uthash: an allocation that fails leaves the table as it was and marks
+ * the peer (never exits the process, as uthash does by default). */
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(peer) ((peer)->hash_failed = 1)
+#include <uthash.h>
+
 #define EVO_IDENTITY_MAX 256
 
 struct broker_peer {
@@ -26,6 +32,25 @@ struct broker_peer {
     int64_t last_send_ms;
     unsigned batches_in_flight;
     int blocked; /* a worker whose evaluation waits on other tasks: gets no work */
+    /* a driver's: its outstanding tasks (the quota), its results waiting */
+    uint64_t tasks_held;
+    uint64_t bytes_held;
+    struct evo_buf outbox; /* a DONE body being filled */
+    uint32_t outbox_count;
+    int outbox_listed; /* in the broker's list of outboxes to send */
+    struct broker_peer *outbox_prev, *outbox_next;
+    /* the peer table's (broker_peers.c) */
+    struct broker_peer *ready_prev, *ready_next;
+    int ready_level; /* the ready list it is in (batches held), or -1 */
+    struct broker_peer *next_free;
+    int hash_failed;
+    UT_hash_handle by_identity, by_serial;
+};
+
+/* Workers that hold `level` batches and may take one more, oldest first. */
+struct broker_ready {
+    struct broker_peer *head, *tail;
+    size_t count;
 };
 
 /* A constant every worker gets once (SHARE). */
@@ -43,26 +68,22 @@ struct broker_stream {
     unsigned char id[BROKER_STREAM_ID];
 };
 
-/* Results waiting to be sent to one driver. */
-struct broker_outbox {
-    uint32_t driver;
-    uint32_t count;
-    struct evo_buf buf;
-};
-
 struct evo_broker {
     struct evo_broker_options options;
     void *context;
     void *router;
     struct evo_zap *zap;
-    struct broker_peer *peers;
-    size_t npeers; /* slots in use or free (serial 0) */
+    struct broker_peer **peers; /* every slot, in use or free (serial 0); they never move */
+    size_t npeers, peers_cap;
+    struct broker_peer *free_peers;
+    struct broker_peer *by_identity, *by_serial; /* uthash tables */
+    struct broker_ready *ready;                  /* credit lists */
+    unsigned credit;                             /* batches a worker may hold */
+    unsigned workers;                            /* workers connected now */
     uint32_t next_serial;
-    size_t dispatch_cursor; /* round-robin start among peers */
+    struct broker_peer *outboxes; /* drivers with results waiting */
     struct evo_task_table tasks;
     struct evo_id_queue queue;
-    struct broker_outbox *outboxes;
-    size_t noutboxes;
     struct evo_buf scratch;
     double ns_per_task;        /* EWMA of evaluation time, 0 = unknown */
     struct evo_stats counters; /* running totals (queued etc. are derived) */
@@ -96,10 +117,31 @@ void broker_peer_lost(struct evo_broker *b, const void *identity, size_t identit
  * errno EHOSTUNREACH when that peer is gone. */
 int broker_send_to(struct evo_broker *b, const void *identity, size_t identity_size, enum evo_msg_type type,
                    const struct evo_buf *body);
-struct broker_peer *broker_peer_by_serial(struct evo_broker *b, uint32_t serial);
 /* Sends a message to a peer; on EHOSTUNREACH the peer is dropped. 0 / -1. */
 int broker_send(struct evo_broker *b, struct broker_peer *peer, enum evo_msg_type type, const struct evo_buf *body);
 void broker_drop_peer(struct evo_broker *b, struct broker_peer *peer, const char *why);
+
+/* broker_peers.c */
+/* Sizes the credit lists from the options. 0, or -1 (out of memory). */
+int broker_peers_init(struct evo_broker *b);
+/* A new peer (zeroed, with this routing id and the next serial), found by
+ * both lookups; NULL if out of memory. */
+struct broker_peer *broker_peer_add(struct evo_broker *b, const void *identity, size_t identity_size);
+/* Forgets a peer: unhashed, out of the credit lists, its outbox freed, its
+ * slot (serial 0 from now on) kept for a later peer. */
+void broker_peer_remove(struct evo_broker *b, struct broker_peer *peer);
+/* NULL when no peer has it (serial 0 never does). */
+struct broker_peer *broker_peer_by_serial(struct evo_broker *b, uint32_t serial);
+struct broker_peer *broker_peer_by_identity(struct evo_broker *b, const void *identity, size_t size);
+/* Puts a peer in the credit list its state says (none for a driver, a
+ * blocked or full worker, a removed peer); call after every change of
+ * batches_in_flight or blocked. */
+void broker_peer_ready(struct evo_broker *b, struct broker_peer *peer);
+/* Puts a driver in the list of outboxes to send (once). */
+void broker_peer_list_outbox(struct evo_broker *b, struct broker_peer *driver);
+/* Takes the next driver off that list, or NULL. */
+struct broker_peer *broker_peer_next_outbox(struct evo_broker *b);
+void broker_peers_free(struct evo_broker *b);
 
 /* broker_dispatch.c */
 /* Hands queued tasks to workers with credit. */

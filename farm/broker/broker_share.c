@@ -46,8 +46,8 @@ int broker_accept_share(struct evo_broker *b, const void *body, size_t size)
     memcpy(share->value, in.value, in.size);
     b->nshares++;
     for (size_t i = 0; i < b->npeers; i++)
-        if (b->peers[i].serial && b->peers[i].role == EVO_ROLE_WORKER)
-            send_share(b, &b->peers[i], share);
+        if (b->peers[i]->serial && b->peers[i]->role == EVO_ROLE_WORKER)
+            send_share(b, b->peers[i], share);
     return 0;
 oom:
     evo_error("out of memory: constant '%s' (%zu bytes) cannot be shared", in.name, in.size);

@@ -22,6 +22,8 @@
 
 #define SUBMIT_CHUNK 4096       /* items per SUBMIT message at most, */
 #define SUBMIT_BYTES (8u << 20) /* and about this many bytes */
+#define WINDOW       65536      /* tasks in the farm at once, by default (EVO_FARM_WINDOW) */
+#define WINDOW_MAX   (1u << 20) /* the broker's quota per driver (EVO_BROKER_DRIVER_QUOTA) */
 
 struct evo_client {
     void *context;
@@ -29,6 +31,7 @@ struct evo_client {
     struct evo_credentials creds;
     uint64_t next_tag;
     size_t in_flight;         /* submitted, no result received yet */
+    size_t window;            /* in_flight never goes above it */
     struct evo_result *ready; /* FIFO ring for wait() */
     size_t ready_head, ready_len, ready_cap;
     char **handed; /* strings given to the caller */
@@ -113,6 +116,8 @@ static void keep(struct evo_client *c, struct evo_result *r)
         r->ok = 0;
         r->error = "the answer was lost: out of memory in the driver";
     }
+    if (r->ok == 0 && r->error == NULL) /* see on_done */
+        r->error = "the answer was lost: out of memory in the driver";
 }
 
 static int push_ready(struct evo_client *c, const struct evo_result *r)
@@ -133,29 +138,50 @@ static int push_ready(struct evo_client *c, const struct evo_result *r)
     return 0;
 }
 
+/* A copy of an item's text (NUL-terminated) or payload for the caller;
+ * NULL when it has none, or when out of memory (*lost set). */
+static void *copy_out(const void *data, size_t size, int text, int *lost)
+{
+    if (data == NULL)
+        return NULL;
+    char *p = malloc(size + (text ? 1 : 0) + (size == 0));
+    if (p == NULL) {
+        *lost = 1;
+        return NULL;
+    }
+    memcpy(p, data, size);
+    if (text)
+        p[size] = '\0';
+    return p;
+}
+
 static void on_done(struct evo_client *c, const void *body, size_t size)
 {
-    struct evo_result_list list;
+    struct evo_results_reader list;
+    struct evo_result_item item;
     EVO_TRACE("client.done");
-    if (evo_proto_get_results(body, size, 0, EVO_RESULT_ERROR, &list) < 0) {
+    if (evo_proto_results_open(body, size, 0, EVO_RESULT_ERROR, &list) < 0) {
         fail(c, "malformed DONE from the broker dropped");
         return;
     }
-    for (size_t i = 0; i < list.count; i++) {
-        struct evo_result_item *item = &list.items[i];
-        struct evo_result r = {.tag = item->id,
-                               .ok = item->status == EVO_RESULT_OK || item->status == EVO_RESULT_OK_PAYLOAD,
-                               .n = item->n};
-        if (item->status == EVO_RESULT_WITHDRAWN)
+    while (evo_proto_results_next(&list, &item)) {
+        int lost = 0;
+        struct evo_result r = {.tag = item.id,
+                               .ok = item.status == EVO_RESULT_OK || item.status == EVO_RESULT_OK_PAYLOAD,
+                               .n = item.n};
+        if (item.status == EVO_RESULT_WITHDRAWN)
             r.ok = EVO_CLIENT_WITHDRAWN;
-        memcpy(r.objectives, item->objectives, sizeof r.objectives);
-        /* Ownership of the text and the payload moves to the result (freed
-         * via handed once the caller has had it). */
-        r.error = item->text;
-        item->text = NULL;
-        r.payload = item->payload;
-        r.payload_size = item->payload_size;
-        item->payload = NULL;
+        memcpy(r.objectives, item.objectives, sizeof r.objectives);
+        /* The result owns copies of the text and the payload (freed via
+         * handed once the caller has had them). */
+        r.error = copy_out(item.text, item.text_size, 1, &lost);
+        r.payload = copy_out(item.payload, item.payload_size, 0, &lost);
+        r.payload_size = item.payload_size;
+        if (lost) {
+            free((void *)r.payload);
+            free((char *)r.error);
+            r = (struct evo_result){.tag = item.id}; /* keep() says why */
+        }
         if (c->in_flight)
             c->in_flight--;
         if (c->map_results && r.tag >= c->map_base && r.tag - c->map_base < c->map_count) {
@@ -168,7 +194,6 @@ static void on_done(struct evo_client *c, const void *body, size_t size)
             free((void *)r.payload);
         }
     }
-    evo_result_list_free(&list);
 }
 
 static int on_message(struct evo_client *c, struct evo_message *msg)
@@ -225,7 +250,7 @@ static int pump(struct evo_client *c, int wait_ms)
 
 static int connect_timeout_ms(void)
 {
-    return (int)evo_parse_env_seconds(EVO_VAR_CONNECT_TIMEOUT, 3600, 10) * 1000;
+    return (int)evo_parse_env_unsigned(EVO_VAR_CONNECT_TIMEOUT, 3600, 10) * 1000;
 }
 
 static struct evo_client *client_start(struct evo_client *c, char *err, size_t err_size)
@@ -233,6 +258,7 @@ static struct evo_client *client_start(struct evo_client *c, char *err, size_t e
     evo_trace_init();
     if ((c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
         goto error;
+    c->window = evo_parse_env_unsigned(EVO_VAR_WINDOW, WINDOW_MAX, WINDOW);
     c->dealer.heartbeat_ms = 1000; /* until the WELCOME says */
     c->dealer.liveness = 3;
     if ((c->context = zmq_ctx_new()) == NULL)
@@ -313,17 +339,22 @@ static const void *input_at(const struct inputs *in, size_t i, uint32_t *size)
 }
 
 /* Sends `count` inputs of one kind as SUBMIT messages of at most
- * SUBMIT_CHUNK items or about 8 MiB, tagged from c->next_tag. */
+ * SUBMIT_CHUNK items or about 8 MiB, tagged from c->next_tag, never more
+ * than the window in the farm at once: while it is full, results are
+ * received (into the map's array, or kept for evo_client_wait). */
 static int submit_inputs(struct evo_client *c, enum evo_input_kind kind, const struct inputs *in, size_t count,
                          uint64_t *first_tag)
 {
     if (first_tag)
         *first_tag = c->next_tag;
     for (size_t start = 0; start < count;) {
-        size_t n = 0;
+        size_t n = 0, most = c->window < SUBMIT_CHUNK ? c->window : SUBMIT_CHUNK;
+        while (c->in_flight > c->window - most)
+            if (pump(c, 1000) < 0)
+                return -1;
         evo_buf_reset(&c->buf);
         evo_proto_begin_inputs(&c->buf, 0);
-        while (start + n < count && n < SUBMIT_CHUNK && (n == 0 || c->buf.len < SUBMIT_BYTES)) {
+        while (start + n < count && n < most && (n == 0 || c->buf.len < SUBMIT_BYTES)) {
             uint32_t size;
             const void *data = input_at(in, start + n, &size);
             evo_proto_put_input(&c->buf, c->next_tag + n, kind, size, data);

@@ -42,6 +42,7 @@
 #define EVO_VAR_CLIENT_PUBLIC   "EVO_FARM_CLIENT_PUBLIC"
 #define EVO_VAR_CLIENT_SECRET   "EVO_FARM_CLIENT_SECRET"
 #define EVO_VAR_CONNECT_TIMEOUT "EVO_FARM_CONNECT_TIMEOUT"
+#define EVO_VAR_WINDOW          "EVO_FARM_WINDOW" /* a C client's tasks in the farm at once */
 #define EVO_VAR_GIVE_UP         "EVO_FARM_GIVE_UP"
 #define EVO_VAR_HOST            "EVO_FARM_HOST"
 #define EVO_VAR_LIBRARY         "EVO_FARM_LIBRARY"

@@ -46,11 +46,11 @@ int evo_parse_duration_ms(const char *text, unsigned *ms)
     return -1;
 }
 
-unsigned evo_parse_env_seconds(const char *name, unsigned max, unsigned fallback)
+unsigned evo_parse_env_unsigned(const char *name, unsigned max, unsigned fallback)
 {
     const char *value = getenv(name);
-    unsigned seconds = fallback;
-    if (value && evo_parse_unsigned(value, 1, max, &seconds) < 0)
-        seconds = fallback;
-    return seconds;
+    unsigned n = fallback;
+    if (value && evo_parse_unsigned(value, 1, max, &n) < 0)
+        n = fallback;
+    return n;
 }

@@ -11,8 +11,8 @@ int evo_parse_duration_ms(const char *text, unsigned *ms);
  * value in *out, or -1 (*out untouched). */
 int evo_parse_unsigned(const char *text, unsigned min, unsigned max, unsigned *out);
 
-/* The whole seconds in environment variable `name`, within [1, max]; the
- * default when it is unset or not such a number. */
-unsigned evo_parse_env_seconds(const char *name, unsigned max, unsigned fallback);
+/* The whole number (seconds, a count) in environment variable `name`,
+ * within [1, max]; the default when it is unset or not such a number. */
+unsigned evo_parse_env_unsigned(const char *name, unsigned max, unsigned fallback);
 
 #endif

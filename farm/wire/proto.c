@@ -244,39 +244,25 @@ void evo_proto_put_result_error(struct evo_buf *buf, uint64_t id, enum evo_resul
     evo_buf_put(buf, text, n);
 }
 
-void evo_result_list_free(struct evo_result_list *list)
-{
-    for (size_t i = 0; i < list->count; i++) {
-        free(list->items[i].text);
-        free(list->items[i].payload);
-    }
-    free(list->items);
-    memset(list, 0, sizeof *list);
-}
-
 static int result_item_get(struct evo_reader *r, enum evo_result_status allowed_error, struct evo_result_item *item)
 {
     item->id = evo_get_u64(r);
     item->status = evo_get_u8(r);
+    item->n = 0;
     item->text = NULL;
+    item->text_size = 0;
     item->payload = NULL;
     item->payload_size = 0;
     if (r->bad)
         return -1;
     if (item->status == EVO_RESULT_OK_PAYLOAD) {
         uint32_t n = evo_get_u32(r);
-        const unsigned char *bytes = r->bad || n > EVO_PROTO_MAX_PAYLOAD ? NULL : evo_get_bytes(r, n);
-        if (bytes == NULL || (item->payload = malloc(n ? n : 1)) == NULL)
-            return -1;
-        memcpy(item->payload, bytes, n);
+        item->payload = r->bad || n > EVO_PROTO_MAX_PAYLOAD ? NULL : evo_get_bytes(r, n);
         item->payload_size = n;
-        item->n = 0;
-        return 0;
+        return item->payload ? 0 : -1;
     }
-    if (item->status == EVO_RESULT_WITHDRAWN && allowed_error == EVO_RESULT_ERROR) {
-        item->n = 0; /* DONE only: a withdrawn task has no body */
-        return 0;
-    }
+    if (item->status == EVO_RESULT_WITHDRAWN && allowed_error == EVO_RESULT_ERROR)
+        return 0; /* DONE only: a withdrawn task has no body */
     if (item->status == EVO_RESULT_OK) {
         item->n = evo_get_u8(r);
         if (item->n == 0 || item->n > EVO_MAX_OBJECTIVES)
@@ -287,43 +273,38 @@ static int result_item_get(struct evo_reader *r, enum evo_result_status allowed_
     }
     if (item->status != allowed_error)
         return -1;
-    uint16_t n = evo_get_u16(r);
-    const unsigned char *text = evo_get_bytes(r, n);
-    if (text == NULL || (item->text = malloc((size_t)n + 1)) == NULL)
+    item->text_size = evo_get_u16(r);
+    item->text = (const char *)evo_get_bytes(r, item->text_size);
+    return item->text ? 0 : -1;
+}
+
+int evo_proto_results_open(const void *data, size_t size, int with_elapsed, enum evo_result_status allowed_error,
+                           struct evo_results_reader *it)
+{
+    memset(it, 0, sizeof *it);
+    evo_reader_init(&it->r, data, size);
+    it->allowed_error = allowed_error;
+    it->elapsed_ns = with_elapsed ? evo_get_u64(&it->r) : 0;
+    it->count = evo_get_u32(&it->r);
+    if (it->r.bad || it->count == 0 || it->count > EVO_PROTO_MAX_ITEMS)
         return -1;
-    memcpy(item->text, text, n);
-    item->text[n] = '\0';
-    item->n = 0;
+    struct evo_reader check = it->r; /* a first pass: the whole body is valid */
+    struct evo_result_item item;
+    for (uint32_t i = 0; i < it->count; i++)
+        if (result_item_get(&check, allowed_error, &item) < 0)
+            return -1;
+    if (check.left != 0)
+        return -1;
+    it->left = it->count;
     return 0;
 }
 
-int evo_proto_get_results(const void *data, size_t size, int with_elapsed, enum evo_result_status allowed_error,
-                          struct evo_result_list *out)
+int evo_proto_results_next(struct evo_results_reader *it, struct evo_result_item *item)
 {
-    struct evo_reader r;
-    evo_reader_init(&r, data, size);
-    memset(out, 0, sizeof *out);
-    out->elapsed_ns = with_elapsed ? evo_get_u64(&r) : 0;
-    uint32_t count = evo_get_u32(&r);
-    /* The smallest item is 8+1+1+8 or 8+1+2 bytes (8+1, withdrawn, in a
-     * DONE): bound the allocation by what the frame could possibly hold. */
-    size_t smallest = allowed_error == EVO_RESULT_ERROR ? 9 : 11;
-    if (r.bad || count == 0 || count > EVO_PROTO_MAX_ITEMS || count > r.left / smallest)
-        return -1;
-    out->items = calloc(count, sizeof *out->items);
-    if (out->items == NULL)
-        return -1;
-    for (uint32_t i = 0; i < count; i++) {
-        out->count = i + 1; /* so a partial item's text is freed */
-        if (result_item_get(&r, allowed_error, &out->items[i]) < 0)
-            goto error;
-    }
-    if (r.left != 0)
-        goto error;
-    return 0;
-error:
-    evo_result_list_free(out);
-    return -1;
+    if (it->left == 0)
+        return 0;
+    it->left--;
+    return result_item_get(&it->r, it->allowed_error, item) == 0; /* checked by open */
 }
 
 void evo_proto_put_stats(struct evo_buf *buf, const struct evo_stats *s)

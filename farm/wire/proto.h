@@ -114,28 +114,38 @@ void evo_proto_put_result_payload(struct evo_buf *buf, uint64_t id, uint32_t siz
 /* `text` is truncated to 65535 bytes. */
 void evo_proto_put_result_error(struct evo_buf *buf, uint64_t id, enum evo_result_status status, const char *text);
 
+/* One item of a result list, read in place: text and payload point into
+ * the body, valid as long as it is. */
 struct evo_result_item {
     uint64_t id;
     uint8_t status;
     uint8_t n; /* objectives, when status is OK */
     double objectives[EVO_MAX_OBJECTIVES];
-    char *text;             /* owned, NUL-terminated, when status is an error; else NULL */
-    unsigned char *payload; /* owned, when status is OK_PAYLOAD; else NULL */
+    const char *text; /* when status is an error: text_size bytes, not NUL-terminated */
+    uint16_t text_size;
+    const unsigned char *payload; /* when status is OK_PAYLOAD: payload_size bytes */
     uint32_t payload_size;
 };
 
-struct evo_result_list {
+/* Reads a RESULTS body (with_elapsed = 1) or a DONE body (0) one item at a
+ * time, allocating nothing: whatever a frame claims, reading it costs no
+ * memory beyond the frame itself. */
+struct evo_results_reader {
+    struct evo_reader r;
+    enum evo_result_status allowed_error;
     uint64_t elapsed_ns; /* RESULTS only */
-    size_t count;
-    struct evo_result_item *items;
+    uint32_t count;      /* items in the body */
+    uint32_t left;       /* items not yet read */
 };
 
-/* Decodes a RESULTS body (with_elapsed = 1) or a DONE body (0). Statuses
- * other than `allowed_error`, OK and OK_PAYLOAD are malformed. 0 or -1 as
- * above. */
-int evo_proto_get_results(const void *data, size_t size, int with_elapsed, enum evo_result_status allowed_error,
-                          struct evo_result_list *out);
-void evo_result_list_free(struct evo_result_list *list);
+/* Validates the whole body first (statuses other than `allowed_error`, OK
+ * and OK_PAYLOAD are malformed, as are a count of 0 or above
+ * EVO_PROTO_MAX_ITEMS and trailing bytes), so a caller acts on no item of
+ * a malformed body. 0, or -1 if malformed. */
+int evo_proto_results_open(const void *data, size_t size, int with_elapsed, enum evo_result_status allowed_error,
+                           struct evo_results_reader *reader);
+/* The next item: 1 with *item filled, 0 when every item has been read. */
+int evo_proto_results_next(struct evo_results_reader *reader, struct evo_result_item *item);
 
 /* An id list (WITHDRAW): u32 count (1..EVO_PROTO_MAX_ITEMS), count u64. */
 void evo_proto_put_ids(struct evo_buf *buf, const uint64_t *ids, uint32_t count);

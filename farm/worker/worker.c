@@ -225,7 +225,7 @@ static void idle_wait(struct worker *w)
 
 static int give_up_ms(void)
 {
-    return (int)evo_parse_env_seconds(EVO_VAR_GIVE_UP, 86400, 60) * 1000;
+    return (int)evo_parse_env_unsigned(EVO_VAR_GIVE_UP, 86400, 60) * 1000;
 }
 
 /* The main loop; phases: (re)join with back-off, work, detect silence. */

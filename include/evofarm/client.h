@@ -47,13 +47,19 @@ struct evo_client *evo_client_connect(const char *endpoint, const char *server_p
                                       const char *client_secret, char *err, size_t err_size);
 
 /* Evaluates `count` vectors of `dim` values (row-major in x) and blocks
- * until all are back; results[i] belongs to vector i. Returns the number of
+ * until all are back; results[i] belongs to vector i. At most the window
+ * (see evo_client_submit) is in the farm at once. Returns the number of
  * vectors that failed (0: all ok), or -1 if the farm itself failed (see
  * evo_client_last_error; results are then incomplete). */
 long evo_client_map(struct evo_client *client, const double *x, size_t count, size_t dim, struct evo_result *results);
 
-/* Queues vectors for evaluation and returns at once; the first gets tag
- * *first_tag, the next ones consecutive tags. 0, or -1 (see last_error). */
+/* Queues vectors for evaluation; the first gets tag *first_tag, the next
+ * ones consecutive tags. Returns once all are sent: at once, unless that
+ * would put more than the window in the farm (EVO_FARM_WINDOW, default
+ * 65,536 vectors outstanding): then it first receives results, kept for
+ * evo_client_wait, until there is room. So the farm's memory stays bounded
+ * whatever a driver submits; to keep the driver's bounded too, submit in
+ * pieces and collect results between them. 0, or -1 (see last_error). */
 int evo_client_submit(struct evo_client *client, const double *x, size_t count, size_t dim, uint64_t *first_tag);
 
 /* Queues opaque payloads (e.g. pickled calls) for a farm whose evaluator

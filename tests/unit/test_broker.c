@@ -3,6 +3,7 @@
  * every interleaving is deterministic. */
 #include "unit.h"
 #include "unit_wire.h"
+#include "unit_results.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,11 +22,12 @@ struct fixture {
 
 static struct fixture fx;
 static unsigned heartbeat_ms = 50; /* what start() gives the broker */
+static unsigned driver_quota;      /* and this (0: the default) */
 
 static void start(enum evo_scheduling scheduling, unsigned batch, unsigned prefetch, unsigned retries)
 {
     char err[256];
-    struct evo_broker_options o = {"tcp://127.0.0.1:*", scheduling, batch, prefetch, retries, heartbeat_ms, 2};
+    struct evo_broker_options o = {"tcp://127.0.0.1:*", scheduling, batch, prefetch, retries, heartbeat_ms, 2, driver_quota};
     assert_int_equal(evo_credentials_generate(&fx.creds), 0);
     fx.broker = evo_broker_create(&o, &fx.creds, err, sizeof err);
     if (fx.broker == NULL)
@@ -127,9 +129,9 @@ static void collect(void *driver, size_t n, int *seen)
     struct evo_buf b = {0};
     size_t got = 0;
     while (got < n) {
-        struct evo_result_list l;
+        struct unit_results l;
         expect(driver, EVO_MSG_DONE, &b);
-        assert_int_equal(evo_proto_get_results(b.data, b.len, 0, EVO_RESULT_ERROR, &l), 0);
+        assert_int_equal(unit_get_results(b.data, b.len, 0, EVO_RESULT_ERROR, &l), 0);
         for (size_t i = 0; i < l.count; i++) {
             assert_true(l.items[i].id < n);
             assert_int_equal(seen[l.items[i].id]++, 0);
@@ -137,7 +139,7 @@ static void collect(void *driver, size_t n, int *seen)
             assert_true(l.items[i].objectives[0] == (double)l.items[i].id + 0.5);
         }
         got += l.count;
-        evo_result_list_free(&l);
+        unit_results_free(&l);
     }
     evo_buf_free(&b);
 }
@@ -287,9 +289,13 @@ static void outboxes_go_with_their_drivers(void **state)
         idle(20, d, w);
         zmq_close(d);
     }
-    assert_int_equal(fx.broker->noutboxes, 1);
-    assert_int_equal(fx.broker->outboxes[0].driver, 0);
-    assert_null(fx.broker->outboxes[0].buf.data);
+    /* one slot for the worker, one reused by each driver in turn; a gone
+     * driver's results buffer freed with it */
+    assert_int_equal(fx.broker->npeers, 2);
+    assert_null(fx.broker->outboxes);
+    for (size_t i = 0; i < fx.broker->npeers; i++)
+        if (fx.broker->peers[i]->serial == 0)
+            assert_null(fx.broker->peers[i]->outbox.data);
     zmq_close(w);
     evo_buf_free(&t);
     stop_broker();
@@ -299,7 +305,7 @@ static void retries_then_error(void **state)
 {
     (void)state;
     struct evo_buf t = {0}, done = {0};
-    struct evo_result_list l;
+    struct unit_results l;
     struct evo_stats s;
     start(EVO_SCHEDULING_DYNAMIC, 1, 1, 2);
     void *driver = peer(), *w = peer();
@@ -313,14 +319,57 @@ static void retries_then_error(void **state)
         answer(w, &t, "evaluator killed by signal 9");
     }
     expect(driver, EVO_MSG_DONE, &done);
-    assert_int_equal(evo_proto_get_results(done.data, done.len, 0, EVO_RESULT_ERROR, &l), 0);
+    assert_int_equal(unit_get_results(done.data, done.len, 0, EVO_RESULT_ERROR, &l), 0);
     assert_int_equal(l.count, 1);
     assert_int_equal(l.items[0].status, EVO_RESULT_ERROR);
     assert_string_equal(l.items[0].text, "task 0 failed after 3 attempts: evaluator killed by signal 9");
-    evo_result_list_free(&l);
+    unit_results_free(&l);
     evo_broker_stats(fx.broker, &s);
     assert_int_equal(s.failed, 1);
     assert_int_equal(s.retried, 2);
+    zmq_close(driver), zmq_close(w);
+    evo_buf_free(&t), evo_buf_free(&done);
+    stop_broker();
+}
+
+/* A driver beyond its quota gets an error for each task over it, at once;
+ * finished tasks give their room back. */
+static void driver_quota_refuses_the_excess(void **state)
+{
+    (void)state;
+    struct evo_buf t = {0}, done = {0};
+    struct unit_results l;
+    struct evo_stats s;
+    driver_quota = 5;
+    start(EVO_SCHEDULING_DYNAMIC, 8, 1, 0);
+    driver_quota = 0;
+    void *driver = peer(), *w = peer();
+    hello(driver, EVO_ROLE_DRIVER, 1);
+    expect(driver, EVO_MSG_WELCOME, NULL);
+    submit(driver, 8);
+    expect(driver, EVO_MSG_DONE, &done);
+    assert_int_equal(unit_get_results(done.data, done.len, 0, EVO_RESULT_ERROR, &l), 0);
+    assert_int_equal(l.count, 3);
+    for (size_t i = 0; i < l.count; i++) {
+        assert_int_equal(l.items[i].id, 5 + i);
+        assert_int_equal(l.items[i].status, EVO_RESULT_ERROR);
+        assert_non_null(strstr(l.items[i].text, "quota"));
+    }
+    unit_results_free(&l);
+    hello(w, EVO_ROLE_WORKER, 2);
+    expect(w, EVO_MSG_WELCOME, NULL);
+    for (int round = 0; round < 2; round++) { /* the second: room given back */
+        int seen[5] = {0};
+        expect(w, EVO_MSG_TASKS, &t);
+        assert_int_equal(batch_count(&t, &(uint64_t){0}), 5);
+        answer(w, &t, NULL);
+        collect(driver, 5, seen);
+        if (round == 0)
+            submit(driver, 5);
+    }
+    evo_broker_stats(fx.broker, &s);
+    assert_int_equal(s.failed, 3);
+    assert_int_equal(s.done, 10);
     zmq_close(driver), zmq_close(w);
     evo_buf_free(&t), evo_buf_free(&done);
     stop_broker();
@@ -361,7 +410,7 @@ static void withdraw_takes_back_only_queued(void **state)
     (void)state;
     struct evo_buf b = {0};
     struct evo_input_list l;
-    struct evo_result_list r;
+    struct unit_results r;
     start(EVO_SCHEDULING_DYNAMIC, 1, 1, 0);
     void *w = peer(), *d = peer(), *other = peer();
     hello(w, EVO_ROLE_WORKER, 1);
@@ -383,11 +432,11 @@ static void withdraw_takes_back_only_queued(void **state)
     say(other, EVO_MSG_WITHDRAW, &b); /* not its tasks: nothing happens */
     say(d, EVO_MSG_WITHDRAW, &b);
     expect(d, EVO_MSG_DONE, &b);
-    assert_int_equal(evo_proto_get_results(b.data, b.len, 0, EVO_RESULT_ERROR, &r), 0);
+    assert_int_equal(unit_get_results(b.data, b.len, 0, EVO_RESULT_ERROR, &r), 0);
     assert_int_equal(r.count, 1); /* 2 only: 0 is held, 7 unknown */
     assert_int_equal(r.items[0].id, 2);
     assert_int_equal(r.items[0].status, EVO_RESULT_WITHDRAWN);
-    evo_result_list_free(&r);
+    unit_results_free(&r);
     answer(w, &saved, NULL); /* tag 0 done; then tag 1 is sent, tag 2 never */
     expect(w, EVO_MSG_TASKS, &b);
     assert_int_equal(evo_proto_get_inputs(b.data, b.len, &l), 0);
@@ -550,6 +599,7 @@ int main(void)
         cmocka_unit_test(static_chunks_capped),        cmocka_unit_test(outboxes_go_with_their_drivers),
         cmocka_unit_test(retries_then_error),          cmocka_unit_test(malformed_and_strangers),
         cmocka_unit_test(close_sends_latecomers_away), cmocka_unit_test(withdraw_takes_back_only_queued),
-        cmocka_unit_test(blocked_worker_gives_back),   cmocka_unit_test(shared_constants_reach_every_worker)};
+        cmocka_unit_test(blocked_worker_gives_back),   cmocka_unit_test(shared_constants_reach_every_worker),
+        cmocka_unit_test(driver_quota_refuses_the_excess)};
     return EVO_RUN_TESTS(tests);
 }

@@ -31,6 +31,11 @@ static struct {
     struct evo_hello hello;
     int hellos;
     char trouble[256]; /* what went wrong in the thread (asserted on join) */
+    int hold;          /* answer SUBMITs only once none came for 50 ms */
+    uint64_t held_id[1024];
+    double held_x[1024];
+    size_t held, most_held;
+    int64_t last_submit_ms;
 } fx;
 
 static int setup(void **state)
@@ -106,15 +111,52 @@ static void answer_submit(struct evo_message *m)
     evo_buf_free(&b);
 }
 
+/* hold: keeps a SUBMIT's vectors (f = 2 x[0] later, in answer_held). */
+static void hold_submit(struct evo_message *m)
+{
+    size_t size;
+    const void *body = evo_message_body(m, &size);
+    struct evo_input_list l;
+    if (evo_proto_get_inputs(body, size, &l) < 0) {
+        snprintf(fx.trouble, sizeof fx.trouble, "malformed SUBMIT");
+        return;
+    }
+    for (size_t i = 0; i < l.count && fx.held < 1024; i++) {
+        fx.held_id[fx.held] = l.id[i];
+        fx.held_x[fx.held++] = l.values[l.offset[i]];
+    }
+    fx.most_held = fx.held > fx.most_held ? fx.held : fx.most_held;
+    fx.last_submit_ms = evo_now_ms();
+    evo_input_list_free(&l);
+}
+
+static void answer_held(void)
+{
+    struct evo_buf b = {0};
+    if (fx.held == 0 || evo_now_ms() - fx.last_submit_ms < 50)
+        return;
+    evo_proto_begin_results(&b, (uint32_t)fx.held);
+    for (size_t i = 0; i < fx.held; i++)
+        evo_proto_put_result_ok(&b, fx.held_id[i], 1, &(double){2 * fx.held_x[i]});
+    if (broker_send(EVO_MSG_DONE, &b) < 0)
+        snprintf(fx.trouble, sizeof fx.trouble, "cannot send DONE");
+    fx.held = 0;
+    evo_buf_free(&b);
+}
+
 static void *serve(void *arg)
 {
     (void)arg;
     while (!atomic_load(&fx.stop)) {
         struct evo_message m;
+        if (fx.hold)
+            answer_held();
         if (broker_receive(5, &m) < 0)
             continue;
         if (m.type == EVO_MSG_HELLO) {
             welcome(&m);
+        } else if (fx.answer && fx.hold && m.type == EVO_MSG_SUBMIT) {
+            hold_submit(&m);
         } else if (fx.answer && m.type == EVO_MSG_SUBMIT) {
             answer_submit(&m);
         } else if (fx.answer && m.type == EVO_MSG_STATS_REQUEST) {
@@ -579,6 +621,39 @@ static void map_and_stats(void **state)
     evo_client_close(c);
 }
 
+/* No more than EVO_FARM_WINDOW vectors are in the farm at once: a map and
+ * a submit of more wait for results before sending the rest (the scripted
+ * broker holds every vector until none has come for 50 ms). */
+static void window_bounds_what_is_sent(void **state)
+{
+    (void)state;
+    double x[25];
+    struct evo_result results[25], r;
+    uint64_t first;
+    for (int i = 0; i < 25; i++)
+        x[i] = i;
+    setenv("EVO_FARM_WINDOW", "10", 1);
+    fx.hold = 1;
+    struct evo_client *c = connected(1);
+    unsetenv("EVO_FARM_WINDOW");
+    assert_int_equal(evo_client_map(c, x, 25, 1, results), 0);
+    for (int i = 0; i < 25; i++)
+        assert_true(results[i].ok && results[i].objectives[0] == 2 * i);
+    assert_int_equal(evo_client_submit(c, x, 25, 1, &first), 0); /* returns with the last 5 sent */
+    size_t got = 0;
+    double sum = 0;
+    while (evo_client_outstanding(c) > 0 && evo_client_wait(c, &r, 2000) == 1) {
+        assert_true(r.ok && r.tag - first < 25);
+        sum += r.objectives[0];
+        got++;
+    }
+    serve_stop();
+    assert_int_equal(got, 25);
+    assert_true(sum == 2 * 300);
+    assert_int_equal(fx.most_held, 10);
+    evo_client_close(c);
+}
+
 int main(void)
 {
     setenv("EVO_FARM_CONNECT_TIMEOUT", "1", 1);
@@ -596,6 +671,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(silent_broker_is_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_submissions_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(map_and_stats, setup, teardown),
-        cmocka_unit_test_setup_teardown(withdraw_share_wake, setup, teardown)};
+        cmocka_unit_test_setup_teardown(withdraw_share_wake, setup, teardown),
+        cmocka_unit_test_setup_teardown(window_bounds_what_is_sent, setup, teardown)};
     return EVO_RUN_TESTS(tests);
 }

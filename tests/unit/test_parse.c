@@ -34,15 +34,15 @@ static void env_seconds(void **state)
 {
     (void)state;
     unsetenv("EVO_TEST_SECONDS");
-    assert_int_equal(evo_parse_env_seconds("EVO_TEST_SECONDS", 100, 7), 7);
+    assert_int_equal(evo_parse_env_unsigned("EVO_TEST_SECONDS", 100, 7), 7);
     setenv("EVO_TEST_SECONDS", "42", 1);
-    assert_int_equal(evo_parse_env_seconds("EVO_TEST_SECONDS", 100, 7), 42);
+    assert_int_equal(evo_parse_env_unsigned("EVO_TEST_SECONDS", 100, 7), 42);
     setenv("EVO_TEST_SECONDS", "101", 1);
-    assert_int_equal(evo_parse_env_seconds("EVO_TEST_SECONDS", 100, 7), 7);
+    assert_int_equal(evo_parse_env_unsigned("EVO_TEST_SECONDS", 100, 7), 7);
     setenv("EVO_TEST_SECONDS", "0", 1);
-    assert_int_equal(evo_parse_env_seconds("EVO_TEST_SECONDS", 100, 7), 7);
+    assert_int_equal(evo_parse_env_unsigned("EVO_TEST_SECONDS", 100, 7), 7);
     setenv("EVO_TEST_SECONDS", "ten", 1);
-    assert_int_equal(evo_parse_env_seconds("EVO_TEST_SECONDS", 100, 7), 7);
+    assert_int_equal(evo_parse_env_unsigned("EVO_TEST_SECONDS", 100, 7), 7);
     unsetenv("EVO_TEST_SECONDS");
 }
 
