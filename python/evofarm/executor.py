@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 
-from . import _calls, _embedded, _trace
+from . import _calls, _embedded, _trace, _window
 from ._client import WITHDRAWN, Client
 from ._errors import FarmError
 
@@ -28,6 +28,15 @@ def _shim():
 
 
 _ASK_AGAIN = 0.05  # s between two requests to take back calls while waiting
+_CLIENT_WINDOW = 65536  # libevofarm's default send window (tasks outstanding per connection)
+
+
+def _client_window():
+    """The C client's send window: EVO_FARM_WINDOW, else its default."""
+    try:
+        return max(1, int(os.environ.get("EVO_FARM_WINDOW") or _CLIENT_WINDOW))
+    except ValueError:
+        return _CLIENT_WINDOW
 
 
 class _Future(cf.Future):
@@ -62,8 +71,10 @@ class Executor(cf.Executor):
     initializer(*initargs) runs once in each worker process before its
     first call of this executor (also in a process that joins or replaces
     one later), as with ProcessPoolExecutor.
-    window: calls in the farm at once (default: 4 per worker, at least 64);
-    the rest wait in this process, where cancel() stops them for good."""
+    window: calls in the farm at once (default: 4 per worker, at least 64,
+    at most the C client's window, EVO_FARM_WINDOW, default 65,536); the
+    rest wait in this process, where cancel() stops them for good. One map
+    also reads its input by at most a window of tasks ahead."""
 
     def __init__(self, max_workers=None, initializer=None, initargs=(), *, window=None):
         if max_workers is not None and max_workers <= 0:
@@ -75,7 +86,8 @@ class Executor(cf.Executor):
         self._init = (uuid.uuid4().hex, initializer, tuple(initargs)) if initializer else None
         _embedded.ensure(max_workers)
         self._workers = max(1, int(os.environ.get("EVO_FARM_WORKERS", "0") or 0))
-        self._window = window or max(64, 4 * self._workers)
+        # below the C client's own send window, so that its submit never blocks
+        self._window = min(window or max(64, 4 * self._workers), _client_window())
         self._main = _calls.main_path()
         self._client = Client()
         self._lock = threading.Condition()
@@ -323,27 +335,33 @@ class Executor(cf.Executor):
 
     def map(self, fn, *iterables, timeout=None, chunksize=1):
         """Like ProcessPoolExecutor.map: results in order, lazily;
-        chunksize > 1 sends that many calls as one task."""
+        chunksize > 1 sends that many calls as one task. The input is read
+        as results are consumed: at most the window's calls (or chunks) of
+        this map are in the farm or waiting for their reader at once
+        (evofarm._window); the timeout counts from this call."""
         if chunksize < 1:
             raise ValueError("chunksize must be >= 1")
         if chunksize == 1:
-            return super().map(fn, *iterables, timeout=timeout)
+            deadline = None if timeout is None else time.monotonic() + timeout
+            return _window.in_order(self, fn, zip(*iterables), self.map_window(), deadline, _window.call_value)
         return self.map_chunks(fn, iterables, chunksize, timeout)
 
     def map_chunks(self, fn, iterables, chunksize=None, timeout=None):
-        """fn over zip(*iterables) in tasks of chunksize calls (None: see
-        _chunksize), all queued at once; the results in order, lazily, each
-        dropped here once yielded. A call that raised re-raises at its own
-        element."""
-        star = len(iterables) != 1  # one iterable: send the items, not 1-tuples
-        calls = list(zip(*iterables)) if star else list(iterables[0])
-        chunksize = chunksize or _chunksize(len(calls), self._workers)
-        chunks = self.submit_many(_calls.run_chunk,
-                                  [(fn, calls[i:i + chunksize], star) for i in range(0, len(calls), chunksize)])
-
-        # timeout counts from this call, as Executor.map's does
+        """fn over zip(*iterables) in tasks of chunksize calls (None: sized
+        as Pool.map does, _window.chunksize); the results in order, lazily,
+        each dropped here once yielded. The input is read as the results
+        are consumed: at most map_window() chunks of this map are in the
+        farm or waiting for their reader at once. A call that raised
+        re-raises at its own element; the timeout counts from this call."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        return _each_value(collections.deque(chunks), deadline)
+        star, chunks = _window.chunks(iterables, chunksize, self._workers)
+        tasks = ((fn, chunk, star) for chunk in chunks)
+        return _window.in_order(self, _calls.run_chunk, tasks, self.map_window(), deadline, _window.chunk_values)
+
+    def map_window(self):
+        """Tasks of one map submitted and not yet consumed, at most: the
+        executor's window (at least 2)."""
+        return max(2, self._window)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         with self._lock:
@@ -357,40 +375,3 @@ class Executor(cf.Executor):
         if wait:
             self._thread.join()
             self._client.close()
-
-
-def _chunksize(n, workers):
-    """About four chunks per worker, at most 1000 calls each, as Pool.map
-    sizes them: each chunk costs a round trip through the farm (about
-    0.5 ms here, docs/performance.md), so a 200-candidate generation on 2
-    workers goes in 8 tasks, not 32 (measured: 76.5 % of ideal against
-    73 % with sixteen per worker, Pool 78 %, on the tutorial job); the
-    prefetch keeps every worker busy while the driver sends. chunksize=1
-    sends each call alone (uneven costly evaluations)."""
-    return max(1, min(1000, -(-n // (4 * workers))))
-
-
-_END = object()
-
-
-def _each_value(chunks, deadline):
-    """The values of the chunks' futures in order, each dropped here once
-    yielded (the caller alone decides how long a result lives), raising at
-    the element whose call raised; a value not there by `deadline`
-    (time.monotonic(), or None) raises TimeoutError."""
-    while chunks:
-        left = None if deadline is None else max(0.0, deadline - time.monotonic())
-        values, errors = chunks.popleft().result(left)
-        values = collections.deque(values)
-        if not errors:  # popped one by one at C speed: nothing here holds a yielded value
-            values.append(_END)
-            yield from iter(values.popleft, _END)
-            continue
-        at = 0
-        while values:
-            value = values.popleft()
-            if at in errors:
-                _calls.raise_remote(*errors[at])
-            at += 1
-            yield value
-            del value

@@ -16,6 +16,7 @@ import itertools
 import threading
 import time
 
+from . import _window
 from .executor import Executor
 
 FIRST_COMPLETED = cf.FIRST_COMPLETED
@@ -41,11 +42,13 @@ def submit(fn, *args, **kwargs):
 
 
 def map(fn, *iterables, **kwargs):
-    """Like SCOOP's futures.map: every call is submitted at once, the
-    results are yielded in order as they are needed. An exception raised
-    by fn on a worker is re-raised here when its result is reached.
-    Calls travel in chunks (Executor.map_chunks), as Pool.map's do;
-    chunksize=N sets their size, 1 sends each call as its own task."""
+    """Like SCOOP's futures.map: the results are yielded in order as they
+    are needed; the first window of calls is submitted now, the rest as
+    results are consumed (the input is read lazily, so memory stays
+    bounded). An exception raised by fn on a worker is re-raised here when
+    its result is reached. Calls travel in chunks (Executor.map_chunks), as
+    Pool.map's do; chunksize=N sets their size, 1 sends each call as its
+    own task."""
     timeout = kwargs.pop("timeout", None)
     chunksize = kwargs.pop("chunksize", None)
     if kwargs:
@@ -56,11 +59,16 @@ def map(fn, *iterables, **kwargs):
 
 
 def map_as_completed(fn, *iterables, **kwargs):
-    """Like map, but yields each result as soon as it is ready."""
+    """Like map, but yields each result as soon as it is ready (each call
+    its own task). The input is read as results are consumed: at most the
+    executor's window of calls is in the farm or waiting for its reader;
+    the timeout counts from this call."""
     timeout = kwargs.pop("timeout", None)
-    futures = _farm().submit_many(fn, list(zip(*iterables)))
-    for f in as_completed(futures, timeout=timeout):
-        yield f.result()
+    if kwargs:
+        raise TypeError("unexpected keyword arguments: %s" % ", ".join(kwargs))
+    deadline = None if timeout is None else time.monotonic() + timeout
+    executor = _farm()
+    return _window.as_completed(executor, fn, zip(*iterables), executor.map_window(), deadline, wait)
 
 
 def mapReduce(mapFunc, reductionOp, *iterables, **kwargs):  # noqa: N802 (SCOOP's name)

@@ -1,0 +1,145 @@
+"""Maps that read their input lazily, so that a map over 10**7 items (or an
+endless generator) holds a bounded window of it at a time: at most `window`
+tasks of one map are submitted and not yet consumed. The first window is
+submitted when the map is called (the farm starts at once, as with
+concurrent.futures); more are read from the input and submitted as the
+caller consumes results. A map whose results are never read therefore runs
+only its first window (as SCOOP's lazy map runs nothing), and closing its
+iterator cancels the calls it submitted that no worker has yet.
+
+A task is one call, or a chunk of calls (run_chunk) sized as Pool.map
+sizes them."""
+import collections
+import concurrent.futures as cf
+import itertools
+import time
+
+from . import _calls
+
+CHUNK_MAX = 1000     # calls in one chunk at most
+READ_AHEAD = 4 * CHUNK_MAX  # per worker: items of an input without len() read to size its chunks
+
+
+def chunksize(n, workers):
+    """About four chunks per worker, at most CHUNK_MAX calls each, as Pool.map
+    sizes them: each chunk costs a round trip through the farm (about
+    0.5 ms here, docs/performance.md), so a 200-candidate generation on 2
+    workers goes in 8 tasks, not 32 (measured: 76.5 % of ideal against
+    73 % with sixteen per worker, Pool 78 %, on the tutorial job); the
+    prefetch keeps every worker busy while the driver sends. chunksize=1
+    sends each call alone (uneven costly evaluations)."""
+    return max(1, min(CHUNK_MAX, -(-n // (4 * workers))))
+
+
+def _length(iterables):
+    """How many calls zip(*iterables) makes, from len() alone (nothing is
+    consumed), or None when some iterable has no len()."""
+    try:
+        return min((len(it) for it in iterables), default=0)
+    except TypeError:
+        return None
+
+
+def chunks(iterables, size, workers):
+    """(star, iterator of chunks): the calls of zip(*iterables) (the items
+    themselves for one iterable: star False) in lists of `size` calls, read
+    as the chunks are taken. size None: chunksize() of the calls' number,
+    known from len(); an input without len() is read ahead by up to
+    READ_AHEAD items per worker first, which tells the number of a shorter
+    input and, for a longer one, gives the same CHUNK_MAX as any count."""
+    star = len(iterables) != 1
+    calls = zip(*iterables) if star else iter(iterables[0])
+    if size is None:
+        n = _length(iterables)
+        if n is None:
+            ahead = list(itertools.islice(calls, READ_AHEAD * workers))
+            n = len(ahead)
+            calls = itertools.chain(ahead, calls)
+            del ahead  # the chain alone holds them, until it has passed them
+        size = chunksize(n, workers)
+    return star, iter(lambda: list(itertools.islice(calls, size)), [])
+
+
+def submit(executor, fn, arg_tuples, count):
+    """The futures of fn(*args) for the next `count` args of the iterator
+    arg_tuples (fewer at its end), submitted together."""
+    batch = list(itertools.islice(arg_tuples, max(count, 0)))
+    return executor.submit_many(fn, batch) if batch else []
+
+
+def in_order(executor, fn, arg_tuples, window, deadline, values):
+    """Yields from values(future, seconds left) for the future of each
+    fn(*args) of arg_tuples, in order; `window` (>= 2) futures are submitted
+    now, and more as they are consumed: at most `window` are submitted and
+    not yet consumed. deadline: time.monotonic() by which every value must be
+    there (TimeoutError), or None."""
+    pending = collections.deque(submit(executor, fn, arg_tuples, window))
+    return _in_order(executor, fn, arg_tuples, window, pending, deadline, values)
+
+
+def _in_order(executor, fn, arg_tuples, window, pending, deadline, values):
+    try:
+        while pending:
+            if len(pending) <= window // 2 + 1:  # refilled by half windows: one hand-off for many tasks
+                pending.extend(submit(executor, fn, arg_tuples, window - len(pending)))
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            yield from values(pending.popleft(), left)  # values() alone holds the future
+    finally:  # closed early, or raised: what no worker has yet is not run
+        for future in pending:
+            future.cancel()
+
+
+def call_value(future, left):
+    """The value of one call's future."""
+    yield future.result(left)
+
+
+_END = object()
+
+
+def chunk_values(future, left):
+    """The values of one chunk's future (run_chunk's (values, errors)),
+    each dropped here once yielded (the caller alone decides how long a
+    result lives), raising at the element whose call raised."""
+    values, errors = future.result(left)
+    future = None  # the chunk's list dies with this generator's deque
+    values = collections.deque(values)
+    if not errors:  # popped one by one at C speed: nothing here holds a yielded value
+        values.append(_END)
+        yield from iter(values.popleft, _END)
+        return
+    at = 0
+    while values:
+        value = values.popleft()
+        if at in errors:
+            _calls.raise_remote(*errors[at])
+        at += 1
+        yield value
+        del value
+
+
+def as_completed(executor, fn, arg_tuples, window, deadline, wait):
+    """Yields the value of each fn(*args) of arg_tuples as it completes;
+    `window` futures submitted now, more as values are consumed (at most
+    `window` submitted and not yet consumed). wait: futures.wait (which,
+    inside a task, runs our own calls while it waits)."""
+    pending = set(submit(executor, fn, arg_tuples, window))
+    return _as_completed(executor, fn, arg_tuples, window, pending, deadline, wait)
+
+
+def _as_completed(executor, fn, arg_tuples, window, pending, deadline, wait):
+    try:
+        while pending:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise cf.TimeoutError("%d futures unfinished" % len(pending))
+            done, pending = wait(pending, left, cf.FIRST_COMPLETED)
+            if not done:
+                raise cf.TimeoutError("%d futures unfinished" % len(pending))
+            pending |= set(submit(executor, fn, arg_tuples, window - len(pending) - len(done)))
+            done = list(done)
+            while done:
+                yield done.pop().result()
+    finally:
+        for future in pending:
+            future.cancel()
