@@ -163,7 +163,9 @@ $(BUILD)/asan/%: $(BUILD)/asan-obj/tests/unit/%.o $(ASAN_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS) -lcmocka
 
-unit-check: $(TEST_BINS) $(BIN) $(EXAMPLE_LIBS)
+# libFuzzer targets (make fuzz) and their replay in the unit suite.
+include tests/fuzz/fuzz.mk
+unit-check: $(TEST_BINS) $(BIN) $(EXAMPLE_LIBS) fuzz-replay
 	@set -e; for t in $(TEST_BINS); do echo "== $$t"; EVO_FARM_BIN=$(BIN) TEST="$(TEST)" $$t; done
 
 asan-check: $(ASAN_BINS) $(BIN) $(EXAMPLE_LIBS)

@@ -70,7 +70,8 @@ int evo_site_venv_allowed(const struct evo_site *site, const char *path)
         size_t n = strcspn(p, ":");
         while (n > 1 && p[n - 1] == '/')
             n--;
-        if (n && strncmp(path, p, n) == 0 && (path[n] == '/' || path[n] == '\0'))
+        /* below the root, or the root itself ("/" holds every absolute path) */
+        if (n && strncmp(path, p, n) == 0 && (path[n] == '/' || path[n] == '\0' || p[n - 1] == '/'))
             return 1;
         p += strcspn(p, ":");
         p += *p == ':';

@@ -14,14 +14,21 @@ static void print_duration(FILE *out, const char *key, unsigned ms)
         fprintf(out, "  %s: %ums\n", key, ms);
 }
 
-/* Strings are printed double-quoted with the characters YAML needs escaped. */
+/* Strings are printed double-quoted with the characters YAML needs escaped:
+ * the quote, the backslash and every control character (a raw line break
+ * or carriage return inside quotes would be folded into a space when the
+ * text is read again). */
 static void print_string(FILE *out, const char *s)
 {
     fputc('"', out);
     for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', out);
-        fputc(*s, out);
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(out, "\\x%02x", c);
+        else
+            fputc(c, out);
     }
     fputc('"', out);
 }

@@ -83,8 +83,14 @@ int evo_access_read(const char *dir, struct evo_access *a, char *err, size_t err
         fclose(f);
         return -1;
     }
-    int ok = fscanf(f, "endpoints %1023s server %63s public %63s secret %63s", a->endpoints, a->server, a->public_key,
-                    a->secret) == 4;
+    /* Read whole, so that a NUL byte (which scanf would keep inside a word,
+     * cutting it short) makes it no access file. */
+    char text[2048];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    int ok = n < sizeof text - 1 && memchr(text, '\0', n) == NULL &&
+             sscanf(text, "endpoints %1023s server %63s public %63s secret %63s", a->endpoints, a->server,
+                    a->public_key, a->secret) == 4;
     fclose(f);
     if (!ok)
         snprintf(err, err_size, "%.300s: not an evo-farm access file", path);

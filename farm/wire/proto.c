@@ -343,7 +343,7 @@ int evo_proto_get_stats(const void *data, size_t size, struct evo_stats *s)
     for (unsigned i = 0; i < s->hosts; i++) {
         uint16_t n = evo_get_u16(&r);
         const unsigned char *name = evo_get_bytes(&r, n);
-        if (name == NULL || n >= EVO_STATS_HOST_NAME)
+        if (name == NULL || n >= EVO_STATS_HOST_NAME || memchr(name, 0, n) != NULL) /* one encoding per stats */
             return -1;
         memcpy(s->host[i].name, name, n);
         s->host[i].name[n] = '\0';
