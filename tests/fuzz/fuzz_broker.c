@@ -368,7 +368,8 @@ static void check_counts(const char *when)
 
 /* A fresh worker joins, and every worker answers what it holds until
  * nothing is left; workers that keep tasks they will never answer (a short
- * RESULTS) are told to leave, so that their tasks are requeued. */
+ * RESULTS) are told to leave, so that their tasks are requeued. Rounds that
+ * answer nothing twice in a row mean tasks nobody will ever get. */
 static void settle(void)
 {
     int settler = PEERS - 1;
@@ -377,18 +378,19 @@ static void settle(void)
     hello(settler, EVO_ROLE_WORKER);
     pump();
     FUZZ_ASSERT(h.peers[settler].role == EVO_ROLE_WORKER);
-    for (int round = 0; round < 256 && outstanding() > 0; round++) {
+    for (int stalled = 0; outstanding() > 0 && stalled < 2;) {
         int answered = 0;
         for (int i = 0; i < PEERS; i++) {
             struct peer *p = &h.peers[i];
             while (p->role == EVO_ROLE_WORKER && p->nheld > 0) {
-                uint8_t choice[] = {0, 0, 0}; /* whole batch, ok results */
+                uint8_t choice[] = {0, 0, 20}; /* the whole batch, ok results, 20 us of evaluation */
                 struct fuzz_bytes in = {choice, sizeof choice};
                 results(i, &in);
                 answered = 1;
             }
         }
         pump();
+        stalled = answered ? 0 : stalled + 1;
         if (!answered) /* the rest sits with workers that lost count */
             for (int i = 0; i < PEERS - 1; i++)
                 if (h.peers[i].role == EVO_ROLE_WORKER) {
@@ -397,6 +399,8 @@ static void settle(void)
                     pump();
                 }
     }
+    if (outstanding() > 0)
+        check_counts("stalled");
     FUZZ_ASSERT(outstanding() == 0);
 }
 
