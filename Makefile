@@ -48,7 +48,8 @@ EXAMPLE_LIBS := $(BUILD)/examples/librastrigin.so $(BUILD)/examples/libtestfns.s
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 ASAN_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRC))
-TOOLS   := $(BUILD)/tests/mapdriver $(BUILD)/tests/result_layout $(BUILD)/bench/farmbench $(BUILD)/bench/floors
+TOOLS   := $(BUILD)/tests/mapdriver $(BUILD)/tests/result_layout $(BUILD)/bench/farmbench $(BUILD)/bench/floors \
+	   $(BUILD)/bench/scale
 PLUGIN  := $(BUILD)/plugin/spank_evo_farm.so
 PLUGIN_SRC := $(wildcard plugin/*.c)
 PLUGIN_OBJ := $(call obj_of,$(PLUGIN_SRC))
@@ -128,6 +129,10 @@ $(BUILD)/bench/farmbench: $(BUILD)/obj/bench/farmbench.o $(INTERNAL_LIB)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
 
 $(BUILD)/bench/floors: $(BUILD)/obj/bench/floors.o $(INTERNAL_LIB)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
+
+$(BUILD)/bench/scale: $(BUILD)/obj/bench/scale.o $(INTERNAL_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
 

@@ -11,6 +11,12 @@
  *   mapdriver constant N DIM VALUE    every result of a map must be VALUE
  *   mapdriver attack                  strangers and garbage are refused while
  *                                     a real map still completes
+ *   mapdriver stream N BOUND_MIB      N one-dimensional sphere vectors through
+ *                                     submit/wait in pieces of 10,000, each
+ *                                     result checked once; the driver's and
+ *                                     the broker's (its parent's) RSS at 10 %
+ *                                     and 90 % of the run may differ by at
+ *                                     most BOUND_MIB
  * Exit 0 when every check passed; prints what failed otherwise. */
 #include <arpa/inet.h>
 #include <math.h>
@@ -126,6 +132,71 @@ static int run_submit(const char *fn, size_t n, size_t dim)
     return bad != 0;
 }
 
+static long rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    long kib = -1;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kib = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+/* The stream mode: memory must stay flat however many vectors go through. */
+static int run_stream(size_t n, long bound_mib)
+{
+    enum { PIECE = 10000 };
+    struct evo_client *c = open_client();
+    unsigned char *seen = malloc(n / 8 + 1); /* one bit per vector, resident from the start */
+    static double x[PIECE];
+    struct evo_result r;
+    size_t sent = 0, got = 0, bad = 0;
+    long rss[2][2] = {{-1, -1}, {-1, -1}}; /* [driver, broker][at 10 %, at 90 %] */
+    pid_t broker = getppid();
+    if (c == NULL || seen == NULL)
+        return 1;
+    memset(seen, 0, n / 8 + 1);
+    for (size_t i = 0; i < PIECE; i++)
+        x[i] = (double)(i % 1000) / 8.0; /* exact squares */
+    while (got < n && bad < 10) {
+        if (sent < n) {
+            size_t k = n - sent < PIECE ? n - sent : PIECE;
+            if (evo_client_submit(c, x, k, 1, NULL) < 0) /* tags 0.. in order: tag t is x[t % PIECE] */
+                break;
+            sent += k;
+        }
+        int rc = 1;
+        while (evo_client_outstanding(c) > (sent < n ? 4 * PIECE : 0) && (rc = evo_client_wait(c, &r, 30000)) == 1) {
+            double v = x[r.tag % PIECE];
+            if (r.tag >= n || (seen[r.tag / 8] >> (r.tag % 8)) & 1 || !r.ok || r.objectives[0] != v * v) {
+                fprintf(stderr, "mapdriver: result %llu wrong or repeated\n", (unsigned long long)r.tag);
+                bad++;
+            }
+            seen[r.tag / 8] |= (unsigned char)(1u << (r.tag % 8));
+            if (++got == n / 10 || got == n - n / 10)
+                for (int who = 0; who < 2; who++)
+                    rss[who][got != n / 10] = rss_kib(who ? broker : getpid());
+        }
+        if (rc != 1) {
+            fprintf(stderr, "mapdriver: wait failed: %s\n", evo_client_last_error(c));
+            break;
+        }
+    }
+    long grew = 0;
+    for (int who = 0; who < 2; who++)
+        grew = rss[who][1] - rss[who][0] > grew ? rss[who][1] - rss[who][0] : grew;
+    printf("mapdriver: stream of %zu: %zu results checked, driver RSS %.1f -> %.1f MiB, broker RSS %.1f -> %.1f MiB "
+           "(at 10%% and 90%%; bound %ld MiB)\n",
+           n, got, rss[0][0] / 1024.0, rss[0][1] / 1024.0, rss[1][0] / 1024.0, rss[1][1] / 1024.0, bound_mib);
+    evo_client_close(c);
+    free(seen);
+    return got != n || bad || rss[0][0] < 0 || rss[1][0] < 0 || grew > bound_mib * 1024;
+}
+
 /* A raw TCP connection that sends junk to the broker's port. */
 static void send_garbage(const char *endpoint)
 {
@@ -237,6 +308,8 @@ static int run_constant(size_t n, size_t dim, double want)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc == 4 && strcmp(argv[1], "stream") == 0)
+        return run_stream(strtoul(argv[2], NULL, 10), atol(argv[3]));
     if (argc == 2 && strcmp(argv[1], "attack") == 0)
         return run_attack();
     if (argc < 5)
