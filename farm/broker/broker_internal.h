@@ -66,6 +66,8 @@ struct broker_share {
 struct broker_stream {
     struct evo_stream *stream;
     unsigned char id[BROKER_STREAM_ID];
+    int hash_failed;
+    UT_hash_handle by_id;
 };
 
 struct evo_broker {
@@ -98,8 +100,9 @@ struct evo_broker {
     uint64_t share_bytes_sent; /* constants' bytes sent to workers, ever */
     int local_fd;              /* the Unix socket members of this machine connect to, or -1 */
     char local_path[EVO_PATH_MAX];
-    struct broker_stream *streams;
-    size_t nstreams;
+    struct broker_stream **streams; /* in poll order */
+    struct broker_stream *stream_by_id; /* uthash table of the same */
+    size_t nstreams, streams_cap;
     uint32_t next_stream;
     zmq_pollitem_t *items; /* evo_broker_step's, sized to the streams */
     size_t items_cap;

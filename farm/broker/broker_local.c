@@ -30,10 +30,59 @@ int broker_local_is_stream(const void *identity, size_t size)
 
 static struct broker_stream *stream_by_id(struct evo_broker *b, const void *identity)
 {
-    for (size_t i = 0; i < b->nstreams; i++)
-        if (memcmp(b->streams[i].id, identity, BROKER_STREAM_ID) == 0)
-            return &b->streams[i];
-    return NULL;
+    struct broker_stream *s = NULL;
+    HASH_FIND(by_id, b->stream_by_id, identity, BROKER_STREAM_ID, s);
+    return s;
+}
+
+/* Keeps an accepted stream under a new routing id. 0, or -1 (out of
+ * memory: the stream is closed). */
+static int add_stream(struct evo_broker *b, struct evo_stream *stream)
+{
+    struct broker_stream *s = calloc(1, sizeof *s);
+    if (s && b->nstreams == b->streams_cap) {
+        size_t cap = b->streams_cap ? b->streams_cap * 2 : 16;
+        struct broker_stream **streams = realloc(b->streams, cap * sizeof *streams);
+        if (streams == NULL) {
+            free(s);
+            s = NULL;
+        } else {
+            b->streams = streams;
+            b->streams_cap = cap;
+        }
+    }
+    if (s == NULL) {
+        evo_stream_close(stream);
+        return -1;
+    }
+    uint32_t n = ++b->next_stream;
+    unsigned char id[BROKER_STREAM_ID] = {0,
+                                          0xff,
+                                          'S',
+                                          (unsigned char)n,
+                                          (unsigned char)(n >> 8),
+                                          (unsigned char)(n >> 16),
+                                          (unsigned char)(n >> 24)};
+    memcpy(s->id, id, sizeof id);
+    s->stream = stream;
+    HASH_ADD(by_id, b->stream_by_id, id, sizeof s->id, s);
+    if (s->hash_failed) {
+        evo_stream_close(stream);
+        free(s);
+        return -1;
+    }
+    b->streams[b->nstreams++] = s;
+    return 0;
+}
+
+/* Closes the stream at index i of the poll order (the last takes its place). */
+static void remove_stream(struct evo_broker *b, size_t i)
+{
+    struct broker_stream *s = b->streams[i];
+    HASH_DELETE(by_id, b->stream_by_id, s);
+    evo_stream_close(s->stream);
+    free(s);
+    b->streams[i] = b->streams[--b->nstreams];
 }
 
 int broker_local_send(struct evo_broker *b, const void *identity, enum evo_msg_type type, const struct evo_buf *body)
@@ -62,23 +111,8 @@ static void accept_all(struct evo_broker *b)
             evo_warn("refused a local connection from another user");
             continue;
         }
-        struct broker_stream *streams = realloc(b->streams, (b->nstreams + 1) * sizeof *streams);
-        if (streams == NULL) {
-            evo_stream_close(stream);
+        if (add_stream(b, stream) < 0)
             return;
-        }
-        b->streams = streams;
-        struct broker_stream *s = &b->streams[b->nstreams++];
-        uint32_t n = ++b->next_stream;
-        unsigned char id[BROKER_STREAM_ID] = {0,
-                                              0xff,
-                                              'S',
-                                              (unsigned char)n,
-                                              (unsigned char)(n >> 8),
-                                              (unsigned char)(n >> 16),
-                                              (unsigned char)(n >> 24)};
-        memcpy(s->id, id, sizeof id);
-        s->stream = stream;
     }
 }
 
@@ -90,7 +124,7 @@ int broker_local_poll_items(struct evo_broker *b, size_t at)
         return -1;
     b->items[at] = (zmq_pollitem_t){NULL, b->local_fd, ZMQ_POLLIN, 0};
     for (size_t i = 0; i < b->nstreams; i++) {
-        struct evo_stream *s = b->streams[i].stream;
+        struct evo_stream *s = b->streams[i]->stream;
         b->items[at + 1 + i] =
             (zmq_pollitem_t){NULL, s->fd, (short)(ZMQ_POLLIN | (evo_stream_pending(s) ? ZMQ_POLLOUT : 0)), 0};
     }
@@ -118,29 +152,28 @@ void broker_local_serve(struct evo_broker *b, size_t at)
     for (size_t i = 0; i < polled; i++) {
         short revents = b->items[at + 1 + i].revents;
         if (revents & ZMQ_POLLOUT)
-            evo_stream_flush(b->streams[i].stream);
+            evo_stream_flush(b->streams[i]->stream);
         if (revents & (ZMQ_POLLIN | ZMQ_POLLERR))
-            read_stream(b, &b->streams[i]);
+            read_stream(b, b->streams[i]);
     }
     if (b->items[at].revents & ZMQ_POLLIN)
         accept_all(b);
     for (size_t i = 0; i < b->nstreams;) { /* the closed ones: their peers are lost */
-        struct broker_stream *s = &b->streams[i];
+        struct broker_stream *s = b->streams[i];
         if (!s->stream->closed) {
             i++;
             continue;
         }
         broker_peer_lost(b, s->id, sizeof s->id, "its connection closed");
-        evo_stream_close(s->stream);
-        b->streams[i] = b->streams[--b->nstreams];
+        remove_stream(b, i);
     }
 }
 
 void broker_local_close(struct evo_broker *b)
 {
-    for (size_t i = 0; i < b->nstreams; i++) {
-        evo_stream_flush(b->streams[i].stream); /* the BYEs */
-        evo_stream_close(b->streams[i].stream);
+    while (b->nstreams > 0) {
+        evo_stream_flush(b->streams[b->nstreams - 1]->stream); /* the BYEs */
+        remove_stream(b, b->nstreams - 1);
     }
     free(b->streams);
     free(b->items);
