@@ -244,6 +244,16 @@ static int worker_loop(struct worker *w)
             break;
         int64_t now = evo_now_ms();
         if (w->reset || evo_dealer_silent(&w->dealer, now)) {
+            /* A broker that welcomed us and then said nothing for heartbeat
+             * x liveness is gone (a farm's broker is never restarted: its
+             * keys die with it): exit now rather than retry for minutes.
+             * Retrying is for a broker not reached yet. A closed local
+             * socket is found by the join below. */
+            if (!w->reset && w->dealer.welcomed && !w->dealer.lost) {
+                evo_error("the broker at %s has been silent for %lld ms (heartbeat x liveness): it is gone",
+                          w->creds->endpoint, (long long)(now - w->dealer.last_recv_ms));
+                return 1;
+            }
             if (!w->reset) {
                 lost_since = lost_since ? lost_since : now;
                 if (now - lost_since > give_up_ms()) {

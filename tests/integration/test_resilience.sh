@@ -111,3 +111,36 @@ YAML
     "$EVO" run "$SCRATCH/sigpipe.yaml" -n 1 -- "$DRIVER" constant 20 2 0 > "$SCRATCH/out" 2>&1 ||
         { cat "$SCRATCH/out"; fail "the evaluator saw SIGPIPE ignored"; }
 }
+
+# The broker killed -9 under a map: two workers that joined from outside
+# over ZeroMQ (as a step's workers on other nodes do; the farm's own
+# children die with it) each exit with a message within heartbeat x
+# liveness (200 ms x 3 here) instead of retrying for EVO_FARM_GIVE_UP.
+t_broker_killed_remote_workers_exit() {
+    local cfg; cfg=$(lib_config bk slow_sphere)
+    "$EVO" run "$cfg" -n 1 -- sh -c "export -p | grep ' EVO_FARM_' > '$SCRATCH/vars'; exec '$DRIVER' verify slow_sphere 100000 3" \
+        > "$SCRATCH/out" 2>&1 &
+    local runpid=$! i
+    for i in $(seq 50); do [ -s "$SCRATCH/vars" ] && break; sleep 0.1; done
+    [ -s "$SCRATCH/vars" ] || fail "the driver never started"
+    local workers=""
+    for i in 1 2; do
+        (. "$SCRATCH/vars"; unset EVO_FARM_LOCAL; exec setsid "$EVO" __worker "$cfg") > "$SCRATCH/worker$i" 2>&1 &
+        workers="$workers $!"
+    done
+    sleep 1.5
+    for i in 1 2; do kill -0 "$(echo $workers | cut -d" " -f$i)" || { cat "$SCRATCH/worker$i"; fail "worker $i did not keep running"; }; done
+    kill -9 "$runpid"
+    local start; start=$(date +%s%N) alive=1
+    for i in $(seq 100); do
+        alive=0
+        for p in $workers; do kill -0 "$p" 2> /dev/null && alive=1; done
+        [ $alive -eq 0 ] && break
+        sleep 0.05
+    done
+    local ms=$((($(date +%s%N) - start) / 1000000))
+    [ $alive -eq 0 ] || { kill $workers; fail "workers still running 5 s after the broker was killed"; }
+    echo "    both outside workers gone ${ms} ms after the broker was killed"
+    for i in 1 2; do expect_in "$SCRATCH/worker$i" "has been silent for"; done
+    [ "$ms" -lt 2000 ] || fail "the workers took ${ms} ms to go (heartbeat x liveness is 600 ms)"
+}
