@@ -12,12 +12,14 @@ sizes them."""
 import collections
 import concurrent.futures as cf
 import itertools
+import threading
 import time
 
 from . import _calls
 
 CHUNK_MAX = 1000     # calls in one chunk at most
 READ_AHEAD = 4 * CHUNK_MAX  # per worker: items of an input without len() read to size its chunks
+_END = object()
 
 
 def chunksize(n, workers):
@@ -60,11 +62,68 @@ def chunks(iterables, size, workers):
     return star, iter(lambda: list(itertools.islice(calls, size)), [])
 
 
-def submit(executor, fn, arg_tuples, count):
-    """The futures of fn(*args) for the next `count` args of the iterator
-    arg_tuples (fewer at its end), submitted together."""
-    batch = list(itertools.islice(arg_tuples, max(count, 0)))
-    return executor.submit_many(fn, batch) if batch else []
+class Feed:
+    """The input of one map and its submitted, not yet consumed futures
+    (`pending`: a deque in order, or a set), read as the reader asks. The
+    executor knows its live feeds (a weak set): its shutdown submits their
+    rest (drain) or stops them first."""
+
+    def __init__(self, executor, fn, arg_tuples, ordered):
+        self.executor, self.fn, self.rest = executor, fn, arg_tuples
+        self.pending = collections.deque() if ordered else set()
+        self.stopped = self.cut = False
+        self._lock = threading.Lock()  # the reader's refills against a shutdown's drain
+        executor.track(self)
+
+    def take(self, count):
+        """Submits the next `count` calls (fewer at the input's end) and adds
+        their futures to pending; after a shutdown that stopped this map,
+        only notes whether the input had more (cut)."""
+        with self._lock:
+            if self.rest is None or count <= 0:
+                return
+            if self.stopped:
+                more, self.rest = next(self.rest, _END), None
+                self.cut = more is not _END
+                return
+            self._add(list(itertools.islice(self.rest, count)))
+
+    def check_cut(self):
+        """Raises CancelledError when a shutdown cut the input short (once
+        what was submitted has been yielded)."""
+        if self.cut:
+            raise cf.CancelledError("the executor was shut down before this map's input was all read")
+
+    def drain(self):
+        """Submits the whole rest of the input now: what concurrent.futures'
+        map submits at the call, so that its results can still be read
+        after the executor's shutdown (a with block's end)."""
+        with self._lock:
+            if self.rest is not None and not self.stopped:
+                rest, self.rest = list(self.rest), None
+                self._add(rest)
+
+    def stop(self):
+        """Nothing more is submitted (shutdown with cancel_futures, or at exit)."""
+        with self._lock:
+            self.stopped = True
+
+    def close(self):
+        """The reader is done: cancels what no worker has yet."""
+        with self._lock:
+            self.rest = None
+            for future in self.pending:
+                future.cancel()
+
+    def _add(self, batch):
+        if not batch:
+            self.rest = None
+            return
+        futures = self.executor.submit_many(self.fn, batch)
+        if isinstance(self.pending, set):
+            self.pending.update(futures)
+        else:
+            self.pending.extend(futures)
 
 
 def in_order(executor, fn, arg_tuples, window, deadline, values):
@@ -73,28 +132,29 @@ def in_order(executor, fn, arg_tuples, window, deadline, values):
     now, and more as they are consumed: at most `window` are submitted and
     not yet consumed. deadline: time.monotonic() by which every value must be
     there (TimeoutError), or None."""
-    pending = collections.deque(submit(executor, fn, arg_tuples, window))
-    return _in_order(executor, fn, arg_tuples, window, pending, deadline, values)
+    feed = Feed(executor, fn, arg_tuples, ordered=True)
+    feed.take(window)
+    return _in_order(feed, window, deadline, values)
 
 
-def _in_order(executor, fn, arg_tuples, window, pending, deadline, values):
+def _in_order(feed, window, deadline, values):
+    pending = feed.pending
     try:
-        while pending:
+        while True:
             if len(pending) <= window // 2 + 1:  # refilled by half windows: one hand-off for many tasks
-                pending.extend(submit(executor, fn, arg_tuples, window - len(pending)))
+                feed.take(window - len(pending))
+            if not pending:  # the input is all read (or cut)
+                break
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             yield from values(pending.popleft(), left)  # values() alone holds the future
+        feed.check_cut()
     finally:  # closed early, or raised: what no worker has yet is not run
-        for future in pending:
-            future.cancel()
+        feed.close()
 
 
 def call_value(future, left):
     """The value of one call's future."""
     yield future.result(left)
-
-
-_END = object()
 
 
 def chunk_values(future, left):
@@ -123,23 +183,29 @@ def as_completed(executor, fn, arg_tuples, window, deadline, wait):
     `window` futures submitted now, more as values are consumed (at most
     `window` submitted and not yet consumed). wait: futures.wait (which,
     inside a task, runs our own calls while it waits)."""
-    pending = set(submit(executor, fn, arg_tuples, window))
-    return _as_completed(executor, fn, arg_tuples, window, pending, deadline, wait)
+    feed = Feed(executor, fn, arg_tuples, ordered=False)
+    feed.take(window)
+    return _as_completed(feed, window, deadline, wait)
 
 
-def _as_completed(executor, fn, arg_tuples, window, pending, deadline, wait):
+def _as_completed(feed, window, deadline, wait):
+    pending = feed.pending
     try:
-        while pending:
+        while True:
+            feed.take(window - len(pending))  # the calls of the values yielded before
+            if not pending:  # the input is all read (or cut)
+                break
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 raise cf.TimeoutError("%d futures unfinished" % len(pending))
-            done, pending = wait(pending, left, cf.FIRST_COMPLETED)
+            done = wait(list(pending), left, cf.FIRST_COMPLETED).done
             if not done:
                 raise cf.TimeoutError("%d futures unfinished" % len(pending))
-            pending |= set(submit(executor, fn, arg_tuples, window - len(pending) - len(done)))
+            pending.difference_update(done)
+            feed.take(window - len(pending) - len(done))  # the farm works while these are read
             done = list(done)
             while done:
                 yield done.pop().result()
+        feed.check_cut()
     finally:
-        for future in pending:
-            future.cancel()
+        feed.close()

@@ -15,6 +15,7 @@ import select
 import threading
 import time
 import uuid
+import weakref
 
 from . import _calls, _embedded, _trace, _window
 from ._client import WITHDRAWN, Client
@@ -104,6 +105,7 @@ class Executor(cf.Executor):
             os.set_blocking(self._wake_r, False)
         self._shutdown = False
         self._failure = None
+        self._maps = weakref.WeakSet()     # the inputs of maps still being read (_window.Feed)
         self._thread = threading.Thread(target=self._run, name="evofarm-dispatch", daemon=True)
         self._thread.start()
 
@@ -363,7 +365,29 @@ class Executor(cf.Executor):
         executor's window (at least 2)."""
         return max(2, self._window)
 
+    def track(self, feed):
+        """Remembers a map's input (_window.Feed) while the map lives."""
+        self._maps.add(feed)
+
+    def stop_maps(self):
+        """The maps still being read submit nothing more (at exit: nobody
+        reads them)."""
+        for feed in list(self._maps):
+            feed.stop()
+
     def shutdown(self, wait=True, *, cancel_futures=False):
+        """As concurrent.futures': maps still being read first submit the
+        rest of their input (what its map submits at the call), so that
+        their results can be read after a with block; with cancel_futures
+        they submit nothing more and, read on, raise CancelledError."""
+        for feed in list(self._maps):
+            try:
+                if cancel_futures:
+                    feed.stop()
+                else:
+                    feed.drain()
+            except Exception:  # the farm failed: their readers see it
+                feed.stop()
         with self._lock:
             self._shutdown = True
             if cancel_futures:

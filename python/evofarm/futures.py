@@ -32,7 +32,7 @@ def _farm():
     with _lock:
         if _executor is None:
             _executor = Executor()
-            atexit.register(shutdown)
+            atexit.register(_at_exit)
         return _executor
 
 
@@ -127,6 +127,14 @@ def as_completed(fs, timeout=None):
         for f in [f for f in pending if f.done()]:
             pending.discard(f)
             yield f
+
+
+def _at_exit():
+    """shutdown(), without submitting the rest of maps nobody will read."""
+    executor = _executor
+    if executor is not None:
+        executor.stop_maps()
+    shutdown()
 
 
 def shutdown(wait=True):

@@ -4,7 +4,8 @@ against the closed form), with the driver's and the broker's resident
 memory (VmRSS) flat between 10 % and 90 % of the run and nothing
 materialised up front (the driver's peak, VmHWM); and the input of
 every map form read lazily, at most a window of tasks ahead of its
-reader, an endless one included."""
+reader, an endless one included, and still read after its executor's
+shutdown (submitted then, as concurrent.futures submits at the call)."""
 from conftest import run_script
 
 # allowed VmRSS growth, driver and broker each: from before the map to 10 %
@@ -70,3 +71,76 @@ def test_ten_million_calls_in_flat_memory(tmp_path):
         assert at90 - at10 < GROWTH_MIB and at10 - before < GROWTH_MIB, line
         if what == "driver":  # nothing materialised up front either (was 545 MiB for 10**7 items)
             assert peak - before < GROWTH_MIB, line
+
+
+LAZY = '''
+import concurrent.futures, itertools, time
+import evofarm
+from evofarm import _window, futures
+
+drawn = 0
+
+def counted(limit=None):
+    """0, 1, 2, ... (endless with no limit), counting what was taken."""
+    global drawn
+    for i in itertools.count() if limit is None else range(limit):
+        drawn += 1
+        yield i
+
+def inc(x):
+    return x + 1
+
+def ahead(make, count):
+    """The most items drawn from counted() beyond those consumed, over the
+    first `count` results of the map make() returns (at most its window of
+    tasks: here 64 chunks of 1000 calls, 64 of 10, 64 single calls)."""
+    global drawn
+    drawn, most = 0, 0
+    results = make()
+    for consumed, _ in enumerate(itertools.islice(results, count), 1):
+        most = max(most, drawn - consumed)
+    return most
+
+if __name__ == "__main__":
+    ex = evofarm.Executor(max_workers=2)
+    window = ex.map_window()
+    print("window", window)
+    # no len(): read ahead 4 x 1000 items per worker to size chunks, then 1000-call chunks
+    print("futures.map", ahead(lambda: futures.map(inc, counted()), 200000), 64 * 1000)
+    print("chunked", ahead(lambda: ex.map(inc, counted(), chunksize=10), 20000), window * 10)
+    print("Executor.map", ahead(lambda: ex.map(inc, counted()), 2000), window)
+    print("map_as_completed", ahead(lambda: futures.map_as_completed(inc, counted()), 2000), 64)
+    # a shorter input without len() is chunked as a list of its length would be
+    sizes = [[len(c) for c in _window.chunks((it,), None, 2)[1]] for it in (counted(200), list(range(200)))]
+    print("chunks", sizes[0] == sizes[1] == [25] * 8)
+    print("order", list(futures.map(inc, counted(200))) == list(range(1, 201)))
+    # a whole first window done before the first wait: the rest still comes
+    it = futures.map_as_completed(inc, range(1000))
+    time.sleep(0.5)
+    print("completed", sorted(it) == list(range(1, 1001)))
+    ex.shutdown()
+    # maps read after their executor's shutdown, as concurrent.futures allows
+    with evofarm.Executor(max_workers=2) as ex:
+        one, chunked = ex.map(inc, range(1000)), ex.map(inc, counted(5000), chunksize=7)
+    print("after with", list(one) == list(range(1, 1001)), list(chunked) == list(range(1, 5001)))
+    ex = evofarm.Executor(max_workers=2, window=4)
+    it = ex.map(inc, range(100))
+    next(it)
+    ex.shutdown(cancel_futures=True)  # the 3 sent still come, then CancelledError
+    got = []
+    try:
+        got.extend(it)
+    except concurrent.futures.CancelledError:
+        print("cut", got)
+'''
+
+
+def test_every_map_reads_its_input_lazily(tmp_path):
+    p = run_script(tmp_path, LAZY, EVO_FARM_WORKERS="2")
+    lines = p.stdout.splitlines()
+    assert lines[0] == "window 64", p.stdout + p.stderr[-1500:]
+    for line in lines[1:5]:
+        name, most, bound = line.split()
+        assert 0 < int(most) <= int(bound), line
+    assert lines[5:] == ["chunks True", "order True", "completed True", "after with True True", "cut [2, 3, 4]"], \
+        p.stdout
