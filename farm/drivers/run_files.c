@@ -149,10 +149,31 @@ static int open_temporary(int dir_fd, const char *name, int private_file, char *
     return -1;
 }
 
-/* Writes all of text to fd and fsyncs it. 0, or -1 with errno. */
-static int write_all(int fd, const char *text)
+/* Writes what build prints to fd through a stdio buffer (no copy of the
+ * whole text in memory) and fsyncs it; fd is closed. 0, or -1 with errno. */
+static int write_built(int fd, void (*build)(FILE *out, const void *arg), const void *arg)
 {
-    return evo_write_all(fd, text, strlen(text)) < 0 ? -1 : fsync(fd);
+    FILE *out = fdopen(fd, "w");
+    if (out == NULL) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    build(out, arg);
+    int failed = fflush(out) != 0 || ferror(out) || fsync(fd) < 0;
+    int saved = errno;
+    if (fclose(out) != 0 && !failed) {
+        failed = 1;
+        saved = errno;
+    }
+    errno = saved;
+    return failed ? -1 : 0;
+}
+
+static void put_text(FILE *out, const void *text)
+{
+    fputs(text, out);
 }
 
 /* 0 when NAME in dir_fd is missing or a regular file, else -1 with errno
@@ -170,7 +191,8 @@ static int replaceable(int dir_fd, const char *name)
 
 /* Phases: refuse a link, write a temporary, fsync it, rename it over NAME
  * (or remove it), fsync the directory (the rename on disk). */
-int evo_write_file(int dir_fd, const char *name, const char *text, int private_file)
+int evo_write_file_built(int dir_fd, const char *name, int private_file, void (*build)(FILE *out, const void *arg),
+                         const void *arg)
 {
     char tmp[EVO_PATH_MAX];
     if (replaceable(dir_fd, name) < 0)
@@ -178,12 +200,8 @@ int evo_write_file(int dir_fd, const char *name, const char *text, int private_f
     int fd = open_temporary(dir_fd, name, private_file, tmp, sizeof tmp);
     if (fd < 0)
         return -1;
-    int failed = write_all(fd, text) < 0;
+    int failed = write_built(fd, build, arg) < 0;
     int saved = errno;
-    if (close(fd) < 0 && !failed) {
-        failed = 1;
-        saved = errno;
-    }
     if (!failed && renameat(dir_fd, tmp, dir_fd, name) < 0) {
         failed = 1;
         saved = errno;
@@ -194,6 +212,11 @@ int evo_write_file(int dir_fd, const char *name, const char *text, int private_f
         return -1;
     }
     return fsync(dir_fd);
+}
+
+int evo_write_file(int dir_fd, const char *name, const char *text, int private_file)
+{
+    return evo_write_file_built(dir_fd, name, private_file, put_text, text);
 }
 
 const char *evo_file_error(int errnum)

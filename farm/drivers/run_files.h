@@ -66,6 +66,12 @@ int evo_convergence_svg(int dir_fd);
  * after the rename); 0 on success. */
 int evo_write_file(int dir_fd, const char *name, const char *text, int private_file);
 
+/* The same with the text printed by build(out, arg) straight into the
+ * temporary (a large file is never held in memory whole); a write error on
+ * `out` is the call's failure. */
+int evo_write_file_built(int dir_fd, const char *name, int private_file, void (*build)(FILE *out, const void *arg),
+                         const void *arg);
+
 /* strerror(errnum), but ELOOP (what opening a planted symbolic link with
  * O_NOFOLLOW, or replacing one, fails with) said plainly. */
 const char *evo_file_error(int errnum);
