@@ -14,6 +14,7 @@
  * Usage: scale [WORKERS...]   (default 100 1000 5000 10000)
  * Environment: SCALE_PROCS simulator processes (default 4), SCALE_TASKS
  * tasks of the dispatch phase (default max(200000, 50 per worker)),
+ * SCALE_HEARTBEAT_MS the farm's heartbeat (default 1000, the farm's default),
  * SCALE_BATCH tasks per batch (default 4: fixed, so that every size sends
  * the same number of messages per task; 0 = the broker's automatic
  * sizing, whose batches shrink as workers grow). */
@@ -33,7 +34,7 @@
 #include "wire/proto.h"
 #include "wire/transport.h"
 
-#define HEARTBEAT_MS 1000
+static int HEARTBEAT_MS = 1000; /* SCALE_HEARTBEAT_MS */
 #define LIVENESS     10 /* 2 cores shared by thousands of simulated workers */
 
 static volatile sig_atomic_t stopping;
@@ -400,6 +401,8 @@ int main(int argc, char **argv)
     }
     const char *p = getenv("SCALE_PROCS"), *t = getenv("SCALE_TASKS");
     unsigned procs = p ? (unsigned)strtoul(p, NULL, 10) : 4;
+    if (getenv("SCALE_HEARTBEAT_MS"))
+        HEARTBEAT_MS = atoi(getenv("SCALE_HEARTBEAT_MS")) > 0 ? atoi(getenv("SCALE_HEARTBEAT_MS")) : 1000;
     struct sigaction sa = {.sa_handler = on_term};
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
