@@ -63,7 +63,7 @@ static void run_broker(struct evo_credentials *creds, int fd)
     char err[256];
     const char *batch = getenv("SCALE_BATCH");
     struct evo_broker_options o = {"tcp://127.0.0.1:*", EVO_SCHEDULING_DYNAMIC, batch ? (unsigned)atoi(batch) : 4,
-                                   2, 0, HEARTBEAT_MS, LIVENESS, 0};
+                                   2, 0, HEARTBEAT_MS, LIVENESS, 0, NULL};
     struct evo_broker *b = evo_broker_create(&o, creds, err, sizeof err);
     if (b == NULL) {
         fprintf(stderr, "scale: %s\n", err);

@@ -49,6 +49,7 @@ struct launch {
     int64_t alone_since_ms;       /* since when no worker is connected (0: one is) */
     int sfd;                      /* our signals, once blocked */
     char local_dir[EVO_PATH_MAX]; /* the local socket's directory, or empty */
+    struct evo_journal *journal;  /* output.journal, or NULL */
 };
 
 static pid_t spawn(struct launch *l, char **argv)
@@ -161,6 +162,9 @@ static void summary(const struct evo_broker *broker, int64_t started_ms)
     int workers = evo_broker_hosts(broker, hosts, sizeof hosts);
     fprintf(stderr, "evo-farm: %d worker%s connected at the end: %s\n", workers, workers == 1 ? "" : "s",
             workers ? hosts : "none");
+    if (evo_broker_journal_hits(broker))
+        fprintf(stderr, "evo-farm: %llu evaluations answered from the journal (not evaluated again)\n",
+                (unsigned long long)evo_broker_journal_hits(broker));
 }
 
 /* Workers started elsewhere may still be connecting when the driver ends
@@ -254,6 +258,18 @@ static int start_broker(struct launch *l, const struct evo_config *config, const
     evo_broker_options_from_config(&broker_options, config);
     if (options->bind)
         broker_options.bind = options->bind;
+    if (config->output.journal) {
+        char identity[2 * EVO_JOURNAL_DIGEST + 1];
+        evo_journal_identity(config, identity);
+        if ((l->journal = evo_journal_open(config->output.journal, identity, err, sizeof err)) == NULL) {
+            evo_error("%s", err);
+            return -1;
+        }
+        if (!options->quiet)
+            fprintf(stderr, "evo-farm: journal %s/journal: %zu answers (%.1f KiB) from earlier runs\n",
+                    config->output.journal, evo_journal_count(l->journal), evo_journal_bytes(l->journal) / 1024.0);
+        broker_options.journal = l->journal;
+    }
     if ((l->broker = evo_broker_create(&broker_options, &l->creds, err, sizeof err)) == NULL) {
         evo_error("%s", err);
         return -1;
@@ -371,6 +387,7 @@ static void finish(struct launch *l, const struct evo_config *config, const stru
     if (l->published && options->expected_workers)
         see_latecomers_off(l->broker, config, options->expected_workers);
     evo_broker_destroy(l->broker); /* removes the local socket */
+    evo_journal_close(l->journal);
     if (l->local_dir[0])
         rmdir(l->local_dir);
     if (l->workers)

@@ -22,7 +22,7 @@
 #include "util/parse.h"
 #include "util/trace.h"
 
-static const char usage[] = "usage: evo-farm run FILE [-n N] [-q] [--resume DIR] [-- COMMAND [ARG...]]\n"
+static const char usage[] = "usage: evo-farm run FILE [-n N] [-q] [--resume DIR] [--journal DIR] [-- COMMAND [ARG...]]\n"
                             "       evo-farm check FILE\n"
                             "       evo-farm status DIR|JOBID\n"
                             "       srun --evo-farm=FILE --mpi=pmix -n N evo-farm [--resume DIR] [COMMAND [ARG...]]\n"
@@ -35,6 +35,8 @@ static const char usage[] = "usage: evo-farm run FILE [-n N] [-q] [--resume DIR]
                             "  status show a running farm: workers per host, queue, rate, generation, best\n"
                             "         (DIR: its built-in optimiser's results directory, or its Slurm job id)\n"
                             "  --resume DIR  continue the built-in optimiser from DIR/checkpoint\n"
+                            "  --journal DIR answer the inputs DIR/journal knows from it, record every evaluation\n"
+                            "                in it (any driver's rerun resumes; output.journal)\n"
                             "  (none) a task of an srun --evo-farm step: rank 0 runs the broker and the driver\n"
                             "         (COMMAND, else the built-in one), every other task is a worker\n"
                             "\n"
@@ -82,7 +84,7 @@ static int set_resume(const char *dir)
 static int cmd_run(int argc, char **argv, const char *self)
 {
     struct evo_run_options options = {0};
-    const char *path = NULL;
+    const char *path = NULL, *journal = NULL;
     int i;
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
@@ -97,6 +99,10 @@ static int cmd_run(int argc, char **argv, const char *self)
             i++;
         } else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
             options.quiet = 1;
+        } else if (strcmp(argv[i], "--journal") == 0) {
+            if (i + 1 == argc || argv[i + 1][0] == '\0')
+                return bad_usage("--journal needs a directory, got '%s'", i + 1 < argc ? argv[i + 1] : "nothing");
+            journal = argv[++i];
         } else if (strcmp(argv[i], "--resume") == 0) {
             if (i + 1 == argc || set_resume(argv[i + 1]) < 0)
                 return bad_usage("--resume needs a results DIR holding a checkpoint, got '%s'",
@@ -115,6 +121,13 @@ static int cmd_run(int argc, char **argv, const char *self)
     struct evo_config *config = load(path);
     if (config == NULL)
         return 2;
+    if (journal) { /* the command line's, over the file's output.journal */
+        free(config->output.journal);
+        if ((config->output.journal = strdup(journal)) == NULL) {
+            evo_config_destroy(config);
+            return 2;
+        }
+    }
     if (options.driver_argv == NULL && config->optimize.strategy == NULL) {
         fprintf(stderr, "%s: no driver: add an 'optimize:' section or give a command after --\n", path);
         evo_config_destroy(config);

@@ -295,6 +295,7 @@ int evo_broker_step(struct evo_broker *b, int extra_fd, int max_wait_ms)
     if (now >= b->next_housekeeping_ms)
         housekeeping(b, now);
     broker_dispatch(b);
+    evo_journal_sync(b->options.journal); /* what the drivers are told is on disk first */
     broker_flush_outboxes(b);
     return extra_ready;
 }
@@ -351,6 +352,11 @@ void evo_broker_shut_down(struct evo_broker *b)
             broker_peer_remove(b, b->peers[i]);
         }
     b->shutting_down = 1;
+}
+
+uint64_t evo_broker_journal_hits(const struct evo_broker *b)
+{
+    return b->journal_hits;
 }
 
 unsigned evo_broker_workers_seen(const struct evo_broker *b)

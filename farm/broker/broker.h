@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "journal.h"
 #include "evofarm/stats.h"
 #include "wire/transport.h"
 
@@ -25,6 +26,10 @@ struct evo_broker_options {
      * EVO_BROKER_DRIVER_QUOTA; inputs are also limited to
      * EVO_BROKER_DRIVER_QUOTA_BYTES per driver. */
     unsigned driver_quota;
+    /* When not NULL (not owned): inputs already in it are answered from it
+     * without evaluating, every successful evaluation is recorded in it
+     * (broker/journal.h). */
+    struct evo_journal *journal;
 };
 
 #define EVO_BROKER_DRIVER_QUOTA       (1u << 20)
@@ -77,6 +82,9 @@ void evo_broker_shut_down(struct evo_broker *broker);
  * no worker is left to run them. In-flight tasks are left to their
  * workers. */
 void evo_broker_fail_queued(struct evo_broker *broker, const char *reason);
+
+/* How many submitted inputs were answered from the journal. */
+uint64_t evo_broker_journal_hits(const struct evo_broker *broker);
 
 /* How many workers have said HELLO since the broker started (a worker
  * that said it again on the same connection counts once). */

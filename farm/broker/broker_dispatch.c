@@ -63,6 +63,23 @@ static int within_quota(const struct evo_broker *b, const struct broker_peer *d,
     return d->tasks_held < tasks && d->bytes_held + bytes <= EVO_BROKER_DRIVER_QUOTA_BYTES;
 }
 
+/* An input the journal knows is answered from it at once. 1 if it was. */
+static int answer_from_journal(struct evo_broker *b, struct broker_peer *driver, uint64_t tag,
+                               const unsigned char *digest)
+{
+    const struct evo_journal_entry *e = evo_journal_find(b->options.journal, digest);
+    struct broker_peer *d = e ? outbox_open(b, driver->serial) : NULL;
+    if (d == NULL)
+        return 0;
+    if (e->n)
+        evo_proto_put_result_ok(&d->outbox, tag, e->n, e->objectives);
+    else
+        evo_proto_put_result_payload(&d->outbox, tag, e->payload_size, e->payload);
+    d->outbox_count++;
+    b->journal_hits++;
+    return 1;
+}
+
 int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size)
 {
     struct evo_input_list list;
@@ -70,6 +87,12 @@ int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const
     if (evo_proto_get_inputs(body, size, &list) < 0)
         return -1;
     for (size_t i = 0; i < list.count; i++) {
+        unsigned char digest[EVO_JOURNAL_DIGEST];
+        if (b->options.journal) {
+            evo_journal_digest(list.kind[i], list.size[i], evo_input_list_data(&list, i), digest);
+            if (answer_from_journal(b, driver, list.id[i], digest))
+                continue;
+        }
         uint64_t bytes = input_bytes(list.kind[i], list.size[i]);
         if (!within_quota(b, driver, bytes)) {
             refuse(b, driver->serial, list.id[i],
@@ -80,6 +103,8 @@ int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const
         struct evo_task *task = evo_task_table_add(&b->tasks, list.id[i], driver->serial, list.kind[i], list.size[i],
                                                    evo_input_list_data(&list, i));
         if (task && evo_id_queue_push_back(&b->queue, task->id) == 0) {
+            if (b->options.journal)
+                memcpy(task->digest, digest, sizeof task->digest);
             driver->tasks_held++;
             driver->bytes_held += bytes;
             continue;
@@ -95,6 +120,9 @@ int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const
 
 static void deliver_ok(struct evo_broker *b, struct evo_task *task, const struct evo_result_item *item)
 {
+    if (b->options.journal) /* kept even when its driver is gone: a rerun asks again */
+        evo_journal_record(b->options.journal, task->digest, item->status == EVO_RESULT_OK ? item->n : 0,
+                           item->objectives, item->payload, item->payload_size);
     struct broker_peer *d = outbox_open(b, task->driver);
     if (d == NULL)
         return;

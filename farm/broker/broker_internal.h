@@ -95,6 +95,7 @@ struct evo_broker {
     int64_t next_housekeeping_ms;
     int shutting_down;     /* evo_broker_shut_down was called: BYE to everyone */
     unsigned workers_seen; /* worker HELLOs from new peers, ever */
+    uint64_t journal_hits; /* inputs answered from the journal */
     struct broker_share *shares;
     size_t nshares;
     uint64_t share_bytes_sent; /* constants' bytes sent to workers, ever */

@@ -19,6 +19,7 @@ struct evo_task {
     uint8_t state;
     uint8_t kind;  /* enum evo_input_kind */
     uint32_t size; /* a vector's dimension, or a payload's bytes */
+    unsigned char digest[16]; /* of the input, when the farm keeps a journal */
     union {
         double x[1];           /* EVO_INPUT_VECTOR: size values */
         unsigned char data[1]; /* EVO_INPUT_PAYLOAD: size bytes */

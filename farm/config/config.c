@@ -147,7 +147,12 @@ static int output_dir(struct walk *w, yaml_node_t *v)
     return walk_string(w, v, &w->config->output.dir);
 }
 
-static const struct walk_field output_fields[] = {{"dir", output_dir}, {NULL, NULL}};
+static int output_journal(struct walk *w, yaml_node_t *v)
+{
+    return walk_string(w, v, &w->config->output.journal);
+}
+
+static const struct walk_field output_fields[] = {{"dir", output_dir}, {"journal", output_journal}, {NULL, NULL}};
 
 static const struct walk_section sections[] = {{"farm", farm_fields},
                                                {"evaluate", evaluate_fields},
@@ -370,6 +375,7 @@ void evo_config_destroy(struct evo_config *c)
     free(c->optimize.lower);
     free(c->optimize.upper);
     free(c->output.dir);
+    free(c->output.journal);
     free(c);
 }
 

@@ -78,7 +78,8 @@ struct evo_config {
         double tolfun, tolx; /* tolx relative to sigma */
     } optimize;
     struct {
-        char *dir; /* relative to the working directory of the run */
+        char *dir;     /* relative to the working directory of the run */
+        char *journal; /* the journal's directory (as dir), or NULL: none */
     } output;
 };
 

@@ -199,4 +199,9 @@ void evo_config_print(const struct evo_config *c, FILE *out)
     fputs("output:\n  dir: ", out);
     print_string(out, c->output.dir);
     fputc('\n', out);
+    if (c->output.journal) {
+        fputs("  journal: ", out);
+        print_string(out, c->output.journal);
+        fputc('\n', out);
+    }
 }

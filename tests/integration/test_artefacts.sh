@@ -48,7 +48,7 @@ t_layers_include_only_what_they_may() {
         [broker]="util config wire" [worker]="util config wire" [cmaes]="util"
         [drivers]="util config cmaes")
     declare -A outside=([util]="" [config]="yaml" [wire]="zmq" [client]="zmq" [bootstrap]="pmix slurm/pmi2"
-        [broker]="zmq" [worker]="zmq dlfcn" [cmaes]="lapacke" [drivers]="sodium")
+        [broker]="zmq sodium" [worker]="zmq dlfcn" [cmaes]="lapacke" [drivers]="sodium")
     [ "$(ls -d "$ROOT"/farm/*/ | wc -l)" = "${#may[@]}" ] || fail "farm/ has a folder the table does not know"
     for dir in "$ROOT"/farm/*/; do
         layer=$(basename "$dir")

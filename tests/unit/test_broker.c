@@ -27,7 +27,7 @@ static unsigned driver_quota;      /* and this (0: the default) */
 static void start(enum evo_scheduling scheduling, unsigned batch, unsigned prefetch, unsigned retries)
 {
     char err[256];
-    struct evo_broker_options o = {"tcp://127.0.0.1:*", scheduling, batch, prefetch, retries, heartbeat_ms, 2, driver_quota};
+    struct evo_broker_options o = {"tcp://127.0.0.1:*", scheduling, batch, prefetch, retries, heartbeat_ms, 2, driver_quota, NULL};
     assert_int_equal(evo_credentials_generate(&fx.creds), 0);
     fx.broker = evo_broker_create(&o, &fx.creds, err, sizeof err);
     if (fx.broker == NULL)
