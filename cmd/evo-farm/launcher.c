@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
+#include "drivers/farm_access.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "worker/worker.h"
@@ -49,6 +50,8 @@ struct launch {
     int64_t alone_since_ms;       /* since when no worker is connected (0: one is) */
     int sfd;                      /* our signals, once blocked */
     char local_dir[EVO_PATH_MAX]; /* the local socket's directory, or empty */
+    char status_public[EVO_KEY_TEXT], status_secret[EVO_KEY_TEXT]; /* the status key: statistics only */
+    char record[EVO_PATH_MAX];                                     /* ~/.evo-farm/farms/ID, or empty */
     struct evo_journal *journal;  /* output.journal, or NULL */
 };
 
@@ -274,6 +277,11 @@ static int start_broker(struct launch *l, const struct evo_config *config, const
         evo_error("%s", err);
         return -1;
     }
+    if (evo_credentials_keypair(l->status_public, l->status_secret) < 0 ||
+        evo_broker_admit_status(l->broker, l->status_public) < 0) {
+        evo_error("cannot make the farm's status key: %s", strerror(errno));
+        return -1;
+    }
     listen_locally(l);
     if (options->publish && options->publish(options->publish_arg, &l->creds) < 0)
         return -1;
@@ -302,6 +310,28 @@ static void name_the_script(const struct evo_config *config, char *const *argv)
     }
 }
 
+/* The farm's record for `evo-farm status` (drivers/farm_access.h): its id
+ * is JOBID.STEP under Slurm, else HOST-PID. */
+static void record_farm(struct launch *l, const struct evo_config *config, const struct evo_run_options *options)
+{
+    char id[EVO_HOST_MAX + 32], host[EVO_HOST_MAX], command[512] = "";
+    const char *job = getenv("SLURM_JOB_ID"), *step = getenv("SLURM_STEP_ID");
+    if (job && options->no_local_workers) {
+        snprintf(id, sizeof id, "%s.%s", job, step ? step : "0");
+    } else {
+        evo_host_name(host, sizeof host);
+        snprintf(id, sizeof id, "%s-%ld", host, (long)getpid());
+    }
+    if (options->driver_argv == NULL)
+        snprintf(command, sizeof command, "(built-in %s)", config->optimize.strategy ? config->optimize.strategy : "");
+    for (char *const *arg = options->driver_argv; arg && *arg; arg++) {
+        size_t used = strlen(command);
+        snprintf(command + used, sizeof command - used, "%s%s", used ? " " : "", *arg);
+    }
+    evo_farm_record_write(id, job && options->no_local_workers ? "slurm" : "local", command, l->record,
+                          sizeof l->record);
+}
+
 /* Phase 2: the members' environment, our signals on a signalfd, the local
  * workers and the driver. 0, or -1 after saying why. */
 static int start_members(struct launch *l, const struct evo_config *config, const struct evo_run_options *options)
@@ -318,6 +348,11 @@ static int start_members(struct launch *l, const struct evo_config *config, cons
         evo_error("cannot start the farm: %s", strerror(errno));
         return -1;
     }
+    if (setenv(EVO_VAR_STATUS_PUBLIC, l->status_public, 1) < 0 || setenv(EVO_VAR_STATUS_SECRET, l->status_secret, 1) < 0) {
+        evo_error("cannot start the farm: %s", strerror(errno));
+        return -1;
+    }
+    record_farm(l, config, options);
     name_the_script(config, options->driver_argv);
     for (unsigned i = 0; i < l->nworkers; i++)
         spawn_worker(l, i);
@@ -382,6 +417,7 @@ static void serve(struct launch *l)
 static void finish(struct launch *l, const struct evo_config *config, const struct evo_run_options *options,
                    int64_t started)
 {
+    evo_farm_record_remove(l->record);
     if (!options->quiet && l->published)
         summary(l->broker, started);
     if (l->published && options->expected_workers)

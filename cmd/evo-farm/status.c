@@ -1,71 +1,280 @@
-/* status.c — `evo-farm status DIR`; see status.h. */
+/* status.c — `evo-farm status`; see status.h. Phases: find the farm (a
+ * results DIR's farm.access, a farm record by id or job id, or every
+ * record), connect with the status key, ask the broker for its counters,
+ * print them (text or JSON), again every second with --watch. */
 #include "status.h"
 
+#include <dirent.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "evofarm/client.h"
 #include "drivers/farm_access.h"
+#include "evofarm/client.h"
+#include "util/host.h"
 #include "util/names.h"
 
-static void print_progress(const char *dir)
+struct target {
+    struct evo_access access;
+    char dir[EVO_PATH_MAX]; /* a results directory with progress.json, or empty */
+};
+
+/* The counters of the farm behind `a`. 0, or -1 with err. */
+static int ask(const struct evo_access *a, struct evo_stats *s, char *err, size_t err_size)
 {
-    struct evo_progress p;
-    if (evo_progress_read(dir, &p) < 0)
+    struct evo_client *c = NULL;
+    char endpoints[sizeof a->endpoints], *save = NULL;
+    snprintf(endpoints, sizeof endpoints, "%s", a->endpoints);
+    for (char *ep = strtok_r(endpoints, ",", &save); ep && c == NULL; ep = strtok_r(NULL, ",", &save))
+        c = evo_client_connect(ep, a->server, a->public_key, a->secret, err, err_size);
+    int rc = c ? evo_client_stats(c, s) : -1;
+    if (c && rc < 0)
+        snprintf(err, err_size, "%s", evo_client_last_error(c));
+    evo_client_close(c);
+    return rc;
+}
+
+static void json_string(const char *key, const char *value, const char *after)
+{
+    printf("\"%s\": \"", key);
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    printf("\"%s", after);
+}
+
+static void print_json(const struct target *t, const struct evo_stats *s, const struct evo_progress *p)
+{
+    const struct evo_access *a = &t->access;
+    putchar('{');
+    json_string("id", a->id, ", ");
+    json_string("kind", a->kind[0] ? a->kind : "local", ", ");
+    json_string("command", a->command, ", ");
+    printf("\"pid\": %lld, \"started\": %lld, \"workers\": %u, \"drivers\": %u, \"hosts\": [", a->pid, a->started,
+           s->workers, s->drivers);
+    for (unsigned h = 0; h < s->hosts; h++) {
+        printf("%s{", h ? ", " : "");
+        json_string("name", s->host[h].name, ", ");
+        printf("\"workers\": %u}", s->host[h].workers);
+    }
+    printf("], \"queued\": %llu, \"in_flight\": %llu, \"done\": %llu, \"failed\": %llu, \"retried\": %llu, "
+           "\"requeued\": %llu, \"late_dropped\": %llu, \"malformed\": %llu, \"refused\": %llu, "
+           "\"evaluations_per_second\": %.1f",
+           (unsigned long long)s->queued, (unsigned long long)s->in_flight, (unsigned long long)s->done,
+           (unsigned long long)s->failed, (unsigned long long)s->retried, (unsigned long long)s->requeued,
+           (unsigned long long)s->late_dropped, (unsigned long long)s->malformed,
+           (unsigned long long)s->auth_refused, s->evaluations_per_second);
+    if (p) {
+        printf(", \"generation\": %llu, \"generations\": %u, ", p->generation, p->generations);
+        if (isfinite(p->best))
+            printf("\"best\": %.17g", p->best);
+        else
+            printf("\"best\": null");
+    }
+    printf("}\n");
+}
+
+static void print_text(const struct target *t, const struct evo_stats *s, const struct evo_progress *p)
+{
+    const struct evo_access *a = &t->access;
+    if (a->id[0])
+        printf("farm         %s (%s, %s pid %lld): %s\n", a->id, a->kind, a->host, a->pid, a->command);
+    printf("workers      %u:", s->workers);
+    for (unsigned h = 0; h < s->hosts; h++)
+        printf("%s %s %u", h ? "," : "", s->host[h].name, s->host[h].workers);
+    printf("\nqueued       %llu\nin flight    %llu\ndone         %llu\nfailed       %llu\nretried      %llu\n"
+           "requeued     %llu (from lost workers)\nrate         %.0f evaluations/s\n",
+           (unsigned long long)s->queued, (unsigned long long)s->in_flight, (unsigned long long)s->done,
+           (unsigned long long)s->failed, (unsigned long long)s->retried, (unsigned long long)s->requeued,
+           s->evaluations_per_second);
+    if (p == NULL)
         return;
-    if (p.generations)
-        printf("generation   %llu of %u\n", p.generation, p.generations);
+    if (p->generations)
+        printf("generation   %llu of %u\n", p->generation, p->generations);
     else
-        printf("generation   %llu\n", p.generation);
-    if (isnan(p.best))
+        printf("generation   %llu\n", p->generation);
+    if (isnan(p->best))
         printf("best         none yet\n");
     else
-        printf("best         %.10g\n", p.best);
-    if (p.nonfinite)
-        printf("not finite   %llu (NaN or infinite objectives, ranked last)\n", p.nonfinite);
+        printf("best         %.10g\n", p->best);
+    if (p->nonfinite)
+        printf("not finite   %llu (NaN or infinite objectives, ranked last)\n", p->nonfinite);
+    if (p->generations && p->generation && a->started) {
+        double per = (double)(time(NULL) - a->started) / (double)p->generation;
+        printf("eta          %.0f s (at most %u generations)\n", per * (double)(p->generations - p->generation),
+               p->generations);
+    }
+}
+
+/* Whether a local farm's process is gone (its record is then stale). */
+static int gone(const struct evo_access *a)
+{
+    char host[EVO_HOST_MAX];
+    evo_host_name(host, sizeof host);
+    return strcmp(a->kind, "local") == 0 && strcmp(a->host, host) == 0 && a->pid > 0 && kill((pid_t)a->pid, 0) < 0;
+}
+
+/* Every record: one line each (or a JSON array); stale local ones removed. */
+static int list(int json)
+{
+    char dir[EVO_PATH_MAX], path[EVO_PATH_MAX + 256], err[EVO_ERROR_MAX];
+    int shown = 0;
+    DIR *d = evo_farm_records_dir(dir, sizeof dir) == 0 ? opendir(dir) : NULL;
+    struct dirent *e;
+    if (json)
+        printf("[");
+    else
+        printf("%-28s %-6s %8s %12s %10s %s\n", "FARM", "KIND", "WORKERS", "DONE", "RATE/s", "DRIVER");
+    while (d && (e = readdir(d)) != NULL) {
+        struct target t = {0};
+        struct evo_stats s;
+        if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp."))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (evo_access_read_file(path, &t.access, err, sizeof err) < 0)
+            continue;
+        if (gone(&t.access)) {
+            unlink(path);
+            continue;
+        }
+        int up = ask(&t.access, &s, err, sizeof err) == 0;
+        if (json && up) {
+            printf("%s", shown ? ", " : "");
+            print_json(&t, &s, NULL);
+        } else if (!json) {
+            if (up)
+                printf("%-28s %-6s %8u %12llu %10.0f %s\n", t.access.id, t.access.kind, s.workers,
+                       (unsigned long long)s.done, s.evaluations_per_second, t.access.command);
+            else
+                printf("%-28s %-6s %8s %12s %10s %s (not answering: ended?)\n", t.access.id, t.access.kind, "-", "-",
+                       "-", t.access.command);
+        }
+        shown += up || !json;
+    }
+    if (d)
+        closedir(d);
+    if (json)
+        printf("]\n");
+    else if (shown == 0)
+        printf("(no running farm of yours: records are kept in %s)\n", dir[0] ? dir : "~/.evo-farm/farms");
+    return 0;
+}
+
+/* A record whose id is `id`, or (a job id alone) the first of that job. */
+static int find_record(const char *id, struct target *t)
+{
+    char dir[EVO_PATH_MAX], path[EVO_PATH_MAX + 256], err[EVO_ERROR_MAX];
+    if (evo_farm_records_dir(dir, sizeof dir) < 0 || strchr(id, '/'))
+        return -1;
+    snprintf(path, sizeof path, "%s/%s", dir, id);
+    if (evo_access_read_file(path, &t->access, err, sizeof err) == 0)
+        return 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t n = strlen(id);
+    int found = -1;
+    while (found < 0 && d && (e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, id, n) == 0 && e->d_name[n] == '.' && !strstr(e->d_name, ".tmp.")) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            found = evo_access_read_file(path, &t->access, err, sizeof err);
+        }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* DIR (farm.access), a record id, JOBID[.STEP], or a job's results DIR. */
+static int resolve(const char *arg, struct target *t, char *err, size_t err_size)
+{
+    struct stat st;
+    char job_dir[EVO_PATH_MAX];
+    memset(t, 0, sizeof *t);
+    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(t->dir, sizeof t->dir, "%s", arg);
+        return evo_access_read(arg, &t->access, err, err_size);
+    }
+    if (find_record(arg, t) == 0) {
+        char job[64]; /* a job's built-in optimiser recorded its results DIR: its progress */
+        snprintf(job, sizeof job, "%.*s", (int)strspn(arg, "0123456789"), arg);
+        if (job[0] && evo_access_job_dir(job, job_dir, sizeof job_dir) == 0)
+            snprintf(t->dir, sizeof t->dir, "%s", job_dir);
+        return 0;
+    }
+    if (evo_access_job_dir(arg, job_dir, sizeof job_dir) == 0) {
+        snprintf(t->dir, sizeof t->dir, "%s", job_dir);
+        return evo_access_read(job_dir, &t->access, err, err_size);
+    }
+    snprintf(err, err_size, "no running farm '%s': not a results directory, nor a farm or job of yours (evo-farm status "
+             "lists them)", arg);
+    return -1;
+}
+
+static int show(const struct target *t, int json, int watch)
+{
+    char err[EVO_ERROR_MAX];
+    struct evo_stats *s = malloc(sizeof *s);
+    struct evo_progress p;
+    int shown = 0;
+    for (;;) {
+        if (s == NULL || ask(&t->access, s, err, sizeof err) < 0) {
+            if (!shown)
+                fprintf(stderr, "evo-farm: status: the farm %s does not answer (finished, or not reachable from here): %s\n",
+                        t->access.id[0] ? t->access.id : t->dir, s ? err : "out of memory");
+            free(s);
+            return shown ? 0 : 1;
+        }
+        int progress = t->dir[0] && evo_progress_read(t->dir, &p) == 0;
+        if (watch)
+            printf("\033[H\033[J"); /* redraw in place */
+        if (json)
+            print_json(t, s, progress ? &p : NULL);
+        else
+            print_text(t, s, progress ? &p : NULL);
+        fflush(stdout);
+        shown = 1;
+        if (!watch)
+            break;
+        sleep(1);
+    }
+    free(s);
+    return 0;
 }
 
 int evo_status_main(int argc, char **argv)
 {
     char err[EVO_ERROR_MAX];
-    struct evo_access a;
-    if (argc != 2) {
-        fprintf(
-            stderr,
-            "evo-farm: status takes the results DIR (or the Slurm job id) of a running farm\nTry 'evo-farm --help'.\n");
-        return 2;
-    }
-    const char *dir = argv[1];
-    char job_dir[EVO_PATH_MAX];
-    if (evo_access_job_dir(argv[1], job_dir, sizeof job_dir) == 0)
-        dir = job_dir;
-    if (evo_access_read(dir, &a, err, sizeof err) < 0) {
-        fprintf(stderr, "evo-farm: status: %s\n", err);
-        return 2;
+    const char *arg = NULL;
+    int json = 0, watch = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (strcmp(argv[i], "--watch") == 0)
+            watch = 1;
+        else if (argv[i][0] == '-' || arg) {
+            fprintf(stderr, "evo-farm: status [--json] [--watch] [FARM|JOBID[.STEP]|DIR]: unexpected '%s'\n"
+                            "Try 'evo-farm --help'.\n",
+                    argv[i]);
+            return 2;
+        } else
+            arg = argv[i];
     }
     if (getenv(EVO_VAR_CONNECT_TIMEOUT) == NULL)
         setenv(EVO_VAR_CONNECT_TIMEOUT, "3", 1);
-    struct evo_client *c = NULL;
-    char *save = NULL;
-    for (char *ep = strtok_r(a.endpoints, ",", &save); ep && c == NULL; ep = strtok_r(NULL, ",", &save))
-        c = evo_client_connect(ep, a.server, a.public_key, a.secret, err, sizeof err);
-    struct evo_stats s;
-    if (c == NULL || evo_client_stats(c, &s) < 0) {
-        fprintf(stderr, "evo-farm: status: the farm of %s does not answer (finished, or not reachable from here): %s\n",
-                dir, c ? evo_client_last_error(c) : err);
-        evo_client_close(c);
-        return 1;
+    if (arg == NULL)
+        return list(json);
+    struct target t;
+    if (resolve(arg, &t, err, sizeof err) < 0) {
+        fprintf(stderr, "evo-farm: status: %s\n", err);
+        return 2;
     }
-    printf("workers      %u:", s.workers);
-    for (unsigned h = 0; h < s.hosts; h++)
-        printf("%s %s %u", h ? "," : "", s.host[h].name, s.host[h].workers);
-    printf("\nqueued       %llu\nin flight    %llu\ndone         %llu\nfailed       %llu\nrate         %.0f "
-           "evaluations/s\n",
-           (unsigned long long)s.queued, (unsigned long long)s.in_flight, (unsigned long long)s.done,
-           (unsigned long long)s.failed, s.evaluations_per_second);
-    print_progress(dir);
-    evo_client_close(c);
-    return 0;
+    return show(&t, json, watch);
 }

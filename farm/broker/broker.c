@@ -112,11 +112,17 @@ void broker_drop_peer(struct evo_broker *b, struct broker_peer *peer, const char
 }
 
 static void on_hello(struct evo_broker *b, struct broker_peer *known, const void *identity, size_t identity_size,
-                     const void *body, size_t size)
+                     const void *body, size_t size, int status_only)
 {
     struct evo_hello hello;
     if (evo_proto_get_hello(body, size, &hello) < 0 || identity_size > EVO_IDENTITY_MAX) {
         b->counters.malformed++;
+        return;
+    }
+    if (status_only && hello.role != EVO_ROLE_DRIVER) { /* the status key takes no work */
+        b->counters.auth_refused++;
+        evo_info("refused a worker with the status key from %s", hello.host);
+        broker_send_to(b, identity, identity_size, EVO_MSG_BYE, NULL);
         return;
     }
     if (known)
@@ -133,6 +139,7 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
         return;
     }
     peer->role = hello.role;
+    peer->status_only = status_only;
     peer->pid = hello.pid;
     memcpy(peer->host, hello.host, sizeof peer->host);
     peer->last_recv_ms = evo_now_ms();
@@ -166,6 +173,14 @@ static void on_stats_request(struct evo_broker *b, struct broker_peer *peer)
 static int on_peer_message(struct evo_broker *b, struct broker_peer *peer, int type, const void *body, size_t size)
 {
     int worker = peer->role == EVO_ROLE_WORKER;
+    if (peer->status_only && type != EVO_MSG_HEARTBEAT && type != EVO_MSG_BYE && type != EVO_MSG_STATS_REQUEST) {
+        b->counters.auth_refused++; /* a status reader may not submit, withdraw or share */
+        evo_info("refused a message of type %d from a status reader (%s pid %u)", type, peer->host, peer->pid);
+        if (type == EVO_MSG_SUBMIT)
+            broker_refuse_submit(b, peer, body, size, "refused: this connection has the farm's status key, which "
+                                                      "may only read statistics");
+        return 0;
+    }
     switch (type) {
     case EVO_MSG_HEARTBEAT:
         return 0;
@@ -197,7 +212,8 @@ static void on_message(struct evo_broker *b, struct evo_message *msg)
     const void *body = evo_message_body(msg, &size);
     struct broker_peer *peer = broker_peer_by_identity(b, identity, identity_size);
     if (msg->type == EVO_MSG_HELLO) {
-        on_hello(b, peer, identity, identity_size, body, size);
+        const char *user = evo_message_user_id(msg);
+        on_hello(b, peer, identity, identity_size, body, size, user && strcmp(user, "status") == 0);
         return;
     }
     if (peer == NULL) {
@@ -352,6 +368,11 @@ void evo_broker_shut_down(struct evo_broker *b)
             broker_peer_remove(b, b->peers[i]);
         }
     b->shutting_down = 1;
+}
+
+int evo_broker_admit_status(struct evo_broker *b, const char *status_public)
+{
+    return evo_zap_admit(b->zap, status_public, "status");
 }
 
 uint64_t evo_broker_journal_hits(const struct evo_broker *b)

@@ -83,6 +83,12 @@ void evo_broker_shut_down(struct evo_broker *broker);
  * workers. */
 void evo_broker_fail_queued(struct evo_broker *broker, const char *reason);
 
+/* Admits the farm's status key (Z85 public key): its connections may read
+ * statistics and nothing else; a SUBMIT from one is answered with an error
+ * per task, any other message dropped, each counted in auth_refused. 0, or
+ * -1 (a bad key). */
+int evo_broker_admit_status(struct evo_broker *broker, const char *status_public);
+
 /* How many submitted inputs were answered from the journal. */
 uint64_t evo_broker_journal_hits(const struct evo_broker *broker);
 

@@ -80,6 +80,17 @@ static int answer_from_journal(struct evo_broker *b, struct broker_peer *driver,
     return 1;
 }
 
+void broker_refuse_submit(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size,
+                          const char *reason)
+{
+    struct evo_input_list list;
+    if (evo_proto_get_inputs(body, size, &list) < 0)
+        return;
+    for (size_t i = 0; i < list.count; i++)
+        refuse(b, driver->serial, list.id[i], reason);
+    evo_input_list_free(&list);
+}
+
 int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size)
 {
     struct evo_input_list list;

@@ -32,6 +32,7 @@ struct broker_peer {
     int64_t last_send_ms;
     unsigned batches_in_flight;
     int blocked; /* a worker whose evaluation waits on other tasks: gets no work */
+    int status_only; /* connected with the status key: may only read statistics */
     /* a driver's: its outstanding tasks (the quota), its results waiting */
     uint64_t tasks_held;
     uint64_t bytes_held;
@@ -152,6 +153,9 @@ void broker_peers_free(struct evo_broker *b);
 void broker_dispatch(struct evo_broker *b);
 /* Takes a SUBMIT from a driver. 0, or -1 if the body is malformed. */
 int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size);
+/* Answers every task of a SUBMIT with an error saying `reason`. */
+void broker_refuse_submit(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size,
+                          const char *reason);
 /* Takes a RESULTS from a worker. 0, or -1 if malformed. */
 int broker_accept_results(struct evo_broker *b, struct broker_peer *worker, const void *body, size_t size);
 /* Requeues every task a worker holds. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -48,52 +49,151 @@ static void record_job(const char *dir)
     close(jobs_fd);
 }
 
-void evo_access_write(int dir_fd, const char *dir)
+/* The access lines of this process's farm, from its environment: the
+ * status key when the farm has one (it may only read statistics), else the
+ * member key. 0, or -1 when not inside a farm. */
+static int access_text(char *text, size_t size)
 {
     const char *endpoints = getenv(EVO_VAR_ENDPOINTS), *local = getenv(EVO_VAR_ENDPOINT);
-    const char *server = getenv(EVO_VAR_SERVER_KEY), *public_key = getenv(EVO_VAR_CLIENT_PUBLIC),
-               *secret = getenv(EVO_VAR_CLIENT_SECRET);
+    const char *server = getenv(EVO_VAR_SERVER_KEY), *public_key = getenv(EVO_VAR_STATUS_PUBLIC),
+               *secret = getenv(EVO_VAR_STATUS_SECRET);
+    if (public_key == NULL || secret == NULL) {
+        public_key = getenv(EVO_VAR_CLIENT_PUBLIC);
+        secret = getenv(EVO_VAR_CLIENT_SECRET);
+    }
+    if (server == NULL || public_key == NULL || secret == NULL || (local == NULL && endpoints == NULL))
+        return -1;
+    snprintf(text, size, access_format, endpoints ? endpoints : "", endpoints && local ? "," : "", local ? local : "",
+             server, public_key, secret);
+    return 0;
+}
+
+int evo_farm_records_dir(char *out, size_t size)
+{
+    const char *home = getenv("HOME");
+    if (home == NULL || home[0] == '\0')
+        return -1;
+    return (size_t)snprintf(out, size, "%s/.evo-farm/farms", home) < size ? 0 : -1;
+}
+
+int evo_farm_record_write(const char *id, const char *kind, const char *command, char *path, size_t path_size)
+{
+    char dir[PATH_MAX], cwd[PATH_MAX], host[256], text[4096], err[EVO_ERROR_MAX];
+    path[0] = '\0';
+    if (access_text(text, sizeof text) < 0 || evo_farm_records_dir(dir, sizeof dir) < 0)
+        return -1;
+    char *slash = strrchr(dir, '/');
+    *slash = '\0';
+    mkdir(dir, 0700); /* ~/.evo-farm */
+    *slash = '/';
+    int fd = evo_results_dir_open(dir, 0700, err, sizeof err);
+    if (fd < 0) {
+        evo_warn("cannot record this farm for evo-farm status: %s", err);
+        return -1;
+    }
+    if (getcwd(cwd, sizeof cwd) == NULL)
+        strcpy(cwd, "?");
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = '\0';
+    size_t used = strlen(text);
+    snprintf(text + used, sizeof text - used, "id %s\nkind %s\nhost %s\npid %ld\nstarted %lld\ndir %s\ncommand %s\n", id,
+             kind, host, (long)getpid(), (long long)time(NULL), cwd, command);
+    int rc = evo_write_file(fd, id, text, 1);
+    if (rc < 0)
+        evo_warn("cannot record this farm in %s: %s", dir, evo_file_error(errno));
+    else
+        snprintf(path, path_size, "%s/%s", dir, id);
+    close(fd);
+    return rc;
+}
+
+void evo_farm_record_remove(const char *path)
+{
+    if (path && path[0])
+        unlink(path);
+}
+
+void evo_access_write(int dir_fd, const char *dir)
+{
     char text[2048];
-    if (server == NULL || public_key == NULL || secret == NULL || (local == NULL && endpoints == NULL)) {
+    if (access_text(text, sizeof text) < 0) {
         evo_warn("not inside a farm: no %s/farm.access (evo-farm status will not reach this run)", dir);
         return;
     }
-    snprintf(text, sizeof text, access_format, endpoints ? endpoints : "", endpoints && local ? "," : "",
-             local ? local : "", server, public_key, secret);
     if (evo_write_file(dir_fd, "farm.access", text, 1) < 0)
         evo_warn("cannot write %s/farm.access (evo-farm status will not reach this run): %s", dir,
                  evo_file_error(errno));
     record_job(dir);
 }
 
+/* One "key value" line of a record into a (unknown keys ignored). */
+static void record_line(struct evo_access *a, const char *key, const char *value)
+{
+    struct {
+        const char *key;
+        char *field;
+        size_t size;
+    } text[] = {{"id", a->id, sizeof a->id},       {"kind", a->kind, sizeof a->kind},
+                {"host", a->host, sizeof a->host}, {"dir", a->dir, sizeof a->dir},
+                {"command", a->command, sizeof a->command}};
+    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+        if (strcmp(key, text[i].key) == 0)
+            snprintf(text[i].field, text[i].size, "%s", value);
+    if (strcmp(key, "pid") == 0)
+        a->pid = atoll(value);
+    if (strcmp(key, "started") == 0)
+        a->started = atoll(value);
+}
+
 int evo_access_read(const char *dir, struct evo_access *a, char *err, size_t err_size)
 {
     char path[EVO_PATH_MAX];
-    struct stat st;
     snprintf(path, sizeof path, "%s/farm.access", dir);
+    int rc = evo_access_read_file(path, a, err, err_size);
+    if (rc < 0 && errno == ENOENT)
+        snprintf(err, err_size, "%.300s: %s (is DIR the results directory of a running cma-es farm?)", path,
+                 strerror(ENOENT));
+    return rc;
+}
+
+int evo_access_read_file(const char *path, struct evo_access *a, char *err, size_t err_size)
+{
+    struct stat st;
+    memset(a, 0, sizeof *a);
     FILE *f = open_read(path);
     if (f == NULL) {
-        snprintf(err, err_size, "%.300s: %s (is DIR the results directory of a running cma-es farm?)", path,
-                 evo_file_error(errno));
+        int saved = errno;
+        snprintf(err, err_size, "%.300s: %s", path, evo_file_error(errno));
+        errno = saved;
         return -1;
     }
     if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
         snprintf(err, err_size, "%.300s: readable by others (mode %03o); refusing to use leaked keys", path,
                  (unsigned)(st.st_mode & 0777));
         fclose(f);
+        errno = EACCES;
         return -1;
     }
     /* Read whole, so that a NUL byte (which scanf would keep inside a word,
      * cutting it short) makes it no access file. */
-    char text[2048];
+    char text[4096];
     size_t n = fread(text, 1, sizeof text - 1, f);
     text[n] = '\0';
     int ok = n < sizeof text - 1 && memchr(text, '\0', n) == NULL &&
              sscanf(text, "endpoints %1023s server %63s public %63s secret %63s", a->endpoints, a->server,
                     a->public_key, a->secret) == 4;
     fclose(f);
-    if (!ok)
+    for (char *save = NULL, *line = ok ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+        char *space = strchr(line, ' ');
+        if (space) {
+            *space = '\0';
+            record_line(a, line, space + 1);
+        }
+    }
+    if (!ok) {
         snprintf(err, err_size, "%.300s: not an evo-farm access file", path);
+        errno = EINVAL;
+    }
     return ok ? 0 : -1;
 }
 

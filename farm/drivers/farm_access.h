@@ -11,6 +11,9 @@
 struct evo_access {
     char endpoints[1024]; /* comma-separated, the most routable first */
     char server[64], public_key[64], secret[64];
+    /* a farm record's (evo_farm_record_write); empty / 0 in farm.access */
+    char id[320], kind[16], host[256], dir[1024], command[512];
+    long long pid, started;
 };
 
 struct evo_progress {
@@ -28,6 +31,22 @@ struct evo_progress {
  * ~/.evo-farm/jobs/JOBID (0600; ~/.evo-farm/jobs checked as a results
  * directory is). Warns about what it cannot write. */
 void evo_access_write(int dir_fd, const char *dir);
+
+/* Every farm, whatever its driver, keeps a record while it runs:
+ * ~/.evo-farm/farms/ID (0600, the directory 0700 and checked as a results
+ * directory is) with the access lines above — the status key, which may
+ * only read statistics, never the member key — and id, kind ("local" or
+ * "slurm"), host, pid, started (Unix seconds), dir (the working directory)
+ * and command (the driver's). `evo-farm status` lists and reads them; on a
+ * cluster whose home is shared the login node sees its jobs' farms. The
+ * record's path goes into path. 0, or -1 (warned: status will not list it). */
+int evo_farm_record_write(const char *id, const char *kind, const char *command, char *path, size_t path_size);
+/* Removes a record written above (path empty: nothing). */
+void evo_farm_record_remove(const char *path);
+/* ~/.evo-farm/farms, or -1 without HOME. */
+int evo_farm_records_dir(char *out, size_t size);
+/* Reads a record or a farm.access file at path. 0, or -1 with err. */
+int evo_access_read_file(const char *path, struct evo_access *out, char *err, size_t err_size);
 
 /* Reads DIR/farm.access (never through a symbolic link). 0, or -1 with a
  * message in err (missing, a link, readable by others, not an access

@@ -11,6 +11,11 @@
 
 #include "util/names.h"
 
+int evo_credentials_keypair(char public_key[EVO_KEY_TEXT], char secret[EVO_KEY_TEXT])
+{
+    return zmq_curve_keypair(public_key, secret) == 0 ? 0 : -1;
+}
+
 int evo_credentials_generate(struct evo_credentials *creds)
 {
     memset(creds, 0, sizeof *creds);

@@ -25,6 +25,9 @@ struct evo_credentials {
  * unavailable in this libzmq: ENOTSUP). */
 int evo_credentials_generate(struct evo_credentials *creds);
 
+/* One more CURVE key pair (Z85), e.g. the farm's status key. 0, or -1. */
+int evo_credentials_keypair(char public_key[EVO_KEY_TEXT], char secret[EVO_KEY_TEXT]);
+
 /* Reads EVO_FARM_ENDPOINT, EVO_FARM_SERVER_KEY, EVO_FARM_CLIENT_PUBLIC and
  * EVO_FARM_CLIENT_SECRET. 0, or -1 with the missing/bad variable in err. */
 int evo_credentials_from_env(struct evo_credentials *creds, char *err, size_t err_size);

@@ -177,6 +177,12 @@ const void *evo_message_identity(struct evo_message *msg, size_t *size)
     return zmq_msg_data(&msg->frames[0]);
 }
 
+const char *evo_message_user_id(struct evo_message *msg)
+{
+    int index = msg->identity_frame; /* the header frame */
+    return index < msg->nframes ? zmq_msg_gets(&msg->frames[index], "User-Id") : NULL;
+}
+
 const void *evo_message_body(struct evo_message *msg, size_t *size)
 {
     int index = msg->identity_frame + 1;

@@ -1,4 +1,4 @@
-/* zap.c — ZAP handler admitting only the farm's member key (see zap.h). */
+/* zap.c — ZAP handler admitting only the farm's keys (see zap.h). */
 #include "zap.h"
 
 #include <errno.h>
@@ -8,9 +8,13 @@
 
 #include "util/log.h"
 
+#define ZAP_KEYS 4
+
 struct evo_zap {
     void *socket;
-    uint8_t member[32];
+    uint8_t key[ZAP_KEYS][32]; /* [0]: the member key */
+    char user[ZAP_KEYS][16];   /* the User-Id each key's connections get */
+    int nkeys;
 };
 
 struct evo_zap *evo_zap_create(void *context, const char *member_public)
@@ -19,10 +23,8 @@ struct evo_zap *evo_zap_create(void *context, const char *member_public)
     int zero = 0;
     if (zap == NULL)
         return NULL;
-    if (zmq_z85_decode(zap->member, member_public) == NULL) {
-        errno = EINVAL;
+    if (evo_zap_admit(zap, member_public, "member") < 0)
         goto error;
-    }
     zap->socket = zmq_socket(context, ZMQ_REP);
     if (zap->socket == NULL || zmq_setsockopt(zap->socket, ZMQ_LINGER, &zero, sizeof zero) ||
         zmq_bind(zap->socket, "inproc://zeromq.zap.01") != 0)
@@ -31,6 +33,17 @@ struct evo_zap *evo_zap_create(void *context, const char *member_public)
 error:
     evo_zap_destroy(zap);
     return NULL;
+}
+
+int evo_zap_admit(struct evo_zap *zap, const char *public_key, const char *user_id)
+{
+    if (zap->nkeys == ZAP_KEYS || strlen(user_id) >= sizeof zap->user[0] ||
+        zmq_z85_decode(zap->key[zap->nkeys], public_key) == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    strcpy(zap->user[zap->nkeys++], user_id);
+    return 0;
 }
 
 void *evo_zap_socket(struct evo_zap *zap)
@@ -53,16 +66,19 @@ static int zap_decide(struct evo_zap *zap, zmq_msg_t *frames, int n, const char 
         *why = "only CURVE is accepted";
         return 0;
     }
-    if (zmq_msg_size(&frames[ZAP_KEY]) != 32 || memcmp(zmq_msg_data(&frames[ZAP_KEY]), zap->member, 32) != 0) {
-        *why = "not a member of this farm";
-        return 0;
-    }
-    *why = "OK";
-    return 1;
+    for (int k = 0; zmq_msg_size(&frames[ZAP_KEY]) == 32 && k < zap->nkeys; k++)
+        if (memcmp(zmq_msg_data(&frames[ZAP_KEY]), zap->key[k], 32) == 0) {
+            *why = "OK";
+            return k + 1;
+        }
+    *why = "not a member of this farm";
+    return 0;
 }
 
+/* ok: 0 refused, else 1 + the admitted key's index. */
 static void zap_reply(struct evo_zap *zap, zmq_msg_t *request_id, int ok, const char *why)
 {
+    const char *user = ok ? zap->user[ok - 1] : "";
     zmq_send(zap->socket, "1.0", 3, ZMQ_SNDMORE);
     if (request_id)
         zmq_send(zap->socket, zmq_msg_data(request_id), zmq_msg_size(request_id), ZMQ_SNDMORE);
@@ -70,7 +86,7 @@ static void zap_reply(struct evo_zap *zap, zmq_msg_t *request_id, int ok, const 
         zmq_send(zap->socket, "", 0, ZMQ_SNDMORE);
     zmq_send(zap->socket, ok ? "200" : "400", 3, ZMQ_SNDMORE);
     zmq_send(zap->socket, why, strlen(why), ZMQ_SNDMORE);
-    zmq_send(zap->socket, ok ? "member" : "", ok ? 6 : 0, ZMQ_SNDMORE);
+    zmq_send(zap->socket, user, strlen(user), ZMQ_SNDMORE);
     zmq_send(zap->socket, "", 0, 0);
 }
 

@@ -252,6 +252,41 @@ YAML
 }
 t_status_from_login_node() { status_from_here; }
 
+# A Python driver's farm in a step: listed by `evo-farm status` with no
+# argument and shown by its job id from this machine, through the record
+# rank 0 keeps in ~/.evo-farm/farms (a shared home on a real cluster).
+t_status_of_a_python_step() {
+    export HOME="$SCRATCH/home"
+    mkdir -p "$HOME"
+    cat > "$SCRATCH/slowpy.py" <<PY
+import time
+from evofarm import futures
+def sq(x):
+    time.sleep(0.01)
+    return x * x
+if __name__ == "__main__":
+    end = time.time() + 6
+    while time.time() < end:
+        assert sum(futures.map(sq, range(20))) == 2470
+PY
+    (cd "$SCRATCH" && timeout 120 srun --evo-farm -N2 -n4 /usr/bin/python3 slowpy.py) > "$SCRATCH/out" 2>&1 &
+    local srun_pid=$! rec=""
+    for _ in $(seq 200); do rec=$(ls "$HOME/.evo-farm/farms" 2> /dev/null | head -1); [ -n "$rec" ] && break; sleep 0.05; done
+    [ -n "$rec" ] || { wait $srun_pid; tail "$SCRATCH/out"; fail "no farm record"; }
+    sleep 2
+    local job=${rec%%.*}
+    "$EVO" status > "$SCRATCH/list" 2>&1 || { cat "$SCRATCH/list"; fail "status failed"; }
+    grep -qE "^$rec +slurm +3 " "$SCRATCH/list" || { cat "$SCRATCH/list"; wait $srun_pid; fail "the step is not listed"; }
+    "$EVO" status "$job" > "$SCRATCH/status-job" 2>&1 || { cat "$SCRATCH/status-job"; wait $srun_pid; fail "status $job failed"; }
+    "$EVO" status --json "$job" > "$SCRATCH/status-json" 2>&1 || fail "status --json $job failed"
+    wait $srun_pid || { tail "$SCRATCH/out"; fail "srun failed"; }
+    cat "$SCRATCH/status-job"
+    grep -qE "^workers +3: " "$SCRATCH/status-job" || fail "status by job id did not see 3 workers"
+    grep -q "node2" "$SCRATCH/status-job" || fail "status did not list node2"
+    grep -q "\"kind\": \"slurm\"" "$SCRATCH/status-json" || fail "status --json: $(cat "$SCRATCH/status-json")"
+    [ ! -e "$HOME/.evo-farm/farms/$rec" ] || fail "the record outlived the step"
+}
+
 # The tutorial's DEAP script as rank 0's driver with evofarm.futures, its
 # fitness calls on the other tasks of both nodes: the same logbook as the
 # builtin map gives with the same seed.

@@ -1,0 +1,83 @@
+# test_status.sh — evo-farm status for any farm (issue 14): a Python-driven
+# farm is listed with no argument and shown by its id, in text and JSON,
+# and redrawn with --watch; its record goes with it; the status key it
+# publishes reads statistics and cannot submit (refused and counted).
+
+# start_python_farm NAME SECONDS — a Python driver mapping for about SECONDS
+# in the background; FARM_PID and FARM_ID (its record's) once the record
+# exists.
+start_python_farm() {
+    cat > "$SCRATCH/$1.py" <<PY
+import time
+from evofarm import futures
+def sq(x):
+    time.sleep(0.01)
+    return x * x
+if __name__ == "__main__":
+    end = time.time() + $2
+    while time.time() < end:
+        assert sum(futures.map(sq, range(20))) == 2470
+PY
+    printf 'farm: {heartbeat: 200ms}\nevaluate: {python: %s}\n' "$PY" > "$SCRATCH/$1.yaml"
+    (cd "$SCRATCH" && PYTHONPATH="$ROOT/python" exec "$EVO" run "$1.yaml" -n 2 -- "$PY" "$1.py") > "$SCRATCH/$1.out" 2>&1 &
+    FARM_PID=$! FARM_ID=""
+    local i
+    for i in $(seq 100); do
+        FARM_ID=$(ls "$HOME/.evo-farm/farms" 2> /dev/null | grep -- "-$FARM_PID\$" || true)
+        [ -n "$FARM_ID" ] && break
+        sleep 0.05
+    done
+    [ -n "$FARM_ID" ] || { cat "$SCRATCH/$1.out"; fail "no record for farm $FARM_PID"; }
+}
+
+# wait_farm NAME — waits for the farm started above; it must have succeeded.
+wait_farm() {
+    wait "$FARM_PID" || { cat "$SCRATCH/$1.out"; fail "the farm failed"; }
+}
+
+t_status_of_a_python_farm() {
+    start_python_farm st 4
+    local id=$FARM_ID
+    sleep 1
+    "$EVO" status > "$SCRATCH/list" || fail "status with no argument failed"
+    grep -qE "^$id +local +2 " "$SCRATCH/list" || { cat "$SCRATCH/list"; fail "the farm is not listed"; }
+    grep -F "$PY st.py" "$SCRATCH/list" > /dev/null || fail "the driver's command is not listed"
+    "$EVO" status "$id" > "$SCRATCH/one" || fail "status $id failed"
+    expect_in "$SCRATCH/one" "farm         $id (local"
+    expect_in "$SCRATCH/one" "workers      2:"
+    "$EVO" status --json "$id" > "$SCRATCH/json" || fail "status --json failed"
+    "$PY" - "$SCRATCH/json" "$id" <<'PY' || fail "status --json: $(cat "$SCRATCH/json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["id"] == sys.argv[2] and s["kind"] == "local" and s["workers"] == 2, s
+assert s["hosts"][0]["workers"] == 2 and s["done"] > 0 and s["drivers"] >= 1, s
+for key in ("queued", "in_flight", "failed", "retried", "requeued", "refused", "evaluations_per_second", "pid", "started"):
+    assert key in s, key
+PY
+    "$EVO" status --json > "$SCRATCH/jsonlist" || fail "status --json with no argument failed"
+    "$PY" -c "import json,sys; l=json.load(open(sys.argv[1])); assert any(f['id']==sys.argv[2] for f in l), l" \
+        "$SCRATCH/jsonlist" "$id" || fail "status --json list: $(cat "$SCRATCH/jsonlist")"
+    timeout 2.5 "$EVO" status --watch "$id" > "$SCRATCH/watch" || true
+    [ "$(grep -c "workers      2:" "$SCRATCH/watch")" -ge 2 ] || fail "--watch drew $(grep -c "workers " "$SCRATCH/watch") times"
+    wait_farm st
+    [ ! -e "$HOME/.evo-farm/farms/$id" ] || fail "the record outlived its farm"
+    "$EVO" status "$id" > "$SCRATCH/out" 2>&1 && fail "status of an ended farm succeeded"
+    expect_in "$SCRATCH/out" "no running farm '$id'"
+}
+
+t_status_key_cannot_submit() {
+    start_python_farm sk 3
+    local id=$FARM_ID pid=$FARM_PID rec="$HOME/.evo-farm/farms/$FARM_ID"
+    local ep server public secret
+    ep=$(sed -n 's/^endpoints //p' "$rec") server=$(sed -n 's/^server //p' "$rec")
+    public=$(sed -n 's/^public //p' "$rec") secret=$(sed -n 's/^secret //p' "$rec")
+    [ "$public" != "$(tr '\0' '\n' < /proc/$pid/environ | sed -n 's/^EVO_FARM_CLIENT_PUBLIC=//p')" ] ||
+        fail "the record holds the member key"
+    EVO_FARM_LOCAL= EVO_FARM_ENDPOINT="$ep" EVO_FARM_SERVER_KEY="$server" EVO_FARM_CLIENT_PUBLIC="$public" \
+        EVO_FARM_CLIENT_SECRET="$secret" "$DRIVER" verify sphere 5 2 > "$SCRATCH/out" 2>&1 && fail "a status reader submitted"
+    expect_in "$SCRATCH/out" "status key, which may only read statistics"
+    "$EVO" status --json "$id" > "$SCRATCH/json" || fail "status failed"
+    "$PY" -c "import json,sys; s=json.load(open(sys.argv[1])); assert s['refused'] >= 1, s" "$SCRATCH/json" ||
+        fail "the refusal was not counted: $(cat "$SCRATCH/json")"
+    wait_farm sk
+}
