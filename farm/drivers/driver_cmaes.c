@@ -15,6 +15,7 @@
 #include "evofarm/client.h"
 #include "farm_access.h"
 #include "util/clock.h"
+#include "plot_logbook.h"
 #include "run_files.h"
 #include "util/log.h"
 #include "util/names.h"
@@ -261,6 +262,7 @@ static int generation(struct run *r)
         free(fit);
         return -1;
     }
+    double sigma = es->sigma; /* the one this generation was sampled with */
     for (unsigned k = 0; k < lambda; k++) {
         fit[k] = ranked_fitness(r, &res[k]);
         if (fit[k] < r->best_f) { /* only a finite value is below +inf */
@@ -271,6 +273,8 @@ static int generation(struct run *r)
     evo_cmaes_tell(es, fit);
     struct evo_log_row row;
     evo_log_row_of(&row, r->generations, fit, lambda);
+    row.sigma = sigma;
+    row.restart = r->restarts_done;
     int rc = evo_logbook_append(r->logbook, &row);
     if (rc < 0)
         evo_error("cannot write %s/logbook.csv: %s", r->dir, evo_file_error(errno));
@@ -321,17 +325,35 @@ static int start_fresh(struct run *r)
     return (r->es = new_strategy(r, c->optimize.centroid)) ? 0 : -1;
 }
 
+/* convergence.svg from the logbook on disk, as `evo-farm plot DIR` draws
+ * it. 0, or -1 after saying why. */
+static int plot(struct run *r)
+{
+    char err[EVO_ERROR_MAX];
+    char *svg = evo_plot_draw(r->dir_fd, r->dir, NULL, err, sizeof err);
+    if (svg == NULL) {
+        evo_error("cannot draw %s/convergence.svg: %s", r->dir, err);
+        return -1;
+    }
+    int rc = evo_write_file(r->dir_fd, "convergence.svg", svg, 0);
+    if (rc < 0)
+        evo_error("cannot write %s/convergence.svg: %s", r->dir, evo_file_error(errno));
+    free(svg);
+    return rc;
+}
+
 /* After the last generation: progress, the logbook on disk, result.json
  * and the plot. The exit status: 0, or 1 after saying what could not be
  * written. */
 static int finish(struct run *r)
 {
     progress(r, 1);
-    if (evo_logbook_sync(r->logbook) < 0 || evo_write_file_built(r->dir_fd, "result.json", 0, build_result, r) < 0 ||
-        evo_convergence_svg(r->dir_fd) < 0) {
+    if (evo_logbook_sync(r->logbook) < 0 || evo_write_file_built(r->dir_fd, "result.json", 0, build_result, r) < 0) {
         evo_error("cannot write the results in %s: %s", r->dir, evo_file_error(errno));
         return 1;
     }
+    if (plot(r) < 0)
+        return 1;
     fprintf(stderr, "cma-es: best %.10g after %llu evaluations (%llu generations, stop: %s); %s/result.json\n",
             r->best_f, r->evaluations, r->generations, r->stop, r->dir);
     return 0;

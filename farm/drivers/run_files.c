@@ -78,25 +78,79 @@ void evo_log_row_of(struct evo_log_row *row, unsigned long long gen, const doubl
     for (size_t i = 0; i < n; i++)
         sq += (f[i] - row->avg) * (f[i] - row->avg);
     row->std = sqrt(sq / (double)n); /* numpy.std: population */
+    row->sigma = NAN;
+    row->restart = 0;
 }
 
-static const char header[] = "gen,nevals,avg,std,min,max\n";
+static const char header[] = "gen,nevals,avg,std,min,max,sigma,restart\n";
+static const char header_without_sigma[] = "gen,nevals,avg,std,min,max\n"; /* before sigma was logged */
 
 /* Cuts f after its header and keep_rows rows and leaves it positioned
- * there. 0, or -1 (errno, or 0 when it has fewer rows). */
-static int keep_logbook_rows(FILE *f, unsigned long long keep_rows)
+ * there; *old_header says whether the header is header_without_sigma.
+ * 0, or -1 (errno, or 0 when it has fewer rows). */
+static int keep_logbook_rows(FILE *f, unsigned long long keep_rows, int *old_header)
 {
     char line[1024];
     unsigned long long lines = 0;
     long keep = -1;
-    while (keep < 0 && fgets(line, sizeof line, f))
-        if (++lines == keep_rows + 1)
+    while (keep < 0 && fgets(line, sizeof line, f)) {
+        if (++lines == 1)
+            *old_header = strcmp(line, header_without_sigma) == 0;
+        if (lines == keep_rows + 1)
             keep = ftell(f);
+    }
     if (keep < 0) {
         errno = 0;
         return -1;
     }
     return ftruncate(fileno(f), keep) < 0 || fseek(f, keep, SEEK_SET) < 0 ? -1 : 0;
+}
+
+/* The kept rows of f (an old header's) with today's header and empty
+ * sigma and restart fields, in a buffer the caller frees; NULL with errno. */
+static char *rows_with_sigma(FILE *f)
+{
+    char *text = NULL, *line = NULL;
+    size_t size = 0, cap = 0;
+    ssize_t n;
+    FILE *out = open_memstream(&text, &size);
+    if (out == NULL)
+        return NULL;
+    rewind(f);
+    fputs(header, out);
+    for (int first = 1; (n = getline(&line, &cap, f)) > 0; first = 0)
+        if (!first)
+            fprintf(out, "%.*s,,\n", (int)(line[n - 1] == '\n' ? n - 1 : n), line);
+    int failed = ferror(f);
+    free(line);
+    if (fclose(out) != 0 || failed) {
+        free(text);
+        errno = failed ? EIO : ENOMEM;
+        return NULL;
+    }
+    return text;
+}
+
+/* Replaces a resumed logbook of the old header (f, closed here) by its rows
+ * under today's header, atomically, and opens that for appending. */
+static FILE *add_sigma_columns(int dir_fd, const char *dir, FILE *f, char *err, size_t err_size)
+{
+    char *text = rows_with_sigma(f);
+    fclose(f);
+    if (text == NULL || evo_write_file(dir_fd, "logbook.csv", text, 0) < 0) {
+        snprintf(err, err_size, "%s/logbook.csv: cannot add the sigma and restart columns: %s", dir,
+                 evo_file_error(errno));
+        free(text);
+        return NULL;
+    }
+    free(text);
+    int fd = evo_results_file_open(dir_fd, dir, "logbook.csv", O_RDWR, err, err_size);
+    f = fd < 0 ? NULL : fdopen(fd, "a");
+    if (f == NULL && fd >= 0) {
+        snprintf(err, err_size, "%s/logbook.csv: %s", dir, strerror(errno));
+        close(fd);
+    }
+    return f;
 }
 
 FILE *evo_logbook_open(int dir_fd, const char *dir, unsigned long long keep_rows, char *err, size_t err_size)
@@ -105,11 +159,11 @@ FILE *evo_logbook_open(int dir_fd, const char *dir, unsigned long long keep_rows
     FILE *f = fd < 0 ? NULL : fdopen(fd, "r+");
     if (fd < 0)
         return NULL;
-    int failed = f == NULL;
+    int failed = f == NULL, old_header = 0;
     if (!failed && keep_rows == 0) /* the header on disk at once */
         failed = ftruncate(fd, 0) < 0 || fputs(header, f) < 0 || fflush(f) != 0;
     else if (!failed)
-        failed = keep_logbook_rows(f, keep_rows) < 0;
+        failed = keep_logbook_rows(f, keep_rows, &old_header) < 0;
     if (failed) {
         snprintf(err, err_size, "%s/logbook.csv: %s", dir,
                  errno == 0 ? "has fewer rows than the checkpoint" : strerror(errno));
@@ -119,12 +173,13 @@ FILE *evo_logbook_open(int dir_fd, const char *dir, unsigned long long keep_rows
             close(fd);
         return NULL;
     }
-    return f;
+    return old_header ? add_sigma_columns(dir_fd, dir, f, err, err_size) : f;
 }
 
 int evo_logbook_append(FILE *logbook, const struct evo_log_row *r)
 {
-    if (fprintf(logbook, "%llu,%llu,%.17g,%.17g,%.17g,%.17g\n", r->gen, r->nevals, r->avg, r->std, r->min, r->max) < 0)
+    if (fprintf(logbook, "%llu,%llu,%.17g,%.17g,%.17g,%.17g,%.17g,%u\n", r->gen, r->nevals, r->avg, r->std, r->min,
+                r->max, r->sigma, r->restart) < 0)
         return -1;
     return fflush(logbook) == 0 ? 0 : -1;
 }
@@ -231,79 +286,4 @@ const char *evo_json_number(char *buf, size_t size, double v)
     else
         snprintf(buf, size, "null");
     return buf;
-}
-
-/* y in plot coordinates: top 20, bottom 300 */
-static double y_of(double v, double lo, double hi, int logscale)
-{
-    if (logscale)
-        v = log10(v), lo = log10(lo), hi = log10(hi);
-    return hi > lo ? 300 - 280 * (v - lo) / (hi - lo) : 160;
-}
-
-int evo_convergence_svg(int dir_fd)
-{
-    int fd = openat(dir_fd, "logbook.csv", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    FILE *in = fd < 0 ? NULL : fdopen(fd, "r");
-    size_t n = 0, cap = 0;
-    struct point {
-        double best, avg;
-    } *p = NULL;
-    double lo = INFINITY, hi = -INFINITY;
-    char line[1024];
-    int logscale = 1;
-    if (in == NULL) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    while (fgets(line, sizeof line, in)) {
-        struct evo_log_row r;
-        if (sscanf(line, "%llu,%llu,%lf,%lf,%lf,%lf", &r.gen, &r.nevals, &r.avg, &r.std, &r.min, &r.max) != 6)
-            continue; /* the header */
-        if (n == cap) {
-            struct point *bigger = realloc(p, (cap = cap ? 2 * cap : 256) * sizeof *p);
-            if (bigger == NULL) {
-                fclose(in);
-                free(p);
-                return -1;
-            }
-            p = bigger;
-        }
-        p[n].best = r.min;
-        p[n].avg = isfinite(r.avg) ? r.avg : r.min;
-        lo = fmin(lo, p[n].best);
-        hi = fmax(hi, p[n].avg);
-        logscale &= p[n].best > 0;
-        n++;
-    }
-    fclose(in);
-    char *svg = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&svg, &size);
-    fprintf(out,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"360\" font-family=\"sans-serif\" "
-            "font-size=\"12\">\n<rect width=\"640\" height=\"360\" fill=\"white\"/>\n"
-            "<text x=\"320\" y=\"14\" text-anchor=\"middle\">Convergence (%s scale)</text>\n"
-            "<line x1=\"60\" y1=\"300\" x2=\"620\" y2=\"300\" stroke=\"black\"/>\n"
-            "<line x1=\"60\" y1=\"20\" x2=\"60\" y2=\"300\" stroke=\"black\"/>\n"
-            "<text x=\"340\" y=\"330\" text-anchor=\"middle\">generation (0 to %zu)</text>\n"
-            "<text x=\"4\" y=\"24\">%.3g</text><text x=\"4\" y=\"300\">%.3g</text>\n",
-            logscale ? "log" : "linear", n ? n - 1 : 0, hi, lo);
-    for (int which = 0; which < 2 && n > 0; which++) {
-        fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s points=\"",
-                which ? "#d62728" : "#1f77b4", which ? " stroke-dasharray=\"4 3\"" : "");
-        for (size_t i = 0; i < n; i++)
-            fprintf(out, "%.1f,%.1f ", 60 + 560.0 * (double)i / (double)(n > 1 ? n - 1 : 1),
-                    y_of(which ? p[i].avg : p[i].best, lo, hi, logscale));
-        fputs("\"/>\n", out);
-    }
-    fputs("<text x=\"480\" y=\"40\" fill=\"#1f77b4\">best (min)</text>\n"
-          "<text x=\"480\" y=\"56\" fill=\"#d62728\">average</text>\n</svg>\n",
-          out);
-    fclose(out);
-    int rc = svg ? evo_write_file(dir_fd, "convergence.svg", svg, 0) : -1;
-    free(svg);
-    free(p);
-    return rc;
 }

@@ -1,8 +1,8 @@
 /* run_files.h — the results directory's own files (docs/results.md): the
  * directory itself (checked before anything is written into it),
- * logbook.csv, convergence.svg, and the atomic replacement every rewritten
- * file goes through (a fresh temporary beside it, fsynced, then renamed),
- * which result.json and checkpoints use. The files `evo-farm status` reads
+ * logbook.csv, and the atomic replacement every rewritten file goes
+ * through (a fresh temporary beside it, fsynced, then renamed), which
+ * result.json, checkpoints and convergence.svg (plot_logbook.h) use. The files `evo-farm status` reads
  * (farm.access, progress.json, the job record) are farm_access.h's, each
  * writer beside its reader. Every file is opened relative to the
  * directory's descriptor and never through a symbolic link. */
@@ -13,10 +13,14 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-/* One logbook row, DEAP's columns. */
+/* One logbook row: DEAP's columns, then the CMA-ES step size the
+ * generation was sampled with and which restart it belongs to (0: before
+ * the first). */
 struct evo_log_row {
     unsigned long long gen, nevals;
     double avg, std, min, max;
+    double sigma; /* NaN: not known (written nan) */
+    unsigned restart;
 };
 
 /* Opens the directory DIR for the files below, creating it with mode
@@ -35,13 +39,17 @@ int evo_results_dir_open(const char *dir, mode_t mode, char *err, size_t err_siz
  * a one-line message in err. */
 int evo_results_file_open(int dir_fd, const char *dir, const char *name, int flags, char *err, size_t err_size);
 
-/* Fills a row from the fitness values of one generation. */
+/* Fills a row from the fitness values of one generation; sigma NaN and
+ * restart 0, for the caller to set. */
 void evo_log_row_of(struct evo_log_row *row, unsigned long long gen, const double *fitness, size_t count);
 
 /* Opens logbook.csv in dir_fd (named dir, for messages) for appending
  * rows; fresh (header only) when keep_rows is 0, else truncated to its
- * header and first keep_rows rows (a resumed run). NULL with a message in
- * err. */
+ * header and first keep_rows rows (a resumed run). A resumed logbook of
+ * an evo-farm that logged no sigma and restart (header
+ * gen,nevals,avg,std,min,max) is first replaced, atomically, by the same
+ * rows with those two fields empty, so that every row matches the header.
+ * NULL with a message in err. */
 FILE *evo_logbook_open(int dir_fd, const char *dir, unsigned long long keep_rows, char *err, size_t err_size);
 /* Appends and flushes one row (a killed driver loses none). 0, or -1 with
  * errno (a full disk). */
@@ -50,11 +58,6 @@ int evo_logbook_append(FILE *logbook, const struct evo_log_row *row);
  * checkpoint on disk never counts more generations than the logbook on
  * disk. 0, or -1 with errno. */
 int evo_logbook_sync(FILE *logbook);
-
-/* Writes convergence.svg in dir_fd from its logbook.csv: best (min) and
- * average per generation, log scale when every value is positive. 0 or
- * -1. */
-int evo_convergence_svg(int dir_fd);
 
 /* Atomically replaces NAME in dir_fd with text: a temporary with an
  * unguessable name is created (O_EXCL, mode 0644, or 0600 when private,

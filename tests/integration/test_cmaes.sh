@@ -38,7 +38,7 @@ t_cmaes_tutorial_example() {
     gens=$(sed -nE 's/.*"generations": ([0-9]+).*/\1/p' "$r/result.json")
     rows=$(( $(wc -l < "$r/logbook.csv") - 1 ))
     [ "$gens" = "$rows" ] || fail "logbook has $rows rows for $gens generations"
-    [ "$(head -1 "$r/logbook.csv")" = "gen,nevals,avg,std,min,max" ] || fail "logbook header"
+    [ "$(head -1 "$r/logbook.csv")" = "gen,nevals,avg,std,min,max,sigma,restart" ] || fail "logbook header"
     # every row has lambda = 200 evaluations; fit is the logbook's best min
     awk -F, 'NR > 1 && $2 != 200 {exit 1}' "$r/logbook.csv" || fail "nevals is not lambda"
     grep -q "<polyline" "$r/convergence.svg" || fail "no curve in convergence.svg"

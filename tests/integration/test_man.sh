@@ -26,7 +26,7 @@ t_man_yaml_names_every_key() {
 
 t_man_command_names_every_subcommand() {
     local word
-    for word in run check status --resume -n -q --version --help; do
+    for word in run check status plot --resume -n -q --version --help; do
         grep -q -- "$word" <("$EVO" --help) || fail "--help lacks $word"
         MANWIDTH=200 man -l "$ROOT/man/evo-farm.1" 2> /dev/null | grep -q -- "$word" || fail "evo-farm(1) lacks $word"
     done

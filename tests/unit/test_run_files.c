@@ -1,6 +1,8 @@
 /* test_run_files.c — the results directory's files, in a scratch directory:
- * atomic replacement with the documented modes, the logbook's CSV (fresh
- * and resumed), the convergence plot, and -1 where nothing can be written. */
+ * atomic replacement with the documented modes, the logbook's CSV (fresh,
+ * resumed, and resumed from before sigma was logged), and -1 where nothing
+ * can be written. (The convergence plot: test_plot_svg.c,
+ * test_plot_logbook.c.) */
 #include "unit.h"
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,9 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "drivers/plot_logbook.h"
 #include "drivers/run_files.h"
 
-#define HEADER "gen,nevals,avg,std,min,max\n"
+#define HEADER     "gen,nevals,avg,std,min,max,sigma,restart\n"
+#define OLD_HEADER "gen,nevals,avg,std,min,max\n"
 
 static char dir[64];
 static char path[256];
@@ -183,7 +187,8 @@ static void write_file_errors(void **state)
     }
 }
 
-/* DEAP's columns; std is the population's (numpy.std), not the sample's. */
+/* DEAP's columns; std is the population's (numpy.std), not the sample's;
+ * sigma unknown and restart 0 until the driver sets them. */
 static void log_row_of(void **state)
 {
     (void)state;
@@ -196,14 +201,18 @@ static void log_row_of(void **state)
     assert_true(fabs(row.std - sqrt(5.25)) < 1e-15);
     assert_true(row.min == -2);
     assert_true(row.max == 4);
+    assert_true(isnan(row.sigma) && row.restart == 0);
     evo_log_row_of(&row, 0, (const double[]){0.25}, 1);
     assert_true(row.avg == 0.25 && row.std == 0 && row.min == 0.25 && row.max == 0.25);
 }
 
+/* A row of two fitness values, sampled with sigma 0.5 in restart 1. */
 static void append(FILE *logbook, unsigned long long gen, double lo, double hi)
 {
     struct evo_log_row row;
     evo_log_row_of(&row, gen, (const double[]){lo, hi}, 2);
+    row.sigma = 0.5;
+    row.restart = 1;
     evo_logbook_append(logbook, &row);
 }
 
@@ -222,9 +231,9 @@ static void logbook_fresh(void **state)
     evo_log_row_of(&tenth, 1, (const double[]){0.1}, 1);
     evo_logbook_append(f, &tenth);
     /* Each row is flushed as it is appended. */
-    assert_string_equal(contents("logbook.csv"), HEADER "0,2,2,1,1,3\n"
+    assert_string_equal(contents("logbook.csv"), HEADER "0,2,2,1,1,3,0.5,1\n"
                                                         "1,1,0.10000000000000001,0,0.10000000000000001,"
-                                                        "0.10000000000000001\n");
+                                                        "0.10000000000000001,nan,0\n");
     fclose(f);
 }
 
@@ -234,21 +243,22 @@ static void logbook_resume(void **state)
 {
     (void)state;
     char err[512];
-    const char *three = HEADER "0,2,2,1,1,3\n1,2,3,1,2,4\n2,2,4,1,3,5\n";
+    const char *three = HEADER "0,2,2,1,1,3,2,0\n1,2,3,1,2,4,1,0\n2,2,4,1,3,5,0.5,1\n";
     write_text("logbook.csv", three);
     FILE *f = evo_logbook_open(dir_fd, dir, 2, err, sizeof err);
     assert_non_null(f);
-    assert_string_equal(contents("logbook.csv"), HEADER "0,2,2,1,1,3\n1,2,3,1,2,4\n");
+    assert_string_equal(contents("logbook.csv"), HEADER "0,2,2,1,1,3,2,0\n1,2,3,1,2,4,1,0\n");
     append(f, 2, 10, 20);
     fclose(f);
-    assert_string_equal(contents("logbook.csv"), HEADER "0,2,2,1,1,3\n1,2,3,1,2,4\n2,2,15,5,10,20\n");
+    assert_string_equal(contents("logbook.csv"), HEADER "0,2,2,1,1,3,2,0\n1,2,3,1,2,4,1,0\n2,2,15,5,10,20,0.5,1\n");
     /* Exactly as many rows as the checkpoint: nothing dropped. */
     write_text("logbook.csv", three);
     f = evo_logbook_open(dir_fd, dir, 3, err, sizeof err);
     assert_non_null(f);
     append(f, 3, 0, 0);
     fclose(f);
-    assert_string_equal(contents("logbook.csv"), HEADER "0,2,2,1,1,3\n1,2,3,1,2,4\n2,2,4,1,3,5\n3,2,0,0,0,0\n");
+    assert_string_equal(contents("logbook.csv"),
+                        HEADER "0,2,2,1,1,3,2,0\n1,2,3,1,2,4,1,0\n2,2,4,1,3,5,0.5,1\n3,2,0,0,0,0,0.5,1\n");
     write_text("logbook.csv", three);
     assert_null(evo_logbook_open(dir_fd, dir, 4, err, sizeof err));
     assert_non_null(strstr(err, "logbook.csv: has fewer rows than the checkpoint"));
@@ -256,6 +266,34 @@ static void logbook_resume(void **state)
     assert_int_equal(unlink(in_dir("logbook.csv")), 0);
     assert_null(evo_logbook_open(dir_fd, dir, 1, err, sizeof err));
     assert_non_null(strstr(err, "logbook.csv: No such file or directory"));
+}
+
+/* A run checkpointed by an evo-farm that logged no sigma and restart:
+ * resumed, its kept rows get those fields empty under today's header (a
+ * new file renamed over the old), and the rows appended match it. */
+static void logbook_resume_adds_sigma_columns(void **state)
+{
+    (void)state;
+    char err[512];
+    write_text("logbook.csv", OLD_HEADER "0,2,2,1,1,3\n1,2,3,1,2,4\n2,2,4,1,3,5\n");
+    struct stat before, after;
+    assert_int_equal(stat(in_dir("logbook.csv"), &before), 0);
+    FILE *f = evo_logbook_open(dir_fd, dir, 2, err, sizeof err);
+    assert_non_null(f);
+    assert_string_equal(contents("logbook.csv"), HEADER "0,2,2,1,1,3,,\n1,2,3,1,2,4,,\n");
+    append(f, 2, 10, 20);
+    assert_int_equal(evo_logbook_sync(f), 0);
+    fclose(f);
+    assert_string_equal(contents("logbook.csv"), HEADER "0,2,2,1,1,3,,\n1,2,3,1,2,4,,\n2,2,15,5,10,20,0.5,1\n");
+    assert_int_equal(stat(in_dir("logbook.csv"), &after), 0);
+    assert_true(after.st_ino != before.st_ino);
+    assert_int_equal(mode_of("logbook.csv"), 0644);
+    only_files((const char *[]){"logbook.csv"}, 1);
+    /* and the plot reads it: no restart marked between unknown and 1 */
+    char *svg = evo_plot_draw(dir_fd, dir, NULL, err, sizeof err);
+    assert_non_null(svg);
+    assert_null(strstr(svg, "class=\"restart\""));
+    free(svg);
 }
 
 /* A logbook that is a link, a directory or another user's file is
@@ -274,7 +312,9 @@ static void logbook_refused(void **state)
         assert_null(evo_logbook_open(dir_fd, dir, keep, err, sizeof err));
         assert_non_null(strstr(err, "logbook.csv: is a symbolic link; refusing it"));
     }
-    assert_int_equal(evo_convergence_svg(dir_fd), -1); /* not read through the link either */
+    char *svg = evo_plot_draw(dir_fd, dir, NULL, err, sizeof err); /* not read through the link either */
+    assert_null(svg);
+    assert_non_null(strstr(err, "logbook.csv: is a symbolic link; refusing it"));
     FILE *check = fopen(target, "r");
     char line[64] = "";
     assert_non_null(check);
@@ -396,7 +436,7 @@ static void full_disk(void **state)
     assert_int_equal(errno, ENOSPC);
     int failed = 0;
     for (int i = 0; i < 5000 && !failed; i++)
-        failed = evo_logbook_append(logbook, &(struct evo_log_row){(unsigned long long)i, 24, 1, 2, 3, 4}) < 0;
+        failed = evo_logbook_append(logbook, &(struct evo_log_row){(unsigned long long)i, 24, 1, 2, 3, 4, 0.5, 0}) < 0;
     assert_true(failed);
     fclose(logbook);
     char text[64] = "";
@@ -425,40 +465,6 @@ static void json_numbers(void **state)
     assert_string_equal(evo_json_number(buf, sizeof buf, -INFINITY), "null");
 }
 
-static void convergence_plot(void **state)
-{
-    (void)state;
-    umask(022);
-    write_text("logbook.csv", HEADER "0,4,10,1,5,12\n1,4,6,1,2,8\n2,4,2,1,0.5,3\n");
-    assert_int_equal(evo_convergence_svg(dir_fd), 0);
-    const char *svg = contents("convergence.svg");
-    assert_true(strncmp(svg, "<svg", 4) == 0 || strncmp(svg, "<?xml", 5) == 0);
-    assert_non_null(strstr(svg, "</svg>\n"));
-    assert_non_null(strstr(svg, "Convergence (log scale)"));
-    assert_non_null(strstr(svg, "generation (0 to 2)"));
-    const char *first = strstr(svg, "<polyline");
-    assert_non_null(first);
-    assert_non_null(strstr(first + 1, "<polyline")); /* best and average */
-    assert_int_equal(mode_of("convergence.svg"), 0644);
-    /* A best value at or below zero: a linear axis. */
-    write_text("logbook.csv", HEADER "0,4,10,1,-1,12\n1,4,6,1,2,8\n");
-    assert_int_equal(evo_convergence_svg(dir_fd), 0);
-    svg = contents("convergence.svg");
-    assert_non_null(strstr(svg, "Convergence (linear scale)"));
-    assert_non_null(strstr(svg, "generation (0 to 1)"));
-    only_files((const char *[]){"logbook.csv", "convergence.svg"}, 2);
-}
-
-static void convergence_errors(void **state)
-{
-    (void)state;
-    assert_int_equal(evo_convergence_svg(dir_fd), -1); /* no logbook */
-    write_text("logbook.csv", HEADER "0,4,10,1,5,12\n");
-    assert_int_equal(mkdir(in_dir("convergence.svg"), 0755), 0); /* cannot be replaced */
-    assert_int_equal(evo_convergence_svg(dir_fd), -1);
-    only_files((const char *[]){"logbook.csv", "convergence.svg"}, 2);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -468,12 +474,11 @@ int main(void)
         cmocka_unit_test(log_row_of),
         cmocka_unit_test_setup_teardown(logbook_fresh, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(logbook_resume, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(logbook_resume_adds_sigma_columns, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(logbook_refused, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(results_dir_checks, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(write_file_refuses_links, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(full_disk, make_dir, remove_dir),
-        cmocka_unit_test(json_numbers),
-        cmocka_unit_test_setup_teardown(convergence_plot, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(convergence_errors, make_dir, remove_dir)};
+        cmocka_unit_test(json_numbers)};
     return EVO_RUN_TESTS(tests);
 }
