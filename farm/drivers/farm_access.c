@@ -96,8 +96,10 @@ int evo_farm_record_write(const char *id, const char *kind, const char *command,
     gethostname(host, sizeof host);
     host[sizeof host - 1] = '\0';
     size_t used = strlen(text);
-    snprintf(text + used, sizeof text - used, "id %s\nkind %s\nhost %s\npid %ld\nstarted %lld\ndir %s\ncommand %s\n", id,
-             kind, host, (long)getpid(), (long long)time(NULL), cwd, command);
+    int n = snprintf(text + used, sizeof text - used, "id %s\nkind %s\nhost %s\npid %ld\nstarted %lld\ndir %s\ncommand %s\n",
+                     id, kind, host, (long)getpid(), (long long)time(NULL), cwd, command);
+    if (n < 0 || (size_t)n >= sizeof text - used)
+        text[sizeof text - 2] = '\n'; /* a very long command cut short: the record stays one line per field */
     int rc = evo_write_file(fd, id, text, 1);
     if (rc < 0)
         evo_warn("cannot record this farm in %s: %s", dir, evo_file_error(errno));
