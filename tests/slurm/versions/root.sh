@@ -49,7 +49,7 @@ PATH_IN=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # first of the names the suite has (for packages renamed since bookworm).
 PACKAGES=(
     build-essential pkg-config ca-certificates
-    "libzmq3-dev|libzmq-dev" libsodium-dev liblapacke-dev libyaml-dev libcmocka-dev
+    "libzmq3-dev|libzmq-dev" libsodium-dev uthash-dev liblapacke-dev libyaml-dev libcmocka-dev
     libpmix-dev libslurm-dev libpmi2-0-dev
     slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge
     environment-modules iproute2 util-linux hostname procps
