@@ -348,7 +348,7 @@ void evo_broker_stats(const struct evo_broker *b, struct evo_stats *out)
         if (peer->serial == 0)
             continue;
         if (peer->role == EVO_ROLE_DRIVER) {
-            out->drivers++;
+            out->drivers += !peer->status_only; /* a status reader (this one, say) is no driver */
             continue;
         }
         out->workers++;
