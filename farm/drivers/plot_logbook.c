@@ -162,7 +162,7 @@ static int parse_row(struct reader *r, char *line, struct evo_plot_point *pt)
         return bad(r, "sigma is not a number:", fields[at[COLUMN_SIGMA]]);
     if (at[COLUMN_RESTART] >= 0 &&
         (number(fields[at[COLUMN_RESTART]], &restart) < 0 ||
-         (!isnan(restart) && !(restart >= 0 && restart < LONG_MAX && restart == floor(restart)))))
+         (!isnan(restart) && !(restart >= 0 && restart < 1e15 && restart == floor(restart)))))
         return bad(r, "restart is not a count:", fields[at[COLUMN_RESTART]]);
     pt->restart = isnan(restart) ? -1 : (long)restart;
     return row_x(r, fields, pt);
