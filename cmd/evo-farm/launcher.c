@@ -52,6 +52,7 @@ struct launch {
     char local_dir[EVO_PATH_MAX]; /* the local socket's directory, or empty */
     char status_public[EVO_KEY_TEXT], status_secret[EVO_KEY_TEXT]; /* the status key: statistics only */
     char record[EVO_PATH_MAX];                                     /* ~/.evo-farm/farms/ID, or empty */
+    char join[EVO_PATH_MAX];                                       /* ~/.evo-farm/farms/ID.join, or empty */
     struct evo_journal *journal;  /* output.journal, or NULL */
 };
 
@@ -330,6 +331,15 @@ static void record_farm(struct launch *l, const struct evo_config *config, const
     }
     evo_farm_record_write(id, job && options->no_local_workers ? "slurm" : "local", command, l->record,
                           sizeof l->record);
+    char *text = NULL; /* the resolved configuration, for workers that join (evo-farm join) */
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (out) {
+        evo_config_print(config, out);
+        if (fclose(out) == 0)
+            evo_farm_join_write(id, text, l->join, sizeof l->join);
+    }
+    free(text);
 }
 
 /* Phase 2: the members' environment, our signals on a signalfd, the local
@@ -418,6 +428,7 @@ static void finish(struct launch *l, const struct evo_config *config, const stru
                    int64_t started)
 {
     evo_farm_record_remove(l->record);
+    evo_farm_record_remove(l->join);
     if (!options->quiet && l->published)
         summary(l->broker, started);
     if (l->published && options->expected_workers)

@@ -14,6 +14,7 @@
 #include "worker/evaluator.h"
 #include "launcher.h"
 #include "util/log.h"
+#include "join.h"
 #include "plot.h"
 #include "status.h"
 #include "step.h"
@@ -27,6 +28,7 @@ static const char usage[] = "usage: evo-farm run FILE [-n N] [-q] [--resume DIR]
                             "       evo-farm check FILE\n"
                             "       evo-farm status [--json] [--watch] [FARM|JOBID[.STEP]|DIR]\n"
                             "       evo-farm plot DIR [-o FILE] [--title TEXT]\n"
+                            "       evo-farm join FARM|FILE [-n N]\n"
                             "       srun --evo-farm=FILE --mpi=pmix -n N evo-farm [--resume DIR] [COMMAND [ARG...]]\n"
                             "       evo-farm --version | --help\n"
                             "\n"
@@ -37,6 +39,8 @@ static const char usage[] = "usage: evo-farm run FILE [-n N] [-q] [--resume DIR]
                             "  status list your running farms (local and Slurm, any driver), or show one: workers\n"
                             "         per host, queue, rate, generation, best (FARM: an id from the list; JOBID;\n"
                             "         DIR: a built-in optimiser's results directory); --json, --watch\n"
+                            "  join   N workers of this machine join a running farm (FARM: an id from status);\n"
+                            "         they leave when it ends or when this is stopped (their tasks requeued)\n"
                             "  plot   redraw DIR/convergence.svg (or FILE; - for stdout) from DIR/logbook.csv:\n"
                             "         best so far and sigma on log axes, restarts marked\n"
                             "  --resume DIR  continue the built-in optimiser from DIR/checkpoint\n"
@@ -296,6 +300,8 @@ int main(int argc, char **argv)
         return evo_status_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "plot") == 0)
         return evo_plot_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "join") == 0)
+        return evo_join_main(argc - 1, argv + 1, self);
     if (in_step && strcmp(argv[1], "--resume") == 0) {
         if (argc < 3) /* checked by the driver on rank 0: other nodes may not see DIR */
             return bad_usage("--resume needs a results DIR%s", "");

@@ -115,12 +115,21 @@ static void print_text(const struct target *t, const struct evo_stats *s, const 
     }
 }
 
-/* Whether a local farm's process is gone (its record is then stale). */
+/* Whether a local farm's process is gone (its record is then stale): no
+ * such process, or one that is not evo-farm (its pid was reused). */
 static int gone(const struct evo_access *a)
 {
-    char host[EVO_HOST_MAX];
+    char host[EVO_HOST_MAX], path[64], cmdline[4096];
     evo_host_name(host, sizeof host);
-    return strcmp(a->kind, "local") == 0 && strcmp(a->host, host) == 0 && a->pid > 0 && kill((pid_t)a->pid, 0) < 0;
+    if (strcmp(a->kind, "local") != 0 || strcmp(a->host, host) != 0 || a->pid <= 0)
+        return 0;
+    snprintf(path, sizeof path, "/proc/%lld/cmdline", a->pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(cmdline, 1, sizeof cmdline - 1, f) : 0;
+    if (f)
+        fclose(f);
+    cmdline[n] = '\0'; /* argv[0] alone: the command's path */
+    return f == NULL || strstr(cmdline, "evo-farm") == NULL;
 }
 
 /* Every record: one line each (or a JSON array); stale local ones removed. */
@@ -137,12 +146,15 @@ static int list(int json)
     while (d && (e = readdir(d)) != NULL) {
         struct target t = {0};
         struct evo_stats s;
-        if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp."))
-            continue;
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp.") || (len > 5 && strcmp(e->d_name + len - 5, ".join") == 0))
+            continue; /* join credentials are not records */
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (evo_access_read_file(path, &t.access, err, sizeof err) < 0)
             continue;
         if (gone(&t.access)) {
+            unlink(path);
+            strncat(path, ".join", sizeof path - strlen(path) - 1); /* its join credential with it */
             unlink(path);
             continue;
         }
@@ -183,7 +195,8 @@ static int find_record(const char *id, struct target *t)
     size_t n = strlen(id);
     int found = -1;
     while (found < 0 && d && (e = readdir(d)) != NULL)
-        if (strncmp(e->d_name, id, n) == 0 && e->d_name[n] == '.' && !strstr(e->d_name, ".tmp.")) {
+        if (strncmp(e->d_name, id, n) == 0 && e->d_name[n] == '.' && !strstr(e->d_name, ".tmp.") &&
+            !strstr(e->d_name, ".join")) {
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             found = evo_access_read_file(path, &t->access, err, sizeof err);
         }

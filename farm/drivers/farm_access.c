@@ -109,6 +109,60 @@ int evo_farm_record_write(const char *id, const char *kind, const char *command,
     return rc;
 }
 
+int evo_farm_join_write(const char *id, const char *config_text, char *path, size_t path_size)
+{
+    const char *endpoints = getenv(EVO_VAR_ENDPOINTS), *local = getenv(EVO_VAR_ENDPOINT);
+    const char *server = getenv(EVO_VAR_SERVER_KEY), *public_key = getenv(EVO_VAR_CLIENT_PUBLIC),
+               *secret = getenv(EVO_VAR_CLIENT_SECRET);
+    char dir[PATH_MAX], name[400], err[EVO_ERROR_MAX];
+    path[0] = '\0';
+    if (server == NULL || public_key == NULL || secret == NULL || (local == NULL && endpoints == NULL) ||
+        evo_farm_records_dir(dir, sizeof dir) < 0)
+        return -1;
+    size_t size = strlen(config_text) + 4096;
+    char *text = malloc(size);
+    int fd = text ? evo_results_dir_open(dir, 0700, err, sizeof err) : -1;
+    if (fd < 0) {
+        free(text);
+        return -1;
+    }
+    snprintf(text, size, access_format, endpoints ? endpoints : "", endpoints && local ? "," : "", local ? local : "",
+             server, public_key, secret);
+    size_t used = strlen(text);
+    snprintf(text + used, size - used, "config\n%s", config_text);
+    snprintf(name, sizeof name, "%s.join", id);
+    int rc = evo_write_file(fd, name, text, 1);
+    if (rc == 0)
+        snprintf(path, path_size, "%s/%s", dir, name);
+    else
+        evo_warn("cannot write the join credential in %s: %s", dir, evo_file_error(errno));
+    close(fd);
+    free(text);
+    return rc;
+}
+
+int evo_farm_join_read(const char *path, struct evo_access *a, char **config_text, char *err, size_t err_size)
+{
+    struct stat st;
+    *config_text = NULL;
+    if (evo_access_read_file(path, a, err, err_size) < 0)
+        return -1;
+    FILE *f = open_read(path);
+    char *text = f && fstat(fileno(f), &st) == 0 ? malloc((size_t)st.st_size + 1) : NULL;
+    size_t n = text ? fread(text, 1, (size_t)st.st_size, f) : 0;
+    if (f)
+        fclose(f);
+    char *config = text ? (text[n] = '\0', strstr(text, "\nconfig\n")) : NULL;
+    if (config == NULL) {
+        snprintf(err, err_size, "%.300s: not an evo-farm join credential (no configuration in it)", path);
+        free(text);
+        return -1;
+    }
+    memmove(text, config + 8, strlen(config + 8) + 1);
+    *config_text = text;
+    return 0;
+}
+
 void evo_farm_record_remove(const char *path)
 {
     if (path && path[0])

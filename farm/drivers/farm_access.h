@@ -41,6 +41,18 @@ void evo_access_write(int dir_fd, const char *dir);
  * cluster whose home is shared the login node sees its jobs' farms. The
  * record's path goes into path. 0, or -1 (warned: status will not list it). */
 int evo_farm_record_write(const char *id, const char *kind, const char *command, char *path, size_t path_size);
+/* The farm's join credential beside its record, ~/.evo-farm/farms/ID.join
+ * (0600): the endpoints, the server key and the member pair, then a line
+ * "config" and the farm's resolved configuration (config_text, as
+ * evo_config_print writes it, every path absolute), for `evo-farm join`.
+ * Whoever can read it can take part in the farm: it is the user's alone.
+ * Its path goes into path. 0, or -1 (warned). */
+int evo_farm_join_write(const char *id, const char *config_text, char *path, size_t path_size);
+/* Reads a join credential: the access lines into out and the
+ * configuration's text (malloc'd, the caller frees it) into *config_text.
+ * 0, or -1 with err. */
+int evo_farm_join_read(const char *path, struct evo_access *out, char **config_text, char *err, size_t err_size);
+
 /* Removes a record written above (path empty: nothing). */
 void evo_farm_record_remove(const char *path);
 /* ~/.evo-farm/farms, or -1 without HOME. */

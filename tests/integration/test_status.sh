@@ -81,3 +81,40 @@ t_status_key_cannot_submit() {
         fail "the refusal was not counted: $(cat "$SCRATCH/json")"
     wait_farm sk
 }
+
+# Workers of this machine join a running farm (evo-farm join FARM -n 2)
+# mid-map, are counted in its status, and are stopped mid-map (SIGTERM:
+# each says BYE, what it held is requeued): the map completes with every
+# result right and none twice (mapdriver verify checks both).
+t_join_a_running_farm() {
+    local cfg; cfg=$(lib_config jn slow_sphere)
+    "$EVO" run "$cfg" -n 1 -- "$DRIVER" verify sphere 8000 3 > "$SCRATCH/jn.out" 2>&1 &
+    local runpid=$! id="" i
+    for i in $(seq 100); do
+        id=$(ls "$HOME/.evo-farm/farms" 2> /dev/null | grep -- "-$runpid\$" || true)
+        [ -n "$id" ] && break
+        sleep 0.05
+    done
+    [ -n "$id" ] || fail "no record for the farm"
+    [ "$(stat -c %a "$HOME/.evo-farm/farms/$id.join")" = 600 ] || fail "the join credential is not private"
+    "$EVO" join "$id" -n 2 > "$SCRATCH/join.out" 2>&1 &
+    local joinpid=$!
+    local workers=0
+    for i in $(seq 60); do
+        workers=$("$EVO" status --json "$id" 2> /dev/null | sed -nE 's/.*"workers": ([0-9]+), "drivers".*/\1/p')
+        [ "${workers:-0}" -ge 3 ] && break
+        sleep 0.1
+    done
+    [ "${workers:-0}" -ge 3 ] || { cat "$SCRATCH/join.out"; fail "status saw ${workers:-no} workers after the join"; }
+    sleep 0.5
+    kill -TERM "$joinpid"
+    wait "$joinpid" || { cat "$SCRATCH/join.out"; fail "evo-farm join failed"; }
+    expect_in "$SCRATCH/join.out" "evo-farm join: 2 workers joining the farm"
+    expect_in "$SCRATCH/join.out" "the workers left the farm (stopped)"
+    wait "$runpid" || { tail "$SCRATCH/jn.out"; fail "the farm failed"; }
+    expect_in "$SCRATCH/jn.out" "mapdriver: 8000 results, 0 failed, all as expected"
+    expect_in "$SCRATCH/jn.out" "evo-farm: 8000 evaluations done, 0 failed"
+    grep -F "evaluations done" "$SCRATCH/jn.out" | sed 's/^/    /'
+    "$EVO" join nosuchfarm > "$SCRATCH/out" 2>&1 && fail "joined a farm that does not exist"
+    expect_in "$SCRATCH/out" "no running farm 'nosuchfarm' to join"
+}
