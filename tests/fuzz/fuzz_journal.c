@@ -17,6 +17,12 @@
 
 static char dir[64], path[128];
 
+static void clean_up(void)
+{
+    unlink(path);
+    rmdir(dir);
+}
+
 static void identity_of(const uint8_t *data, size_t size, char *out, size_t out_size)
 {
     static const char magic[] = "evo-farm-journal 1 ";
@@ -39,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(mkdtemp(dir) != NULL);
         snprintf(path, sizeof path, "%s/journal", dir);
         evo_log_set_level(EVO_LOG_ERROR);
+        atexit(clean_up);
     }
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     FUZZ_ASSERT(fd >= 0 && (size == 0 || write(fd, data, size) == (ssize_t)size));
