@@ -29,16 +29,30 @@ static FILE *open_read(const char *path)
 
 static const char access_format[] = "endpoints %s%s%s\nserver %s\npublic %s\nsecret %s\n";
 
+/* ~/.evo-farm/LEAF (its name in dir), created 0700 with ~/.evo-farm when
+ * missing and checked as a results directory is. Its fd, or -1 with err. */
+static int open_home_dir(const char *leaf, char *dir, size_t size, char *err, size_t err_size)
+{
+    const char *home = getenv("HOME");
+    if (home == NULL || home[0] == '\0' || (size_t)snprintf(dir, size, "%s/.evo-farm", home) >= size) {
+        snprintf(err, err_size, "no HOME");
+        return -1;
+    }
+    mkdir(dir, 0700);
+    if ((size_t)snprintf(dir, size, "%s/.evo-farm/%s", home, leaf) >= size) {
+        snprintf(err, err_size, "HOME too long");
+        return -1;
+    }
+    return evo_results_dir_open(dir, 0700, err, err_size);
+}
+
 static void record_job(const char *dir)
 {
-    const char *job = getenv("SLURM_JOB_ID"), *home = getenv("HOME");
+    const char *job = getenv("SLURM_JOB_ID");
     char jobs[PATH_MAX], absolute[PATH_MAX], line[PATH_MAX + 1], err[EVO_ERROR_MAX];
-    if (job == NULL || home == NULL || realpath(dir, absolute) == NULL)
+    if (job == NULL || realpath(dir, absolute) == NULL)
         return;
-    snprintf(jobs, sizeof jobs, "%s/.evo-farm", home);
-    mkdir(jobs, 0700);
-    snprintf(jobs, sizeof jobs, "%s/.evo-farm/jobs", home);
-    int jobs_fd = evo_results_dir_open(jobs, 0700, err, sizeof err);
+    int jobs_fd = open_home_dir("jobs", jobs, sizeof jobs, err, sizeof err);
     if (jobs_fd < 0) {
         evo_warn("cannot record job %s: %s", job, err);
         return;
@@ -49,14 +63,14 @@ static void record_job(const char *dir)
     close(jobs_fd);
 }
 
-/* The access lines of this process's farm, from its environment: the
- * status key when the farm has one (it may only read statistics), else the
- * member key. 0, or -1 when not inside a farm. */
-static int access_text(char *text, size_t size)
+/* The access lines of this process's farm, from its environment: with
+ * member == 0 the status key when the farm has one (it may only read
+ * statistics), else the member key. 0, or -1 when not inside a farm. */
+static int access_text(char *text, size_t size, int member)
 {
     const char *endpoints = getenv(EVO_VAR_ENDPOINTS), *local = getenv(EVO_VAR_ENDPOINT);
-    const char *server = getenv(EVO_VAR_SERVER_KEY), *public_key = getenv(EVO_VAR_STATUS_PUBLIC),
-               *secret = getenv(EVO_VAR_STATUS_SECRET);
+    const char *server = getenv(EVO_VAR_SERVER_KEY), *public_key = member ? NULL : getenv(EVO_VAR_STATUS_PUBLIC),
+               *secret = member ? NULL : getenv(EVO_VAR_STATUS_SECRET);
     if (public_key == NULL || secret == NULL) {
         public_key = getenv(EVO_VAR_CLIENT_PUBLIC);
         secret = getenv(EVO_VAR_CLIENT_SECRET);
@@ -80,13 +94,9 @@ int evo_farm_record_write(const char *id, const char *kind, const char *command,
 {
     char dir[PATH_MAX], cwd[PATH_MAX], host[256], text[4096], err[EVO_ERROR_MAX];
     path[0] = '\0';
-    if (access_text(text, sizeof text) < 0 || evo_farm_records_dir(dir, sizeof dir) < 0)
+    if (access_text(text, sizeof text, 0) < 0)
         return -1;
-    char *slash = strrchr(dir, '/');
-    *slash = '\0';
-    mkdir(dir, 0700); /* ~/.evo-farm */
-    *slash = '/';
-    int fd = evo_results_dir_open(dir, 0700, err, sizeof err);
+    int fd = open_home_dir("farms", dir, sizeof dir, err, sizeof err);
     if (fd < 0) {
         evo_warn("cannot record this farm for evo-farm status: %s", err);
         return -1;
@@ -111,23 +121,15 @@ int evo_farm_record_write(const char *id, const char *kind, const char *command,
 
 int evo_farm_join_write(const char *id, const char *config_text, char *path, size_t path_size)
 {
-    const char *endpoints = getenv(EVO_VAR_ENDPOINTS), *local = getenv(EVO_VAR_ENDPOINT);
-    const char *server = getenv(EVO_VAR_SERVER_KEY), *public_key = getenv(EVO_VAR_CLIENT_PUBLIC),
-               *secret = getenv(EVO_VAR_CLIENT_SECRET);
     char dir[PATH_MAX], name[400], err[EVO_ERROR_MAX];
     path[0] = '\0';
-    if (server == NULL || public_key == NULL || secret == NULL || (local == NULL && endpoints == NULL) ||
-        evo_farm_records_dir(dir, sizeof dir) < 0)
-        return -1;
     size_t size = strlen(config_text) + 4096;
     char *text = malloc(size);
-    int fd = text ? evo_results_dir_open(dir, 0700, err, sizeof err) : -1;
+    int fd = text && access_text(text, size, 1) == 0 ? open_home_dir("farms", dir, sizeof dir, err, sizeof err) : -1;
     if (fd < 0) {
         free(text);
         return -1;
     }
-    snprintf(text, size, access_format, endpoints ? endpoints : "", endpoints && local ? "," : "", local ? local : "",
-             server, public_key, secret);
     size_t used = strlen(text);
     snprintf(text + used, size - used, "config\n%s", config_text);
     snprintf(name, sizeof name, "%s.join", id);
@@ -172,7 +174,7 @@ void evo_farm_record_remove(const char *path)
 void evo_access_write(int dir_fd, const char *dir)
 {
     char text[2048];
-    if (access_text(text, sizeof text) < 0) {
+    if (access_text(text, sizeof text, 0) < 0) {
         evo_warn("not inside a farm: no %s/farm.access (evo-farm status will not reach this run)", dir);
         return;
     }
