@@ -35,7 +35,7 @@
 #include "wire/transport.h"
 
 static int HEARTBEAT_MS = 1000; /* SCALE_HEARTBEAT_MS */
-#define LIVENESS     10 /* 2 cores shared by thousands of simulated workers */
+#define LIVENESS 10             /* 2 cores shared by thousands of simulated workers */
 
 static volatile sig_atomic_t stopping;
 
@@ -60,12 +60,19 @@ static void raise_fd_limit(void)
 /* The broker's process: serves until SIGTERM. Its endpoint goes up `fd`. */
 static void run_broker(struct evo_credentials *creds, int fd)
 {
-    char err[256];
+    char err[256] = "cannot admit the key";
     const char *batch = getenv("SCALE_BATCH");
-    struct evo_broker_options o = {"tcp://127.0.0.1:*", EVO_SCHEDULING_DYNAMIC, batch ? (unsigned)atoi(batch) : 4,
-                                   2, 0, HEARTBEAT_MS, LIVENESS, 0, NULL};
+    struct evo_broker_options o = {"tcp://127.0.0.1:*",
+                                   EVO_SCHEDULING_DYNAMIC,
+                                   batch ? (unsigned)atoi(batch) : 4,
+                                   2,
+                                   0,
+                                   HEARTBEAT_MS,
+                                   LIVENESS,
+                                   0,
+                                   NULL};
     struct evo_broker *b = evo_broker_create(&o, creds, err, sizeof err);
-    if (b == NULL) {
+    if (b == NULL || evo_broker_admit(b, EVO_KEY_MEMBER, creds->client_public) < 0) {
         fprintf(stderr, "scale: %s\n", err);
         _exit(1);
     }
@@ -156,7 +163,8 @@ static void run_simulator(const struct evo_credentials *creds, unsigned first, u
         }
         if (now >= next_beat) { /* the idle ones say they are alive */
             for (unsigned i = 0; i < n; i++)
-                if (now - last_send[i] >= HEARTBEAT_MS / 2 && evo_message_send(s[i], NULL, 0, EVO_MSG_HEARTBEAT, NULL) == 0)
+                if (now - last_send[i] >= HEARTBEAT_MS / 2 &&
+                    evo_message_send(s[i], NULL, 0, EVO_MSG_HEARTBEAT, NULL) == 0)
                     last_send[i] = now;
             next_beat = now + HEARTBEAT_MS / 4;
         }
@@ -382,11 +390,13 @@ static int one_size(unsigned workers, unsigned procs, size_t tasks)
         fprintf(stderr, "scale: %u workers: a map failed\n", workers);
         return -1;
     }
-    printf("scale %5u workers: connect %.2f s (broker CPU %.2f s), all given work %.2f s (%u/%u had a task, %u connected at the end), "
+    printf("scale %5u workers: connect %.2f s (broker CPU %.2f s), all given work %.2f s (%u/%u had a task, %u "
+           "connected at the end), "
            "dispatch %.0f tasks/s, broker CPU %.2f us/task (its own thread %.2f), round trip p50 %.0f us p99 %.0f us, "
            "broker RSS %.1f MiB (peak %.1f MiB)\n",
-           workers, connect_s, connect_cpu_s, work_s, had, workers, connected, (double)tasks / seconds, cpu / (double)tasks, own / (double)tasks,
-           (double)rt[1000] / 1e3, (double)rt[1979] / 1e3, (double)rss / 1024.0, (double)peak / 1024.0);
+           workers, connect_s, connect_cpu_s, work_s, had, workers, connected, (double)tasks / seconds,
+           cpu / (double)tasks, own / (double)tasks, (double)rt[1000] / 1e3, (double)rt[1979] / 1e3,
+           (double)rss / 1024.0, (double)peak / 1024.0);
     fflush(stdout);
     return 0;
 }

@@ -64,13 +64,18 @@ fail:
     return -1;
 }
 
-/* The step's member key pair: fresh for every srun, so a key seen by one
- * step is worthless for the next. libzmq makes it, loaded here only: the
- * plugin does not link it, so slurmstepd (which never makes keys) never
- * maps ZeroMQ. It is present wherever the plugin is, through evo-farm. */
+/* The step's key pairs, one per role (wire/credentials.h: driver, worker,
+ * nested): fresh for every srun, so a key seen by one step is worthless
+ * for the next; task_init gives each task only its rank's. libzmq makes
+ * them, loaded here only: the plugin does not link it, so slurmstepd
+ * (which never makes keys) never maps ZeroMQ. It is present wherever the
+ * plugin is, through evo-farm. */
 static int step_keys(void)
 {
-    char public_key[41], secret_key[41];
+    static const char *const names[][2] = {{EVO_STEP_VAR_DRIVER_PUBLIC, EVO_STEP_VAR_DRIVER_SECRET},
+                                           {EVO_STEP_VAR_WORKER_PUBLIC, EVO_STEP_VAR_WORKER_SECRET},
+                                           {EVO_STEP_VAR_NESTED_PUBLIC, EVO_STEP_VAR_NESTED_SECRET}};
+    char public_key[3][41], secret_key[3][41];
     void *zmq = dlopen("libzmq.so.5", RTLD_NOW | RTLD_LOCAL);
     int (*has)(const char *) = zmq ? (int (*)(const char *))dlsym(zmq, "zmq_has") : NULL;
     int (*keypair)(char *, char *) = zmq ? (int (*)(char *, char *))dlsym(zmq, "zmq_curve_keypair") : NULL;
@@ -80,13 +85,17 @@ static int step_keys(void)
             dlclose(zmq);
         return -1;
     }
-    int made = has("curve") && keypair(public_key, secret_key) == 0;
+    int made = has("curve");
+    for (int r = 0; made && r < 3; r++)
+        made = keypair(public_key[r], secret_key[r]) == 0;
     dlclose(zmq);
     if (!made) {
         slurm_error("evo-farm: cannot make CURVE keys (libzmq without CURVE support?)");
         return -1;
     }
-    int rc = setenv(EVO_STEP_VAR_CLIENT_PUBLIC, public_key, 1) | setenv(EVO_STEP_VAR_CLIENT_SECRET, secret_key, 1);
+    int rc = 0;
+    for (int r = 0; r < 3; r++)
+        rc |= setenv(names[r][0], public_key[r], 1) | setenv(names[r][1], secret_key[r], 1);
     explicit_bzero(secret_key, sizeof secret_key);
     return rc ? -1 : 0;
 }

@@ -129,23 +129,45 @@ static const char *task_lookup(void *sp, const char *name)
 }
 
 /* The step's variables from their SLURM_ carriers to the names the runtime
- * reads; the carriers go (the keys then live under one name only). */
+ * reads, and the carriers removed (the keys then live under one name
+ * only). Of the keys, each task gets its rank's role only: rank 0 (the
+ * broker and the driver) the driver pair as its own and the worker pair
+ * for the farm's join credential; every other rank the worker pair as its
+ * own; every rank the nested pair (a worker gives it to its evaluator).
+ * The driver's secret never reaches a worker task. */
 static int move_step_variables(spank_t sp)
 {
-    static const char *const names[][2] = {
-        {EVO_STEP_VAR_CONFIG_TEXT, EVO_VAR_CONFIG_TEXT},     {EVO_STEP_VAR_CONFIG_NAME, EVO_VAR_CONFIG_NAME},
-        {EVO_STEP_VAR_CONFIG_DIR, EVO_VAR_CONFIG_DIR},       {EVO_STEP_VAR_CLIENT_PUBLIC, EVO_VAR_CLIENT_PUBLIC},
-        {EVO_STEP_VAR_CLIENT_SECRET, EVO_VAR_CLIENT_SECRET},
+    uint32_t rank = 1;
+    if (spank_get_item(sp, S_TASK_GLOBAL_ID, &rank) != ESPANK_SUCCESS) {
+        slurm_error("evo-farm: cannot read the task's rank on %s", node.host);
+        return -1;
+    }
+    const char *const moves[][2] = {
+        {EVO_STEP_VAR_CONFIG_TEXT, EVO_VAR_CONFIG_TEXT},
+        {EVO_STEP_VAR_CONFIG_NAME, EVO_VAR_CONFIG_NAME},
+        {EVO_STEP_VAR_CONFIG_DIR, EVO_VAR_CONFIG_DIR},
+        {EVO_STEP_VAR_NESTED_PUBLIC, EVO_VAR_NESTED_PUBLIC},
+        {EVO_STEP_VAR_NESTED_SECRET, EVO_VAR_NESTED_SECRET},
+        {rank ? EVO_STEP_VAR_WORKER_PUBLIC : EVO_STEP_VAR_DRIVER_PUBLIC, EVO_VAR_CLIENT_PUBLIC},
+        {rank ? EVO_STEP_VAR_WORKER_SECRET : EVO_STEP_VAR_DRIVER_SECRET, EVO_VAR_CLIENT_SECRET},
+        {rank ? NULL : EVO_STEP_VAR_WORKER_PUBLIC, EVO_VAR_WORKER_PUBLIC},
+        {rank ? NULL : EVO_STEP_VAR_WORKER_SECRET, EVO_VAR_WORKER_SECRET},
     };
+    static const char *const carriers[] = {EVO_STEP_VAR_DRIVER_PUBLIC, EVO_STEP_VAR_DRIVER_SECRET,
+                                           EVO_STEP_VAR_WORKER_PUBLIC, EVO_STEP_VAR_WORKER_SECRET};
     static char value[EVO_CONFIG_TEXT_MAX + 1];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (spank_getenv(sp, names[i][0], value, sizeof value) != ESPANK_SUCCESS ||
-            spank_setenv(sp, names[i][1], value, 1) != ESPANK_SUCCESS) {
-            slurm_error("evo-farm: %s did not reach the task on %s", names[i][0], node.host);
+    for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++) {
+        if (moves[i][0] == NULL)
+            continue;
+        if (spank_getenv(sp, moves[i][0], value, sizeof value) != ESPANK_SUCCESS ||
+            spank_setenv(sp, moves[i][1], value, 1) != ESPANK_SUCCESS) {
+            slurm_error("evo-farm: %s did not reach the task on %s", moves[i][0], node.host);
             return -1;
         }
-        spank_unsetenv(sp, names[i][0]);
+        spank_unsetenv(sp, moves[i][0]);
     }
+    for (size_t i = 0; i < sizeof carriers / sizeof carriers[0]; i++)
+        spank_unsetenv(sp, carriers[i]); /* the other role's: not this task's to have */
     explicit_bzero(value, sizeof value);
     return 0;
 }

@@ -64,6 +64,9 @@ static int set_credentials(const struct evo_access *a)
     snprintf(endpoint, sizeof endpoint, "%s", a->endpoints);
     endpoint[strcspn(endpoint, ",")] = '\0'; /* the most routable first */
     unsetenv(EVO_VAR_LOCAL);                 /* ZeroMQ with CURVE, from anywhere */
+    if (a->nested_public[0] &&
+        (setenv(EVO_VAR_NESTED_PUBLIC, a->nested_public, 1) || setenv(EVO_VAR_NESTED_SECRET, a->nested_secret, 1)))
+        return -1;
     return setenv(EVO_VAR_ENDPOINT, endpoint, 1) || setenv(EVO_VAR_SERVER_KEY, a->server, 1) ||
                    setenv(EVO_VAR_CLIENT_PUBLIC, a->public_key, 1) || setenv(EVO_VAR_CLIENT_SECRET, a->secret, 1)
                ? -1

@@ -25,6 +25,8 @@
 #include "util/parse.h"
 #include "util/signals.h"
 
+extern char **environ;
+
 #define RAPID_DEATH_MS    1000 /* a worker that dies this soon after start... */
 #define RAPID_DEATH_LIMIT 10   /* ...this many times in a row is not restarted */
 
@@ -46,23 +48,29 @@ struct launch {
     int stopping;
     struct evo_credentials creds;
     struct evo_broker *broker;
-    int published;                /* the broker is bound and its members can find it */
-    int64_t alone_since_ms;       /* since when no worker is connected (0: one is) */
-    int sfd;                      /* our signals, once blocked */
-    char local_dir[EVO_PATH_MAX]; /* the local socket's directory, or empty */
-    char status_public[EVO_KEY_TEXT], status_secret[EVO_KEY_TEXT]; /* the status key: statistics only */
-    char record[EVO_PATH_MAX];                                     /* ~/.evo-farm/farms/ID, or empty */
-    char join[EVO_PATH_MAX];                                       /* ~/.evo-farm/farms/ID.join, or empty */
-    struct evo_journal *journal;  /* output.journal, or NULL */
+    int published;                          /* the broker is bound and its members can find it */
+    int64_t alone_since_ms;                 /* since when no worker is connected (0: one is) */
+    int sfd;                                /* our signals, once blocked */
+    char local_dir[EVO_PATH_MAX];           /* the local socket's directory, or empty */
+    struct evo_role_keys keys;              /* the farm's client keys by role (wire/credentials.h) */
+    char **driver_env;                      /* the driver's environment: its own key, no worker's or evaluator's */
+    char driver_vars[2][EVO_KEY_TEXT + 32]; /* its EVO_FARM_CLIENT_PUBLIC=... and _SECRET=... */
+    char record[EVO_PATH_MAX];              /* ~/.evo-farm/farms/ID, or empty */
+    char join[EVO_PATH_MAX];                /* ~/.evo-farm/farms/ID.join, or empty */
+    struct evo_journal *journal;            /* output.journal, or NULL */
 };
 
-static pid_t spawn(struct launch *l, char **argv)
+/* envp NULL: ours (the workers': this process keeps the worker pair as
+ * its own and the nested pair for their evaluators, start_members). */
+static pid_t spawn(struct launch *l, char **argv, char **envp)
 {
     pid_t pid = fork();
     if (pid != 0)
         return pid;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     evo_signals_unblock(&l->old_mask); /* a step blocked them before PMIx started its thread */
+    if (envp)
+        environ = envp;
     execvp(argv[0], argv);
     fprintf(stderr, "evo-farm: cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(127);
@@ -71,7 +79,7 @@ static pid_t spawn(struct launch *l, char **argv)
 static void spawn_worker(struct launch *l, unsigned i)
 {
     char *argv[] = {(char *)l->self, "__worker", (char *)l->config_path, NULL};
-    l->workers[i].pid = spawn(l, argv);
+    l->workers[i].pid = spawn(l, argv, NULL);
     l->workers[i].started_ms = evo_now_ms();
     if (l->workers[i].pid < 0)
         evo_error("cannot start worker %u: %s", i, strerror(errno));
@@ -255,10 +263,14 @@ static int start_broker(struct launch *l, const struct evo_config *config, const
         evo_error("cannot make CURVE keys: %s (is libzmq built with libsodium?)", strerror(errno));
         return -1;
     }
-    if (options->member) {
-        memcpy(l->creds.client_public, options->member->client_public, EVO_KEY_TEXT);
-        memcpy(l->creds.client_secret, options->member->client_secret, EVO_KEY_TEXT);
+    if (options->keys)
+        l->keys = *options->keys;
+    else if (evo_role_keys_generate(&l->keys) < 0) {
+        evo_error("cannot make CURVE keys: %s", strerror(errno));
+        return -1;
     }
+    memcpy(l->creds.client_public, l->keys.public_key[EVO_KEY_WORKER], EVO_KEY_TEXT); /* the members' view */
+    memcpy(l->creds.client_secret, l->keys.secret[EVO_KEY_WORKER], EVO_KEY_TEXT);
     evo_broker_options_from_config(&broker_options, config);
     if (options->bind)
         broker_options.bind = options->bind;
@@ -278,11 +290,11 @@ static int start_broker(struct launch *l, const struct evo_config *config, const
         evo_error("%s", err);
         return -1;
     }
-    if (evo_credentials_keypair(l->status_public, l->status_secret) < 0 ||
-        evo_broker_admit_status(l->broker, l->status_public) < 0) {
-        evo_error("cannot make the farm's status key: %s", strerror(errno));
-        return -1;
-    }
+    for (int role = 0; role < EVO_KEY_ROLES; role++)
+        if (evo_broker_admit(l->broker, (enum evo_key_role)role, l->keys.public_key[role]) < 0) {
+            evo_error("cannot admit the farm's %s key", evo_key_role_name((enum evo_key_role)role));
+            return -1;
+        }
     listen_locally(l);
     if (options->publish && options->publish(options->publish_arg, &l->creds) < 0)
         return -1;
@@ -342,6 +354,50 @@ static void record_farm(struct launch *l, const struct evo_config *config, const
     free(text);
 }
 
+/* The keys in our environment, which the workers inherit: the worker pair
+ * as their own (evo_credentials_to_env put it there), the nested pair for
+ * their evaluators, the status pair for the farm's record and the driver's
+ * farm.access; rank 0's copy of the worker pair goes. 0, or -1. */
+static int keys_to_env(const struct launch *l)
+{
+    const struct evo_role_keys *k = &l->keys;
+    return setenv(EVO_VAR_NESTED_PUBLIC, k->public_key[EVO_KEY_NESTED], 1) ||
+                   setenv(EVO_VAR_NESTED_SECRET, k->secret[EVO_KEY_NESTED], 1) ||
+                   setenv(EVO_VAR_STATUS_PUBLIC, k->public_key[EVO_KEY_STATUS], 1) ||
+                   setenv(EVO_VAR_STATUS_SECRET, k->secret[EVO_KEY_STATUS], 1) || unsetenv(EVO_VAR_WORKER_PUBLIC) ||
+                   unsetenv(EVO_VAR_WORKER_SECRET)
+               ? -1
+               : 0;
+}
+
+/* The driver's environment: ours with the driver pair as its own and no
+ * nested pair (the workers' alone). The strings are borrowed from environ,
+ * which does not change while the driver is started. 0, or -1. */
+static int driver_environment(struct launch *l)
+{
+    size_t n = 0, at = 0;
+    while (environ[n])
+        n++;
+    if ((l->driver_env = calloc(n + 3, sizeof *l->driver_env)) == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        static const char *const replaced[] = {EVO_VAR_CLIENT_PUBLIC "=", EVO_VAR_CLIENT_SECRET "=",
+                                               EVO_VAR_NESTED_PUBLIC "=", EVO_VAR_NESTED_SECRET "="};
+        int keep = 1;
+        for (size_t r = 0; r < sizeof replaced / sizeof replaced[0]; r++)
+            keep &= strncmp(environ[i], replaced[r], strlen(replaced[r])) != 0;
+        if (keep)
+            l->driver_env[at++] = environ[i]; /* borrowed: environ is not changed after this */
+    }
+    snprintf(l->driver_vars[0], sizeof l->driver_vars[0], "%s=%s", EVO_VAR_CLIENT_PUBLIC,
+             l->keys.public_key[EVO_KEY_DRIVER]);
+    snprintf(l->driver_vars[1], sizeof l->driver_vars[1], "%s=%s", EVO_VAR_CLIENT_SECRET,
+             l->keys.secret[EVO_KEY_DRIVER]);
+    l->driver_env[at++] = l->driver_vars[0];
+    l->driver_env[at] = l->driver_vars[1];
+    return 0;
+}
+
 /* Phase 2: the members' environment, our signals on a signalfd, the local
  * workers and the driver. 0, or -1 after saying why. */
 static int start_members(struct launch *l, const struct evo_config *config, const struct evo_run_options *options)
@@ -358,7 +414,7 @@ static int start_members(struct launch *l, const struct evo_config *config, cons
         evo_error("cannot start the farm: %s", strerror(errno));
         return -1;
     }
-    if (setenv(EVO_VAR_STATUS_PUBLIC, l->status_public, 1) < 0 || setenv(EVO_VAR_STATUS_SECRET, l->status_secret, 1) < 0) {
+    if (keys_to_env(l) < 0) {
         evo_error("cannot start the farm: %s", strerror(errno));
         return -1;
     }
@@ -367,7 +423,8 @@ static int start_members(struct launch *l, const struct evo_config *config, cons
     for (unsigned i = 0; i < l->nworkers; i++)
         spawn_worker(l, i);
     char *builtin[] = {(char *)l->self, "__drive", (char *)l->config_path, NULL}; /* no path: the step's */
-    if ((l->driver = spawn(l, options->driver_argv ? options->driver_argv : builtin)) < 0) {
+    if (driver_environment(l) < 0 ||
+        (l->driver = spawn(l, options->driver_argv ? options->driver_argv : builtin, l->driver_env)) < 0) {
         evo_error("cannot start the driver: %s", strerror(errno));
         return -1;
     }
@@ -444,6 +501,9 @@ static void finish(struct launch *l, const struct evo_config *config, const stru
         waitpid(l->driver, NULL, 0);
     }
     free(l->workers);
+    free(l->driver_env);
+    explicit_bzero(&l->keys, sizeof l->keys);
+    explicit_bzero(l->driver_vars, sizeof l->driver_vars);
     if (l->sfd >= 0)
         close(l->sfd);
 }

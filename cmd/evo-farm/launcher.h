@@ -12,12 +12,12 @@ struct evo_run_options {
     char **driver_argv; /* NULL: the built-in driver the config names */
     int quiet;          /* no summary line */
     /* Rank 0 of a Slurm step: no local workers (the other tasks are), the
-     * member pair the plugin made for the step, a bind address, and a
-     * callback that publishes the bound broker (it may rewrite
-     * creds->endpoint to the one the local driver should use). */
+     * keys the plugin made for the step, a bind address, and a callback
+     * that publishes the bound broker (it may rewrite creds->endpoint to
+     * the one the local driver should use). */
     int no_local_workers;
-    const struct evo_credentials *member; /* NULL: make a fresh pair */
-    const char *bind;                     /* NULL: farm.bind */
+    const struct evo_role_keys *keys; /* NULL: make fresh ones */
+    const char *bind;                 /* NULL: farm.bind */
     int (*publish)(void *arg, struct evo_credentials *creds);
     void *publish_arg;
     /* Worker tasks started by someone else (the step's other ranks): when

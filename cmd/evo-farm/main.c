@@ -24,32 +24,33 @@
 #include "util/parse.h"
 #include "util/trace.h"
 
-static const char usage[] = "usage: evo-farm run FILE [-n N] [-q] [--resume DIR] [--journal DIR] [-- COMMAND [ARG...]]\n"
-                            "       evo-farm check FILE\n"
-                            "       evo-farm status [--json] [--watch] [FARM|JOBID[.STEP]|DIR]\n"
-                            "       evo-farm plot DIR [-o FILE] [--title TEXT]\n"
-                            "       evo-farm join FARM|FILE [-n N]\n"
-                            "       srun --evo-farm=FILE --mpi=pmix -n N evo-farm [--resume DIR] [COMMAND [ARG...]]\n"
-                            "       evo-farm --version | --help\n"
-                            "\n"
-                            "  run    start a farm on this machine: a broker, N workers (default: farm.workers,\n"
-                            "         else one per core) and a driver, COMMAND if given (it finds the farm through\n"
-                            "         EVO_FARM_* variables), else the built-in driver that optimize: names\n"
-                            "  check  validate FILE and print the resolved configuration\n"
-                            "  status list your running farms (local and Slurm, any driver), or show one: workers\n"
-                            "         per host, queue, rate, generation, best (FARM: an id from the list; JOBID;\n"
-                            "         DIR: a built-in optimiser's results directory); --json, --watch\n"
-                            "  join   N workers of this machine join a running farm (FARM: an id from status);\n"
-                            "         they leave when it ends or when this is stopped (their tasks requeued)\n"
-                            "  plot   redraw DIR/convergence.svg (or FILE; - for stdout) from DIR/logbook.csv:\n"
-                            "         best so far and sigma on log axes, restarts marked\n"
-                            "  --resume DIR  continue the built-in optimiser from DIR/checkpoint\n"
-                            "  --journal DIR answer the inputs DIR/journal knows from it, record every evaluation\n"
-                            "                in it (any driver's rerun resumes; output.journal)\n"
-                            "  (none) a task of an srun --evo-farm step: rank 0 runs the broker and the driver\n"
-                            "         (COMMAND, else the built-in one), every other task is a worker\n"
-                            "\n"
-                            "Exit status: the driver's (run), 0 (check ok), 2 for bad arguments or configuration.\n";
+static const char usage[] =
+    "usage: evo-farm run FILE [-n N] [-q] [--resume DIR] [--journal DIR] [-- COMMAND [ARG...]]\n"
+    "       evo-farm check FILE\n"
+    "       evo-farm status [--json] [--watch] [FARM|JOBID[.STEP]|DIR]\n"
+    "       evo-farm plot DIR [-o FILE] [--title TEXT]\n"
+    "       evo-farm join FARM|FILE [-n N]\n"
+    "       srun --evo-farm=FILE --mpi=pmix -n N evo-farm [--resume DIR] [COMMAND [ARG...]]\n"
+    "       evo-farm --version | --help\n"
+    "\n"
+    "  run    start a farm on this machine: a broker, N workers (default: farm.workers,\n"
+    "         else one per core) and a driver, COMMAND if given (it finds the farm through\n"
+    "         EVO_FARM_* variables), else the built-in driver that optimize: names\n"
+    "  check  validate FILE and print the resolved configuration\n"
+    "  status list your running farms (local and Slurm, any driver), or show one: workers\n"
+    "         per host, queue, rate, generation, best (FARM: an id from the list; JOBID;\n"
+    "         DIR: a built-in optimiser's results directory); --json, --watch\n"
+    "  join   N workers of this machine join a running farm (FARM: an id from status);\n"
+    "         they leave when it ends or when this is stopped (their tasks requeued)\n"
+    "  plot   redraw DIR/convergence.svg (or FILE; - for stdout) from DIR/logbook.csv:\n"
+    "         best so far and sigma on log axes, restarts marked\n"
+    "  --resume DIR  continue the built-in optimiser from DIR/checkpoint\n"
+    "  --journal DIR answer the inputs DIR/journal knows from it, record every evaluation\n"
+    "                in it (any driver's rerun resumes; output.journal)\n"
+    "  (none) a task of an srun --evo-farm step: rank 0 runs the broker and the driver\n"
+    "         (COMMAND, else the built-in one), every other task is a worker\n"
+    "\n"
+    "Exit status: the driver's (run), 0 (check ok), 2 for bad arguments or configuration.\n";
 
 static int bad_usage(const char *fmt, const char *arg)
 {
@@ -159,8 +160,9 @@ static int cmd_run(int argc, char **argv, const char *self)
  * embedding process closed it or exited). */
 static int hold_for_embedder(void)
 {
-    static const char *const names[] = {EVO_VAR_ENDPOINT, EVO_VAR_SERVER_KEY, EVO_VAR_CLIENT_PUBLIC,
-                                        EVO_VAR_CLIENT_SECRET, EVO_VAR_WORKERS,    EVO_VAR_LIBRARY, EVO_VAR_LOCAL};
+    static const char *const names[] = {EVO_VAR_ENDPOINT,      EVO_VAR_SERVER_KEY, EVO_VAR_CLIENT_PUBLIC,
+                                        EVO_VAR_CLIENT_SECRET, EVO_VAR_WORKERS,    EVO_VAR_LIBRARY,
+                                        EVO_VAR_LOCAL};
     const char *fd_text = getenv(EVO_VAR_READY_FD);
     unsigned fd = 0;
     FILE *ready = NULL;

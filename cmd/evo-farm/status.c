@@ -71,8 +71,8 @@ static void print_json(const struct target *t, const struct evo_stats *s, const 
            "\"evaluations_per_second\": %.1f",
            (unsigned long long)s->queued, (unsigned long long)s->in_flight, (unsigned long long)s->done,
            (unsigned long long)s->failed, (unsigned long long)s->retried, (unsigned long long)s->requeued,
-           (unsigned long long)s->late_dropped, (unsigned long long)s->malformed,
-           (unsigned long long)s->auth_refused, s->evaluations_per_second);
+           (unsigned long long)s->late_dropped, (unsigned long long)s->malformed, (unsigned long long)s->auth_refused,
+           s->evaluations_per_second);
     if (p) {
         printf(", \"generation\": %llu, \"generations\": %u, ", p->generation, p->generations);
         if (isfinite(p->best))
@@ -226,8 +226,10 @@ static int resolve(const char *arg, struct target *t, char *err, size_t err_size
         snprintf(t->dir, sizeof t->dir, "%s", job_dir);
         return evo_access_read(job_dir, &t->access, err, err_size);
     }
-    snprintf(err, err_size, "no running farm '%s': not a results directory, nor a farm or job of yours (evo-farm status "
-             "lists them)", arg);
+    snprintf(err, err_size,
+             "no running farm '%s': not a results directory, nor a farm or job of yours (evo-farm status "
+             "lists them)",
+             arg);
     return -1;
 }
 
@@ -240,7 +242,8 @@ static int show(const struct target *t, int json, int watch)
     for (;;) {
         if (s == NULL || ask(&t->access, s, err, sizeof err) < 0) {
             if (!shown)
-                fprintf(stderr, "evo-farm: status: the farm %s does not answer (finished, or not reachable from here): %s\n",
+                fprintf(stderr,
+                        "evo-farm: status: the farm %s does not answer (finished, or not reachable from here): %s\n",
                         t->access.id[0] ? t->access.id : t->dir, s ? err : "out of memory");
             free(s);
             return shown ? 0 : 1;
@@ -273,8 +276,9 @@ int evo_status_main(int argc, char **argv)
         else if (strcmp(argv[i], "--watch") == 0)
             watch = 1;
         else if (argv[i][0] == '-' || arg) {
-            fprintf(stderr, "evo-farm: status [--json] [--watch] [FARM|JOBID[.STEP]|DIR]: unexpected '%s'\n"
-                            "Try 'evo-farm --help'.\n",
+            fprintf(stderr,
+                    "evo-farm: status [--json] [--watch] [FARM|JOBID[.STEP]|DIR]: unexpected '%s'\n"
+                    "Try 'evo-farm --help'.\n",
                     argv[i]);
             return 2;
         } else

@@ -1,6 +1,6 @@
 /* step.c — `evo-farm [COMMAND...]` as a task of `srun --evo-farm=FILE`:
- * the configuration and the member keys come from the step environment
- * (the SPANK plugin put them there), the tasks find each other through the
+ * the configuration and this task's keys come from the step environment
+ * (the SPANK plugin put them there, each rank only its role's), the tasks find each other through the
  * bootstrap interface. Rank 0 binds the broker on every address of its
  * node, puts its card, and runs the driver; every other rank reads the card
  * after the fence and becomes a worker. Phases: config, bootstrap, role. */
@@ -62,16 +62,16 @@ static int publish_card(void *arg, struct evo_credentials *creds)
 
 static int run_rank0(struct step *s, const struct evo_config *config, char **driver_argv, const char *self)
 {
-    struct evo_credentials member;
+    struct evo_role_keys keys;
     char err[EVO_ERROR_MAX];
-    if (evo_credentials_member_from_env(&member, err, sizeof err) < 0) {
+    if (evo_role_keys_from_env(&keys, err, sizeof err) < 0) {
         evo_error("rank 0 on %s: the step's keys are missing (%s)", s->host, err);
         return 1;
     }
     struct evo_run_options options = {
         .driver_argv = driver_argv,
         .no_local_workers = 1,
-        .member = &member,
+        .keys = &keys,
         .bind = strcmp(config->farm.bind, EVO_DEFAULT_BIND) == 0 ? "tcp://*:*" : config->farm.bind,
         .publish = publish_card,
         .publish_arg = s,

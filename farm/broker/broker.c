@@ -39,7 +39,7 @@ struct evo_broker *evo_broker_create(const struct evo_broker_options *options, s
         goto error;
     }
     /* The ZAP handler must be bound before the ROUTER accepts anyone. */
-    if ((b->zap = evo_zap_create(b->context, creds->client_public)) == NULL) {
+    if ((b->zap = evo_zap_create(b->context)) == NULL) {
         snprintf(err, err_size, "cannot start the authentication handler: %s", zmq_strerror(zmq_errno()));
         goto error;
     }
@@ -111,17 +111,48 @@ void broker_drop_peer(struct evo_broker *b, struct broker_peer *peer, const char
     broker_peer_remove(b, peer);
 }
 
+/* What a connection's User-Id allows: none is a local stream (same uid:
+ * everything), else the role of the key ZAP admitted it with. */
+static unsigned rights_of(const char *user, enum evo_key_role *role)
+{
+    *role = user ? evo_key_role_of(user) : EVO_KEY_MEMBER;
+    switch (*role) {
+    case EVO_KEY_MEMBER:
+        return BROKER_MAY_WORK | BROKER_MAY_SUBMIT;
+    case EVO_KEY_DRIVER:
+    case EVO_KEY_NESTED:
+        return BROKER_MAY_SUBMIT;
+    case EVO_KEY_WORKER:
+        return BROKER_MAY_WORK;
+    default:
+        return 0;
+    }
+}
+
+/* Why a peer's key refuses what it tried, for the log and the driver. */
+static const char *key_limits(unsigned rights)
+{
+    if (rights & BROKER_MAY_SUBMIT)
+        return "which may only submit work";
+    if (rights & BROKER_MAY_WORK)
+        return "which may only take work and return results";
+    return "which may only read statistics";
+}
+
 static void on_hello(struct evo_broker *b, struct broker_peer *known, const void *identity, size_t identity_size,
-                     const void *body, size_t size, int status_only)
+                     const void *body, size_t size, const char *user)
 {
     struct evo_hello hello;
+    enum evo_key_role role;
+    unsigned rights = rights_of(user, &role);
     if (evo_proto_get_hello(body, size, &hello) < 0 || identity_size > EVO_IDENTITY_MAX) {
         b->counters.malformed++;
         return;
     }
-    if (status_only && hello.role != EVO_ROLE_DRIVER) { /* the status key takes no work */
+    if (hello.role == EVO_ROLE_WORKER && !(rights & BROKER_MAY_WORK)) {
         b->counters.auth_refused++;
-        evo_info("refused a worker with the status key from %s", hello.host);
+        evo_info("refused a worker from %s pid %u: it has the farm's %s key, %s", hello.host, hello.pid,
+                 evo_key_role_name(role), key_limits(rights));
         broker_send_to(b, identity, identity_size, EVO_MSG_BYE, NULL);
         return;
     }
@@ -139,7 +170,7 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
         return;
     }
     peer->role = hello.role;
-    peer->status_only = status_only;
+    peer->rights = rights;
     peer->pid = hello.pid;
     memcpy(peer->host, hello.host, sizeof peer->host);
     peer->last_recv_ms = evo_now_ms();
@@ -173,12 +204,15 @@ static void on_stats_request(struct evo_broker *b, struct broker_peer *peer)
 static int on_peer_message(struct evo_broker *b, struct broker_peer *peer, int type, const void *body, size_t size)
 {
     int worker = peer->role == EVO_ROLE_WORKER;
-    if (peer->status_only && type != EVO_MSG_HEARTBEAT && type != EVO_MSG_BYE && type != EVO_MSG_STATS_REQUEST) {
-        b->counters.auth_refused++; /* a status reader may not submit, withdraw or share */
-        evo_info("refused a message of type %d from a status reader (%s pid %u)", type, peer->host, peer->pid);
+    int submits = type == EVO_MSG_SUBMIT || type == EVO_MSG_WITHDRAW || type == EVO_MSG_SHARE;
+    if (!worker && submits && !(peer->rights & BROKER_MAY_SUBMIT)) {
+        char reason[160];
+        b->counters.auth_refused++; /* a worker or status key may not submit, withdraw or share */
+        snprintf(reason, sizeof reason, "refused: this connection has the farm's %s key, %s",
+                 peer->rights & BROKER_MAY_WORK ? "worker" : "status", key_limits(peer->rights));
+        evo_info("%s (message type %d from %s pid %u)", reason, type, peer->host, peer->pid);
         if (type == EVO_MSG_SUBMIT)
-            broker_refuse_submit(b, peer, body, size, "refused: this connection has the farm's status key, which "
-                                                      "may only read statistics");
+            broker_refuse_submit(b, peer, body, size, reason);
         return 0;
     }
     switch (type) {
@@ -212,8 +246,7 @@ static void on_message(struct evo_broker *b, struct evo_message *msg)
     const void *body = evo_message_body(msg, &size);
     struct broker_peer *peer = broker_peer_by_identity(b, identity, identity_size);
     if (msg->type == EVO_MSG_HELLO) {
-        const char *user = evo_message_user_id(msg);
-        on_hello(b, peer, identity, identity_size, body, size, user && strcmp(user, "status") == 0);
+        on_hello(b, peer, identity, identity_size, body, size, evo_message_user_id(msg));
         return;
     }
     if (peer == NULL) {
@@ -348,7 +381,7 @@ void evo_broker_stats(const struct evo_broker *b, struct evo_stats *out)
         if (peer->serial == 0)
             continue;
         if (peer->role == EVO_ROLE_DRIVER) {
-            out->drivers += !peer->status_only; /* a status reader (this one, say) is no driver */
+            out->drivers += (peer->rights & BROKER_MAY_SUBMIT) != 0; /* a status reader (this one, say) is none */
             continue;
         }
         out->workers++;
@@ -370,9 +403,9 @@ void evo_broker_shut_down(struct evo_broker *b)
     b->shutting_down = 1;
 }
 
-int evo_broker_admit_status(struct evo_broker *b, const char *status_public)
+int evo_broker_admit(struct evo_broker *b, enum evo_key_role role, const char *public_key)
 {
-    return evo_zap_admit(b->zap, status_public, "status");
+    return evo_zap_admit(b->zap, public_key, evo_key_role_name(role));
 }
 
 uint64_t evo_broker_journal_hits(const struct evo_broker *b)
@@ -417,8 +450,8 @@ int evo_broker_hosts(const struct evo_broker *b, char *out, size_t size)
         return (int)b->workers;
     evo_broker_stats(b, stats);
     for (unsigned h = 0; h < stats->hosts && used < size; h++) {
-        int n = snprintf(out + used, size - used, "%s%s %u", used ? ", " : "", stats->host[h].name,
-                         stats->host[h].workers);
+        int n =
+            snprintf(out + used, size - used, "%s%s %u", used ? ", " : "", stats->host[h].name, stats->host[h].workers);
         used += n > 0 ? (size_t)n : 0;
     }
     int workers = (int)stats->workers;

@@ -40,9 +40,10 @@ struct evo_broker;
 /* Fills options from a loaded config. */
 void evo_broker_options_from_config(struct evo_broker_options *options, const struct evo_config *config);
 
-/* Starts a broker with the farm's credentials (the server pair and the
- * member public key must be set; creds->endpoint is overwritten with the
- * bound endpoint). NULL with a message in err. */
+/* Starts a broker with the farm's credentials (the server pair must be
+ * set; the client pair is not used: evo_broker_admit says who may connect;
+ * creds->endpoint is overwritten with the bound endpoint). NULL with a
+ * message in err. */
 struct evo_broker *evo_broker_create(const struct evo_broker_options *options, struct evo_credentials *creds, char *err,
                                      size_t err_size);
 
@@ -83,11 +84,17 @@ void evo_broker_shut_down(struct evo_broker *broker);
  * workers. */
 void evo_broker_fail_queued(struct evo_broker *broker, const char *reason);
 
-/* Admits the farm's status key (Z85 public key): its connections may read
- * statistics and nothing else; a SUBMIT from one is answered with an error
- * per task, any other message dropped, each counted in auth_refused. 0, or
- * -1 (a bad key). */
-int evo_broker_admit_status(struct evo_broker *broker, const char *status_public);
+/* Admits CURVE clients with `public_key` (Z85) in `role`
+ * (wire/credentials.h): a driver or nested key may submit, withdraw and
+ * share; a worker key may take work and return results; a status key may
+ * only read statistics; a member key (tests, benchmarks) may do all. Every
+ * key may read statistics. What a key does not allow is refused and
+ * counted in auth_refused: a HELLO as a worker is answered BYE, a SUBMIT
+ * with an error per task naming the key, anything else dropped. The
+ * broker admits nobody over ZeroMQ until this is called; members on its
+ * Unix socket (same uid) may do all. At most 8 keys. 0, or -1 (a bad key,
+ * or too many). */
+int evo_broker_admit(struct evo_broker *broker, enum evo_key_role role, const char *public_key);
 
 /* How many submitted inputs were answered from the journal. */
 uint64_t evo_broker_journal_hits(const struct evo_broker *broker);

@@ -15,11 +15,15 @@
 
 /* uthash: an allocation that fails leaves the table as it was and marks
  * the peer (never exits the process, as uthash does by default). */
-#define HASH_NONFATAL_OOM 1
+#define HASH_NONFATAL_OOM         1
 #define uthash_nonfatal_oom(peer) ((peer)->hash_failed = 1)
 #include <uthash.h>
 
 #define EVO_IDENTITY_MAX 256
+
+/* What a peer's key allows (wire/credentials.h); every peer may read
+ * statistics, say HEARTBEAT and BYE. */
+enum { BROKER_MAY_WORK = 1, BROKER_MAY_SUBMIT = 2 };
 
 struct broker_peer {
     unsigned char identity[EVO_IDENTITY_MAX];
@@ -31,8 +35,8 @@ struct broker_peer {
     int64_t last_recv_ms;
     int64_t last_send_ms;
     unsigned batches_in_flight;
-    int blocked; /* a worker whose evaluation waits on other tasks: gets no work */
-    int status_only; /* connected with the status key: may only read statistics */
+    int blocked;     /* a worker whose evaluation waits on other tasks: gets no work */
+    unsigned rights; /* BROKER_MAY_*: what the key it connected with allows */
     /* a driver's: its outstanding tasks (the quota), its results waiting */
     uint64_t tasks_held;
     uint64_t bytes_held;
@@ -102,7 +106,7 @@ struct evo_broker {
     uint64_t share_bytes_sent; /* constants' bytes sent to workers, ever */
     int local_fd;              /* the Unix socket members of this machine connect to, or -1 */
     char local_path[EVO_PATH_MAX];
-    struct broker_stream **streams; /* in poll order */
+    struct broker_stream **streams;     /* in poll order */
     struct broker_stream *stream_by_id; /* uthash table of the same */
     size_t nstreams, streams_cap;
     uint32_t next_stream;

@@ -56,13 +56,8 @@ static int add_stream(struct evo_broker *b, struct evo_stream *stream)
         return -1;
     }
     uint32_t n = ++b->next_stream;
-    unsigned char id[BROKER_STREAM_ID] = {0,
-                                          0xff,
-                                          'S',
-                                          (unsigned char)n,
-                                          (unsigned char)(n >> 8),
-                                          (unsigned char)(n >> 16),
-                                          (unsigned char)(n >> 24)};
+    unsigned char id[BROKER_STREAM_ID] = {
+        0, 0xff, 'S', (unsigned char)n, (unsigned char)(n >> 8), (unsigned char)(n >> 16), (unsigned char)(n >> 24)};
     memcpy(s->id, id, sizeof id);
     s->stream = stream;
     HASH_ADD(by_id, b->stream_by_id, id, sizeof s->id, s);

@@ -54,7 +54,8 @@ void evo_journal_identity(const struct evo_config *c, char out[2 * EVO_JOURNAL_D
     crypto_generichash_update(&st, head, sizeof head);
     const char *parts[] = {c->evaluate.library, c->evaluate.function, c->evaluate.python};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        crypto_generichash_update(&st, (const unsigned char *)(parts[i] ? parts[i] : ""), strlen(parts[i] ? parts[i] : "") + 1);
+        crypto_generichash_update(&st, (const unsigned char *)(parts[i] ? parts[i] : ""),
+                                  strlen(parts[i] ? parts[i] : "") + 1);
     for (char **arg = c->evaluate.command; arg && *arg; arg++)
         crypto_generichash_update(&st, (const unsigned char *)*arg, strlen(*arg) + 1);
     crypto_generichash_final(&st, digest, sizeof digest);

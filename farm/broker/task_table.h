@@ -17,8 +17,8 @@ struct evo_task {
     uint32_t worker;   /* serial of the worker holding it, when in flight */
     uint32_t attempts; /* failed attempts so far */
     uint8_t state;
-    uint8_t kind;  /* enum evo_input_kind */
-    uint32_t size; /* a vector's dimension, or a payload's bytes */
+    uint8_t kind;             /* enum evo_input_kind */
+    uint32_t size;            /* a vector's dimension, or a payload's bytes */
     unsigned char digest[16]; /* of the input, when the farm keeps a journal */
     union {
         double x[1];           /* EVO_INPUT_VECTOR: size values */

@@ -166,9 +166,8 @@ static void on_done(struct evo_client *c, const void *body, size_t size)
     }
     while (evo_proto_results_next(&list, &item)) {
         int lost = 0;
-        struct evo_result r = {.tag = item.id,
-                               .ok = item.status == EVO_RESULT_OK || item.status == EVO_RESULT_OK_PAYLOAD,
-                               .n = item.n};
+        struct evo_result r = {
+            .tag = item.id, .ok = item.status == EVO_RESULT_OK || item.status == EVO_RESULT_OK_PAYLOAD, .n = item.n};
         if (item.status == EVO_RESULT_WITHDRAWN)
             r.ok = EVO_CLIENT_WITHDRAWN;
         memcpy(r.objectives, item.objectives, sizeof r.objectives);

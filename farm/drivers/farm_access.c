@@ -64,21 +64,23 @@ static void record_job(const char *dir)
 }
 
 /* The access lines of this process's farm, from its environment: with
- * member == 0 the status key when the farm has one (it may only read
- * statistics), else the member key. 0, or -1 when not inside a farm. */
-static int access_text(char *text, size_t size, int member)
+ * worker == 0 the status key (it may only read statistics); else this
+ * process's own pair, which for the farm's launcher is the worker pair
+ * (launcher.c), and the nested pair for the workers' evaluators. 0, or -1
+ * when not inside a farm. */
+static int access_text(char *text, size_t size, int worker)
 {
     const char *endpoints = getenv(EVO_VAR_ENDPOINTS), *local = getenv(EVO_VAR_ENDPOINT);
-    const char *server = getenv(EVO_VAR_SERVER_KEY), *public_key = member ? NULL : getenv(EVO_VAR_STATUS_PUBLIC),
-               *secret = member ? NULL : getenv(EVO_VAR_STATUS_SECRET);
-    if (public_key == NULL || secret == NULL) {
-        public_key = getenv(EVO_VAR_CLIENT_PUBLIC);
-        secret = getenv(EVO_VAR_CLIENT_SECRET);
-    }
+    const char *server = getenv(EVO_VAR_SERVER_KEY);
+    const char *public_key = getenv(worker ? EVO_VAR_CLIENT_PUBLIC : EVO_VAR_STATUS_PUBLIC);
+    const char *secret = getenv(worker ? EVO_VAR_CLIENT_SECRET : EVO_VAR_STATUS_SECRET);
+    const char *nested_public = getenv(EVO_VAR_NESTED_PUBLIC), *nested_secret = getenv(EVO_VAR_NESTED_SECRET);
     if (server == NULL || public_key == NULL || secret == NULL || (local == NULL && endpoints == NULL))
         return -1;
-    snprintf(text, size, access_format, endpoints ? endpoints : "", endpoints && local ? "," : "", local ? local : "",
-             server, public_key, secret);
+    int n = snprintf(text, size, access_format, endpoints ? endpoints : "", endpoints && local ? "," : "",
+                     local ? local : "", server, public_key, secret);
+    if (worker && nested_public && nested_secret && n > 0 && (size_t)n < size)
+        snprintf(text + n, size - (size_t)n, "nested_public %s\nnested_secret %s\n", nested_public, nested_secret);
     return 0;
 }
 
@@ -106,8 +108,9 @@ int evo_farm_record_write(const char *id, const char *kind, const char *command,
     gethostname(host, sizeof host);
     host[sizeof host - 1] = '\0';
     size_t used = strlen(text);
-    int n = snprintf(text + used, sizeof text - used, "id %s\nkind %s\nhost %s\npid %ld\nstarted %lld\ndir %s\ncommand %s\n",
-                     id, kind, host, (long)getpid(), (long long)time(NULL), cwd, command);
+    int n = snprintf(text + used, sizeof text - used,
+                     "id %s\nkind %s\nhost %s\npid %ld\nstarted %lld\ndir %s\ncommand %s\n", id, kind, host,
+                     (long)getpid(), (long long)time(NULL), cwd, command);
     if (n < 0 || (size_t)n >= sizeof text - used)
         text[sizeof text - 2] = '\n'; /* a very long command cut short: the record stays one line per field */
     int rc = evo_write_file(fd, id, text, 1);
@@ -191,9 +194,13 @@ static void record_line(struct evo_access *a, const char *key, const char *value
         const char *key;
         char *field;
         size_t size;
-    } text[] = {{"id", a->id, sizeof a->id},       {"kind", a->kind, sizeof a->kind},
-                {"host", a->host, sizeof a->host}, {"dir", a->dir, sizeof a->dir},
-                {"command", a->command, sizeof a->command}};
+    } text[] = {{"id", a->id, sizeof a->id},
+                {"kind", a->kind, sizeof a->kind},
+                {"host", a->host, sizeof a->host},
+                {"dir", a->dir, sizeof a->dir},
+                {"command", a->command, sizeof a->command},
+                {"nested_public", a->nested_public, sizeof a->nested_public},
+                {"nested_secret", a->nested_secret, sizeof a->nested_secret}};
     for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
         if (strcmp(key, text[i].key) == 0)
             snprintf(text[i].field, text[i].size, "%s", value);
@@ -237,6 +244,9 @@ int evo_access_read_file(const char *path, struct evo_access *a, char *err, size
     char text[4096];
     size_t n = fread(text, 1, sizeof text - 1, f);
     text[n] = '\0';
+    char *config = memchr(text, '\0', n) == NULL ? strstr(text, "\nconfig\n") : NULL;
+    if (config) /* a join credential: the access lines end where its configuration begins */
+        n = (size_t)(config + 1 - text), text[n] = '\0';
     int ok = n < sizeof text - 1 && memchr(text, '\0', n) == NULL &&
              sscanf(text, "endpoints %1023s server %63s public %63s secret %63s", a->endpoints, a->server,
                     a->public_key, a->secret) == 4;

@@ -11,6 +11,7 @@
 struct evo_access {
     char endpoints[1024]; /* comma-separated, the most routable first */
     char server[64], public_key[64], secret[64];
+    char nested_public[64], nested_secret[64]; /* a join credential's: for the workers' evaluators */
     /* a farm record's (evo_farm_record_write); empty / 0 in farm.access */
     char id[320], kind[16], host[256], dir[1024], command[512];
     long long pid, started;
@@ -35,17 +36,20 @@ void evo_access_write(int dir_fd, const char *dir);
 /* Every farm, whatever its driver, keeps a record while it runs:
  * ~/.evo-farm/farms/ID (0600, the directory 0700 and checked as a results
  * directory is) with the access lines above — the status key, which may
- * only read statistics, never the member key — and id, kind ("local" or
+ * only read statistics, never a key that submits or takes work — and id, kind ("local" or
  * "slurm"), host, pid, started (Unix seconds), dir (the working directory)
  * and command (the driver's). `evo-farm status` lists and reads them; on a
  * cluster whose home is shared the login node sees its jobs' farms. The
  * record's path goes into path. 0, or -1 (warned: status will not list it). */
 int evo_farm_record_write(const char *id, const char *kind, const char *command, char *path, size_t path_size);
 /* The farm's join credential beside its record, ~/.evo-farm/farms/ID.join
- * (0600): the endpoints, the server key and the member pair, then a line
+ * (0600): the endpoints, the server key, the worker pair (this process's
+ * own: the launcher keeps it as EVO_FARM_CLIENT_*) and the nested pair (for
+ * the joined workers' evaluators), then a line
  * "config" and the farm's resolved configuration (config_text, as
  * evo_config_print writes it, every path absolute), for `evo-farm join`.
- * Whoever can read it can take part in the farm: it is the user's alone.
+ * Whoever can read it can take work and submit nested work, never drive
+ * the farm or read its driver's key; it is the user's alone.
  * Its path goes into path. 0, or -1 (warned). */
 int evo_farm_join_write(const char *id, const char *config_text, char *path, size_t path_size);
 /* Reads a join credential: the access lines into out and the

@@ -36,13 +36,21 @@
 #define EVO_DEFAULT_BIND "tcp://127.0.0.1:*"
 
 /* Environment variables the runtime reads or sets (docs/ARCHITECTURE.md). */
-#define EVO_VAR_ENDPOINT        "EVO_FARM_ENDPOINT"
-#define EVO_VAR_ENDPOINTS       "EVO_FARM_ENDPOINTS"
-#define EVO_VAR_SERVER_KEY      "EVO_FARM_SERVER_KEY"
-#define EVO_VAR_CLIENT_PUBLIC   "EVO_FARM_CLIENT_PUBLIC"
-#define EVO_VAR_CLIENT_SECRET   "EVO_FARM_CLIENT_SECRET"
-#define EVO_VAR_STATUS_PUBLIC   "EVO_FARM_STATUS_PUBLIC" /* the status key: statistics only */
-#define EVO_VAR_STATUS_SECRET   "EVO_FARM_STATUS_SECRET"
+#define EVO_VAR_ENDPOINT      "EVO_FARM_ENDPOINT"
+#define EVO_VAR_ENDPOINTS     "EVO_FARM_ENDPOINTS"
+#define EVO_VAR_SERVER_KEY    "EVO_FARM_SERVER_KEY"
+#define EVO_VAR_CLIENT_PUBLIC "EVO_FARM_CLIENT_PUBLIC"
+#define EVO_VAR_CLIENT_SECRET "EVO_FARM_CLIENT_SECRET"
+#define EVO_VAR_STATUS_PUBLIC "EVO_FARM_STATUS_PUBLIC" /* the status key: statistics only */
+#define EVO_VAR_STATUS_SECRET "EVO_FARM_STATUS_SECRET"
+/* Beside a process's own pair (CLIENT, its role's: wire/credentials.h): a
+ * worker holds the nested pair, which it gives its evaluator as the
+ * evaluator's own; rank 0 of a step holds the worker pair too, for the
+ * farm's join credential. */
+#define EVO_VAR_WORKER_PUBLIC   "EVO_FARM_WORKER_PUBLIC"
+#define EVO_VAR_WORKER_SECRET   "EVO_FARM_WORKER_SECRET"
+#define EVO_VAR_NESTED_PUBLIC   "EVO_FARM_NESTED_PUBLIC"
+#define EVO_VAR_NESTED_SECRET   "EVO_FARM_NESTED_SECRET"
 #define EVO_VAR_CONNECT_TIMEOUT "EVO_FARM_CONNECT_TIMEOUT"
 #define EVO_VAR_WINDOW          "EVO_FARM_WINDOW" /* a C client's tasks in the farm at once */
 #define EVO_VAR_GIVE_UP         "EVO_FARM_GIVE_UP"
@@ -51,28 +59,34 @@
 #define EVO_VAR_LOG             "EVO_FARM_LOG"
 #define EVO_VAR_RESUME          "EVO_FARM_RESUME"
 #define EVO_VAR_WORKERS         "EVO_FARM_WORKERS"
-#define EVO_VAR_READY_FD        "EVO_FARM_READY_FD" /* evofarm's embedded farm: where __hold reports */
-#define EVO_VAR_PYTHON          "EVO_FARM_PYTHON"   /* a Python driver's interpreter, for its workers */
-#define EVO_VAR_LOCAL           "EVO_FARM_LOCAL" /* the broker's Unix socket, for members on its machine */
+#define EVO_VAR_READY_FD        "EVO_FARM_READY_FD"    /* evofarm's embedded farm: where __hold reports */
+#define EVO_VAR_PYTHON          "EVO_FARM_PYTHON"      /* a Python driver's interpreter, for its workers */
+#define EVO_VAR_LOCAL           "EVO_FARM_LOCAL"       /* the broker's Unix socket, for members on its machine */
 #define EVO_VAR_PYTHON_MAIN     "EVO_FARM_PYTHON_MAIN" /* a Python driver's script, imported ahead by the workers */
-#define EVO_VAR_TRACE           "EVO_FARM_TRACE"      /* bench: timestamps along the hot path (util/trace.h) */
-#define EVO_VAR_SHARED_DIR      "EVO_FARM_SHARED_DIR" /* a worker's constants, one file each (SHARE) */
+#define EVO_VAR_TRACE           "EVO_FARM_TRACE"       /* bench: timestamps along the hot path (util/trace.h) */
+#define EVO_VAR_SHARED_DIR      "EVO_FARM_SHARED_DIR"  /* a worker's constants, one file each (SHARE) */
 /* Under `srun --evo-farm=FILE` the SPANK plugin hands the tasks the file's
  * text, its name as the user gave it and its absolute directory in these, so
  * no shared filesystem is needed for the configuration. */
 #define EVO_VAR_CONFIG_TEXT "EVO_FARM_CONFIG_TEXT"
 #define EVO_VAR_CONFIG_NAME "EVO_FARM_CONFIG_NAME"
 #define EVO_VAR_CONFIG_DIR  "EVO_FARM_CONFIG_DIR"
-/* How srun carries them (and the member keys) to the tasks: under a
+/* How srun carries them (and the step's keys) to the tasks: under a
  * SLURM_ prefix, the one kind of variable srun and sbatch pass even with
  * --export=NONE. The plugin's task_init moves each to its EVO_FARM_ name
- * and removes the SLURM_ copy before the task runs. */
+ * and removes the SLURM_ copy before the task runs; of the keys, each task
+ * gets only its rank's (rank 0 the driver pair as its own, the others the
+ * worker pair; the nested pair both). */
 #define EVO_STEP_VAR(name)         "SLURM_" name
 #define EVO_STEP_VAR_CONFIG_TEXT   EVO_STEP_VAR(EVO_VAR_CONFIG_TEXT)
 #define EVO_STEP_VAR_CONFIG_NAME   EVO_STEP_VAR(EVO_VAR_CONFIG_NAME)
 #define EVO_STEP_VAR_CONFIG_DIR    EVO_STEP_VAR(EVO_VAR_CONFIG_DIR)
-#define EVO_STEP_VAR_CLIENT_PUBLIC EVO_STEP_VAR(EVO_VAR_CLIENT_PUBLIC)
-#define EVO_STEP_VAR_CLIENT_SECRET EVO_STEP_VAR(EVO_VAR_CLIENT_SECRET)
+#define EVO_STEP_VAR_DRIVER_PUBLIC "SLURM_EVO_FARM_DRIVER_PUBLIC"
+#define EVO_STEP_VAR_DRIVER_SECRET "SLURM_EVO_FARM_DRIVER_SECRET"
+#define EVO_STEP_VAR_WORKER_PUBLIC EVO_STEP_VAR(EVO_VAR_WORKER_PUBLIC)
+#define EVO_STEP_VAR_WORKER_SECRET EVO_STEP_VAR(EVO_VAR_WORKER_SECRET)
+#define EVO_STEP_VAR_NESTED_PUBLIC EVO_STEP_VAR(EVO_VAR_NESTED_PUBLIC)
+#define EVO_STEP_VAR_NESTED_SECRET EVO_STEP_VAR(EVO_VAR_NESTED_SECRET)
 /* On Slurm before 23.11 (no spank_prepend_task_argv) the plugin puts
  * evo-farm in the task's argv[0] and the command's own argv[0] here. */
 #define EVO_VAR_TASK_ARGV0 "EVO_FARM_TASK_ARGV0"

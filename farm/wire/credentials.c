@@ -16,6 +16,29 @@ int evo_credentials_keypair(char public_key[EVO_KEY_TEXT], char secret[EVO_KEY_T
     return zmq_curve_keypair(public_key, secret) == 0 ? 0 : -1;
 }
 
+static const char *const role_names[] = {"driver", "worker", "nested", "status", "", "member"};
+
+const char *evo_key_role_name(enum evo_key_role role)
+{
+    return (unsigned)role <= EVO_KEY_MEMBER ? role_names[role] : "";
+}
+
+enum evo_key_role evo_key_role_of(const char *user_id)
+{
+    for (unsigned r = 0; user_id && r <= EVO_KEY_MEMBER; r++)
+        if (r != EVO_KEY_ROLES && strcmp(user_id, role_names[r]) == 0)
+            return (enum evo_key_role)r;
+    return EVO_KEY_ROLES;
+}
+
+int evo_role_keys_generate(struct evo_role_keys *keys)
+{
+    for (int r = 0; r < EVO_KEY_ROLES; r++)
+        if (evo_credentials_keypair(keys->public_key[r], keys->secret[r]) < 0)
+            return -1;
+    return 0;
+}
+
 int evo_credentials_generate(struct evo_credentials *creds)
 {
     memset(creds, 0, sizeof *creds);
@@ -35,7 +58,7 @@ static int key_ok(const char *key)
     return key && strlen(key) == EVO_KEY_TEXT - 1 && zmq_z85_decode(bin, key) != NULL;
 }
 
-/* Reads the variables from `first` on (0: all four, 2: the member pair). */
+/* Reads the variables from `first` on (0: all four, 2: this process's own pair). */
 static int credentials_from_env(struct evo_credentials *creds, int first, char *err, size_t err_size)
 {
     static const char *names[] = {EVO_VAR_ENDPOINT, EVO_VAR_SERVER_KEY, EVO_VAR_CLIENT_PUBLIC, EVO_VAR_CLIENT_SECRET};
@@ -60,6 +83,37 @@ static int credentials_from_env(struct evo_credentials *creds, int first, char *
     const char *local = getenv(EVO_VAR_LOCAL);
     if (first == 0 && local && strlen(local) < sizeof creds->local)
         strcpy(creds->local, local);
+    return 0;
+}
+
+int evo_key_pair_from_env(const char *public_name, const char *secret_name, char public_key[EVO_KEY_TEXT],
+                          char secret[EVO_KEY_TEXT], char *err, size_t err_size)
+{
+    const char *names[] = {public_name, secret_name};
+    char *fields[] = {public_key, secret};
+    for (int i = 0; i < 2; i++) {
+        const char *value = getenv(names[i]);
+        if (!key_ok(value)) {
+            snprintf(err, err_size, "%s is %s", names[i], value ? "not a valid Z85 CURVE key" : "not set");
+            return -1;
+        }
+        strcpy(fields[i], value);
+    }
+    return 0;
+}
+
+int evo_role_keys_from_env(struct evo_role_keys *keys, char *err, size_t err_size)
+{
+    static const char *const names[][2] = {{EVO_VAR_CLIENT_PUBLIC, EVO_VAR_CLIENT_SECRET},
+                                           {EVO_VAR_WORKER_PUBLIC, EVO_VAR_WORKER_SECRET},
+                                           {EVO_VAR_NESTED_PUBLIC, EVO_VAR_NESTED_SECRET}};
+    for (int r = 0; r < 3; r++)
+        if (evo_key_pair_from_env(names[r][0], names[r][1], keys->public_key[r], keys->secret[r], err, err_size) < 0)
+            return -1;
+    if (evo_credentials_keypair(keys->public_key[EVO_KEY_STATUS], keys->secret[EVO_KEY_STATUS]) < 0) {
+        snprintf(err, err_size, "cannot make the status key: %s", strerror(errno));
+        return -1;
+    }
     return 0;
 }
 

@@ -16,8 +16,8 @@
 struct evo_dealer {
     void *socket;              /* the DEALER, when joined over ZeroMQ */
     struct evo_stream *stream; /* or the Unix stream, when joined on this machine */
-    unsigned heartbeat_ms; /* the broker's, once welcomed; the caller's guess before */
-    unsigned liveness;     /* heartbeats missed before a peer counts as lost */
+    unsigned heartbeat_ms;     /* the broker's, once welcomed; the caller's guess before */
+    unsigned liveness;         /* heartbeats missed before a peer counts as lost */
     int64_t last_recv_ms, last_send_ms;
     int welcomed;
     uint32_t serial; /* the broker's number for us, from WELCOME */

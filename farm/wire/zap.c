@@ -8,23 +8,19 @@
 
 #include "util/log.h"
 
-#define ZAP_KEYS 4
-
 struct evo_zap {
     void *socket;
-    uint8_t key[ZAP_KEYS][32]; /* [0]: the member key */
-    char user[ZAP_KEYS][16];   /* the User-Id each key's connections get */
+    uint8_t key[EVO_ZAP_KEYS][32];
+    char user[EVO_ZAP_KEYS][16]; /* the User-Id each key's connections get */
     int nkeys;
 };
 
-struct evo_zap *evo_zap_create(void *context, const char *member_public)
+struct evo_zap *evo_zap_create(void *context)
 {
     struct evo_zap *zap = calloc(1, sizeof *zap);
     int zero = 0;
     if (zap == NULL)
         return NULL;
-    if (evo_zap_admit(zap, member_public, "member") < 0)
-        goto error;
     zap->socket = zmq_socket(context, ZMQ_REP);
     if (zap->socket == NULL || zmq_setsockopt(zap->socket, ZMQ_LINGER, &zero, sizeof zero) ||
         zmq_bind(zap->socket, "inproc://zeromq.zap.01") != 0)
@@ -37,7 +33,7 @@ error:
 
 int evo_zap_admit(struct evo_zap *zap, const char *public_key, const char *user_id)
 {
-    if (zap->nkeys == ZAP_KEYS || strlen(user_id) >= sizeof zap->user[0] ||
+    if (zap->nkeys == EVO_ZAP_KEYS || strlen(user_id) >= sizeof zap->user[0] ||
         zmq_z85_decode(zap->key[zap->nkeys], public_key) == NULL) {
         errno = EINVAL;
         return -1;

@@ -1,21 +1,24 @@
 /* zap.h — the broker's ZAP handler (ZeroMQ RFC 27): admits a CURVE client
- * only if its public key is one of this farm's keys: the member key (User-Id
- * "member") and those added by evo_zap_admit. Runs inside the broker's
- * poll loop, so there is no extra thread. */
+ * only if its public key is one of this farm's keys (those added by
+ * evo_zap_admit), its messages then carrying that key's User-Id (the role:
+ * wire/credentials.h). Runs inside the broker's poll loop, so there is no
+ * extra thread. */
 #ifndef EVO_ZAP_H
 #define EVO_ZAP_H
 
 #include <stdint.h>
 
+#define EVO_ZAP_KEYS 8
+
 struct evo_zap;
 
 /* Binds inproc://zeromq.zap.01 on `context` (must happen before the ROUTER
- * binds). `member_public` is the Z85 member key. NULL with errno. */
-struct evo_zap *evo_zap_create(void *context, const char *member_public);
+ * binds); it admits nobody until evo_zap_admit. NULL with errno. */
+struct evo_zap *evo_zap_create(void *context);
 
-/* Also admits `public_key` (Z85), its connections' messages carrying
- * User-Id `user_id` (under 16 characters; see evo_message_user_id). At most
- * 4 keys in all. 0, or -1 with errno EINVAL. */
+/* Admits `public_key` (Z85), its connections' messages carrying User-Id
+ * `user_id` (under 16 characters; see evo_message_user_id). At most
+ * EVO_ZAP_KEYS keys in all. 0, or -1 with errno EINVAL. */
 int evo_zap_admit(struct evo_zap *zap, const char *public_key, const char *user_id);
 
 /* The REP socket, to poll for ZMQ_POLLIN. */

@@ -276,6 +276,28 @@ static int worker_loop(struct worker *w)
     return 0;
 }
 
+/* The evaluator's view of the farm, put in our environment before it
+ * starts (it inherits it): the nested pair as its own, so that futures
+ * submitted from inside a task reach this farm with a key that may only
+ * submit, and never our worker pair; the broker as we reach it. Without a
+ * nested pair the evaluator gets no key at all. */
+static void evaluator_environment(const struct evo_credentials *creds)
+{
+    char public_key[EVO_KEY_TEXT], secret[EVO_KEY_TEXT], err[EVO_ERROR_MAX];
+    int nested =
+        evo_key_pair_from_env(EVO_VAR_NESTED_PUBLIC, EVO_VAR_NESTED_SECRET, public_key, secret, err, sizeof err) == 0;
+    unsetenv(EVO_VAR_NESTED_PUBLIC);
+    unsetenv(EVO_VAR_NESTED_SECRET);
+    if (!nested || setenv(EVO_VAR_CLIENT_PUBLIC, public_key, 1) || setenv(EVO_VAR_CLIENT_SECRET, secret, 1)) {
+        unsetenv(EVO_VAR_CLIENT_PUBLIC);
+        unsetenv(EVO_VAR_CLIENT_SECRET);
+    }
+    if (creds->endpoint[0] &&
+        (setenv(EVO_VAR_ENDPOINT, creds->endpoint, 1) || setenv(EVO_VAR_SERVER_KEY, creds->server_public, 1)))
+        evo_warn("cannot tell the evaluator where the farm is: %s", strerror(errno));
+    explicit_bzero(secret, sizeof secret);
+}
+
 int evo_worker_main(const struct evo_config *config, const struct evo_credentials *creds, const char *self)
 {
     struct worker w = {.config = config, .creds = creds};
@@ -296,6 +318,7 @@ int evo_worker_main(const struct evo_config *config, const struct evo_credential
     if (evo_shared_dir_create(&w.shared) < 0) /* first: its name goes into the evaluator's environment */
         evo_warn("cannot create a directory for shared constants: %s (they will not reach this worker)",
                  strerror(errno));
+    evaluator_environment(creds);
     evo_evaluator_start(w.evaluator); /* warm while the farm starts; a failure is told at the first batch */
     rc = worker_loop(&w);
     evo_dealer_leave(&w.dealer, !w.bye);

@@ -428,6 +428,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&h, 0, sizeof h);
     FUZZ_ASSERT(evo_credentials_generate(&creds) == 0);
     FUZZ_ASSERT((h.broker = evo_broker_create(&options, &creds, err, sizeof err)) != NULL);
+    FUZZ_ASSERT(evo_broker_admit(h.broker, EVO_KEY_MEMBER, creds.client_public) == 0);
     snprintf(h.path, sizeof h.path, "%s/broker", dir);
     FUZZ_ASSERT(evo_broker_listen_local(h.broker, h.path, err, sizeof err) == 0);
     for (int i = 0; i < PEERS - 1; i++)

@@ -27,7 +27,8 @@ static void start(void)
     FUZZ_ASSERT(zmq_z85_decode(member, creds.client_public) != NULL);
     FUZZ_ASSERT(zmq_z85_decode(other, creds.server_public) != NULL);
     FUZZ_ASSERT((context = zmq_ctx_new()) != NULL);
-    FUZZ_ASSERT((zap = evo_zap_create(context, creds.client_public)) != NULL);
+    FUZZ_ASSERT((zap = evo_zap_create(context)) != NULL);
+    FUZZ_ASSERT(evo_zap_admit(zap, creds.client_public, "member") == 0);
     FUZZ_ASSERT((requester = zmq_socket(context, ZMQ_REQ)) != NULL);
     FUZZ_ASSERT(zmq_connect(requester, "inproc://zeromq.zap.01") == 0);
 }

@@ -287,6 +287,20 @@ PY
     [ ! -e "$HOME/.evo-farm/farms/$rec" ] || fail "the record outlived the step"
 }
 
+# Keys by role in a step (issue 14 point 2): rank 0 alone gets the driver
+# key, the worker tasks of both nodes the worker and nested keys, checked
+# from inside the evaluators (tests/integration/roles.py), whose nested
+# futures reach the step's farm over ZeroMQ with the nested key.
+t_keys_by_role_in_a_step() {
+    printf 'evaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/roles.yaml"
+    (cd "$SCRATCH" && timeout 120 srun --evo-farm=roles.yaml -N2 -n4 /usr/bin/python3 \
+        "$ROOT/tests/integration/roles.py") > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
+    cat "$SCRATCH/out"
+    expect_in "$SCRATCH/out" "roles ok"
+    expect_in "$SCRATCH/out" "0 connections refused"
+    expect_both_nodes "$SCRATCH/out"
+}
+
 # The tutorial's DEAP script as rank 0's driver with evofarm.futures, its
 # fitness calls on the other tasks of both nodes: the same logbook as the
 # builtin map gives with the same seed.

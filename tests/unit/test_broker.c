@@ -27,11 +27,13 @@ static unsigned driver_quota;      /* and this (0: the default) */
 static void start(enum evo_scheduling scheduling, unsigned batch, unsigned prefetch, unsigned retries)
 {
     char err[256];
-    struct evo_broker_options o = {"tcp://127.0.0.1:*", scheduling, batch, prefetch, retries, heartbeat_ms, 2, driver_quota, NULL};
+    struct evo_broker_options o = {"tcp://127.0.0.1:*", scheduling, batch,        prefetch, retries,
+                                   heartbeat_ms,        2,          driver_quota, NULL};
     assert_int_equal(evo_credentials_generate(&fx.creds), 0);
     fx.broker = evo_broker_create(&o, &fx.creds, err, sizeof err);
     if (fx.broker == NULL)
         fail_msg("%s", err);
+    assert_int_equal(evo_broker_admit(fx.broker, EVO_KEY_MEMBER, fx.creds.client_public), 0);
     fx.context = zmq_ctx_new();
 }
 
@@ -375,6 +377,92 @@ static void driver_quota_refuses_the_excess(void **state)
     stop_broker();
 }
 
+/* A peer connecting with the farm's key for `role` (admitted now). */
+static void *peer_as(const struct evo_role_keys *keys, enum evo_key_role role)
+{
+    char err[256];
+    struct evo_credentials c = fx.creds;
+    memcpy(c.client_public, keys->public_key[role], EVO_KEY_TEXT);
+    memcpy(c.client_secret, keys->secret[role], EVO_KEY_TEXT);
+    void *s = evo_socket_connect_dealer(fx.context, &c, err, sizeof err);
+    assert_non_null(s);
+    return s;
+}
+
+/* A SUBMIT of 2 from `s` is answered with an error per task naming `key`. */
+static void submit_refused(void *s, const char *key)
+{
+    struct evo_buf done = {0};
+    struct unit_results l;
+    submit(s, 2);
+    expect(s, EVO_MSG_DONE, &done);
+    assert_int_equal(unit_get_results(done.data, done.len, 0, EVO_RESULT_ERROR, &l), 0);
+    assert_int_equal(l.count, 2);
+    for (size_t i = 0; i < l.count; i++) {
+        assert_int_equal(l.items[i].status, EVO_RESULT_ERROR);
+        assert_non_null(strstr(l.items[i].text, key));
+    }
+    unit_results_free(&l);
+    evo_buf_free(&done);
+}
+
+/* Each key may do what its role allows and nothing else (wire/credentials.h):
+ * the worker and status keys cannot submit, the driver, nested and status
+ * keys cannot take work; each refusal is counted; the driver's and the
+ * nested work are done by a worker-key worker. */
+static void keys_by_role(void **state)
+{
+    (void)state;
+    struct evo_role_keys keys;
+    struct evo_buf t = {0};
+    struct evo_stats s;
+    start(EVO_SCHEDULING_DYNAMIC, 8, 1, 0);
+    assert_int_equal(evo_role_keys_generate(&keys), 0);
+    for (int r = 0; r < EVO_KEY_ROLES; r++)
+        assert_int_equal(evo_broker_admit(fx.broker, (enum evo_key_role)r, keys.public_key[r]), 0);
+    void *as_worker = peer_as(&keys, EVO_KEY_WORKER), *as_status = peer_as(&keys, EVO_KEY_STATUS);
+    void *as_nested = peer_as(&keys, EVO_KEY_NESTED), *as_driver = peer_as(&keys, EVO_KEY_DRIVER);
+    hello(as_worker, EVO_ROLE_DRIVER, 1); /* admitted, but only to read statistics */
+    expect(as_worker, EVO_MSG_WELCOME, NULL);
+    submit_refused(as_worker, "the farm's worker key, which may only take work and return results");
+    hello(as_status, EVO_ROLE_DRIVER, 2);
+    expect(as_status, EVO_MSG_WELCOME, NULL);
+    submit_refused(as_status, "the farm's status key, which may only read statistics");
+    hello(as_status, EVO_ROLE_WORKER, 2);
+    expect(as_status, EVO_MSG_BYE, NULL);
+    hello(as_nested, EVO_ROLE_WORKER, 3);
+    expect(as_nested, EVO_MSG_BYE, NULL);
+    hello(as_driver, EVO_ROLE_WORKER, 4);
+    expect(as_driver, EVO_MSG_BYE, NULL);
+    evo_broker_stats(fx.broker, &s);
+    assert_int_equal(s.auth_refused, 5);
+    assert_int_equal(s.workers, 0);
+    assert_int_equal(s.queued, 0);
+    hello(as_driver, EVO_ROLE_DRIVER, 4);
+    expect(as_driver, EVO_MSG_WELCOME, NULL);
+    hello(as_nested, EVO_ROLE_DRIVER, 3);
+    expect(as_nested, EVO_MSG_WELCOME, NULL);
+    hello(as_worker, EVO_ROLE_WORKER, 1); /* the same connection, now as what its key is for */
+    expect(as_worker, EVO_MSG_WELCOME, NULL);
+    submit(as_driver, 2);
+    submit(as_nested, 3);
+    for (int got = 0; got < 5;) {
+        expect(as_worker, EVO_MSG_TASKS, &t);
+        got += (int)batch_count(&t, &(uint64_t){0});
+        answer(as_worker, &t, NULL);
+    }
+    int seen_driver[2] = {0}, seen_nested[3] = {0};
+    collect(as_driver, 2, seen_driver);
+    collect(as_nested, 3, seen_nested);
+    evo_broker_stats(fx.broker, &s);
+    assert_int_equal(s.done, 5);
+    assert_int_equal(s.auth_refused, 5);
+    assert_int_equal(s.drivers, 2);
+    zmq_close(as_worker), zmq_close(as_status), zmq_close(as_nested), zmq_close(as_driver);
+    evo_buf_free(&t);
+    stop_broker();
+}
+
 /* Protocol breakers are counted and dropped; strangers get RESET. */
 static void malformed_and_strangers(void **state)
 {
@@ -594,12 +682,17 @@ static void close_sends_latecomers_away(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(lost_worker_exactly_once),    cmocka_unit_test(static_chunks),
-        cmocka_unit_test(static_chunks_capped),        cmocka_unit_test(outboxes_go_with_their_drivers),
-        cmocka_unit_test(retries_then_error),          cmocka_unit_test(malformed_and_strangers),
-        cmocka_unit_test(close_sends_latecomers_away), cmocka_unit_test(withdraw_takes_back_only_queued),
-        cmocka_unit_test(blocked_worker_gives_back),   cmocka_unit_test(shared_constants_reach_every_worker),
-        cmocka_unit_test(driver_quota_refuses_the_excess)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(lost_worker_exactly_once),
+                                       cmocka_unit_test(static_chunks),
+                                       cmocka_unit_test(static_chunks_capped),
+                                       cmocka_unit_test(outboxes_go_with_their_drivers),
+                                       cmocka_unit_test(retries_then_error),
+                                       cmocka_unit_test(keys_by_role),
+                                       cmocka_unit_test(malformed_and_strangers),
+                                       cmocka_unit_test(close_sends_latecomers_away),
+                                       cmocka_unit_test(withdraw_takes_back_only_queued),
+                                       cmocka_unit_test(blocked_worker_gives_back),
+                                       cmocka_unit_test(shared_constants_reach_every_worker),
+                                       cmocka_unit_test(driver_quota_refuses_the_excess)};
     return EVO_RUN_TESTS(tests);
 }

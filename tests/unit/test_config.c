@@ -234,8 +234,13 @@ static void print_round_trips(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(full_config),  cmocka_unit_test(defaults),          cmocka_unit_test(errors_name_the_place),
-        cmocka_unit_test(missing_file), cmocka_unit_test(no_evaluate_is_a_python_farm), cmocka_unit_test(print_round_trips), cmocka_unit_test(command_string_and_home),
+        cmocka_unit_test(full_config),
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(errors_name_the_place),
+        cmocka_unit_test(missing_file),
+        cmocka_unit_test(no_evaluate_is_a_python_farm),
+        cmocka_unit_test(print_round_trips),
+        cmocka_unit_test(command_string_and_home),
     };
     return EVO_RUN_TESTS(tests);
 }

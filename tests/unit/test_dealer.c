@@ -85,7 +85,7 @@ static void join_take_beat_leave(void **state)
     d.last_send_ms = now;
     assert_int_equal(evo_dealer_beat(&d, now + 10), 0);
     assert_int_equal(d.last_send_ms, now); /* not due: nothing sent */
-    d.last_send_ms = now - 50; /* one heartbeat ago: due */
+    d.last_send_ms = now - 50;             /* one heartbeat ago: due */
     assert_int_equal(evo_dealer_beat(&d, now), 0);
     assert_true(d.last_send_ms >= now); /* sent */
     broker_expects(EVO_MSG_HEARTBEAT, NULL, NULL, NULL);

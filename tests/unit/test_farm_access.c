@@ -17,8 +17,9 @@
 #include "wire/transport.h"
 
 static char root[64], dir[128], home[128];
-static int dir_fd = -1; /* dir, as the driver holds it */
-static struct evo_credentials creds;
+static int dir_fd = -1;              /* dir, as the driver holds it */
+static struct evo_credentials creds; /* client pair: the status key of the farm */
+static struct evo_role_keys keys;    /* the driver's own pair, the nested pair */
 
 static int remove_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -32,7 +33,7 @@ static int setup(void **state)
 {
     (void)state;
     strcpy(root, "/tmp/evo-farm-access-XXXXXX");
-    if (mkdtemp(root) == NULL || evo_credentials_generate(&creds) < 0)
+    if (mkdtemp(root) == NULL || evo_credentials_generate(&creds) < 0 || evo_role_keys_generate(&keys) < 0)
         return -1;
     snprintf(dir, sizeof dir, "%s/run", root);
     snprintf(home, sizeof home, "%s/home", root);
@@ -46,8 +47,12 @@ static int setup(void **state)
     unsetenv("EVO_FARM_ENDPOINTS");
     setenv("EVO_FARM_ENDPOINT", "tcp://127.0.0.1:4000", 1);
     setenv("EVO_FARM_SERVER_KEY", creds.server_public, 1);
-    setenv("EVO_FARM_CLIENT_PUBLIC", creds.client_public, 1);
-    setenv("EVO_FARM_CLIENT_SECRET", creds.client_secret, 1);
+    setenv("EVO_FARM_STATUS_PUBLIC", creds.client_public, 1);
+    setenv("EVO_FARM_STATUS_SECRET", creds.client_secret, 1);
+    setenv("EVO_FARM_CLIENT_PUBLIC", keys.public_key[EVO_KEY_DRIVER], 1); /* never written by access_write */
+    setenv("EVO_FARM_CLIENT_SECRET", keys.secret[EVO_KEY_DRIVER], 1);
+    setenv("EVO_FARM_NESTED_PUBLIC", keys.public_key[EVO_KEY_NESTED], 1);
+    setenv("EVO_FARM_NESTED_SECRET", keys.secret[EVO_KEY_NESTED], 1);
     return 0;
 }
 
@@ -107,6 +112,8 @@ static void access_round_trip(void **state)
     assert_string_equal(a.server, creds.server_public);
     assert_string_equal(a.public_key, creds.client_public);
     assert_string_equal(a.secret, creds.client_secret);
+    assert_null(strstr(contents(file_in(dir, "farm.access")), keys.secret[EVO_KEY_DRIVER]));
+    assert_null(strstr(contents(file_in(dir, "farm.access")), keys.secret[EVO_KEY_NESTED]));
     /* Outside Slurm no job is recorded. */
     struct stat st;
     assert_int_equal(stat(file_in(home, ".evo-farm"), &st), -1);
@@ -351,6 +358,32 @@ static void access_refuses_link(void **state)
     assert_true(S_ISLNK(st.st_mode));
 }
 
+/* The join credential: the launcher's own pair (the worker pair, in a real
+ * farm) and the nested pair, then the configuration however long it is;
+ * the farm's record beside it holds the status key only. */
+static void join_credential_round_trip(void **state)
+{
+    (void)state;
+    char path[PATH_MAX], record[PATH_MAX], err[512], *text = NULL, config[9000];
+    struct evo_access a;
+    memset(config, 0, sizeof config);
+    for (size_t at = 0; at + 40 < sizeof config; at += 33)
+        memcpy(config + at, "# a line of a long configuration\n", 33);
+    assert_int_equal(evo_farm_join_write("host-1", config, path, sizeof path), 0);
+    assert_int_equal(mode_of(path), 0600);
+    assert_int_equal(evo_farm_join_read(path, &a, &text, err, sizeof err), 0);
+    assert_string_equal(a.public_key, keys.public_key[EVO_KEY_DRIVER]);
+    assert_string_equal(a.nested_public, keys.public_key[EVO_KEY_NESTED]);
+    assert_string_equal(a.nested_secret, keys.secret[EVO_KEY_NESTED]);
+    assert_string_equal(text, config);
+    free(text);
+    assert_int_equal(evo_farm_record_write("host-1", "local", "cmd", record, sizeof record), 0);
+    assert_int_equal(evo_access_read_file(record, &a, err, sizeof err), 0);
+    assert_string_equal(a.public_key, creds.client_public);
+    assert_string_equal(a.nested_public, "");
+    assert_null(strstr(contents(record), keys.secret[EVO_KEY_NESTED]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test_setup_teardown(access_round_trip, setup, teardown),
@@ -363,6 +396,7 @@ int main(void)
                                        cmocka_unit_test_setup_teardown(progress_read_errors, setup, teardown),
                                        cmocka_unit_test_setup_teardown(progress_without_best, setup, teardown),
                                        cmocka_unit_test_setup_teardown(access_private_with_umask_0, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(access_refuses_link, setup, teardown)};
+                                       cmocka_unit_test_setup_teardown(access_refuses_link, setup, teardown),
+                                       cmocka_unit_test_setup_teardown(join_credential_round_trip, setup, teardown)};
     return EVO_RUN_TESTS(tests);
 }

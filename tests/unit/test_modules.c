@@ -144,7 +144,7 @@ static void a_process_left_behind_is_killed(void **state)
     module_is(body);
     int64_t start = evo_now_ms();
     assert_int_equal(load(10000, &e, err, sizeof err), 0); /* the load itself worked */
-    assert_true(evo_now_ms() - start < 3000);                      /* not waiting for the sleeper */
+    assert_true(evo_now_ms() - start < 3000);              /* not waiting for the sleeper */
     assert_string_equal(edit_of(&e, "EVO_M"), "2");
     pid_t sleeper = noted_pid();
     assert_true(sleeper > 0);

@@ -62,7 +62,7 @@ static void command_lines(void **state)
     assert_int_equal(evo_mpi_cmdline_wants_farm(CMD("srun\0--evo-farm=none\0cp\0a\0b\0")), -1);
     assert_int_equal(evo_mpi_cmdline_wants_farm(CMD("srun\0--evo-farm=a\0--evo-farm=none\0cp\0")), -1);
     assert_int_equal(evo_mpi_cmdline_wants_farm(CMD("srun\0--evo-farm=none\0--evo-farm=a\0x\0")), 1);
-    assert_int_equal(evo_mpi_cmdline_wants_farm(CMD("srun\0--evo-farm\0")), 1);   /* every default */
+    assert_int_equal(evo_mpi_cmdline_wants_farm(CMD("srun\0--evo-farm\0")), 1); /* every default */
     assert_int_equal(evo_mpi_cmdline_wants_farm(CMD("srun\0--evo-farm=\0-n2\0")), 1);
     assert_int_equal(evo_mpi_cmdline_wants_farm(CMD("srun\0--evo-farm\0none\0")), 1); /* none is a command here */
     assert_int_equal(evo_mpi_cmdline_wants_farm(CMD("srun\0--evo-farmer=x\0")), 0);

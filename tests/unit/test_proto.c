@@ -344,10 +344,14 @@ static void arbitrary_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(header),          cmocka_unit_test(hello_welcome),
-        cmocka_unit_test(vectors),         cmocka_unit_test(payloads),
-        cmocka_unit_test(results),         cmocka_unit_test(stats),
-        cmocka_unit_test(arbitrary_bytes), cmocka_unit_test(withdraw_blocked_share),
+        cmocka_unit_test(header),
+        cmocka_unit_test(hello_welcome),
+        cmocka_unit_test(vectors),
+        cmocka_unit_test(payloads),
+        cmocka_unit_test(results),
+        cmocka_unit_test(stats),
+        cmocka_unit_test(arbitrary_bytes),
+        cmocka_unit_test(withdraw_blocked_share),
         cmocka_unit_test(results_read_in_place),
     };
     return EVO_RUN_TESTS(tests);

@@ -14,7 +14,7 @@
 #include "wire/zap.h"
 
 /* A broker's end scripted by a test: a real CURVE ROUTER on loopback with
- * the farm's ZAP handler, accepting the member key of creds. */
+ * the farm's ZAP handler, accepting the client key of creds as a member. */
 struct unit_router {
     struct evo_credentials creds; /* creds.endpoint: where it listens */
     void *context, *router;
@@ -28,7 +28,8 @@ static inline int unit_router_open(struct unit_router *r)
     memset(r, 0, sizeof *r);
     if (evo_credentials_generate(&r->creds) < 0 || (r->context = zmq_ctx_new()) == NULL)
         return -1;
-    if ((r->zap = evo_zap_create(r->context, r->creds.client_public)) == NULL) /* before the bind */
+    if ((r->zap = evo_zap_create(r->context)) == NULL || /* before the bind */
+        evo_zap_admit(r->zap, r->creds.client_public, "member") < 0)
         return -1;
     r->router = evo_socket_bind_router(r->context, "tcp://127.0.0.1:*", &r->creds, err, sizeof err);
     return r->router ? 0 : -1;
