@@ -30,7 +30,7 @@ obj_of    = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 PUBLIC_SRC   := $(call layer_src,util wire client)
 # The SPANK plugin's share of the runtime: the YAML loader (no ZeroMQ,
 # libsodium or PMIx may reach slurmstepd).
-CONFIG_SRC   := $(call layer_src,config) farm/util/parse.c farm/util/clock.c
+CONFIG_SRC   := $(call layer_src,config) farm/util/parse.c farm/util/clock.c farm/util/access_file.c
 # Everything the command, the tests and the benches link.
 INTERNAL_SRC := $(call layer_src,util config wire bootstrap broker worker client drivers cmaes)
 CMD_SRC      := $(wildcard cmd/evo-farm/*.c)

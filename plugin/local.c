@@ -2,13 +2,16 @@
  * (allocator context). The YAML is validated with the same loader as
  * `evo-farm check` before anything is submitted or launched. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "mpi.h"
 #include "plugin.h"
+#include "util/access_file.h"
 #include "util/names.h"
 
 /* Loads FILE; on success *text is its content and *dir its absolute
@@ -175,11 +178,78 @@ int evo_local_user_init(spank_t sp)
     return -1;
 }
 
+/* --evo-farm-join=FARM: FARM's join credential, from the records directory
+ * of this user's home (which a cluster shares with its nodes, as rank 0
+ * wrote it there), its configuration checked as an --evo-farm file is. In
+ * srun the tasks get what they need to join, all under SLURM_ carriers:
+ * the configuration, the worker and nested pairs, the broker's endpoints
+ * and server key; sbatch and salloc only check, their sruns get the option
+ * again. 0, or -1 after saying why. */
+static int join_farm(int allocator)
+{
+    char records[EVO_PATH_MAX], path[EVO_PATH_MAX], err[EVO_ERROR_MAX], cwd[EVO_PATH_MAX];
+    const char *home = getenv("HOME");
+    struct evo_access a;
+    char *text = NULL;
+    int rc = -1;
+    if (evo_plugin.file[0]) {
+        slurm_error("evo-farm: --evo-farm and --evo-farm-join=%s: give one (a step either is a farm or joins one)",
+                    evo_plugin.join);
+        return -1;
+    }
+    if (home == NULL || (size_t)snprintf(records, sizeof records, "%s/.evo-farm/farms", home) >= sizeof records ||
+        evo_join_credential_find(records, evo_plugin.join, path, sizeof path) < 0) {
+        slurm_error("evo-farm: --evo-farm-join=%s: no running farm %s of yours (no %s/%s.join; evo-farm status "
+                    "lists the running farms)",
+                    evo_plugin.join, evo_plugin.join, home ? records : "~/.evo-farm/farms", evo_plugin.join);
+        return -1;
+    }
+    if (evo_access_read_file(path, &a, &text, err, sizeof err) < 0) {
+        slurm_error("evo-farm: --evo-farm-join=%s: %s", evo_plugin.join, err);
+        return -1;
+    }
+    if (getcwd(cwd, sizeof cwd) == NULL)
+        strcpy(cwd, "/");
+    struct evo_config *config = NULL;
+    const char *const carried[][2] = {{EVO_STEP_VAR_CONFIG_TEXT, text},
+                                      {EVO_STEP_VAR_CONFIG_NAME, path},
+                                      {EVO_STEP_VAR_CONFIG_DIR, cwd},
+                                      {EVO_STEP_VAR_WORKER_PUBLIC, a.public_key},
+                                      {EVO_STEP_VAR_WORKER_SECRET, a.secret},
+                                      {EVO_STEP_VAR_NESTED_PUBLIC, a.nested_public},
+                                      {EVO_STEP_VAR_NESTED_SECRET, a.nested_secret},
+                                      {EVO_STEP_VAR_SERVER_KEY, a.server},
+                                      {EVO_STEP_VAR_JOIN, a.endpoints}};
+    if (strlen(text) > EVO_CONFIG_TEXT_MAX || a.nested_public[0] == '\0') {
+        snprintf(err, sizeof err, "%.300s: not a join credential this evo-farm can use", path);
+    } else if ((config = evo_config_parse(path, text, strlen(text), cwd, err, sizeof err)) == NULL) {
+        ; /* err says where */
+    } else if (config->environment.venv && !evo_site_venv_allowed(&evo_plugin.site, config->environment.venv)) {
+        snprintf(err, sizeof err,
+                 "%.300s: environment.venv %.300s is outside the directories this site allows (%.300s)", path,
+                 config->environment.venv, evo_plugin.site.venv_roots);
+    } else {
+        rc = 0;
+        for (size_t i = 0; !allocator && rc == 0 && i < sizeof carried / sizeof carried[0]; i++)
+            rc = setenv(carried[i][0], carried[i][1], 1);
+        if (rc < 0)
+            snprintf(err, sizeof err, "%s", strerror(errno));
+    }
+    if (rc < 0)
+        slurm_error("evo-farm: --evo-farm-join=%s: %s", evo_plugin.join, err);
+    evo_config_destroy(config);
+    explicit_bzero(&a, sizeof a);
+    free(text);
+    return rc;
+}
+
 int evo_local_post_opt(spank_t sp, int allocator)
 {
     char *text = NULL, *dir = NULL;
     int rc = -1;
     (void)sp;
+    if (evo_plugin.join[0])
+        return join_farm(allocator);
     if (validate(&text, &dir) < 0)
         return -1;
     if (allocator) {

@@ -15,9 +15,16 @@ struct evo_plugin {
     struct evo_site site;
     char file[4096]; /* --evo-farm=FILE; EVO_PLUGIN_DEFAULTS_NAME for a bare --evo-farm; empty: none */
     int defaults;    /* a bare --evo-farm: no file, every default */
+    char join[320];  /* --evo-farm-join=FARM: the running farm every task joins as a worker; empty: none */
 };
 
 extern struct evo_plugin evo_plugin;
+
+/* Whether this step (or job) is a farm's or joins one. */
+static inline int evo_plugin_active(void)
+{
+    return evo_plugin.file[0] || evo_plugin.join[0];
+}
 
 /* srun, in slurm_spank_init: when the command line (or an #SBATCH
  * replay) asks for a farm and nobody chose an MPI type, ask for PMIx or
@@ -26,7 +33,10 @@ int evo_local_init(spank_t sp);
 
 /* srun: validate FILE, hand config and step keys to the tasks through
  * srun's environment. sbatch/salloc: validate FILE, arrange a wire-up for
- * the steps of the job. 0, or -1 (the message was printed). */
+ * the steps of the job. With --evo-farm-join=FARM instead: read FARM's join
+ * credential (~/.evo-farm/farms, shared with the nodes) and hand its
+ * configuration, keys and endpoints to the tasks; sbatch/salloc only check
+ * that it is there. 0, or -1 (the message was printed). */
 int evo_local_post_opt(spank_t sp, int allocator);
 
 /* srun, once it has settled its MPI type: refuse one that cannot wire up a

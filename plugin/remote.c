@@ -134,15 +134,21 @@ static const char *task_lookup(void *sp, const char *name)
  * broker and the driver) the driver pair as its own and the worker pair
  * for the farm's join credential; every other rank the worker pair as its
  * own; every rank the nested pair (a worker gives it to its evaluator).
- * The driver's secret never reaches a worker task. */
+ * The driver's secret never reaches a worker task. A step that joins a
+ * running farm (--evo-farm-join) has no rank 0 of its own: every task is a
+ * worker and gets the farm's endpoints and server key too. */
 static int move_step_variables(spank_t sp)
 {
+    static char value[EVO_CONFIG_TEXT_MAX + 1];
     uint32_t rank = 1;
-    if (spank_get_item(sp, S_TASK_GLOBAL_ID, &rank) != ESPANK_SUCCESS) {
+    int joins = spank_getenv(sp, EVO_STEP_VAR_JOIN, value, sizeof value) == ESPANK_SUCCESS;
+    if (!joins && spank_get_item(sp, S_TASK_GLOBAL_ID, &rank) != ESPANK_SUCCESS) {
         slurm_error("evo-farm: cannot read the task's rank on %s", node.host);
         return -1;
     }
     const char *const moves[][2] = {
+        {joins ? EVO_STEP_VAR_JOIN : NULL, EVO_VAR_JOIN},
+        {joins ? EVO_STEP_VAR_SERVER_KEY : NULL, EVO_VAR_SERVER_KEY},
         {EVO_STEP_VAR_CONFIG_TEXT, EVO_VAR_CONFIG_TEXT},
         {EVO_STEP_VAR_CONFIG_NAME, EVO_VAR_CONFIG_NAME},
         {EVO_STEP_VAR_CONFIG_DIR, EVO_VAR_CONFIG_DIR},
@@ -155,7 +161,6 @@ static int move_step_variables(spank_t sp)
     };
     static const char *const carriers[] = {EVO_STEP_VAR_DRIVER_PUBLIC, EVO_STEP_VAR_DRIVER_SECRET,
                                            EVO_STEP_VAR_WORKER_PUBLIC, EVO_STEP_VAR_WORKER_SECRET};
-    static char value[EVO_CONFIG_TEXT_MAX + 1];
     for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++) {
         if (moves[i][0] == NULL)
             continue;

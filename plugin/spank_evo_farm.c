@@ -1,5 +1,5 @@
 /* spank_evo_farm.c — the SPANK entry points of the evo-farm plugin: one
- * option, --evo-farm=FILE, registered with spank_option_register (which
+ * option, --evo-farm=FILE (and --evo-farm-join=FARM), registered with spank_option_register (which
  * sbatch and salloc need), and a dispatch on the context to local.c or
  * remote.c. Site settings come from the plugstack.conf arguments. */
 #include <slurm/slurm_version.h>
@@ -46,6 +46,25 @@ static int on_option(int value, const char *arg, int remote)
 static struct spank_option option = {"evo-farm", "FILE", "Run as an evo-farm task farm (described by FILE)",
                                      2,          0,      on_option};
 
+/* --evo-farm-join=FARM: an id from `evo-farm status` (JOBID.STEP, or a job
+ * id for its first step); `none` opts one srun of a joining job out. */
+static int on_join_option(int value, const char *arg, int remote)
+{
+    (void)value;
+    (void)remote;
+    if (arg == NULL || arg[0] == '\0' || strchr(arg, '/') || arg[0] == '.' || strlen(arg) >= sizeof evo_plugin.join) {
+        slurm_error("evo-farm: --evo-farm-join=FARM needs the id of a running farm (JOBID[.STEP], as evo-farm status "
+                    "lists them)");
+        return -1;
+    }
+    strcpy(evo_plugin.join, strcmp(arg, "none") == 0 ? "" : arg);
+    return 0;
+}
+
+static struct spank_option join_option = {
+    "evo-farm-join", "FARM", "Join the running evo-farm FARM (JOBID[.STEP], from evo-farm status) as its workers", 1, 0,
+    on_join_option};
+
 int slurm_spank_init(spank_t sp, int argc, char **argv)
 {
     char err[EVO_ERROR_MAX];
@@ -57,8 +76,10 @@ int slurm_spank_init(spank_t sp, int argc, char **argv)
         return -1;
     }
     spank_err_t rc = spank_option_register(sp, &option);
+    if (rc == ESPANK_SUCCESS)
+        rc = spank_option_register(sp, &join_option);
     if (rc != ESPANK_SUCCESS) {
-        slurm_error("evo-farm: cannot register --evo-farm: %s", spank_strerror(rc));
+        slurm_error("evo-farm: cannot register --evo-farm and --evo-farm-join: %s", spank_strerror(rc));
         return -1;
     }
     /* srun reads SLURM_MPI_TYPE after this callback: ask for a wire-up now. */
@@ -69,14 +90,14 @@ int slurm_spank_local_user_init(spank_t sp, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    return evo_plugin.file[0] ? evo_local_user_init(sp) : 0;
+    return evo_plugin.file[0] && !evo_plugin.join[0] ? evo_local_user_init(sp) : 0; /* joiners need no wire-up */
 }
 
 int slurm_spank_init_post_opt(spank_t sp, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    if (evo_plugin.file[0] == '\0')
+    if (!evo_plugin_active())
         return 0;
     switch (spank_context()) {
     case S_CTX_LOCAL:
@@ -92,12 +113,12 @@ int slurm_spank_user_init(spank_t sp, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    return evo_plugin.file[0] ? evo_remote_user_init(sp) : 0;
+    return evo_plugin_active() ? evo_remote_user_init(sp) : 0;
 }
 
 int slurm_spank_task_init(spank_t sp, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    return evo_plugin.file[0] ? evo_remote_task_init(sp) : 0;
+    return evo_plugin_active() ? evo_remote_task_init(sp) : 0;
 }

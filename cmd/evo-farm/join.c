@@ -32,15 +32,7 @@ static int find_credential(const char *arg, char *out, size_t size)
     char dir[EVO_PATH_MAX];
     if (access(arg, R_OK) == 0 && strchr(arg, '/'))
         return (size_t)snprintf(out, size, "%s", arg) < size ? 0 : -1;
-    if (evo_farm_records_dir(dir, sizeof dir) < 0 || strchr(arg, '/'))
-        return -1;
-    static const char *const forms[] = {"%s/%s.join", "%s/%s.0.join"}; /* an id; a job's first step */
-    for (size_t i = 0; i < 2; i++) {
-        int n = snprintf(out, size, forms[i], dir, arg);
-        if (n > 0 && (size_t)n < size && access(out, R_OK) == 0)
-            return 0;
-    }
-    return -1;
+    return evo_farm_records_dir(dir, sizeof dir) < 0 ? -1 : evo_join_credential_find(dir, arg, out, size);
 }
 
 /* The configuration in a fresh 0700 directory; its path in out. 0, or -1. */
@@ -145,7 +137,7 @@ int evo_join_main(int argc, char **argv, const char *self)
         fprintf(stderr, "evo-farm: join: no running farm '%s' to join (evo-farm status lists them)\n", target);
         return 2;
     }
-    if (evo_farm_join_read(path, &a, &text, err, sizeof err) < 0) {
+    if (evo_access_read_file(path, &a, &text, err, sizeof err) < 0) {
         fprintf(stderr, "evo-farm: join: %s\n", err);
         return 2;
     }

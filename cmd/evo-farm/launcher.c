@@ -91,6 +91,10 @@ static void on_worker_exit(struct launch *l, struct evo_broker *broker, unsigned
     l->workers[i].pid = 0;
     if (l->stopping)
         return;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) { /* told BYE by the broker (drained): it is not wanted */
+        evo_info("worker %u left the farm (the broker said BYE: drained)", i);
+        return;
+    }
     if (WIFSIGNALED(status))
         evo_warn("worker %u killed by signal %d; restarting it", i, WTERMSIG(status));
     else
@@ -341,7 +345,8 @@ static void record_farm(struct launch *l, const struct evo_config *config, const
         size_t used = strlen(command);
         snprintf(command + used, sizeof command - used, "%s%s", used ? " " : "", *arg);
     }
-    evo_farm_record_write(id, job && options->no_local_workers ? "slurm" : "local", command, l->record,
+    evo_farm_record_write(id, job && options->no_local_workers ? "slurm" : "local", command,
+                          l->keys.public_key[EVO_KEY_CONTROL], l->keys.secret[EVO_KEY_CONTROL], l->record,
                           sizeof l->record);
     char *text = NULL; /* the resolved configuration, for workers that join (evo-farm join) */
     size_t size = 0;

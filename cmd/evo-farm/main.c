@@ -14,6 +14,7 @@
 #include "worker/evaluator.h"
 #include "launcher.h"
 #include "util/log.h"
+#include "drain.h"
 #include "join.h"
 #include "plot.h"
 #include "status.h"
@@ -30,6 +31,7 @@ static const char usage[] =
     "       evo-farm status [--json] [--watch] [FARM|JOBID[.STEP]|DIR]\n"
     "       evo-farm plot DIR [-o FILE] [--title TEXT]\n"
     "       evo-farm join FARM|FILE [-n N]\n"
+    "       evo-farm drain JOBID[.STEP]|HOST [--farm FARM]\n"
     "       srun --evo-farm=FILE --mpi=pmix -n N evo-farm [--resume DIR] [COMMAND [ARG...]]\n"
     "       evo-farm --version | --help\n"
     "\n"
@@ -42,6 +44,8 @@ static const char usage[] =
     "         DIR: a built-in optimiser's results directory); --json, --watch\n"
     "  join   N workers of this machine join a running farm (FARM: an id from status);\n"
     "         they leave when it ends or when this is stopped (their tasks requeued)\n"
+    "  drain  the workers of a Slurm job or of a host get no more work and leave once\n"
+    "         they have returned what they hold (every running farm, or FARM)\n"
     "  plot   redraw DIR/convergence.svg (or FILE; - for stdout) from DIR/logbook.csv:\n"
     "         best so far and sigma on log axes, restarts marked\n"
     "  --resume DIR  continue the built-in optimiser from DIR/checkpoint\n"
@@ -302,6 +306,8 @@ int main(int argc, char **argv)
         return evo_status_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "plot") == 0)
         return evo_plot_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "drain") == 0)
+        return evo_drain_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "join") == 0)
         return evo_join_main(argc - 1, argv + 1, self);
     if (in_step && strcmp(argv[1], "--resume") == 0) {

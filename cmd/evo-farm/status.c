@@ -16,7 +16,6 @@
 
 #include "drivers/farm_access.h"
 #include "evofarm/client.h"
-#include "util/host.h"
 #include "util/names.h"
 
 struct target {
@@ -115,23 +114,6 @@ static void print_text(const struct target *t, const struct evo_stats *s, const 
     }
 }
 
-/* Whether a local farm's process is gone (its record is then stale): no
- * such process, or one that is not evo-farm (its pid was reused). */
-static int gone(const struct evo_access *a)
-{
-    char host[EVO_HOST_MAX], path[64], cmdline[4096];
-    evo_host_name(host, sizeof host);
-    if (strcmp(a->kind, "local") != 0 || strcmp(a->host, host) != 0 || a->pid <= 0)
-        return 0;
-    snprintf(path, sizeof path, "/proc/%lld/cmdline", a->pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(cmdline, 1, sizeof cmdline - 1, f) : 0;
-    if (f)
-        fclose(f);
-    cmdline[n] = '\0'; /* argv[0] alone: the command's path */
-    return f == NULL || strstr(cmdline, "evo-farm") == NULL;
-}
-
 /* Every record: one line each (or a JSON array); stale local ones removed. */
 static int list(int json)
 {
@@ -150,14 +132,10 @@ static int list(int json)
         if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp.") || (len > 5 && strcmp(e->d_name + len - 5, ".join") == 0))
             continue; /* join credentials are not records */
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (evo_access_read_file(path, &t.access, err, sizeof err) < 0)
+        if (evo_access_read_file(path, &t.access, NULL, err, sizeof err) < 0)
             continue;
-        if (gone(&t.access)) {
-            unlink(path);
-            strncat(path, ".join", sizeof path - strlen(path) - 1); /* its join credential with it */
-            unlink(path);
+        if (evo_farm_record_stale(&t.access, path))
             continue;
-        }
         int up = ask(&t.access, &s, err, sizeof err) == 0;
         if (json && up) {
             printf("%s", shown ? ", " : "");
@@ -188,7 +166,7 @@ static int find_record(const char *id, struct target *t)
     if (evo_farm_records_dir(dir, sizeof dir) < 0 || strchr(id, '/'))
         return -1;
     snprintf(path, sizeof path, "%s/%s", dir, id);
-    if (evo_access_read_file(path, &t->access, err, sizeof err) == 0)
+    if (evo_access_read_file(path, &t->access, NULL, err, sizeof err) == 0)
         return 0;
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -198,7 +176,7 @@ static int find_record(const char *id, struct target *t)
         if (strncmp(e->d_name, id, n) == 0 && e->d_name[n] == '.' && !strstr(e->d_name, ".tmp.") &&
             !strstr(e->d_name, ".join")) {
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            found = evo_access_read_file(path, &t->access, err, sizeof err);
+            found = evo_access_read_file(path, &t->access, NULL, err, sizeof err);
         }
     if (d)
         closedir(d);

@@ -106,6 +106,37 @@ static int run_worker(struct step *s, const struct evo_config *config, const cha
     return evo_worker_main(config, &creds, self);
 }
 
+/* A task of `srun --evo-farm-join=FARM`: a worker of the running farm
+ * FARM, whose endpoints and server key the plugin put in EVO_FARM_JOIN and
+ * EVO_FARM_SERVER_KEY; no wire-up of its own (every task is a worker). */
+static int run_joined(const struct evo_config *config, char **driver_argv, const char *self)
+{
+    struct evo_credentials creds;
+    struct evo_card card = {0};
+    struct evo_net nets[64];
+    char err[EVO_ERROR_MAX], host[EVO_HOST_MAX + 1], prefix[96];
+    const char *endpoints = getenv(EVO_VAR_JOIN), *server = getenv(EVO_VAR_SERVER_KEY);
+    int count = evo_card_local_nets(nets, 64);
+    evo_host_name(host, sizeof host);
+    snprintf(prefix, sizeof prefix, "evo-farm joined worker@%.40s", host);
+    evo_log_set_prefix(prefix);
+    if (driver_argv && driver_argv[0])
+        evo_warn("the tasks of --evo-farm-join are the farm's workers: the command '%s' is not run", driver_argv[0]);
+    if (evo_credentials_member_from_env(&creds, err, sizeof err) < 0 || server == NULL ||
+        strlen(server) != EVO_KEY_TEXT - 1) {
+        evo_error("the keys of the farm to join are missing (%s)", server ? err : EVO_VAR_SERVER_KEY " is not set");
+        return 1;
+    }
+    snprintf(card.endpoints, sizeof card.endpoints, "%s", endpoints);
+    if (count < 0 || evo_card_choose(&card, host, nets, (size_t)count, creds.endpoint, sizeof creds.endpoint) < 0) {
+        evo_error("no usable address of the farm to join in '%s'", endpoints);
+        return 1;
+    }
+    memcpy(creds.server_public, server, EVO_KEY_TEXT);
+    evo_info("joins the farm's broker at %s", creds.endpoint);
+    return evo_worker_main(config, &creds, self);
+}
+
 int evo_step_main(char **driver_argv, const char *self)
 {
     struct step s = {0};
@@ -119,6 +150,11 @@ int evo_step_main(char **driver_argv, const char *self)
     if (evo_default_evaluator(config, driver_argv) < 0) {
         evo_config_destroy(config);
         return 2;
+    }
+    if (getenv(EVO_VAR_JOIN)) {
+        int joined = run_joined(config, driver_argv, self);
+        evo_config_destroy(config);
+        return joined;
     }
     /* Block the launcher's signals before PMIx starts its progress thread,
      * so that thread cannot swallow a SIGCHLD meant for our signalfd. */

@@ -118,7 +118,9 @@ static unsigned rights_of(const char *user, enum evo_key_role *role)
     *role = user ? evo_key_role_of(user) : EVO_KEY_MEMBER;
     switch (*role) {
     case EVO_KEY_MEMBER:
-        return BROKER_MAY_WORK | BROKER_MAY_SUBMIT;
+        return BROKER_MAY_WORK | BROKER_MAY_SUBMIT | BROKER_MAY_CONTROL;
+    case EVO_KEY_CONTROL:
+        return BROKER_MAY_CONTROL;
     case EVO_KEY_DRIVER:
     case EVO_KEY_NESTED:
         return BROKER_MAY_SUBMIT;
@@ -132,6 +134,8 @@ static unsigned rights_of(const char *user, enum evo_key_role *role)
 /* Why a peer's key refuses what it tried, for the log and the driver. */
 static const char *key_limits(unsigned rights)
 {
+    if (rights & BROKER_MAY_CONTROL)
+        return "which may only read statistics and drain workers";
     if (rights & BROKER_MAY_SUBMIT)
         return "which may only submit work";
     if (rights & BROKER_MAY_WORK)
@@ -156,6 +160,14 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
         broker_send_to(b, identity, identity_size, EVO_MSG_BYE, NULL);
         return;
     }
+    if (hello.role == EVO_ROLE_WORKER && broker_drained(b, hello.host, hello.job)) {
+        evo_info("a worker from %s pid %u%s%s sent away: drained", hello.host, hello.pid, hello.job[0] ? ", job " : "",
+                 hello.job);
+        if (known)
+            broker_drop_peer(b, known, "said HELLO again");
+        broker_send_to(b, identity, identity_size, EVO_MSG_BYE, NULL);
+        return;
+    }
     if (known)
         broker_drop_peer(b, known, "said HELLO again");
     else if (hello.role == EVO_ROLE_WORKER)
@@ -173,6 +185,7 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
     peer->rights = rights;
     peer->pid = hello.pid;
     memcpy(peer->host, hello.host, sizeof peer->host);
+    memcpy(peer->job, hello.job, sizeof peer->job);
     peer->last_recv_ms = evo_now_ms();
     evo_info("%s %u joined from %s pid %u", hello.role == EVO_ROLE_WORKER ? "worker" : "driver", peer->serial,
              peer->host, peer->pid);
@@ -209,7 +222,10 @@ static int on_peer_message(struct evo_broker *b, struct broker_peer *peer, int t
         char reason[160];
         b->counters.auth_refused++; /* a worker or status key may not submit, withdraw or share */
         snprintf(reason, sizeof reason, "refused: this connection has the farm's %s key, %s",
-                 peer->rights & BROKER_MAY_WORK ? "worker" : "status", key_limits(peer->rights));
+                 peer->rights & BROKER_MAY_WORK      ? "worker"
+                 : peer->rights & BROKER_MAY_CONTROL ? "control"
+                                                     : "status",
+                 key_limits(peer->rights));
         evo_info("%s (message type %d from %s pid %u)", reason, type, peer->host, peer->pid);
         if (type == EVO_MSG_SUBMIT)
             broker_refuse_submit(b, peer, body, size, reason);
@@ -222,7 +238,19 @@ static int on_peer_message(struct evo_broker *b, struct broker_peer *peer, int t
         broker_drop_peer(b, peer, "said BYE");
         return 0;
     case EVO_MSG_RESULTS:
-        return worker ? broker_accept_results(b, peer, body, size) : -1;
+        if (!worker || broker_accept_results(b, peer, body, size) < 0)
+            return -1;
+        broker_drain_done(b, peer); /* a draining worker that holds nothing now leaves */
+        return 0;
+    case EVO_MSG_DRAIN:
+        if (worker)
+            return -1;
+        if (!(peer->rights & BROKER_MAY_CONTROL)) {
+            b->counters.auth_refused++;
+            evo_info("refused a DRAIN from %s pid %u: its key may not drain workers", peer->host, peer->pid);
+            return 0;
+        }
+        return broker_accept_drain(b, peer, body, size);
     case EVO_MSG_SUBMIT:
         return worker ? -1 : broker_accept_submit(b, peer, body, size);
     case EVO_MSG_WITHDRAW:
@@ -230,7 +258,10 @@ static int on_peer_message(struct evo_broker *b, struct broker_peer *peer, int t
     case EVO_MSG_SHARE:
         return worker ? -1 : broker_accept_share(b, body, size);
     case EVO_MSG_BLOCKED:
-        return worker ? broker_accept_blocked(b, peer, body, size) : -1;
+        if (!worker || broker_accept_blocked(b, peer, body, size) < 0)
+            return -1;
+        broker_drain_done(b, peer);
+        return 0;
     case EVO_MSG_STATS_REQUEST:
         on_stats_request(b, peer);
         return 0;

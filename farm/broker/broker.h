@@ -87,7 +87,8 @@ void evo_broker_fail_queued(struct evo_broker *broker, const char *reason);
 /* Admits CURVE clients with `public_key` (Z85) in `role`
  * (wire/credentials.h): a driver or nested key may submit, withdraw and
  * share; a worker key may take work and return results; a status key may
- * only read statistics; a member key (tests, benchmarks) may do all. Every
+ * only read statistics; a control key may read statistics and drain
+ * workers (DRAIN); a member key (tests, benchmarks) may do all. Every
  * key may read statistics. What a key does not allow is refused and
  * counted in auth_refused: a HELLO as a worker is answered BYE, a SUBMIT
  * with an error per task naming the key, anything else dropped. The

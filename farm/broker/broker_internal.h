@@ -23,7 +23,11 @@
 
 /* What a peer's key allows (wire/credentials.h); every peer may read
  * statistics, say HEARTBEAT and BYE. */
-enum { BROKER_MAY_WORK = 1, BROKER_MAY_SUBMIT = 2 };
+enum { BROKER_MAY_WORK = 1, BROKER_MAY_SUBMIT = 2, BROKER_MAY_CONTROL = 4 };
+
+/* Drain choices kept (broker_drain.c): each selects workers by host or
+ * Slurm job. */
+#define BROKER_DRAINS 32
 
 struct broker_peer {
     unsigned char identity[EVO_IDENTITY_MAX];
@@ -32,6 +36,8 @@ struct broker_peer {
     uint8_t role;
     uint32_t pid;
     char host[EVO_PROTO_MAX_HOST + 1];
+    char job[EVO_PROTO_MAX_JOB + 1]; /* its Slurm JOBID.STEP, or empty */
+    int draining;                    /* a worker told to take no more work: BYE once it holds none */
     int64_t last_recv_ms;
     int64_t last_send_ms;
     unsigned batches_in_flight;
@@ -112,6 +118,8 @@ struct evo_broker {
     uint32_t next_stream;
     zmq_pollitem_t *items; /* evo_broker_step's, sized to the streams */
     size_t items_cap;
+    char drains[BROKER_DRAINS][EVO_PROTO_MAX_HOST + 1]; /* DRAIN selectors, kept for latecomers */
+    unsigned ndrains;
 };
 
 /* broker.c */
@@ -186,6 +194,17 @@ void broker_local_serve(struct evo_broker *b, size_t at);
 int broker_local_is_stream(const void *identity, size_t size);
 int broker_local_send(struct evo_broker *b, const void *identity, enum evo_msg_type type, const struct evo_buf *body);
 void broker_local_close(struct evo_broker *b);
+
+/* broker_drain.c */
+/* Takes a DRAIN: every worker its selector names (a host, a Slurm JOBID or
+ * JOBID.STEP) gets no more work and leaves once it holds none; the
+ * selector is kept, so such a worker joining later is sent away. Answers
+ * DRAINED with how many workers it names now. 0, or -1 if malformed. */
+int broker_accept_drain(struct evo_broker *b, struct broker_peer *from, const void *body, size_t size);
+/* Whether a kept selector names a worker that says HELLO from host, job. */
+int broker_drained(const struct evo_broker *b, const char *host, const char *job);
+/* A draining worker that holds nothing now is told BYE and forgotten. */
+void broker_drain_done(struct evo_broker *b, struct broker_peer *worker);
 
 /* broker_share.c */
 /* Takes a SHARE from a driver: kept, and sent to every worker now and to

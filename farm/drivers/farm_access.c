@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/host.h"
 #include "util/log.h"
 #include "run_files.h"
 #include "util/names.h"
@@ -92,7 +93,8 @@ int evo_farm_records_dir(char *out, size_t size)
     return (size_t)snprintf(out, size, "%s/.evo-farm/farms", home) < size ? 0 : -1;
 }
 
-int evo_farm_record_write(const char *id, const char *kind, const char *command, char *path, size_t path_size)
+int evo_farm_record_write(const char *id, const char *kind, const char *command, const char *control_public,
+                          const char *control_secret, char *path, size_t path_size)
 {
     char dir[PATH_MAX], cwd[PATH_MAX], host[256], text[4096], err[EVO_ERROR_MAX];
     path[0] = '\0';
@@ -108,9 +110,11 @@ int evo_farm_record_write(const char *id, const char *kind, const char *command,
     gethostname(host, sizeof host);
     host[sizeof host - 1] = '\0';
     size_t used = strlen(text);
-    int n = snprintf(text + used, sizeof text - used,
-                     "id %s\nkind %s\nhost %s\npid %ld\nstarted %lld\ndir %s\ncommand %s\n", id, kind, host,
-                     (long)getpid(), (long long)time(NULL), cwd, command);
+    int n =
+        snprintf(text + used, sizeof text - used,
+                 "control_public %s\ncontrol_secret %s\nid %s\nkind %s\nhost %s\npid %ld\nstarted %lld\ndir %s\n"
+                 "command %s\n",
+                 control_public, control_secret, id, kind, host, (long)getpid(), (long long)time(NULL), cwd, command);
     if (n < 0 || (size_t)n >= sizeof text - used)
         text[sizeof text - 2] = '\n'; /* a very long command cut short: the record stays one line per field */
     int rc = evo_write_file(fd, id, text, 1);
@@ -146,26 +150,24 @@ int evo_farm_join_write(const char *id, const char *config_text, char *path, siz
     return rc;
 }
 
-int evo_farm_join_read(const char *path, struct evo_access *a, char **config_text, char *err, size_t err_size)
+int evo_farm_record_stale(const struct evo_access *a, const char *path)
 {
-    struct stat st;
-    *config_text = NULL;
-    if (evo_access_read_file(path, a, err, err_size) < 0)
-        return -1;
-    FILE *f = open_read(path);
-    char *text = f && fstat(fileno(f), &st) == 0 ? malloc((size_t)st.st_size + 1) : NULL;
-    size_t n = text ? fread(text, 1, (size_t)st.st_size, f) : 0;
+    char host[EVO_HOST_MAX], proc[64], cmdline[4096], join[PATH_MAX];
+    evo_host_name(host, sizeof host);
+    if (strcmp(a->kind, "local") != 0 || strcmp(a->host, host) != 0 || a->pid <= 0)
+        return 0;
+    snprintf(proc, sizeof proc, "/proc/%lld/cmdline", a->pid);
+    FILE *f = fopen(proc, "r");
+    size_t n = f ? fread(cmdline, 1, sizeof cmdline - 1, f) : 0;
     if (f)
         fclose(f);
-    char *config = text ? (text[n] = '\0', strstr(text, "\nconfig\n")) : NULL;
-    if (config == NULL) {
-        snprintf(err, err_size, "%.300s: not an evo-farm join credential (no configuration in it)", path);
-        free(text);
-        return -1;
-    }
-    memmove(text, config + 8, strlen(config + 8) + 1);
-    *config_text = text;
-    return 0;
+    cmdline[n] = '\0'; /* argv[0] alone: the command's path */
+    if (f && strstr(cmdline, "evo-farm"))
+        return 0;
+    unlink(path);
+    if ((size_t)snprintf(join, sizeof join, "%s.join", path) < sizeof join)
+        unlink(join);
+    return 1;
 }
 
 void evo_farm_record_remove(const char *path)
@@ -187,82 +189,15 @@ void evo_access_write(int dir_fd, const char *dir)
     record_job(dir);
 }
 
-/* One "key value" line of a record into a (unknown keys ignored). */
-static void record_line(struct evo_access *a, const char *key, const char *value)
-{
-    struct {
-        const char *key;
-        char *field;
-        size_t size;
-    } text[] = {{"id", a->id, sizeof a->id},
-                {"kind", a->kind, sizeof a->kind},
-                {"host", a->host, sizeof a->host},
-                {"dir", a->dir, sizeof a->dir},
-                {"command", a->command, sizeof a->command},
-                {"nested_public", a->nested_public, sizeof a->nested_public},
-                {"nested_secret", a->nested_secret, sizeof a->nested_secret}};
-    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
-        if (strcmp(key, text[i].key) == 0)
-            snprintf(text[i].field, text[i].size, "%s", value);
-    if (strcmp(key, "pid") == 0)
-        a->pid = atoll(value);
-    if (strcmp(key, "started") == 0)
-        a->started = atoll(value);
-}
-
 int evo_access_read(const char *dir, struct evo_access *a, char *err, size_t err_size)
 {
     char path[EVO_PATH_MAX];
     snprintf(path, sizeof path, "%s/farm.access", dir);
-    int rc = evo_access_read_file(path, a, err, err_size);
+    int rc = evo_access_read_file(path, a, NULL, err, err_size);
     if (rc < 0 && errno == ENOENT)
         snprintf(err, err_size, "%.300s: %s (is DIR the results directory of a running cma-es farm?)", path,
                  strerror(ENOENT));
     return rc;
-}
-
-int evo_access_read_file(const char *path, struct evo_access *a, char *err, size_t err_size)
-{
-    struct stat st;
-    memset(a, 0, sizeof *a);
-    FILE *f = open_read(path);
-    if (f == NULL) {
-        int saved = errno;
-        snprintf(err, err_size, "%.300s: %s", path, evo_file_error(errno));
-        errno = saved;
-        return -1;
-    }
-    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
-        snprintf(err, err_size, "%.300s: readable by others (mode %03o); refusing to use leaked keys", path,
-                 (unsigned)(st.st_mode & 0777));
-        fclose(f);
-        errno = EACCES;
-        return -1;
-    }
-    /* Read whole, so that a NUL byte (which scanf would keep inside a word,
-     * cutting it short) makes it no access file. */
-    char text[4096];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    char *config = memchr(text, '\0', n) == NULL ? strstr(text, "\nconfig\n") : NULL;
-    if (config) /* a join credential: the access lines end where its configuration begins */
-        n = (size_t)(config + 1 - text), text[n] = '\0';
-    int ok = n < sizeof text - 1 && memchr(text, '\0', n) == NULL &&
-             sscanf(text, "endpoints %1023s server %63s public %63s secret %63s", a->endpoints, a->server,
-                    a->public_key, a->secret) == 4;
-    fclose(f);
-    for (char *save = NULL, *line = ok ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
-        char *space = strchr(line, ' ');
-        if (space) {
-            *space = '\0';
-            record_line(a, line, space + 1);
-        }
-    }
-    if (!ok) {
-        snprintf(err, err_size, "%.300s: not an evo-farm access file", path);
-        errno = EINVAL;
-    }
-    return ok ? 0 : -1;
 }
 
 int evo_access_job_dir(const char *arg, char *out, size_t size)

@@ -8,14 +8,7 @@
 
 #include <stddef.h>
 
-struct evo_access {
-    char endpoints[1024]; /* comma-separated, the most routable first */
-    char server[64], public_key[64], secret[64];
-    char nested_public[64], nested_secret[64]; /* a join credential's: for the workers' evaluators */
-    /* a farm record's (evo_farm_record_write); empty / 0 in farm.access */
-    char id[320], kind[16], host[256], dir[1024], command[512];
-    long long pid, started;
-};
+#include "util/access_file.h" /* struct evo_access, evo_access_read_file */
 
 struct evo_progress {
     unsigned long long generation, evaluations;
@@ -36,12 +29,15 @@ void evo_access_write(int dir_fd, const char *dir);
 /* Every farm, whatever its driver, keeps a record while it runs:
  * ~/.evo-farm/farms/ID (0600, the directory 0700 and checked as a results
  * directory is) with the access lines above — the status key, which may
- * only read statistics, never a key that submits or takes work — and id, kind ("local" or
- * "slurm"), host, pid, started (Unix seconds), dir (the working directory)
- * and command (the driver's). `evo-farm status` lists and reads them; on a
+ * only read statistics, never a key that submits or takes work — the
+ * control pair (control_public, control_secret: it may read statistics and
+ * drain workers, for `evo-farm drain`), and id, kind ("local" or "slurm"),
+ * host, pid, started (Unix seconds), dir (the working directory) and
+ * command (the driver's). `evo-farm status` lists and reads them; on a
  * cluster whose home is shared the login node sees its jobs' farms. The
  * record's path goes into path. 0, or -1 (warned: status will not list it). */
-int evo_farm_record_write(const char *id, const char *kind, const char *command, char *path, size_t path_size);
+int evo_farm_record_write(const char *id, const char *kind, const char *command, const char *control_public,
+                          const char *control_secret, char *path, size_t path_size);
 /* The farm's join credential beside its record, ~/.evo-farm/farms/ID.join
  * (0600): the endpoints, the server key, the worker pair (this process's
  * own: the launcher keeps it as EVO_FARM_CLIENT_*) and the nested pair (for
@@ -52,18 +48,15 @@ int evo_farm_record_write(const char *id, const char *kind, const char *command,
  * the farm or read its driver's key; it is the user's alone.
  * Its path goes into path. 0, or -1 (warned). */
 int evo_farm_join_write(const char *id, const char *config_text, char *path, size_t path_size);
-/* Reads a join credential: the access lines into out and the
- * configuration's text (malloc'd, the caller frees it) into *config_text.
- * 0, or -1 with err. */
-int evo_farm_join_read(const char *path, struct evo_access *out, char **config_text, char *err, size_t err_size);
+/* Whether the record at path (read into a) is stale: a local farm of this
+ * host whose process is gone, or is no longer evo-farm (its pid reused);
+ * such a record and its join credential are removed. 1 if so, else 0. */
+int evo_farm_record_stale(const struct evo_access *a, const char *path);
 
 /* Removes a record written above (path empty: nothing). */
 void evo_farm_record_remove(const char *path);
 /* ~/.evo-farm/farms, or -1 without HOME. */
 int evo_farm_records_dir(char *out, size_t size);
-/* Reads a record or a farm.access file at path. 0, or -1 with err. */
-int evo_access_read_file(const char *path, struct evo_access *out, char *err, size_t err_size);
-
 /* Reads DIR/farm.access (never through a symbolic link). 0, or -1 with a
  * message in err (missing, a link, readable by others, not an access
  * file). */

@@ -87,6 +87,13 @@
 #define EVO_STEP_VAR_WORKER_SECRET EVO_STEP_VAR(EVO_VAR_WORKER_SECRET)
 #define EVO_STEP_VAR_NESTED_PUBLIC EVO_STEP_VAR(EVO_VAR_NESTED_PUBLIC)
 #define EVO_STEP_VAR_NESTED_SECRET EVO_STEP_VAR(EVO_VAR_NESTED_SECRET)
+/* Under `srun --evo-farm-join=FARM` every task is a worker of the running
+ * farm FARM: the plugin read FARM's join credential in srun and hands the
+ * tasks its configuration (above), its worker and nested pairs, the
+ * broker's endpoints (here) and its server key (EVO_FARM_SERVER_KEY). */
+#define EVO_VAR_JOIN            "EVO_FARM_JOIN"
+#define EVO_STEP_VAR_JOIN       EVO_STEP_VAR(EVO_VAR_JOIN)
+#define EVO_STEP_VAR_SERVER_KEY EVO_STEP_VAR(EVO_VAR_SERVER_KEY)
 /* On Slurm before 23.11 (no spank_prepend_task_argv) the plugin puts
  * evo-farm in the task's argv[0] and the command's own argv[0] here. */
 #define EVO_VAR_TASK_ARGV0 "EVO_FARM_TASK_ARGV0"

@@ -16,7 +16,7 @@ int evo_credentials_keypair(char public_key[EVO_KEY_TEXT], char secret[EVO_KEY_T
     return zmq_curve_keypair(public_key, secret) == 0 ? 0 : -1;
 }
 
-static const char *const role_names[] = {"driver", "worker", "nested", "status", "", "member"};
+static const char *const role_names[] = {"driver", "worker", "nested", "status", "control", "", "member"};
 
 const char *evo_key_role_name(enum evo_key_role role)
 {
@@ -110,10 +110,11 @@ int evo_role_keys_from_env(struct evo_role_keys *keys, char *err, size_t err_siz
     for (int r = 0; r < 3; r++)
         if (evo_key_pair_from_env(names[r][0], names[r][1], keys->public_key[r], keys->secret[r], err, err_size) < 0)
             return -1;
-    if (evo_credentials_keypair(keys->public_key[EVO_KEY_STATUS], keys->secret[EVO_KEY_STATUS]) < 0) {
-        snprintf(err, err_size, "cannot make the status key: %s", strerror(errno));
-        return -1;
-    }
+    for (int r = EVO_KEY_STATUS; r <= EVO_KEY_CONTROL; r++)
+        if (evo_credentials_keypair(keys->public_key[r], keys->secret[r]) < 0) {
+            snprintf(err, err_size, "cannot make the %s key: %s", role_names[r], strerror(errno));
+            return -1;
+        }
     return 0;
 }
 

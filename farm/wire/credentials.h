@@ -26,12 +26,21 @@ struct evo_credentials {
  * says: a driver key may submit; a worker key may only take work and return
  * results; a nested key (handed by a worker to its evaluator, for futures
  * submitted from inside a task) may only submit; a status key may only read
- * statistics. A member key (tests and benchmarks only) may do both. Members on the broker's own machine use its Unix
- * socket, where the uid is the credential (broker.h). */
-enum evo_key_role { EVO_KEY_DRIVER, EVO_KEY_WORKER, EVO_KEY_NESTED, EVO_KEY_STATUS, EVO_KEY_ROLES, EVO_KEY_MEMBER };
+ * statistics; a control key may read statistics and drain workers
+ * (`evo-farm drain`). A member key (tests and benchmarks only) may do both. Members on the broker's own machine use its
+ * Unix socket, where the uid is the credential (broker.h). */
+enum evo_key_role {
+    EVO_KEY_DRIVER,
+    EVO_KEY_WORKER,
+    EVO_KEY_NESTED,
+    EVO_KEY_STATUS,
+    EVO_KEY_CONTROL,
+    EVO_KEY_ROLES,
+    EVO_KEY_MEMBER
+};
 
 /* The role's name: the User-Id its connections carry ("driver", "worker",
- * "nested", "status", "member"). */
+ * "nested", "status", "control", "member"). */
 const char *evo_key_role_name(enum evo_key_role role);
 
 /* The role a User-Id names; EVO_KEY_ROLES for an unknown one. */
@@ -49,7 +58,8 @@ int evo_role_keys_generate(struct evo_role_keys *keys);
 /* The keys of a step's rank 0 (the SPANK plugin made them in srun): the
  * driver pair from EVO_FARM_CLIENT_PUBLIC/SECRET, the worker pair from
  * EVO_FARM_WORKER_PUBLIC/SECRET, the nested pair from
- * EVO_FARM_NESTED_PUBLIC/SECRET; the status pair is made fresh. 0, or -1
+ * EVO_FARM_NESTED_PUBLIC/SECRET; the status and control pairs are made
+ * fresh. 0, or -1
  * with the missing or bad variable in err. */
 int evo_role_keys_from_env(struct evo_role_keys *keys, char *err, size_t err_size);
 

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "util/clock.h"
@@ -16,6 +17,20 @@ static void disconnect(struct evo_dealer *d)
     evo_stream_close(d->stream);
     d->socket = NULL;
     d->stream = NULL;
+}
+
+/* Our Slurm step as JOBID.STEP (what `evo-farm drain JOBID` selects), or
+ * empty outside Slurm or when it is no one word. */
+static void hello_job(char *out, size_t size)
+{
+    const char *job = getenv("SLURM_JOB_ID"), *step = getenv("SLURM_STEP_ID");
+    out[0] = '\0';
+    if (job == NULL || job[0] == '\0' || job[strspn(job, "0123456789_")] != '\0')
+        return;
+    int n = step && step[0] && step[strspn(step, "0123456789")] == '\0' ? snprintf(out, size, "%s.%s", job, step)
+                                                                        : snprintf(out, size, "%s", job);
+    if (n < 0 || (size_t)n >= size)
+        out[0] = '\0';
 }
 
 int evo_dealer_join(struct evo_dealer *d, void *context, const struct evo_credentials *creds, enum evo_role role,
@@ -37,6 +52,7 @@ int evo_dealer_join(struct evo_dealer *d, void *context, const struct evo_creden
     if (d->socket == NULL && d->stream == NULL)
         return -1;
     evo_host_name(hello.host, sizeof hello.host);
+    hello_job(hello.job, sizeof hello.job);
     evo_buf_reset(scratch);
     evo_proto_put_hello(scratch, &hello);
     d->last_recv_ms = evo_now_ms();

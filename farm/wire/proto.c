@@ -1,4 +1,4 @@
-/* proto.c — protocol v3 codec with strict validation (see docs/protocol.md).
+/* proto.c — protocol v4 codec with strict validation (see docs/protocol.md).
  * Every decoder consumes its input exactly or rejects it. */
 #include "proto.h"
 
@@ -29,7 +29,7 @@ int evo_proto_parse_header(const void *data, size_t size, char *why, size_t why_
         snprintf(why, why_size, "protocol version %u (this is version %d)", h[2], EVO_PROTO_VERSION);
         return -1;
     }
-    if (h[3] < EVO_MSG_HELLO || h[3] > EVO_MSG_SHARE) {
+    if (h[3] < EVO_MSG_HELLO || h[3] > EVO_MSG_DRAINED) {
         snprintf(why, why_size, "unknown message type %u", h[3]);
         return -1;
     }
@@ -51,11 +51,58 @@ int evo_proto_has_body(enum evo_msg_type type)
 
 void evo_proto_put_hello(struct evo_buf *buf, const struct evo_hello *hello)
 {
-    size_t n = strnlen(hello->host, EVO_PROTO_MAX_HOST);
+    size_t n = strnlen(hello->host, EVO_PROTO_MAX_HOST), j = strnlen(hello->job, EVO_PROTO_MAX_JOB);
     evo_buf_put_u8(buf, hello->role);
     evo_buf_put_u32(buf, hello->pid);
     evo_buf_put_u16(buf, (uint16_t)n);
     evo_buf_put(buf, hello->host, n);
+    evo_buf_put_u16(buf, (uint16_t)j);
+    evo_buf_put(buf, hello->job, j);
+}
+
+/* A name of 1..max bytes of printable ASCII without spaces (a host, a job,
+ * a drain selector): what logs and status print as one word. */
+static int word_ok(const unsigned char *p, size_t n, size_t min, size_t max)
+{
+    if (n < min || n > max || (n && p == NULL))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] <= ' ' || p[i] > '~')
+            return 0;
+    return 1;
+}
+
+void evo_proto_put_drain(struct evo_buf *buf, const char *selector)
+{
+    size_t n = strnlen(selector, EVO_PROTO_MAX_HOST);
+    evo_buf_put_u16(buf, (uint16_t)n);
+    evo_buf_put(buf, selector, n);
+}
+
+int evo_proto_get_drain(const void *data, size_t size, char out[EVO_PROTO_MAX_HOST + 1])
+{
+    struct evo_reader r;
+    evo_reader_init(&r, data, size);
+    uint16_t n = evo_get_u16(&r);
+    const unsigned char *selector = evo_get_bytes(&r, n);
+    if (r.bad || r.left != 0 || !word_ok(selector, n, 1, EVO_PROTO_MAX_HOST))
+        return -1;
+    memcpy(out, selector, n);
+    out[n] = '\0';
+    return 0;
+}
+
+void evo_proto_put_drained(struct evo_buf *buf, uint32_t workers)
+{
+    evo_buf_put_u32(buf, workers);
+}
+
+int evo_proto_get_drained(const void *data, size_t size, uint32_t *workers)
+{
+    struct evo_reader r;
+    evo_reader_init(&r, data, size);
+    *workers = evo_get_u32(&r);
+    return r.bad || r.left != 0 ? -1 : 0;
 }
 
 int evo_proto_get_hello(const void *data, size_t size, struct evo_hello *out)
@@ -66,12 +113,17 @@ int evo_proto_get_hello(const void *data, size_t size, struct evo_hello *out)
     out->pid = evo_get_u32(&r);
     uint16_t n = evo_get_u16(&r);
     const unsigned char *host = evo_get_bytes(&r, n);
-    if (r.bad || r.left != 0 || n == 0 || n > EVO_PROTO_MAX_HOST || memchr(host, 0, n) != NULL)
+    uint16_t j = evo_get_u16(&r);
+    const unsigned char *job = evo_get_bytes(&r, j);
+    if (r.bad || r.left != 0 || n == 0 || n > EVO_PROTO_MAX_HOST || memchr(host, 0, n) != NULL ||
+        !word_ok(job, j, 0, EVO_PROTO_MAX_JOB))
         return -1;
     if (out->role != EVO_ROLE_WORKER && out->role != EVO_ROLE_DRIVER)
         return -1;
     memcpy(out->host, host, n);
     out->host[n] = '\0';
+    memcpy(out->job, job, j);
+    out->job[j] = '\0';
     return 0;
 }
 

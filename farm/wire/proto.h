@@ -1,4 +1,4 @@
-/* proto.h — encoding and strict validation of evo-farm protocol v3 messages
+/* proto.h — encoding and strict validation of evo-farm protocol v4 messages
  * (docs/protocol.md). Pure functions over bytes: no sockets here. */
 #ifndef EVO_PROTO_H
 #define EVO_PROTO_H
@@ -10,13 +10,14 @@
 #include "util/buf.h"
 #include "util/names.h" /* EVO_MAX_DIMENSION, EVO_MAX_OBJECTIVES, EVO_HOST_MAX */
 
-#define EVO_PROTO_VERSION     3
+#define EVO_PROTO_VERSION     4
 #define EVO_PROTO_HEADER_SIZE 4
 #define EVO_PROTO_MAX_ITEMS   (1u << 20)
 #define EVO_PROTO_MAX_HOST    EVO_HOST_MAX
 #define EVO_PROTO_MAX_PAYLOAD (16u << 20)
 #define EVO_PROTO_MAX_SHARE   (1u << 30) /* bytes of one shared constant */
 #define EVO_PROTO_MAX_NAME    64         /* bytes of a shared constant's name */
+#define EVO_PROTO_MAX_JOB     63         /* bytes of a worker's Slurm JOBID.STEP */
 
 enum evo_msg_type {
     EVO_MSG_HELLO = 1,
@@ -33,6 +34,8 @@ enum evo_msg_type {
     EVO_MSG_WITHDRAW = 12, /* driver -> broker: tags to take back if no worker has them */
     EVO_MSG_BLOCKED = 13,  /* worker -> broker: its evaluation waits on others; work given back */
     EVO_MSG_SHARE = 14,    /* driver -> broker -> every worker: a named constant */
+    EVO_MSG_DRAIN = 15,    /* control -> broker: give no more work to these workers; they leave when done */
+    EVO_MSG_DRAINED = 16,  /* broker -> control: how many workers that drain concerned */
 };
 
 enum evo_role { EVO_ROLE_WORKER = 1, EVO_ROLE_DRIVER = 2 };
@@ -63,6 +66,7 @@ struct evo_hello {
     uint8_t role;
     uint32_t pid;
     char host[EVO_PROTO_MAX_HOST + 1];
+    char job[EVO_PROTO_MAX_JOB + 1]; /* the peer's Slurm JOBID.STEP, or empty */
 };
 
 struct evo_welcome {
@@ -73,6 +77,13 @@ struct evo_welcome {
 
 void evo_proto_put_hello(struct evo_buf *buf, const struct evo_hello *hello);
 int evo_proto_get_hello(const void *data, size_t size, struct evo_hello *out);
+/* DRAIN: which workers, a host name or a Slurm JOBID[.STEP] (1..255
+ * printable bytes, no space); DRAINED: how many workers it concerned. */
+void evo_proto_put_drain(struct evo_buf *buf, const char *selector);
+int evo_proto_get_drain(const void *data, size_t size, char out[EVO_PROTO_MAX_HOST + 1]);
+void evo_proto_put_drained(struct evo_buf *buf, uint32_t workers);
+int evo_proto_get_drained(const void *data, size_t size, uint32_t *workers);
+
 void evo_proto_put_welcome(struct evo_buf *buf, const struct evo_welcome *welcome);
 int evo_proto_get_welcome(const void *data, size_t size, struct evo_welcome *out);
 

@@ -8,7 +8,7 @@
 
 #include "wire/proto.h"
 
-enum { HEADER, HELLO, WELCOME, INPUTS, IDS, BLOCKED, SHARE, STATS, RESULTS, DONE, DECODERS };
+enum { HEADER, HELLO, WELCOME, INPUTS, IDS, BLOCKED, SHARE, STATS, RESULTS, DONE, DRAIN, DRAINED, DECODERS };
 
 static void same_bytes(const struct evo_buf *buf, const uint8_t *data, size_t size)
 {
@@ -37,7 +37,27 @@ static void hello(struct evo_buf *buf, const uint8_t *data, size_t size)
     evo_proto_put_hello(buf, &h);
     same_bytes(buf, data, size);
     FUZZ_ASSERT(evo_proto_get_hello(buf->data, buf->len, &again) == 0);
-    FUZZ_ASSERT(again.role == h.role && again.pid == h.pid && strcmp(again.host, h.host) == 0);
+    FUZZ_ASSERT(again.role == h.role && again.pid == h.pid && strcmp(again.host, h.host) == 0 &&
+                strcmp(again.job, h.job) == 0 && strlen(h.job) <= EVO_PROTO_MAX_JOB);
+}
+
+static void drain(struct evo_buf *buf, const uint8_t *data, size_t size)
+{
+    char selector[EVO_PROTO_MAX_HOST + 1];
+    if (evo_proto_get_drain(data, size, selector) < 0)
+        return;
+    FUZZ_ASSERT(strlen(selector) > 0 && strcspn(selector, " ") == strlen(selector));
+    evo_proto_put_drain(buf, selector);
+    same_bytes(buf, data, size);
+}
+
+static void drained(struct evo_buf *buf, const uint8_t *data, size_t size)
+{
+    uint32_t count;
+    if (evo_proto_get_drained(data, size, &count) < 0)
+        return;
+    evo_proto_put_drained(buf, count);
+    same_bytes(buf, data, size);
 }
 
 static void welcome(struct evo_buf *buf, const uint8_t *data, size_t size)
@@ -220,6 +240,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case DONE:
         results(&buf, body, n, 0);
+        break;
+    case DRAIN:
+        drain(&buf, body, n);
+        break;
+    case DRAINED:
+        drained(&buf, body, n);
         break;
     }
     evo_buf_free(&buf);

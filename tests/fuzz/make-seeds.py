@@ -24,9 +24,12 @@ f64 = lambda v: struct.pack("<d", v)
 
 
 def proto():
-    # first byte: HEADER, HELLO, WELCOME, INPUTS, IDS, BLOCKED, SHARE, STATS, RESULTS, DONE
-    write("proto", "header", u8(0) + b"EF\x03\x04")
-    write("proto", "hello", u8(1) + u8(1) + u32(4242) + u16(5) + b"node1")
+    # first byte: HEADER, HELLO, WELCOME, INPUTS, IDS, BLOCKED, SHARE, STATS, RESULTS, DONE, DRAIN, DRAINED
+    write("proto", "header", u8(0) + b"EF\x04\x04")
+    write("proto", "hello", u8(1) + u8(1) + u32(4242) + u16(5) + b"node1" + u16(0))
+    write("proto", "hello-job", u8(1) + u8(1) + u32(4242) + u16(5) + b"node1" + u16(6) + b"4242.0")
+    write("proto", "drain", u8(10) + u16(6) + b"4242.0")
+    write("proto", "drained", u8(11) + u32(3))
     write("proto", "welcome", u8(2) + u32(1000) + u32(3) + u32(7))
     vec = u64(1) + u8(0) + u32(2) + f64(1.5) + f64(-2.0)
     pay = u64(2) + u8(1) + u32(3) + b"abc"

@@ -34,6 +34,33 @@ YAML
     echo "$SCRATCH/$1.yaml"
 }
 
+# wait_join_credential PID — the join credential of the farm `evo-farm run`
+# PID keeps; its path in JOIN.
+wait_join_credential() {
+    local i id=""
+    for i in $(seq 100); do
+        id=$(ls "$HOME/.evo-farm/farms" 2> /dev/null | grep -- "-$1\$" || true)
+        [ -n "$id" ] && [ -e "$HOME/.evo-farm/farms/$id.join" ] && break
+        sleep 0.05
+    done
+    JOIN="$HOME/.evo-farm/farms/$id.join" FARM_ID=$id
+    [ -n "$id" ] && [ -e "$JOIN" ] || fail "no join credential for farm $1"
+}
+
+# wait_workers FARM N [TRIES] — until `evo-farm status` counts N workers
+# in FARM (TRIES tenths of a second at most, default 60); the count seen in
+# WORKERS.
+wait_workers() {
+    local i
+    WORKERS=0
+    for i in $(seq "${3:-60}"); do
+        WORKERS=$("$EVO" status --json "$1" 2> /dev/null | sed -nE 's/.*"workers": ([0-9]+), "drivers".*/\1/p')
+        [ "${WORKERS:-0}" -ge "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 fail() { echo "    FAIL: $*"; return 1; }
 
 # expect_in FILE TEXT — the file must contain TEXT

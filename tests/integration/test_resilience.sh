@@ -118,14 +118,12 @@ YAML
 # liveness (200 ms x 3 here) instead of retrying for EVO_FARM_GIVE_UP.
 t_broker_killed_remote_workers_exit() {
     local cfg; cfg=$(lib_config bk slow_sphere)
-    "$EVO" run "$cfg" -n 1 -- sh -c "export -p | grep ' EVO_FARM_' > '$SCRATCH/vars'; exec '$DRIVER' verify slow_sphere 100000 3" \
-        > "$SCRATCH/out" 2>&1 &
+    "$EVO" run "$cfg" -n 1 -- "$DRIVER" verify slow_sphere 100000 3 > "$SCRATCH/out" 2>&1 &
     local runpid=$! i
-    for i in $(seq 50); do [ -s "$SCRATCH/vars" ] && break; sleep 0.1; done
-    [ -s "$SCRATCH/vars" ] || fail "the driver never started"
+    wait_join_credential $runpid
     local workers=""
-    for i in 1 2; do
-        (. "$SCRATCH/vars"; unset EVO_FARM_LOCAL; exec setsid "$EVO" __worker "$cfg") > "$SCRATCH/worker$i" 2>&1 &
+    for i in 1 2; do # over ZeroMQ with the farm's worker key, as from another machine
+        setsid "$EVO" join "$JOIN" > "$SCRATCH/worker$i" 2>&1 &
         workers="$workers $!"
     done
     sleep 1.5

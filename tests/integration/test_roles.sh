@@ -5,19 +5,6 @@
 # socket, while futures nested in those calls still reach the farm with
 # the nested key.
 
-# wait_join_credential PID — the join credential of the farm `evo-farm run`
-# PID keeps; its path in JOIN.
-wait_join_credential() {
-    local i id=""
-    for i in $(seq 100); do
-        id=$(ls "$HOME/.evo-farm/farms" 2> /dev/null | grep -- "-$1\$" || true)
-        [ -n "$id" ] && [ -e "$HOME/.evo-farm/farms/$id.join" ] && break
-        sleep 0.05
-    done
-    JOIN="$HOME/.evo-farm/farms/$id.join" FARM_ID=$id
-    [ -n "$id" ] && [ -e "$JOIN" ] || fail "no join credential for farm $1"
-}
-
 t_worker_key_cannot_submit() {
     local cfg; cfg=$(lib_config wk slow_sphere)
     "$EVO" run "$cfg" -n 1 -- "$DRIVER" verify sphere 3000 3 > "$SCRATCH/wk.out" 2>&1 &

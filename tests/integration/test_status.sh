@@ -99,13 +99,7 @@ t_join_a_running_farm() {
     [ "$(stat -c %a "$HOME/.evo-farm/farms/$id.join")" = 600 ] || fail "the join credential is not private"
     "$EVO" join "$id" -n 2 > "$SCRATCH/join.out" 2>&1 &
     local joinpid=$!
-    local workers=0
-    for i in $(seq 60); do
-        workers=$("$EVO" status --json "$id" 2> /dev/null | sed -nE 's/.*"workers": ([0-9]+), "drivers".*/\1/p')
-        [ "${workers:-0}" -ge 3 ] && break
-        sleep 0.1
-    done
-    [ "${workers:-0}" -ge 3 ] || { cat "$SCRATCH/join.out"; fail "status saw ${workers:-no} workers after the join"; }
+    wait_workers "$id" 3 || { cat "$SCRATCH/join.out"; fail "status saw ${WORKERS:-no} workers after the join"; }
     sleep 0.5
     kill -TERM "$joinpid"
     wait "$joinpid" || { cat "$SCRATCH/join.out"; fail "evo-farm join failed"; }
@@ -117,4 +111,38 @@ t_join_a_running_farm() {
     grep -F "evaluations done" "$SCRATCH/jn.out" | sed 's/^/    /'
     "$EVO" join nosuchfarm > "$SCRATCH/out" 2>&1 && fail "joined a farm that does not exist"
     expect_in "$SCRATCH/out" "no running farm 'nosuchfarm' to join"
+}
+
+# evo-farm drain JOBID: two workers that joined from "job 777" (as the
+# tasks of a Slurm job that joined would) get no more work, return what
+# they hold and leave by themselves (their evo-farm join ends, not
+# stopped); nothing of theirs is requeued; the map completes on the farm's
+# own worker with every result right, none twice.
+t_drain_joined_workers() {
+    local cfg; cfg=$(lib_config dr slow_sphere)
+    "$EVO" run "$cfg" -n 1 -- "$DRIVER" verify sphere 8000 3 > "$SCRATCH/dr.out" 2>&1 &
+    local runpid=$! i
+    wait_join_credential $runpid
+    SLURM_JOB_ID=777 SLURM_STEP_ID=0 "$EVO" join "$FARM_ID" -n 2 > "$SCRATCH/join.out" 2>&1 &
+    local joinpid=$!
+    wait_workers "$FARM_ID" 3 || { cat "$SCRATCH/join.out"; fail "status saw ${WORKERS:-no} workers after the join"; }
+    sleep 0.5
+    "$EVO" drain 777 --farm "$FARM_ID" > "$SCRATCH/drain.out" 2>&1 || { cat "$SCRATCH/drain.out"; fail "drain failed"; }
+    expect_in "$SCRATCH/drain.out" "farm $FARM_ID: 2 workers of 777 draining"
+    for i in $(seq 50); do kill -0 $joinpid 2> /dev/null || break; sleep 0.1; done
+    kill -0 $joinpid 2> /dev/null && fail "the drained workers did not leave"
+    wait $joinpid || { cat "$SCRATCH/join.out"; fail "evo-farm join failed"; }
+    expect_in "$SCRATCH/join.out" "the workers left the farm"
+    grep -q "(stopped)" "$SCRATCH/join.out" && fail "the workers were stopped, not drained"
+    "$EVO" status --json "$FARM_ID" > "$SCRATCH/json" 2>&1 || fail "status failed"
+    "$PY" -c "import json,sys; s=json.load(open(sys.argv[1])); assert s['workers'] == 1 and s['requeued'] == 0, s" \
+        "$SCRATCH/json" || fail "after the drain: $(cat "$SCRATCH/json")"
+    wait $runpid || { tail "$SCRATCH/dr.out"; fail "the farm failed"; }
+    expect_in "$SCRATCH/dr.out" "mapdriver: 8000 results, 0 failed, all as expected"
+    expect_in "$SCRATCH/dr.out" "0 requeued from lost workers"
+    "$EVO" drain 778 --farm nosuchfarm > "$SCRATCH/out" 2>&1 && fail "drained a farm that does not exist"
+    expect_in "$SCRATCH/out" "no running farm 'nosuchfarm'"
+    local rc=0
+    "$EVO" drain > "$SCRATCH/out" 2>&1 || rc=$?
+    [ $rc = 2 ] || fail "drain without workers named exited $rc, not 2"
 }

@@ -156,7 +156,7 @@ t_export_none() {
     expect_in "$SCRATCH/out" "3 workers connected at the end"
     (cd "$SCRATCH" && timeout 60 srun --export=NONE --evo-farm=evolution.yaml -N1 -n2 /usr/bin/env) > "$SCRATCH/env" 2>&1 ||
         { cat "$SCRATCH/env"; fail "srun env failed"; }
-    grep -q "^EVO_FARM_CLIENT_SECRET=" "$SCRATCH/env" || fail "the driver has no member key"
+    grep -q "^EVO_FARM_CLIENT_SECRET=" "$SCRATCH/env" || fail "the driver has no key of its own"
     grep -q "^SLURM_EVO_FARM_" "$SCRATCH/env" && fail "the SLURM_EVO_FARM_ carriers reached the task"
     cat > "$SCRATCH/job.sh" <<JOB
 #!/bin/sh
@@ -299,6 +299,69 @@ t_keys_by_role_in_a_step() {
     expect_in "$SCRATCH/out" "roles ok"
     expect_in "$SCRATCH/out" "0 connections refused"
     expect_both_nodes "$SCRATCH/out"
+}
+
+# farm_and_joiner N — a farm of srun -N1 -n3 on node1 mapping N slow
+# vectors in the background (SRUN_PID; its record REC), and a second job on
+# node2, an #SBATCH --evo-farm-join=JOBID script whose srun runs evo-farm,
+# two tasks (JOINER), once status counts its workers (shown in
+# $SCRATCH/status).
+farm_and_joiner() {
+    export HOME="$SCRATCH/home"
+    mkdir -p "$HOME"
+    local cfg; cfg=$(lib_config sj slow_sphere)
+    (cd "$SCRATCH" && timeout 120 srun --evo-farm="$cfg" -N1 -n3 -w node1 "$EVO" "$DRIVER" verify sphere "$1" 3) \
+        > "$SCRATCH/farm.out" 2>&1 &
+    SRUN_PID=$! REC=""
+    for _ in $(seq 200); do REC=$(ls "$HOME/.evo-farm/farms" 2> /dev/null | grep -v '\.join$' | head -1); [ -n "$REC" ] && break; sleep 0.05; done
+    [ -n "$REC" ] || { wait $SRUN_PID; tail "$SCRATCH/farm.out"; fail "no farm record"; }
+    cat > "$SCRATCH/joiner.sh" <<JOB
+#!/bin/sh
+#SBATCH --evo-farm-join=${REC%%.*}
+#SBATCH -N1 -n2 -w node2
+srun "$EVO"
+JOB
+    JOINER=$(cd "$SCRATCH" && sbatch --parsable -o "$SCRATCH/joiner.out" joiner.sh) || fail "sbatch refused the joiner"
+    local joined=0
+    wait_workers "$REC" 4 150 && joined=1
+    "$EVO" status "$REC" > "$SCRATCH/status" 2>&1 || true
+    [ $joined = 1 ] || { cat "$SCRATCH/status" "$SCRATCH/joiner.out"; fail "status saw ${WORKERS:-no} workers after the join"; }
+    cat "$SCRATCH/status"
+    grep -q "node2 2" "$SCRATCH/status" || fail "status does not show node2's 2 workers"
+}
+
+# Workers join a running farm from another job (issue 14 point 3): the
+# joining job is cancelled mid-map (its workers leave on SIGTERM, what they
+# held is requeued): every result is right and none twice (mapdriver
+# verify checks both).
+t_join_from_another_job() {
+    farm_and_joiner 20000
+    sleep 1
+    scancel "$JOINER"
+    wait $SRUN_PID || { tail "$SCRATCH/farm.out"; fail "the farm failed"; }
+    expect_in "$SCRATCH/farm.out" "mapdriver: 20000 results, 0 failed, all as expected"
+    grep -E "evaluations done" "$SCRATCH/farm.out" | sed 's/^/    /'
+    grep -qE "[1-9][0-9]* requeued" "$SCRATCH/farm.out" || fail "nothing the joined workers held was requeued"
+    scontrol show job "$JOINER" | grep -q "JobState=CANCELLED" || fail "the joining job was not cancelled"
+    (cd "$SCRATCH" && srun --evo-farm-join=999999 -n1 "$EVO") > "$SCRATCH/out" 2>&1 && fail "joined a farm that does not exist"
+    expect_in "$SCRATCH/out" "evo-farm: --evo-farm-join=999999: no running farm 999999 of yours"
+}
+
+# evo-farm drain JOBID from this machine: the joining job's workers return
+# what they hold and leave, so that job completes by itself, nothing of
+# theirs requeued; the farm ends with every result right.
+t_drain_a_joining_job() {
+    farm_and_joiner 20000
+    sleep 1
+    "$EVO" drain "$JOINER" > "$SCRATCH/drain.out" 2>&1 || { cat "$SCRATCH/drain.out"; fail "drain failed"; }
+    expect_in "$SCRATCH/drain.out" "farm $REC: 2 workers of $JOINER draining"
+    wait_job "$JOINER" "$SCRATCH/joiner.out"
+    wait $SRUN_PID || { tail "$SCRATCH/farm.out"; fail "the farm failed"; }
+    expect_in "$SCRATCH/farm.out" "mapdriver: 20000 results, 0 failed, all as expected"
+    expect_in "$SCRATCH/farm.out" "0 requeued from lost workers"
+    grep -E "evaluations done" "$SCRATCH/farm.out" | sed 's/^/    /'
+    "$EVO" drain "$JOINER" > "$SCRATCH/out" 2>&1 && fail "drained the workers of a farm that has ended"
+    expect_in "$SCRATCH/out" "no worker of $JOINER in any running farm of yours"
 }
 
 # The tutorial's DEAP script as rank 0's driver with evofarm.futures, its

@@ -56,6 +56,18 @@ static void say(void *s, enum evo_msg_type type, struct evo_buf *body)
     assert_int_equal(evo_message_send_patiently(s, type, body, 2000), 0);
 }
 
+/* HELLO from `host` in Slurm step `job` ("" outside Slurm). */
+static void hello_from(void *s, uint8_t role, uint32_t pid, const char *host, const char *job)
+{
+    struct evo_buf b = {0};
+    struct evo_hello h = {.role = role, .pid = pid};
+    snprintf(h.host, sizeof h.host, "%s", host);
+    snprintf(h.job, sizeof h.job, "%s", job);
+    evo_proto_put_hello(&b, &h);
+    say(s, EVO_MSG_HELLO, &b);
+    evo_buf_free(&b);
+}
+
 static void hello(void *s, uint8_t role, uint32_t pid)
 {
     struct evo_buf b = {0};
@@ -428,6 +440,11 @@ static void keys_by_role(void **state)
     hello(as_status, EVO_ROLE_DRIVER, 2);
     expect(as_status, EVO_MSG_WELCOME, NULL);
     submit_refused(as_status, "the farm's status key, which may only read statistics");
+    struct evo_buf drain = {0};
+    evo_proto_put_drain(&drain, "testhost");
+    say(as_status, EVO_MSG_DRAIN, &drain); /* a status key may not drain: dropped and counted */
+    say(as_worker, EVO_MSG_DRAIN, &drain);
+    evo_buf_free(&drain);
     hello(as_status, EVO_ROLE_WORKER, 2);
     expect(as_status, EVO_MSG_BYE, NULL);
     hello(as_nested, EVO_ROLE_WORKER, 3);
@@ -435,7 +452,7 @@ static void keys_by_role(void **state)
     hello(as_driver, EVO_ROLE_WORKER, 4);
     expect(as_driver, EVO_MSG_BYE, NULL);
     evo_broker_stats(fx.broker, &s);
-    assert_int_equal(s.auth_refused, 5);
+    assert_int_equal(s.auth_refused, 7);
     assert_int_equal(s.workers, 0);
     assert_int_equal(s.queued, 0);
     hello(as_driver, EVO_ROLE_DRIVER, 4);
@@ -456,10 +473,61 @@ static void keys_by_role(void **state)
     collect(as_nested, 3, seen_nested);
     evo_broker_stats(fx.broker, &s);
     assert_int_equal(s.done, 5);
-    assert_int_equal(s.auth_refused, 5);
+    assert_int_equal(s.auth_refused, 7);
     assert_int_equal(s.drivers, 2);
     zmq_close(as_worker), zmq_close(as_status), zmq_close(as_nested), zmq_close(as_driver);
     evo_buf_free(&t);
+    stop_broker();
+}
+
+/* DRAIN by Slurm job: the worker of job 77 gets no more work, returns what
+ * it holds and is told BYE; nothing it held is requeued; the other worker
+ * does the rest; a later worker of job 77 is sent away at once. A control
+ * key may drain. */
+static void drain_lets_workers_finish(void **state)
+{
+    (void)state;
+    struct evo_buf t = {0}, held = {0}, body = {0};
+    struct evo_role_keys keys;
+    struct evo_stats s;
+    int seen[8] = {0};
+    uint32_t count = 0;
+    start(EVO_SCHEDULING_DYNAMIC, 2, 1, 0);
+    assert_int_equal(evo_role_keys_generate(&keys), 0);
+    assert_int_equal(evo_broker_admit(fx.broker, EVO_KEY_CONTROL, keys.public_key[EVO_KEY_CONTROL]), 0);
+    void *driver = peer(), *a = peer(), *b = peer(), *late = peer(), *ctl = peer_as(&keys, EVO_KEY_CONTROL);
+    hello(driver, EVO_ROLE_DRIVER, 1);
+    expect(driver, EVO_MSG_WELCOME, NULL);
+    hello_from(a, EVO_ROLE_WORKER, 2, "node2", "77.0");
+    expect(a, EVO_MSG_WELCOME, NULL);
+    submit(driver, 8);
+    expect(a, EVO_MSG_TASKS, &held);
+    hello_from(b, EVO_ROLE_WORKER, 3, "node1", "76.0");
+    expect(b, EVO_MSG_WELCOME, NULL);
+    hello(ctl, EVO_ROLE_DRIVER, 4);
+    expect(ctl, EVO_MSG_WELCOME, NULL);
+    evo_proto_put_drain(&body, "77");
+    say(ctl, EVO_MSG_DRAIN, &body);
+    expect(ctl, EVO_MSG_DRAINED, &body);
+    assert_int_equal(evo_proto_get_drained(body.data, body.len, &count), 0);
+    assert_int_equal(count, 1);
+    answer(a, &held, NULL);
+    expect(a, EVO_MSG_BYE, NULL);
+    for (int got = (int)batch_count(&held, &(uint64_t){0}); got < 8;) {
+        expect(b, EVO_MSG_TASKS, &t);
+        got += (int)batch_count(&t, &(uint64_t){0});
+        answer(b, &t, NULL);
+    }
+    collect(driver, 8, seen);
+    hello_from(late, EVO_ROLE_WORKER, 5, "node2", "77.1");
+    expect(late, EVO_MSG_BYE, NULL);
+    evo_broker_stats(fx.broker, &s);
+    assert_int_equal(s.done, 8);
+    assert_int_equal(s.requeued, 0);
+    assert_int_equal(s.workers, 1);
+    assert_int_equal(s.drivers, 1);
+    zmq_close(driver), zmq_close(a), zmq_close(b), zmq_close(late), zmq_close(ctl);
+    evo_buf_free(&t), evo_buf_free(&held), evo_buf_free(&body);
     stop_broker();
 }
 
@@ -472,15 +540,15 @@ static void malformed_and_strangers(void **state)
     void *x = peer();
     say(x, EVO_MSG_HEARTBEAT, NULL);
     expect(x, EVO_MSG_RESET, NULL);
-    zmq_send(x, "EF\x03\x04", 4, ZMQ_SNDMORE); /* TASKS towards the broker */
+    zmq_send(x, "EF\x04\x04", 4, ZMQ_SNDMORE); /* TASKS towards the broker */
     zmq_send(x, "zz", 2, 0);
     expect(x, EVO_MSG_RESET, NULL);
     zmq_send(x, "EF", 2, 0);
     hello(x, EVO_ROLE_DRIVER, 9);
     expect(x, EVO_MSG_WELCOME, NULL);
-    zmq_send(x, "EF\x03\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
+    zmq_send(x, "EF\x04\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
     zmq_send(x, "12345678\x01\x00\x00\x00", 12, 0);
-    zmq_send(x, "EF\x03\x06", 4, ZMQ_SNDMORE); /* SUBMIT with a lying count */
+    zmq_send(x, "EF\x04\x06", 4, ZMQ_SNDMORE); /* SUBMIT with a lying count */
     zmq_send(x, "\x05\x00\x00\x00", 4, 0);
     idle(50, x, NULL);
     evo_broker_stats(fx.broker, &s);
@@ -688,6 +756,7 @@ int main(void)
                                        cmocka_unit_test(outboxes_go_with_their_drivers),
                                        cmocka_unit_test(retries_then_error),
                                        cmocka_unit_test(keys_by_role),
+                                       cmocka_unit_test(drain_lets_workers_finish),
                                        cmocka_unit_test(malformed_and_strangers),
                                        cmocka_unit_test(close_sends_latecomers_away),
                                        cmocka_unit_test(withdraw_takes_back_only_queued),

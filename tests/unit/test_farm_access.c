@@ -371,16 +371,21 @@ static void join_credential_round_trip(void **state)
         memcpy(config + at, "# a line of a long configuration\n", 33);
     assert_int_equal(evo_farm_join_write("host-1", config, path, sizeof path), 0);
     assert_int_equal(mode_of(path), 0600);
-    assert_int_equal(evo_farm_join_read(path, &a, &text, err, sizeof err), 0);
+    assert_int_equal(evo_access_read_file(path, &a, &text, err, sizeof err), 0);
     assert_string_equal(a.public_key, keys.public_key[EVO_KEY_DRIVER]);
     assert_string_equal(a.nested_public, keys.public_key[EVO_KEY_NESTED]);
     assert_string_equal(a.nested_secret, keys.secret[EVO_KEY_NESTED]);
     assert_string_equal(text, config);
     free(text);
-    assert_int_equal(evo_farm_record_write("host-1", "local", "cmd", record, sizeof record), 0);
-    assert_int_equal(evo_access_read_file(record, &a, err, sizeof err), 0);
+    assert_int_equal(evo_farm_record_write("host-1", "local", "cmd", keys.public_key[EVO_KEY_CONTROL],
+                                           keys.secret[EVO_KEY_CONTROL], record, sizeof record),
+                     0);
+    assert_int_equal(evo_access_read_file(record, &a, NULL, err, sizeof err), 0);
     assert_string_equal(a.public_key, creds.client_public);
     assert_string_equal(a.nested_public, "");
+    assert_string_equal(a.control_public, keys.public_key[EVO_KEY_CONTROL]);
+    assert_string_equal(a.control_secret, keys.secret[EVO_KEY_CONTROL]);
+    assert_string_equal(a.command, "cmd");
     assert_null(strstr(contents(record), keys.secret[EVO_KEY_NESTED]));
 }
 

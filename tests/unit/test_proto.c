@@ -19,9 +19,11 @@ static void header(void **state)
     assert_string_equal(why, "header frame of 3 bytes (expected 4)");
     h[2] = 1;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), -1);
-    assert_string_equal(why, "protocol version 1 (this is version 3)");
+    assert_string_equal(why, "protocol version 1 (this is version 4)");
     evo_proto_header(h, EVO_MSG_SUBMIT);
-    h[3] = 15;
+    h[3] = 16;
+    assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), EVO_MSG_DRAINED);
+    h[3] = 17;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), -1);
     h[3] = 0;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), -1);
@@ -48,12 +50,47 @@ static void hello_welcome(void **state)
     assert_int_equal(evo_proto_get_hello(b.data, b.len, &out), -1); /* trailing byte */
     b.data[0] = 7;
     assert_int_equal(evo_proto_get_hello(b.data, b.len - 1, &out), -1); /* bad role */
+    evo_buf_reset(&b); /* with a Slurm job: one word, at most 63 bytes */
+    strcpy(h.job, "4242.0");
+    evo_proto_put_hello(&b, &h);
+    assert_int_equal(evo_proto_get_hello(b.data, b.len, &out), 0);
+    assert_string_equal(out.job, "4242.0");
+    b.data[b.len - 2] = ' ';
+    assert_int_equal(evo_proto_get_hello(b.data, b.len, &out), -1);
     evo_buf_reset(&b);
     struct evo_welcome w = {100, 3, 9}, wo;
     evo_proto_put_welcome(&b, &w);
     assert_int_equal(evo_proto_get_welcome(b.data, b.len, &wo), 0);
     assert_int_equal(wo.heartbeat_ms, 100);
     assert_int_equal(wo.serial, 9);
+    evo_buf_free(&b);
+}
+
+/* DRAIN: one word of 1..255 bytes; DRAINED: a count; nothing else. */
+static void drain_drained(void **state)
+{
+    (void)state;
+    struct evo_buf b = {0};
+    char selector[EVO_PROTO_MAX_HOST + 1];
+    uint32_t count;
+    evo_proto_put_drain(&b, "1234.0");
+    assert_int_equal(evo_proto_get_drain(b.data, b.len, selector), 0);
+    assert_string_equal(selector, "1234.0");
+    for (size_t n = 0; n < b.len; n++)
+        assert_int_equal(evo_proto_get_drain(b.data, n, selector), -1);
+    evo_buf_put_u8(&b, 'x');
+    assert_int_equal(evo_proto_get_drain(b.data, b.len, selector), -1);
+    evo_buf_reset(&b);
+    evo_proto_put_drain(&b, "");
+    assert_int_equal(evo_proto_get_drain(b.data, b.len, selector), -1);
+    evo_buf_reset(&b);
+    evo_proto_put_drain(&b, "no\001de");
+    assert_int_equal(evo_proto_get_drain(b.data, b.len, selector), -1);
+    evo_buf_reset(&b);
+    evo_proto_put_drained(&b, 7);
+    assert_int_equal(evo_proto_get_drained(b.data, b.len, &count), 0);
+    assert_int_equal(count, 7);
+    assert_int_equal(evo_proto_get_drained(b.data, 3, &count), -1);
     evo_buf_free(&b);
 }
 
@@ -346,6 +383,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(header),
         cmocka_unit_test(hello_welcome),
+        cmocka_unit_test(drain_drained),
         cmocka_unit_test(vectors),
         cmocka_unit_test(payloads),
         cmocka_unit_test(results),

@@ -1,0 +1,158 @@
+/* drain.c — `evo-farm drain`; see drain.h. Phases: the farms (every
+ * record, or the one named), for each a connection with its control key,
+ * DRAIN, its DRAINED count, a line said. */
+#include "drain.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/farm_access.h"
+#include "util/clock.h"
+#include "util/names.h"
+#include "wire/dealer.h"
+
+#define DRAIN_WAIT_MS 3000 /* for the broker's WELCOME, then for its DRAINED */
+
+/* The next message of `type` from the broker within wait_ms (heartbeats
+ * skipped), its body copied into body. 0, or -1. */
+static int await(struct evo_dealer *d, enum evo_msg_type type, struct evo_buf *body, int wait_ms)
+{
+    int64_t deadline = evo_now_ms() + wait_ms;
+    while (evo_now_ms() < deadline) {
+        zmq_pollitem_t item = evo_dealer_pollitem(d);
+        zmq_poll(&item, 1, 50);
+        struct evo_message m;
+        int rc;
+        while ((rc = evo_dealer_recv(d, &m)) >= 0) {
+            int got = rc == 0 && !evo_dealer_take(d, &m) && (int)m.type == (int)type;
+            if (got && body) {
+                size_t size;
+                const void *data = evo_message_body(&m, &size);
+                evo_buf_reset(body);
+                evo_buf_put(body, data, size);
+            }
+            int welcome = rc == 0 && type == EVO_MSG_WELCOME && d->welcomed;
+            evo_message_close(&m);
+            if (got || welcome)
+                return 0;
+        }
+    }
+    return -1;
+}
+
+/* Drains `selector` in the farm behind record a: how many workers it
+ * concerned into *count. 0, or -1 with err. */
+static int drain_farm(const struct evo_access *a, const char *selector, uint32_t *count, char *err, size_t err_size)
+{
+    struct evo_credentials creds = {0};
+    struct evo_dealer d = {.heartbeat_ms = 1000, .liveness = 3};
+    struct evo_buf buf = {0};
+    char endpoints[sizeof a->endpoints], *save = NULL;
+    int rc = -1;
+    void *context = zmq_ctx_new();
+    if (a->control_public[0] == '\0' || context == NULL) {
+        snprintf(err, err_size, "its record has no control key (an older evo-farm?)");
+        goto out;
+    }
+    snprintf(creds.server_public, sizeof creds.server_public, "%.40s", a->server);
+    snprintf(creds.client_public, sizeof creds.client_public, "%.40s", a->control_public);
+    snprintf(creds.client_secret, sizeof creds.client_secret, "%.40s", a->control_secret);
+    snprintf(endpoints, sizeof endpoints, "%s", a->endpoints);
+    snprintf(err, err_size, "its broker did not answer (ended?)");
+    for (char *ep = strtok_r(endpoints, ",", &save); ep && !d.welcomed; ep = strtok_r(NULL, ",", &save)) {
+        snprintf(creds.endpoint, sizeof creds.endpoint, "%s", ep);
+        if (evo_dealer_join(&d, context, &creds, EVO_ROLE_DRIVER, &buf, err, err_size) == 0)
+            await(&d, EVO_MSG_WELCOME, NULL, DRAIN_WAIT_MS);
+    }
+    if (!d.welcomed)
+        goto out;
+    evo_buf_reset(&buf);
+    evo_proto_put_drain(&buf, selector);
+    if (evo_dealer_send(&d, EVO_MSG_DRAIN, &buf) < 0 || await(&d, EVO_MSG_DRAINED, &buf, DRAIN_WAIT_MS) < 0 ||
+        evo_proto_get_drained(buf.data, buf.len, count) < 0)
+        snprintf(err, err_size, "its broker did not answer the drain (is it an older evo-farm?)");
+    else
+        rc = 0;
+out:
+    evo_dealer_leave(&d, d.welcomed);
+    evo_buf_free(&buf);
+    if (context)
+        zmq_ctx_term(context);
+    explicit_bzero(&creds, sizeof creds);
+    return rc;
+}
+
+/* Drains the farm of record `name` in dir; adds to *total. 1 if it
+ * answered, 0 if not (said why). */
+static int drain_record(const char *dir, const char *name, const char *selector, unsigned *total)
+{
+    char path[EVO_PATH_MAX + 256], err[EVO_ERROR_MAX];
+    struct evo_access a;
+    uint32_t count = 0;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (evo_access_read_file(path, &a, NULL, err, sizeof err) < 0 || evo_farm_record_stale(&a, path))
+        return 0;
+    if (drain_farm(&a, selector, &count, err, sizeof err) < 0) {
+        fprintf(stderr, "evo-farm drain: farm %s: %s\n", a.id, err);
+        return 0;
+    }
+    printf("farm %s: %u worker%s of %s draining (each leaves once it has returned what it holds)\n", a.id, count,
+           count == 1 ? "" : "s", selector);
+    *total += count;
+    explicit_bzero(&a, sizeof a);
+    return 1;
+}
+
+int evo_drain_main(int argc, char **argv)
+{
+    const char *selector = NULL, *farm = NULL;
+    char dir[EVO_PATH_MAX], name[EVO_PATH_MAX];
+    unsigned total = 0, answered = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--farm") == 0 && i + 1 < argc)
+            farm = argv[++i];
+        else if (argv[i][0] == '-' || selector)
+            return fprintf(stderr, "evo-farm: drain JOBID[.STEP]|HOST [--farm FARM]: unexpected '%s'\n", argv[i]), 2;
+        else
+            selector = argv[i];
+    }
+    if (selector == NULL || selector[0] == '\0' || strlen(selector) > EVO_PROTO_MAX_HOST ||
+        selector[strcspn(selector, " \t\n")] != '\0') {
+        fprintf(stderr, "evo-farm: drain needs the workers to drain: a Slurm JOBID[.STEP] or a HOST\n");
+        return 2;
+    }
+    if (evo_farm_records_dir(dir, sizeof dir) < 0) {
+        fprintf(stderr, "evo-farm: drain: no HOME, so no farm records\n");
+        return 2;
+    }
+    if (farm) {
+        char credential[EVO_PATH_MAX];
+        if (evo_join_credential_find(dir, farm, credential, sizeof credential) < 0) {
+            fprintf(stderr, "evo-farm: drain: no running farm '%s' (evo-farm status lists them)\n", farm);
+            return 2;
+        }
+        snprintf(name, sizeof name, "%s", strrchr(credential, '/') + 1);
+        name[strlen(name) - 5] = '\0'; /* the record beside it: without ".join" */
+        answered += drain_record(dir, name, selector, &total);
+    } else {
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            size_t len = strlen(e->d_name);
+            if (e->d_name[0] != '.' && !strstr(e->d_name, ".tmp.") &&
+                !(len > 5 && strcmp(e->d_name + len - 5, ".join") == 0))
+                answered += drain_record(dir, e->d_name, selector, &total);
+        }
+        if (d)
+            closedir(d);
+    }
+    if (total == 0) {
+        fprintf(stderr, "evo-farm: drain: no worker of %s in %s (evo-farm status lists them)%s\n", selector,
+                farm ? "that farm" : "any running farm of yours",
+                answered ? "; any that joins later is sent away" : "");
+        return 1;
+    }
+    return 0;
+}
