@@ -50,7 +50,7 @@ static void load_config(spank_t sp)
         snprintf(err, sizeof err,
                  "%s on %s: the farm's configuration did not reach this step (is the "
                  "plugin loaded by srun too? it puts SLURM_EVO_FARM_* in the step's environment)",
-                 evo_plugin.file, node.host);
+                 evo_plugin.file[0] ? evo_plugin.file : evo_plugin.join, node.host);
         keep_error(err);
         return;
     }

@@ -310,6 +310,7 @@ farm_and_joiner() {
     export HOME="$SCRATCH/home"
     mkdir -p "$HOME"
     local cfg; cfg=$(lib_config sj slow_sphere)
+    printf 'environment: {env: {EVO_JOINED_MARK: "from the farm"}}\n' >> "$cfg"
     (cd "$SCRATCH" && timeout 120 srun --evo-farm="$cfg" -N1 -n3 -w node1 "$EVO" "$DRIVER" verify sphere "$1" 3) \
         > "$SCRATCH/farm.out" 2>&1 &
     SRUN_PID=$! REC=""
@@ -328,6 +329,21 @@ JOB
     [ $joined = 1 ] || { cat "$SCRATCH/status" "$SCRATCH/joiner.out"; fail "status saw ${WORKERS:-no} workers after the join"; }
     cat "$SCRATCH/status"
     grep -q "node2 2" "$SCRATCH/status" || fail "status does not show node2's 2 workers"
+    # The joining job's tasks got the farm's environment and its worker key
+    # (not the driver's: the farm's rank 0 has it alone).
+    local p tasks=0 worker_public
+    worker_public=$(sed -n 's/^public //p' "$HOME/.evo-farm/farms/$REC.join")
+    for p in $(pgrep -x evo-farm); do # the tasks, not their evaluators (evo-farm __evaluate-library)
+        tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null | grep -q __evaluate && continue
+        tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null | grep -q "^EVO_FARM_JOIN=" || continue
+        tr '\0' '\n' < "/proc/$p/environ" | grep -qxF "SLURM_JOB_ID=$JOINER" || continue
+        tr '\0' '\n' < "/proc/$p/environ" | grep -qxF "EVO_JOINED_MARK=from the farm" ||
+            fail "a joined task lacks the farm's environment.env"
+        tr '\0' '\n' < "/proc/$p/environ" | grep -qxF "EVO_FARM_CLIENT_PUBLIC=$worker_public" ||
+            fail "a joined task does not hold the farm's worker key"
+        tasks=$((tasks + 1))
+    done
+    [ $tasks = 2 ] || fail "found $tasks joined tasks, not 2"
 }
 
 # Workers join a running farm from another job (issue 14 point 3): the
