@@ -58,6 +58,7 @@ struct launch {
     char record[EVO_PATH_MAX];              /* ~/.evo-farm/farms/ID, or empty */
     char join[EVO_PATH_MAX];                /* ~/.evo-farm/farms/ID.join, or empty */
     struct evo_journal *journal;            /* output.journal, or NULL */
+    unsigned heartbeat_ms;                  /* the broker's (evo_config_heartbeat_for) */
 };
 
 /* envp NULL: ours (the workers': this process keeps the worker pair as
@@ -185,9 +186,10 @@ static void summary(const struct evo_broker *broker, int64_t started_ms)
 
 /* Workers started elsewhere may still be connecting when the driver ends
  * (a short step, a loaded node): tell each one BYE so that it exits now. */
-static void see_latecomers_off(struct evo_broker *broker, const struct evo_config *config, unsigned expected)
+static void see_latecomers_off(struct evo_broker *broker, const struct evo_config *config, unsigned heartbeat_ms,
+                               unsigned expected)
 {
-    int64_t deadline = evo_now_ms() + (int64_t)config->farm.heartbeat_ms * config->farm.liveness;
+    int64_t deadline = evo_now_ms() + (int64_t)heartbeat_ms * config->farm.liveness;
     evo_broker_shut_down(broker);
     while (evo_broker_workers_seen(broker) < expected && evo_now_ms() < deadline)
         if (evo_broker_step(broker, -1, 50) < 0)
@@ -276,6 +278,11 @@ static int start_broker(struct launch *l, const struct evo_config *config, const
     memcpy(l->creds.client_public, l->keys.public_key[EVO_KEY_WORKER], EVO_KEY_TEXT); /* the members' view */
     memcpy(l->creds.client_secret, l->keys.secret[EVO_KEY_WORKER], EVO_KEY_TEXT);
     evo_broker_options_from_config(&broker_options, config);
+    unsigned workers = options->expected_workers ? options->expected_workers : worker_count(config, options);
+    broker_options.heartbeat_ms = l->heartbeat_ms = evo_config_heartbeat_for(config, workers);
+    if (l->heartbeat_ms != config->farm.heartbeat_ms)
+        evo_info("heartbeat %u ms for %u workers (1 s per %u; farm.heartbeat sets it)", l->heartbeat_ms, workers,
+                 EVO_HEARTBEAT_WORKERS_PER_S);
     if (options->bind)
         broker_options.bind = options->bind;
     if (config->output.journal) {
@@ -494,7 +501,7 @@ static void finish(struct launch *l, const struct evo_config *config, const stru
     if (!options->quiet && l->published)
         summary(l->broker, started);
     if (l->published && options->expected_workers)
-        see_latecomers_off(l->broker, config, options->expected_workers);
+        see_latecomers_off(l->broker, config, l->heartbeat_ms, options->expected_workers);
     evo_broker_destroy(l->broker); /* removes the local socket */
     evo_journal_close(l->journal);
     if (l->local_dir[0])

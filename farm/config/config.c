@@ -53,6 +53,7 @@ static int farm_timeout(struct walk *w, yaml_node_t *v)
 
 static int farm_heartbeat(struct walk *w, yaml_node_t *v)
 {
+    w->config->farm.heartbeat_set = 1;
     return walk_duration(w, v, 10, 60000, 0, &w->config->farm.heartbeat_ms);
 }
 
@@ -218,6 +219,14 @@ int evo_config_is_python(const char *command)
     const char *base = command ? strrchr(command, '/') : NULL;
     base = base ? base + 1 : command;
     return base && strncmp(base, "python", 6) == 0 && strspn(base + 6, "0123456789.") == strlen(base + 6);
+}
+
+unsigned evo_config_heartbeat_for(const struct evo_config *c, unsigned workers)
+{
+    unsigned scaled = (unsigned)((unsigned long long)workers * 1000 / EVO_HEARTBEAT_WORKERS_PER_S);
+    if (c->farm.heartbeat_set || scaled <= c->farm.heartbeat_ms)
+        return c->farm.heartbeat_ms;
+    return scaled < 10000 ? scaled : 10000;
 }
 
 /* Checks that involve several keys; `root` locates the messages. */

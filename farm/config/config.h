@@ -36,6 +36,7 @@ struct evo_config {
         unsigned retries;    /* extra attempts after a failed one */
         unsigned timeout_ms; /* per evaluation; 0 = none */
         unsigned heartbeat_ms;
+        int heartbeat_set; /* the file gave farm.heartbeat (else the default, scaled: evo_config_heartbeat_for) */
         unsigned liveness; /* missed heartbeats before a peer is lost */
         char *bind;        /* broker endpoint to bind */
     } farm;
@@ -115,6 +116,13 @@ struct evo_config *evo_config_from_step_env(char *err, size_t err_size);
  * shim's command; nothing when the file says how to evaluate. 0, or -1
  * with errno. */
 int evo_config_default_python(struct evo_config *config, const char *interpreter);
+
+/* The heartbeat a farm of `workers` workers runs with: farm.heartbeat when
+ * the file gives it; else the default (1 s), raised for more than 2,000
+ * workers to 1 s per 2,000 (at most 10 s), since every idle worker costs
+ * the broker a heartbeat each way per interval (docs/config.md). */
+#define EVO_HEARTBEAT_WORKERS_PER_S 2000
+unsigned evo_config_heartbeat_for(const struct evo_config *config, unsigned workers);
 
 /* Whether a driver command is a Python interpreter (python, python3,
  * python3.11, by any path). */

@@ -196,6 +196,29 @@ static void no_evaluate_is_a_python_farm(void **state)
     assert_false(evo_config_is_python(NULL));
 }
 
+/* The default heartbeat grows with the farm past 2,000 workers (1 s per
+ * 2,000, at most 10 s); one the file gives is kept whatever the size. */
+static void heartbeat_scales_unless_given(void **state)
+{
+    (void)state;
+    struct evo_config *c = parse("evaluate: {command: [x]}\n");
+    assert_non_null(c);
+    assert_int_equal(evo_config_heartbeat_for(c, 1), 1000);
+    assert_int_equal(evo_config_heartbeat_for(c, 2000), 1000);
+    assert_int_equal(evo_config_heartbeat_for(c, 3000), 1500);
+    assert_int_equal(evo_config_heartbeat_for(c, 10000), 5000);
+    assert_int_equal(evo_config_heartbeat_for(c, 100000), 10000);
+    evo_config_destroy(c);
+    c = parse("farm: {heartbeat: 200ms}\nevaluate: {command: [x]}\n");
+    assert_non_null(c);
+    assert_int_equal(evo_config_heartbeat_for(c, 10000), 200);
+    evo_config_destroy(c);
+    c = parse("farm: {heartbeat: 1s}\nevaluate: {command: [x]}\n");
+    assert_non_null(c);
+    assert_int_equal(evo_config_heartbeat_for(c, 10000), 1000);
+    evo_config_destroy(c);
+}
+
 static void missing_file(void **state)
 {
     (void)state;
@@ -240,6 +263,7 @@ int main(void)
         cmocka_unit_test(missing_file),
         cmocka_unit_test(no_evaluate_is_a_python_farm),
         cmocka_unit_test(print_round_trips),
+        cmocka_unit_test(heartbeat_scales_unless_given),
         cmocka_unit_test(command_string_and_home),
     };
     return EVO_RUN_TESTS(tests);
