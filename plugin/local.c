@@ -14,6 +14,17 @@
 #include "util/access_file.h"
 #include "util/names.h"
 
+/* Whether the site refuses the configuration's venv (outside venv_roots):
+ * 1 with the message, naming the file `name`, in err; else 0. */
+static int venv_refused(const struct evo_config *config, const char *name, char *err, size_t err_size)
+{
+    if (config->environment.venv == NULL || evo_site_venv_allowed(&evo_plugin.site, config->environment.venv))
+        return 0;
+    snprintf(err, err_size, "%.300s: environment.venv %.300s is outside the directories this site allows (%.300s)",
+             name, config->environment.venv, evo_plugin.site.venv_roots);
+    return 1;
+}
+
 /* Loads FILE; on success *text is its content and *dir its absolute
  * directory (caller frees both). -1 after printing the error. */
 static int validate(char **text, char **dir)
@@ -49,9 +60,7 @@ static int validate(char **text, char **dir)
         snprintf(err, sizeof err, "%s: out of memory", evo_plugin.file);
         goto fail;
     }
-    if (config->environment.venv && !evo_site_venv_allowed(&evo_plugin.site, config->environment.venv)) {
-        snprintf(err, sizeof err, "%s: environment.venv %s is outside the directories this site allows (%s)",
-                 evo_plugin.file, config->environment.venv, evo_plugin.site.venv_roots);
+    if (venv_refused(config, evo_plugin.file, err, sizeof err)) {
         goto fail;
     }
     evo_config_destroy(config);
@@ -224,11 +233,7 @@ static int join_farm(int allocator)
         snprintf(err, sizeof err, "%.300s: not a join credential this evo-farm can use", path);
     } else if ((config = evo_config_parse(path, text, strlen(text), cwd, err, sizeof err)) == NULL) {
         ; /* err says where */
-    } else if (config->environment.venv && !evo_site_venv_allowed(&evo_plugin.site, config->environment.venv)) {
-        snprintf(err, sizeof err,
-                 "%.300s: environment.venv %.300s is outside the directories this site allows (%.300s)", path,
-                 config->environment.venv, evo_plugin.site.venv_roots);
-    } else {
+    } else if (!venv_refused(config, path, err, sizeof err)) {
         rc = 0;
         for (size_t i = 0; !allocator && rc == 0 && i < sizeof carried / sizeof carried[0]; i++)
             rc = setenv(carried[i][0], carried[i][1], 1);

@@ -139,12 +139,9 @@ int evo_drain_main(int argc, char **argv)
     } else {
         DIR *d = opendir(dir);
         struct dirent *e;
-        while (d && (e = readdir(d)) != NULL) {
-            size_t len = strlen(e->d_name);
-            if (e->d_name[0] != '.' && !strstr(e->d_name, ".tmp.") &&
-                !(len > 5 && strcmp(e->d_name + len - 5, ".join") == 0))
+        while (d && (e = readdir(d)) != NULL)
+            if (evo_farm_record_name(e->d_name))
                 answered += drain_record(dir, e->d_name, selector, &total);
-        }
         if (d)
             closedir(d);
     }

@@ -128,9 +128,8 @@ static int list(int json)
     while (d && (e = readdir(d)) != NULL) {
         struct target t = {0};
         struct evo_stats s;
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp.") || (len > 5 && strcmp(e->d_name + len - 5, ".join") == 0))
-            continue; /* join credentials are not records */
+        if (!evo_farm_record_name(e->d_name))
+            continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (evo_access_read_file(path, &t.access, NULL, err, sizeof err) < 0)
             continue;
@@ -173,8 +172,7 @@ static int find_record(const char *id, struct target *t)
     size_t n = strlen(id);
     int found = -1;
     while (found < 0 && d && (e = readdir(d)) != NULL)
-        if (strncmp(e->d_name, id, n) == 0 && e->d_name[n] == '.' && !strstr(e->d_name, ".tmp.") &&
-            !strstr(e->d_name, ".join")) {
+        if (strncmp(e->d_name, id, n) == 0 && e->d_name[n] == '.' && evo_farm_record_name(e->d_name)) {
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             found = evo_access_read_file(path, &t->access, NULL, err, sizeof err);
         }

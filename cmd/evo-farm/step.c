@@ -80,13 +80,28 @@ static int run_rank0(struct step *s, const struct evo_config *config, char **dri
     return evo_run_main(config, NULL, &options, self);
 }
 
+/* A worker of the broker `card` names, reached from `host` by the route
+ * evo_card_choose picks; `who` starts the messages. The worker's exit
+ * status, or 1. */
+static int work_for(const struct evo_card *card, const char *host, struct evo_credentials *creds,
+                    const struct evo_config *config, const char *self, const char *who)
+{
+    struct evo_net nets[64];
+    int count = evo_card_local_nets(nets, 64);
+    if (count < 0 || evo_card_choose(card, host, nets, (size_t)count, creds->endpoint, sizeof creds->endpoint) < 0) {
+        evo_error("%s: no usable broker address in '%s'", who, card->endpoints);
+        return 1;
+    }
+    memcpy(creds->server_public, card->server_public, EVO_KEY_TEXT);
+    evo_info("%s joins the broker%s%s at %s", who, card->host[0] ? " on " : "", card->host, creds->endpoint);
+    return evo_worker_main(config, creds, self);
+}
+
 static int run_worker(struct step *s, const struct evo_config *config, const char *self)
 {
     struct evo_credentials creds;
     struct evo_card card;
-    struct evo_net nets[64];
-    char text[EVO_CARD_MAX + 512], err[EVO_ERROR_MAX];
-    int count;
+    char text[EVO_CARD_MAX + 512], err[EVO_ERROR_MAX], who[EVO_HOST_MAX + 32];
     if (evo_credentials_member_from_env(&creds, err, sizeof err) < 0) { /* the rest comes from the card */
         evo_error("rank %u on %s: the step's keys are missing (%s)", s->rank, s->host, err);
         return 1;
@@ -96,14 +111,12 @@ static int run_worker(struct step *s, const struct evo_config *config, const cha
         evo_error("rank %u on %s: wire-up failed: %s", s->rank, s->host, err);
         return 1;
     }
-    if (evo_card_parse(text, &card) < 0 || (count = evo_card_local_nets(nets, 64)) < 0 ||
-        evo_card_choose(&card, s->host, nets, (size_t)count, creds.endpoint, sizeof creds.endpoint) < 0) {
-        evo_error("rank %u on %s: no usable broker address in rank 0's card '%s'", s->rank, s->host, text);
+    snprintf(who, sizeof who, "rank %u on %s", s->rank, s->host);
+    if (evo_card_parse(text, &card) < 0) {
+        evo_error("%s: rank 0's card '%s' is not one", who, text);
         return 1;
     }
-    memcpy(creds.server_public, card.server_public, EVO_KEY_TEXT);
-    evo_info("rank %u on %s joins the broker on %s at %s", s->rank, s->host, card.host, creds.endpoint);
-    return evo_worker_main(config, &creds, self);
+    return work_for(&card, s->host, &creds, config, self, who);
 }
 
 /* A task of `srun --evo-farm-join=FARM`: a worker of the running farm
@@ -113,10 +126,8 @@ static int run_joined(const struct evo_config *config, char **driver_argv, const
 {
     struct evo_credentials creds;
     struct evo_card card = {0};
-    struct evo_net nets[64];
     char err[EVO_ERROR_MAX], host[EVO_HOST_MAX + 1], prefix[96];
     const char *endpoints = getenv(EVO_VAR_JOIN), *server = getenv(EVO_VAR_SERVER_KEY);
-    int count = evo_card_local_nets(nets, 64);
     evo_host_name(host, sizeof host);
     snprintf(prefix, sizeof prefix, "evo-farm joined worker@%.40s", host);
     evo_log_set_prefix(prefix);
@@ -128,13 +139,8 @@ static int run_joined(const struct evo_config *config, char **driver_argv, const
         return 1;
     }
     snprintf(card.endpoints, sizeof card.endpoints, "%s", endpoints);
-    if (count < 0 || evo_card_choose(&card, host, nets, (size_t)count, creds.endpoint, sizeof creds.endpoint) < 0) {
-        evo_error("no usable address of the farm to join in '%s'", endpoints);
-        return 1;
-    }
-    memcpy(creds.server_public, server, EVO_KEY_TEXT);
-    evo_info("joins the farm's broker at %s", creds.endpoint);
-    return evo_worker_main(config, &creds, self);
+    memcpy(card.server_public, server, EVO_KEY_TEXT);
+    return work_for(&card, host, &creds, config, self, "a joined task");
 }
 
 int evo_step_main(char **driver_argv, const char *self)

@@ -111,60 +111,47 @@ void broker_drop_peer(struct evo_broker *b, struct broker_peer *peer, const char
     broker_peer_remove(b, peer);
 }
 
-/* What a connection's User-Id allows: none is a local stream (same uid:
- * everything), else the role of the key ZAP admitted it with. */
-static unsigned rights_of(const char *user, enum evo_key_role *role)
+/* What each key allows (wire/credentials.h) and, for the refusals, what
+ * it is for. A local stream (no User-Id) may do all, as a member key. */
+static const struct {
+    unsigned rights;
+    const char *limits;
+} keys[EVO_KEY_MEMBER + 1] = {
+    [EVO_KEY_DRIVER] = {BROKER_MAY_SUBMIT, "which may only submit work"},
+    [EVO_KEY_NESTED] = {BROKER_MAY_SUBMIT, "which may only submit work"},
+    [EVO_KEY_WORKER] = {BROKER_MAY_WORK, "which may only take work and return results"},
+    [EVO_KEY_STATUS] = {0, "which may only read statistics"},
+    [EVO_KEY_CONTROL] = {BROKER_MAY_CONTROL, "which may only read statistics and drain workers"},
+    [EVO_KEY_ROLES] = {0, "which this farm does not know"},
+    [EVO_KEY_MEMBER] = {BROKER_MAY_WORK | BROKER_MAY_SUBMIT | BROKER_MAY_CONTROL, ""},
+};
+
+static int may(const struct broker_peer *peer, unsigned right)
 {
-    *role = user ? evo_key_role_of(user) : EVO_KEY_MEMBER;
-    switch (*role) {
-    case EVO_KEY_MEMBER:
-        return BROKER_MAY_WORK | BROKER_MAY_SUBMIT | BROKER_MAY_CONTROL;
-    case EVO_KEY_CONTROL:
-        return BROKER_MAY_CONTROL;
-    case EVO_KEY_DRIVER:
-    case EVO_KEY_NESTED:
-        return BROKER_MAY_SUBMIT;
-    case EVO_KEY_WORKER:
-        return BROKER_MAY_WORK;
-    default:
-        return 0;
-    }
+    return (keys[peer->key].rights & right) != 0;
 }
 
-/* Why a peer's key refuses what it tried, for the log and the driver. */
-static const char *key_limits(unsigned rights)
+/* A refusal naming the peer's key, into out. */
+static void refusal(const struct broker_peer *peer, char *out, size_t size)
 {
-    if (rights & BROKER_MAY_CONTROL)
-        return "which may only read statistics and drain workers";
-    if (rights & BROKER_MAY_SUBMIT)
-        return "which may only submit work";
-    if (rights & BROKER_MAY_WORK)
-        return "which may only take work and return results";
-    return "which may only read statistics";
+    snprintf(out, size, "refused: this connection has the farm's %s key, %s", evo_key_role_name(peer->key),
+             keys[peer->key].limits);
 }
 
 static void on_hello(struct evo_broker *b, struct broker_peer *known, const void *identity, size_t identity_size,
                      const void *body, size_t size, const char *user)
 {
     struct evo_hello hello;
-    enum evo_key_role role;
-    unsigned rights = rights_of(user, &role);
+    struct broker_peer asked = {.key = user ? evo_key_role_of(user) : EVO_KEY_MEMBER};
+    char why[160];
     if (evo_proto_get_hello(body, size, &hello) < 0 || identity_size > EVO_IDENTITY_MAX) {
         b->counters.malformed++;
         return;
     }
-    if (hello.role == EVO_ROLE_WORKER && !(rights & BROKER_MAY_WORK)) {
+    if (hello.role == EVO_ROLE_WORKER && !may(&asked, BROKER_MAY_WORK)) {
         b->counters.auth_refused++;
-        evo_info("refused a worker from %s pid %u: it has the farm's %s key, %s", hello.host, hello.pid,
-                 evo_key_role_name(role), key_limits(rights));
-        broker_send_to(b, identity, identity_size, EVO_MSG_BYE, NULL);
-        return;
-    }
-    if (hello.role == EVO_ROLE_WORKER && broker_drained(b, hello.host, hello.job)) {
-        evo_info("a worker from %s pid %u%s%s sent away: drained", hello.host, hello.pid, hello.job[0] ? ", job " : "",
-                 hello.job);
-        if (known)
-            broker_drop_peer(b, known, "said HELLO again");
+        refusal(&asked, why, sizeof why);
+        evo_info("%s (a worker from %s pid %u)", why, hello.host, hello.pid);
         broker_send_to(b, identity, identity_size, EVO_MSG_BYE, NULL);
         return;
     }
@@ -172,7 +159,11 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
         broker_drop_peer(b, known, "said HELLO again");
     else if (hello.role == EVO_ROLE_WORKER)
         b->workers_seen++;
-    if (b->shutting_down) { /* a latecomer: nothing left to do, it may exit */
+    int drained = hello.role == EVO_ROLE_WORKER && broker_drained(b, hello.host, hello.job);
+    if (drained)
+        evo_info("a worker from %s pid %u%s%s sent away: drained", hello.host, hello.pid, hello.job[0] ? ", job " : "",
+                 hello.job);
+    if (b->shutting_down || drained) { /* a latecomer, or one of a drained set: it may exit */
         broker_send_to(b, identity, identity_size, EVO_MSG_BYE, NULL);
         return;
     }
@@ -182,7 +173,7 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
         return;
     }
     peer->role = hello.role;
-    peer->rights = rights;
+    peer->key = asked.key;
     peer->pid = hello.pid;
     memcpy(peer->host, hello.host, sizeof peer->host);
     memcpy(peer->job, hello.job, sizeof peer->job);
@@ -218,14 +209,10 @@ static int on_peer_message(struct evo_broker *b, struct broker_peer *peer, int t
 {
     int worker = peer->role == EVO_ROLE_WORKER;
     int submits = type == EVO_MSG_SUBMIT || type == EVO_MSG_WITHDRAW || type == EVO_MSG_SHARE;
-    if (!worker && submits && !(peer->rights & BROKER_MAY_SUBMIT)) {
+    if (!worker && submits && !may(peer, BROKER_MAY_SUBMIT)) {
         char reason[160];
-        b->counters.auth_refused++; /* a worker or status key may not submit, withdraw or share */
-        snprintf(reason, sizeof reason, "refused: this connection has the farm's %s key, %s",
-                 peer->rights & BROKER_MAY_WORK      ? "worker"
-                 : peer->rights & BROKER_MAY_CONTROL ? "control"
-                                                     : "status",
-                 key_limits(peer->rights));
+        b->counters.auth_refused++; /* a worker, status or control key may not submit, withdraw or share */
+        refusal(peer, reason, sizeof reason);
         evo_info("%s (message type %d from %s pid %u)", reason, type, peer->host, peer->pid);
         if (type == EVO_MSG_SUBMIT)
             broker_refuse_submit(b, peer, body, size, reason);
@@ -245,7 +232,7 @@ static int on_peer_message(struct evo_broker *b, struct broker_peer *peer, int t
     case EVO_MSG_DRAIN:
         if (worker)
             return -1;
-        if (!(peer->rights & BROKER_MAY_CONTROL)) {
+        if (!may(peer, BROKER_MAY_CONTROL)) {
             b->counters.auth_refused++;
             evo_info("refused a DRAIN from %s pid %u: its key may not drain workers", peer->host, peer->pid);
             return 0;
@@ -412,7 +399,7 @@ void evo_broker_stats(const struct evo_broker *b, struct evo_stats *out)
         if (peer->serial == 0)
             continue;
         if (peer->role == EVO_ROLE_DRIVER) {
-            out->drivers += (peer->rights & BROKER_MAY_SUBMIT) != 0; /* a status reader (this one, say) is none */
+            out->drivers += may(peer, BROKER_MAY_SUBMIT); /* a status reader (this one, say) is none */
             continue;
         }
         out->workers++;

@@ -21,8 +21,8 @@
 
 #define EVO_IDENTITY_MAX 256
 
-/* What a peer's key allows (wire/credentials.h); every peer may read
- * statistics, say HEARTBEAT and BYE. */
+/* What a peer's key allows (wire/credentials.h, the table in broker.c);
+ * every peer may read statistics, say HEARTBEAT and BYE. */
 enum { BROKER_MAY_WORK = 1, BROKER_MAY_SUBMIT = 2, BROKER_MAY_CONTROL = 4 };
 
 /* Drain choices kept (broker_drain.c): each selects workers by host or
@@ -41,8 +41,8 @@ struct broker_peer {
     int64_t last_recv_ms;
     int64_t last_send_ms;
     unsigned batches_in_flight;
-    int blocked;     /* a worker whose evaluation waits on other tasks: gets no work */
-    unsigned rights; /* BROKER_MAY_*: what the key it connected with allows */
+    int blocked;           /* a worker whose evaluation waits on other tasks: gets no work */
+    enum evo_key_role key; /* the key it connected with (a local stream's: EVO_KEY_MEMBER); what it may do: broker.c */
     /* a driver's: its outstanding tasks (the quota), its results waiting */
     uint64_t tasks_held;
     uint64_t bytes_held;

@@ -150,6 +150,12 @@ int evo_farm_join_write(const char *id, const char *config_text, char *path, siz
     return rc;
 }
 
+int evo_farm_record_name(const char *name)
+{
+    size_t len = strlen(name);
+    return name[0] != '.' && strstr(name, ".tmp.") == NULL && !(len > 5 && strcmp(name + len - 5, ".join") == 0);
+}
+
 int evo_farm_record_stale(const struct evo_access *a, const char *path)
 {
     char host[EVO_HOST_MAX], proc[64], cmdline[4096], join[PATH_MAX];

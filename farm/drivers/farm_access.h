@@ -48,6 +48,10 @@ int evo_farm_record_write(const char *id, const char *kind, const char *command,
  * the farm or read its driver's key; it is the user's alone.
  * Its path goes into path. 0, or -1 (warned). */
 int evo_farm_join_write(const char *id, const char *config_text, char *path, size_t path_size);
+/* Whether an entry of the records directory is a farm's record: not a
+ * join credential, a temporary of evo_write_file or a dot file. */
+int evo_farm_record_name(const char *name);
+
 /* Whether the record at path (read into a) is stale: a local farm of this
  * host whose process is gone, or is no longer evo-farm (its pid reused);
  * such a record and its join credential are removed. 1 if so, else 0. */
