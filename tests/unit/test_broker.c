@@ -482,8 +482,8 @@ static void keys_by_role(void **state)
 
 /* DRAIN by Slurm job: the worker of job 77 gets no more work, returns what
  * it holds and is told BYE; nothing it held is requeued; the other worker
- * does the rest; a later worker of job 77 is sent away at once. A control
- * key may drain. */
+ * does the rest; a later worker of job 77 is sent away at once; then a
+ * drain by host sends the other away. A control key may drain. */
 static void drain_lets_workers_finish(void **state)
 {
     (void)state;
@@ -526,6 +526,15 @@ static void drain_lets_workers_finish(void **state)
     assert_int_equal(s.requeued, 0);
     assert_int_equal(s.workers, 1);
     assert_int_equal(s.drivers, 1);
+    evo_buf_reset(&body); /* by host: the other worker, holding nothing, is told BYE at once */
+    evo_proto_put_drain(&body, "node1");
+    say(ctl, EVO_MSG_DRAIN, &body);
+    expect(ctl, EVO_MSG_DRAINED, &body);
+    assert_int_equal(evo_proto_get_drained(body.data, body.len, &count), 0);
+    assert_int_equal(count, 1);
+    expect(b, EVO_MSG_BYE, NULL);
+    evo_broker_stats(fx.broker, &s);
+    assert_int_equal(s.workers, 0);
     zmq_close(driver), zmq_close(a), zmq_close(b), zmq_close(late), zmq_close(ctl);
     evo_buf_free(&t), evo_buf_free(&held), evo_buf_free(&body);
     stop_broker();
