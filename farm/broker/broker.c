@@ -186,8 +186,8 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
     broker_send(b, peer, EVO_MSG_WELCOME, &b->scratch);
     if (peer->role == EVO_ROLE_WORKER) {
         b->workers++;
+        broker_share_all(b, peer); /* before it is ready: constants first */
         broker_peer_ready(b, peer);
-        broker_share_all(b, peer);
     }
 }
 
@@ -243,7 +243,7 @@ static int on_peer_message(struct evo_broker *b, struct broker_peer *peer, int t
     case EVO_MSG_WITHDRAW:
         return worker ? -1 : broker_accept_withdraw(b, peer, body, size);
     case EVO_MSG_SHARE:
-        return worker ? -1 : broker_accept_share(b, body, size);
+        return worker ? -1 : broker_accept_share(b, peer, body, size);
     case EVO_MSG_BLOCKED:
         if (!worker || broker_accept_blocked(b, peer, body, size) < 0)
             return -1;
@@ -335,6 +335,8 @@ int evo_broker_step(struct evo_broker *b, int extra_fd, int max_wait_ms)
         wait = 0;
     if (max_wait_ms >= 0 && max_wait_ms < wait)
         wait = max_wait_ms;
+    if (b->share_pumped) /* constants on their way: no waiting between their pieces */
+        wait = 0;
     size_t fixed = extra_fd >= 0 ? 3 : 2; /* the ROUTER, ZAP, the caller's fd; then the local members */
     if (broker_items_reserve(b, 3) < 0)
         return -1;
@@ -361,6 +363,7 @@ int evo_broker_step(struct evo_broker *b, int extra_fd, int max_wait_ms)
     now = evo_now_ms();
     if (now >= b->next_housekeeping_ms)
         housekeeping(b, now);
+    broker_share_pump(b);
     broker_dispatch(b);
     evo_journal_sync(b->options.journal); /* what the drivers are told is on disk first */
     broker_flush_outboxes(b);

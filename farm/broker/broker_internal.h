@@ -10,6 +10,7 @@
 #include "util/buf.h"
 #include "id_queue.h"
 #include "task_table.h"
+#include "wire/share_pieces.h"
 #include "wire/stream.h"
 #include "wire/zap.h"
 
@@ -50,6 +51,13 @@ struct broker_peer {
     uint32_t outbox_count;
     int outbox_listed; /* in the broker's list of outboxes to send */
     struct broker_peer *outbox_prev, *outbox_next;
+    /* a driver's constant arriving in pieces (broker_share.c) */
+    struct evo_share_progress share_in;
+    unsigned char *share_value;
+    /* a worker's next piece of the constants: while it is receiving it is
+     * sent pieces, paced, and gets no work (broker_share.c) */
+    int share_receiving;
+    size_t share_index, share_offset;
     /* the peer table's (broker_peers.c) */
     struct broker_peer *ready_prev, *ready_next;
     int ready_level; /* the ready list it is in (batches held), or -1 */
@@ -110,6 +118,8 @@ struct evo_broker {
     struct broker_share *shares;
     size_t nshares;
     uint64_t share_bytes_sent; /* constants' bytes sent to workers, ever */
+    size_t share_receivers;    /* workers with constants still to receive */
+    size_t share_pumped;       /* pieces sent by the last broker_share_pump */
     int local_fd;              /* the Unix socket members of this machine connect to, or -1 */
     char local_path[EVO_PATH_MAX];
     struct broker_stream **streams;     /* in poll order */
@@ -192,6 +202,9 @@ int broker_local_poll_items(struct evo_broker *b, size_t at);
 void broker_local_serve(struct evo_broker *b, size_t at);
 /* Whether the routing id is a stream's; sends to it (queued). */
 int broker_local_is_stream(const void *identity, size_t size);
+/* Bytes queued for a local member and not yet written; 0 for a peer on
+ * the ROUTER (ZeroMQ does not tell). */
+size_t broker_local_backlog(struct evo_broker *b, const void *identity, size_t size);
 int broker_local_send(struct evo_broker *b, const void *identity, enum evo_msg_type type, const struct evo_buf *body);
 void broker_local_close(struct evo_broker *b);
 
@@ -207,11 +220,19 @@ int broker_drained(const struct evo_broker *b, const char *host, const char *job
 void broker_drain_done(struct evo_broker *b, struct broker_peer *worker);
 
 /* broker_share.c */
-/* Takes a SHARE from a driver: kept, and sent to every worker now and to
- * every worker that joins later. 0, or -1 if malformed. */
-int broker_accept_share(struct evo_broker *b, const void *body, size_t size);
-/* Sends every constant to a worker that has just been welcomed. */
+/* Takes a piece of a driver's constant (SHARE); a whole constant is kept,
+ * and sent to every worker now and to every worker that joins later. 0,
+ * or -1 if malformed or out of order (what had arrived is abandoned). */
+int broker_accept_share(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size);
+/* A worker just welcomed is to receive every constant. */
 void broker_share_all(struct evo_broker *b, struct broker_peer *worker);
+/* Sends the workers their next pieces, a few each, and to a local member
+ * only while little is queued for it: a constant never stalls the loop nor
+ * sits whole in a send queue. A worker with all constants is ready again. */
+void broker_share_pump(struct evo_broker *b);
+/* What a peer leaving leaves of constants: a driver's one in progress, a
+ * worker's place among the receivers. Safe twice. */
+void broker_share_forget(struct evo_broker *b, struct broker_peer *peer);
 void broker_shares_free(struct evo_broker *b);
 
 #endif

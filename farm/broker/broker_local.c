@@ -35,6 +35,12 @@ static struct broker_stream *stream_by_id(struct evo_broker *b, const void *iden
     return s;
 }
 
+size_t broker_local_backlog(struct evo_broker *b, const void *identity, size_t size)
+{
+    struct broker_stream *s = broker_local_is_stream(identity, size) ? stream_by_id(b, identity) : NULL;
+    return s ? s->stream->out.len - s->stream->out_at : 0;
+}
+
 /* Keeps an accepted stream under a new routing id. 0, or -1 (out of
  * memory: the stream is closed). */
 static int add_stream(struct evo_broker *b, struct evo_stream *stream)
@@ -127,16 +133,22 @@ int broker_local_poll_items(struct evo_broker *b, size_t at)
 }
 
 /* The messages that have arrived on one stream (bounded, as the ROUTER's,
- * so one busy member cannot starve the others). */
+ * so one busy member cannot starve the others). Bytes of a message not yet
+ * whole count as the peer's sign of life, as a whole message does. */
 static void read_stream(struct evo_broker *b, struct broker_stream *s)
 {
+    int64_t heard = s->stream->last_byte_ms;
     for (int i = 0; i < 1024; i++) {
         struct evo_message msg;
         int rc = evo_stream_recv(s->stream, &msg, s->id, sizeof s->id);
         if (rc < 0)
-            return;
+            break;
         broker_take(b, &msg, rc);
     }
+    struct broker_peer *peer = NULL;
+    if (s->stream->last_byte_ms != heard && (peer = broker_peer_by_identity(b, s->id, sizeof s->id)) != NULL &&
+        peer->last_recv_ms < s->stream->last_byte_ms)
+        peer->last_recv_ms = s->stream->last_byte_ms;
 }
 
 void broker_local_serve(struct evo_broker *b, size_t at)

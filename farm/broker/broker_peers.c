@@ -44,7 +44,8 @@ static void ready_unlink(struct evo_broker *b, struct broker_peer *p)
 void broker_peer_ready(struct evo_broker *b, struct broker_peer *p)
 {
     int level =
-        p->serial && p->role == EVO_ROLE_WORKER && !p->blocked && !p->draining && p->batches_in_flight < b->credit
+        p->serial && p->role == EVO_ROLE_WORKER && !p->blocked && !p->draining && p->batches_in_flight < b->credit &&
+                !p->share_receiving
             ? (int)p->batches_in_flight
             : -1;
     if (level == p->ready_level)
@@ -173,6 +174,7 @@ void broker_peer_remove(struct evo_broker *b, struct broker_peer *p)
     HASH_DELETE(by_identity, b->by_identity, p);
     evo_buf_free(&p->outbox);
     p->outbox_count = 0;
+    broker_share_forget(b, p);
     give_slot(b, p);
 }
 
@@ -182,6 +184,7 @@ void broker_peers_free(struct evo_broker *b)
     HASH_CLEAR(by_identity, b->by_identity);
     for (size_t i = 0; i < b->npeers; i++) {
         evo_buf_free(&b->peers[i]->outbox);
+        broker_share_forget(b, b->peers[i]);
         free(b->peers[i]);
     }
     free(b->peers);

@@ -1,63 +1,146 @@
-/* broker_share.c — constants shared with every worker (SHARE): kept by the
- * broker for the farm's life, sent to each worker once per connection —
- * to those connected when the constant arrives and to each that joins
- * later — before any task that follows it on the driver's socket. */
+/* broker_share.c — constants shared with every worker (SHARE): gathered
+ * from a driver's pieces, kept by the broker for the farm's life, and sent
+ * to each worker once per connection — to those connected when the
+ * constant is whole and to each that joins later. A worker with constants
+ * still to receive gets no work, so every task that follows a constant on
+ * the driver's socket finds it whole. The pieces go out paced
+ * (broker_share_pump): a 1 GiB constant copied at once into each worker's
+ * send queue would stall the loop for seconds (fresh pages, copies) and
+ * expire every peer's liveness. */
 #include "broker_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/log.h"
+#include "util/trace.h"
 
-static void send_share(struct evo_broker *b, struct broker_peer *worker, const struct broker_share *share)
+#define PUMP_PIECES  4                             /* pieces a worker is sent per loop, at most */
+#define PUMP_BACKLOG (2 * EVO_PROTO_SHARE_PIECE) /* a local member's queue: none sent above it */
+
+/* A whole constant: kept (taking `value`); every worker is to receive it. */
+static void keep_share(struct evo_broker *b, const char *name, unsigned char *value, size_t size)
 {
-    evo_buf_reset(&b->scratch);
-    evo_proto_put_share(&b->scratch, share->name, share->value, share->size);
-    if (b->scratch.failed) {
-        evo_warn("out of memory: constant '%s' not sent to worker %u", share->name, worker->serial);
+    for (size_t i = 0; i < b->nshares; i++)
+        if (strcmp(b->shares[i].name, name) == 0) {
+            evo_warn("constant '%s' is already shared: the new value is ignored", name);
+            free(value);
+            return;
+        }
+    struct broker_share *shares = realloc(b->shares, (b->nshares + 1) * sizeof *shares);
+    if (shares == NULL) {
+        evo_error("out of memory: constant '%s' (%zu bytes) cannot be shared", name, size);
+        free(value);
         return;
     }
-    uint32_t serial = worker->serial;
-    if (broker_send(b, worker, EVO_MSG_SHARE, &b->scratch) == 0) {
-        b->share_bytes_sent += share->size;
-        evo_info("constant '%s' (%zu bytes) sent to worker %u", share->name, share->size, serial);
+    b->shares = shares;
+    struct broker_share *share = &b->shares[b->nshares];
+    snprintf(share->name, sizeof share->name, "%s", name);
+    share->value = value;
+    share->size = size;
+    b->nshares++;
+    for (size_t i = 0; i < b->npeers; i++) {
+        struct broker_peer *worker = b->peers[i];
+        if (worker->serial && worker->role == EVO_ROLE_WORKER && !worker->share_receiving) {
+            worker->share_receiving = 1; /* had all, at share_index: now has one to receive */
+            b->share_receivers++;
+            broker_peer_ready(b, worker); /* no work until it has the constant */
+        }
     }
 }
 
-int broker_accept_share(struct evo_broker *b, const void *body, size_t size)
+int broker_accept_share(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size)
 {
     struct evo_share in;
     if (evo_proto_get_share(body, size, &in) < 0)
         return -1;
-    for (size_t i = 0; i < b->nshares; i++)
-        if (strcmp(b->shares[i].name, in.name) == 0) {
-            evo_warn("constant '%s' is already shared: the new value is ignored", in.name);
+    EVO_TRACE("broker.share_in");
+    enum evo_share_step step = evo_share_progress_take(&driver->share_in, &in);
+    if (step == EVO_SHARE_OUT_OF_ORDER) {
+        broker_share_forget(b, driver);
+        return -1;
+    }
+    if (in.offset == 0) {
+        free(driver->share_value);
+        if ((driver->share_value = malloc(in.total ? in.total : 1)) == NULL) {
+            evo_error("out of memory: constant '%s' (%zu bytes) cannot be shared", in.name, in.total);
+            driver->share_in.open = 0; /* its other pieces are dropped as out of order */
             return 0;
         }
-    struct broker_share *shares = realloc(b->shares, (b->nshares + 1) * sizeof *shares);
-    if (shares == NULL)
-        goto oom;
-    b->shares = shares;
-    struct broker_share *share = &b->shares[b->nshares];
-    memcpy(share->name, in.name, sizeof share->name);
-    share->size = in.size;
-    if ((share->value = malloc(in.size ? in.size : 1)) == NULL)
-        goto oom;
-    memcpy(share->value, in.value, in.size);
-    b->nshares++;
-    for (size_t i = 0; i < b->npeers; i++)
-        if (b->peers[i]->serial && b->peers[i]->role == EVO_ROLE_WORKER)
-            send_share(b, b->peers[i], share);
-    return 0;
-oom:
-    evo_error("out of memory: constant '%s' (%zu bytes) cannot be shared", in.name, in.size);
+    }
+    memcpy(driver->share_value + in.offset, in.value, in.size);
+    if (step == EVO_SHARE_WHOLE) {
+        unsigned char *value = driver->share_value;
+        driver->share_value = NULL;
+        keep_share(b, in.name, value, in.total);
+    }
     return 0;
 }
 
 void broker_share_all(struct evo_broker *b, struct broker_peer *worker)
 {
-    for (size_t i = 0; i < b->nshares && worker->serial; i++)
-        send_share(b, worker, &b->shares[i]);
+    worker->share_index = worker->share_offset = 0;
+    if (b->nshares > 0 && !worker->share_receiving) {
+        worker->share_receiving = 1;
+        b->share_receivers++;
+    }
+}
+
+/* Sends one worker its next pieces. The number sent. */
+static size_t pump_worker(struct evo_broker *b, struct broker_peer *worker)
+{
+    size_t sent = 0;
+    while (sent < PUMP_PIECES && worker->serial && worker->share_receiving &&
+           broker_local_backlog(b, worker->identity, worker->identity_size) < PUMP_BACKLOG) {
+        const struct broker_share *share = &b->shares[worker->share_index];
+        size_t left = share->size - worker->share_offset;
+        struct evo_share piece = {.value = share->value + worker->share_offset,
+                                  .size = left < EVO_PROTO_SHARE_PIECE ? left : EVO_PROTO_SHARE_PIECE,
+                                  .total = share->size,
+                                  .offset = worker->share_offset};
+        memcpy(piece.name, share->name, sizeof piece.name);
+        evo_buf_reset(&b->scratch);
+        evo_proto_put_share(&b->scratch, &piece);
+        uint32_t serial = worker->serial;
+        if (b->scratch.failed || broker_send(b, worker, EVO_MSG_SHARE, &b->scratch) < 0)
+            return sent; /* out of memory (tried again next time), or the worker is dropped */
+        sent++;
+        worker->share_offset += piece.size;
+        if (worker->share_offset < share->size)
+            continue;
+        b->share_bytes_sent += share->size;
+        evo_info("constant '%s' (%zu bytes) sent to worker %u", share->name, share->size, serial);
+        worker->share_index++;
+        worker->share_offset = 0;
+        if (worker->share_index == b->nshares) {
+            worker->share_receiving = 0;
+            b->share_receivers--;
+            broker_peer_ready(b, worker);
+        }
+    }
+    return sent;
+}
+
+void broker_share_pump(struct evo_broker *b)
+{
+    b->share_pumped = 0;
+    for (size_t i = 0; i < b->npeers && b->share_receivers > 0; i++) {
+        struct broker_peer *worker = b->peers[i];
+        if (worker->serial && worker->share_receiving)
+            b->share_pumped += pump_worker(b, worker);
+    }
+}
+
+void broker_share_forget(struct evo_broker *b, struct broker_peer *peer)
+{
+    free(peer->share_value);
+    peer->share_value = NULL;
+    peer->share_in.open = 0;
+    if (peer->share_receiving) {
+        peer->share_receiving = 0;
+        b->share_receivers--;
+    }
 }
 
 void broker_shares_free(struct evo_broker *b)

@@ -17,6 +17,7 @@
 #include "util/parse.h"
 #include "wire/dealer.h"
 #include "wire/proto.h"
+#include "wire/share_pieces.h"
 #include "wire/transport.h"
 #include "util/trace.h"
 
@@ -479,6 +480,12 @@ int evo_client_withdraw(struct evo_client *c, const uint64_t *tags, size_t count
     return 0;
 }
 
+/* evo_share_send's sender: one SHARE piece to the broker. */
+static int send_share_piece(void *arg, const struct evo_buf *body)
+{
+    return send_message(arg, EVO_MSG_SHARE, body);
+}
+
 int evo_client_share(struct evo_client *c, const char *name, const void *value, size_t size)
 {
     if (!evo_proto_share_name_ok(name, strlen(name)))
@@ -486,12 +493,9 @@ int evo_client_share(struct evo_client *c, const char *name, const void *value, 
                     EVO_PROTO_MAX_NAME);
     if (size > EVO_PROTO_MAX_SHARE)
         return fail(c, "constant '%s' is %zu bytes: at most %u can be shared", name, size, EVO_PROTO_MAX_SHARE);
-    evo_buf_reset(&c->buf);
-    evo_proto_put_share(&c->buf, name, value, size);
-    int rc = c->buf.failed ? fail(c, "out of memory sharing '%s'", name) : send_message(c, EVO_MSG_SHARE, &c->buf);
-    if (c->buf.cap > (64u << 20)) /* do not keep a huge constant's copy */
-        evo_buf_free(&c->buf);
-    return rc;
+    if (evo_share_send(&c->buf, name, value, size, send_share_piece, c) == 0)
+        return 0;
+    return c->buf.failed ? fail(c, "out of memory sharing '%s'", name) : -1; /* else said by send_message */
 }
 
 void evo_client_wake(struct evo_client *c)

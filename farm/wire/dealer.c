@@ -131,7 +131,10 @@ int evo_dealer_poll_ms(const struct evo_dealer *d, int wait_ms, int64_t now)
 
 int evo_dealer_silent(const struct evo_dealer *d, int64_t now)
 {
-    return d->lost || now - d->last_recv_ms > (int64_t)d->heartbeat_ms * d->liveness;
+    int64_t heard = d->last_recv_ms;
+    if (d->stream && d->stream->last_byte_ms > heard) /* a big message on its way: the broker is alive */
+        heard = d->stream->last_byte_ms;
+    return d->lost || now - heard > (int64_t)d->heartbeat_ms * d->liveness;
 }
 
 void evo_dealer_leave(struct evo_dealer *d, int say_bye)

@@ -64,7 +64,8 @@ int evo_dealer_beat(struct evo_dealer *dealer, int64_t now_ms);
 int evo_dealer_poll_ms(const struct evo_dealer *dealer, int wait_ms, int64_t now_ms);
 
 /* 1 when nothing has come from the broker for longer than heartbeat ×
- * liveness at now_ms. */
+ * liveness at now_ms: no whole message, nor over a local stream any byte
+ * (a big message arriving is a live broker). */
 int evo_dealer_silent(const struct evo_dealer *dealer, int64_t now_ms);
 
 /* Says BYE first when say_bye, lets it leave (200 ms at most), closes the

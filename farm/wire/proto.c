@@ -480,13 +480,14 @@ int evo_proto_share_name_ok(const char *name, size_t n)
     return 1;
 }
 
-void evo_proto_put_share(struct evo_buf *buf, const char *name, const void *value, size_t size)
+void evo_proto_put_share(struct evo_buf *buf, const struct evo_share *piece)
 {
-    size_t n = strnlen(name, EVO_PROTO_MAX_NAME);
+    size_t n = strnlen(piece->name, EVO_PROTO_MAX_NAME);
     evo_buf_put_u8(buf, (uint8_t)n);
-    evo_buf_put(buf, name, n);
-    evo_buf_put_u32(buf, (uint32_t)size);
-    evo_buf_put(buf, value, size);
+    evo_buf_put(buf, piece->name, n);
+    evo_buf_put_u32(buf, (uint32_t)piece->total);
+    evo_buf_put_u32(buf, (uint32_t)piece->offset);
+    evo_buf_put(buf, piece->value, piece->size);
 }
 
 int evo_proto_get_share(const void *data, size_t size, struct evo_share *out)
@@ -495,13 +496,16 @@ int evo_proto_get_share(const void *data, size_t size, struct evo_share *out)
     evo_reader_init(&r, data, size);
     uint8_t n = evo_get_u8(&r);
     const unsigned char *name = evo_get_bytes(&r, n);
-    uint32_t bytes = evo_get_u32(&r);
-    if (r.bad || name == NULL || !evo_proto_share_name_ok((const char *)name, n) || bytes > EVO_PROTO_MAX_SHARE ||
-        r.left != bytes)
+    uint32_t total = evo_get_u32(&r), offset = evo_get_u32(&r);
+    size_t piece = r.left;
+    if (r.bad || name == NULL || !evo_proto_share_name_ok((const char *)name, n) || total > EVO_PROTO_MAX_SHARE ||
+        piece > EVO_PROTO_SHARE_PIECE || offset > total || piece > total - offset || (piece == 0 && total != 0))
         return -1;
     memcpy(out->name, name, n);
     out->name[n] = '\0';
-    out->value = evo_get_bytes(&r, bytes);
-    out->size = bytes;
-    return out->value == NULL && bytes ? -1 : 0;
+    out->value = evo_get_bytes(&r, piece);
+    out->size = piece;
+    out->total = total;
+    out->offset = offset;
+    return out->value == NULL && piece ? -1 : 0;
 }

@@ -1,4 +1,4 @@
-/* proto.h — encoding and strict validation of evo-farm protocol v4 messages
+/* proto.h — encoding and strict validation of evo-farm protocol v5 messages
  * (docs/protocol.md). Pure functions over bytes: no sockets here. */
 #ifndef EVO_PROTO_H
 #define EVO_PROTO_H
@@ -10,12 +10,13 @@
 #include "util/buf.h"
 #include "util/names.h" /* EVO_MAX_DIMENSION, EVO_MAX_OBJECTIVES, EVO_HOST_MAX */
 
-#define EVO_PROTO_VERSION     4
+#define EVO_PROTO_VERSION     5
 #define EVO_PROTO_HEADER_SIZE 4
 #define EVO_PROTO_MAX_ITEMS   (1u << 20)
 #define EVO_PROTO_MAX_HOST    EVO_HOST_MAX
 #define EVO_PROTO_MAX_PAYLOAD (16u << 20)
 #define EVO_PROTO_MAX_SHARE   (1u << 30) /* bytes of one shared constant */
+#define EVO_PROTO_SHARE_PIECE (1u << 20) /* bytes of a constant in one SHARE: it travels in pieces */
 #define EVO_PROTO_MAX_NAME    64         /* bytes of a shared constant's name */
 #define EVO_PROTO_MAX_JOB     63         /* bytes of a worker's Slurm JOBID.STEP */
 
@@ -177,15 +178,24 @@ void evo_proto_put_blocked(struct evo_buf *buf, int blocked, uint32_t batches, c
 int evo_proto_get_blocked(const void *data, size_t size, struct evo_blocked *out);
 
 /* SHARE: u8 n, n bytes of name (1..64 of [A-Za-z0-9_], not starting with
- * a digit), u32 size (..EVO_PROTO_MAX_SHARE), size bytes of value. */
+ * a digit), u32 total (..EVO_PROTO_MAX_SHARE), u32 offset, then one piece
+ * of the value: the rest of the body, 1..EVO_PROTO_SHARE_PIECE bytes (0
+ * only for an empty constant), offset + piece <= total. A constant travels
+ * as its pieces in order on one connection, so that no message is so big
+ * that a peer's liveness could expire while it crosses
+ * (wire/share_pieces.h). */
 struct evo_share {
     char name[EVO_PROTO_MAX_NAME + 1];
-    const unsigned char *value; /* points into the decoded body */
-    size_t size;
+    const unsigned char *value; /* the piece, pointing into the decoded body */
+    size_t size;                /* the piece's bytes */
+    size_t total;               /* the whole constant's bytes */
+    size_t offset;              /* where the piece starts in it */
 };
 /* Whether `name` is a valid constant name (also a safe file name). */
 int evo_proto_share_name_ok(const char *name, size_t n);
-void evo_proto_put_share(struct evo_buf *buf, const char *name, const void *value, size_t size);
+/* Appends one piece: piece->name, total, offset, and size bytes at value. */
+void evo_proto_put_share(struct evo_buf *buf, const struct evo_share *piece);
+/* 0 (out->value points into data), or -1 if malformed. */
 int evo_proto_get_share(const void *data, size_t size, struct evo_share *out);
 
 /* A result item of status WITHDRAWN (DONE only). */

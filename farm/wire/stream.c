@@ -146,16 +146,21 @@ int evo_stream_flush_wait(struct evo_stream *s, int wait_ms)
     return rc;
 }
 
-static int fill(struct evo_stream *s)
+/* Reads what has arrived, up to EVO_STREAM_READ_MAX bytes. `want`: the
+ * bytes still missing of the message begun (its buffer grows to hold it
+ * at once), or 0. */
+static int fill(struct evo_stream *s, size_t want)
 {
     if (s->in_at > 0) { /* what was taken goes, once per read rather than once per message */
         memmove(s->in, s->in + s->in_at, s->in_len - s->in_at);
         s->in_len -= s->in_at;
         s->in_at = 0;
     }
-    for (;;) {
+    for (size_t got = 0; got < EVO_STREAM_READ_MAX;) {
         if (s->in_cap - s->in_len < 65536) {
             size_t cap = s->in_cap ? s->in_cap * 2 : 131072;
+            if (cap < s->in_len + want)
+                cap = s->in_len + want;
             unsigned char *in = realloc(s->in, cap);
             if (in == NULL)
                 return -1;
@@ -168,11 +173,14 @@ static int fill(struct evo_stream *s)
             return -1;
         }
         if (n < 0)
-            return errno == EINTR ? 0 : 0;
+            return 0;
         s->in_len += (size_t)n;
+        s->last_byte_ms = evo_now_ms();
+        got += (size_t)n;
         if ((size_t)n < 65536) /* took what was there */
             return 0;
     }
+    return 0;
 }
 
 static int frame(zmq_msg_t *f, const void *data, size_t size)
@@ -188,7 +196,7 @@ int evo_stream_recv(struct evo_stream *s, struct evo_message *msg, const void *i
     memset(msg, 0, sizeof *msg);
     msg->identity_frame = identity != NULL;
     if (s->in_len - s->in_at < 4 && !s->closed)
-        fill(s);
+        fill(s, 0);
     size_t have = s->in_len - s->in_at;
     if (have >= 4) {
         const unsigned char *head = s->in + s->in_at;
@@ -200,7 +208,7 @@ int evo_stream_recv(struct evo_stream *s, struct evo_message *msg, const void *i
             return -1;
         }
         if (have < 4 + (size_t)n && !s->closed) {
-            fill(s);
+            fill(s, 4 + (size_t)n - have);
             have = s->in_len - s->in_at;
         }
         if (have >= 4 + (size_t)n) {

@@ -10,13 +10,15 @@
 #define EVO_STREAM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "proto.h"
 #include "transport.h"
 #include "util/buf.h"
 
-#define EVO_STREAM_MAX (EVO_PROTO_MAX_SHARE + 4096) /* the largest message: a SHARE */
+#define EVO_STREAM_MAX      (EVO_PROTO_MAX_SHARE + 4096) /* the largest message accepted */
+#define EVO_STREAM_READ_MAX (1u << 20)                   /* bytes read by one evo_stream_recv, at most */
 
 struct evo_stream {
     int fd;
@@ -24,7 +26,8 @@ struct evo_stream {
     size_t in_at, in_len, in_cap;
     struct evo_buf out; /* queued, not yet written */
     size_t out_at;
-    int closed; /* EOF or an error: the peer is gone */
+    int closed;           /* EOF or an error: the peer is gone */
+    int64_t last_byte_ms; /* when bytes last arrived (evo_now_ms): a peer sending a big message is alive */
 };
 
 /* A listening socket at `path` (which must not exist), non-blocking. The fd,
@@ -56,8 +59,9 @@ int evo_stream_flush_wait(struct evo_stream *s, int wait_ms);
 /* Whether output is queued. */
 int evo_stream_pending(const struct evo_stream *s);
 
-/* Reads what has arrived (without blocking) and takes the next whole
- * message, as evo_message_recv: 0 (valid), 1 (malformed: why), -1 (none
+/* Reads what has arrived (without blocking; at most EVO_STREAM_READ_MAX
+ * bytes a call, so that a peer streaming a big message cannot hold its
+ * reader's loop) and takes the next whole message, as evo_message_recv: 0 (valid), 1 (malformed: why), -1 (none
  * whole yet, or the peer is gone: s->closed). When `identity` is given it
  * becomes the message's routing id (the broker's view of the peer). A
  * malformed length closes the stream. */

@@ -17,6 +17,7 @@
 #include "util/names.h"
 #include "util/parse.h"
 #include "wire/dealer.h"
+#include "wire/share_pieces.h"
 #include "util/trace.h"
 
 /* SIGTERM or SIGINT (the launcher stopping a worker that has not heard
@@ -47,6 +48,7 @@ struct worker {
     struct evo_buf buf;        /* the RESULTS of the batch being evaluated */
     struct evo_buf notice_buf; /* BLOCKED messages, sent while `buf` fills */
     struct evo_shared_dir shared;
+    struct evo_share_progress share_in; /* the constant arriving in pieces */
 };
 
 static void drop_batches(struct worker *w)
@@ -110,6 +112,8 @@ static void on_blocked(void *arg, int blocked)
     say_blocked(w, blocked);
 }
 
+/* One piece of a constant (SHARE): written aside, and put in place for the
+ * evaluators once whole. A failure is said once per constant. */
 static void on_share(struct worker *w, struct evo_message *msg)
 {
     size_t size;
@@ -119,11 +123,25 @@ static void on_share(struct worker *w, struct evo_message *msg)
         evo_warn("malformed SHARE from the broker dropped");
         return;
     }
-    if (evo_shared_dir_put(&w->shared, share.name, share.value, share.size) < 0)
-        evo_error("cannot store the shared constant '%s' (%zu bytes) in %s: %s", share.name, share.size,
-                  w->shared.path[0] ? w->shared.path : "(no directory)", strerror(errno));
-    else
-        evo_debug("shared constant '%s' (%zu bytes) stored", share.name, share.size);
+    enum evo_share_step step = evo_share_progress_take(&w->share_in, &share);
+    if (step == EVO_SHARE_OUT_OF_ORDER) {
+        evo_warn("a piece of the shared constant '%s' out of order dropped, and the constant with it", share.name);
+        evo_shared_dir_abandon(&w->shared);
+        return;
+    }
+    if (share.offset == 0 && evo_shared_dir_begin(&w->shared, share.name) < 0)
+        goto failed;
+    if (!evo_shared_dir_writing(&w->shared)) /* its beginning failed, and was said */
+        return;
+    if (evo_shared_dir_write(&w->shared, share.value, share.size) < 0 ||
+        (step == EVO_SHARE_WHOLE && evo_shared_dir_commit(&w->shared) < 0))
+        goto failed;
+    if (step == EVO_SHARE_WHOLE)
+        evo_debug("shared constant '%s' (%zu bytes) stored", share.name, share.total);
+    return;
+failed:
+    evo_error("cannot store the shared constant '%s' (%zu bytes) in %s: %s", share.name, share.total,
+              w->shared.path[0] ? w->shared.path : "(no directory)", strerror(errno));
 }
 
 static void on_tasks(struct worker *w, struct evo_message *msg)

@@ -123,8 +123,9 @@ static void share(struct evo_buf *buf, const uint8_t *data, size_t size)
     if (evo_proto_get_share(data, size, &s) < 0)
         return;
     FUZZ_ASSERT(evo_proto_share_name_ok(s.name, strlen(s.name)));
-    FUZZ_ASSERT(s.size <= EVO_PROTO_MAX_SHARE && (s.size == 0 || s.value != NULL));
-    evo_proto_put_share(buf, s.name, s.value, s.size);
+    FUZZ_ASSERT(s.size <= EVO_PROTO_SHARE_PIECE && s.total <= EVO_PROTO_MAX_SHARE && s.offset + s.size <= s.total &&
+                (s.size == 0 || s.value != NULL) && (s.size > 0 || s.total == 0));
+    evo_proto_put_share(buf, &s);
     same_bytes(buf, data, size);
 }
 

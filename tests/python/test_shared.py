@@ -39,3 +39,33 @@ def test_constant_sent_once_per_worker_process(tmp_path):
     assert len(workers) == 3, p.stderr[-3000:]  # two, then the one replacing the killed one
     assert sorted(w for _, w in sends) == sorted(workers), sends  # once each: 3 x 100 MiB, not 60 x
     assert all(int(n) > 100 << 20 for n, _ in sends)
+
+
+BIG = '''
+import sys, zlib
+from evofarm import futures, shared
+
+def probe(i):
+    big = shared.getConst("big", timeout=60)
+    return len(big), zlib.crc32(big)
+
+if __name__ == "__main__":
+    big = bytes(range(256)) * (((1 << 30) - 4096) // 256)   # 1 GiB less 4 KiB: the limit, once pickled
+    shared.setConst(big=big)
+    crc = zlib.crc32(big)
+    del big
+    out = list(futures.map(probe, range(4), chunksize=1))
+    print(all(o == ((1 << 30) - 4096, crc) for o in out))
+'''
+
+
+def test_a_1_gib_constant_loses_no_worker(tmp_path):
+    """The documented limit crosses the local socket in pieces, each well
+    within heartbeat x liveness: no worker is taken for lost (issue: a 100
+    MiB constant made both workers leave a live broker)."""
+    p = run_script(tmp_path, BIG, EVO_FARM_WORKERS="2", EVO_FARM_LOG="info", timeout=600)
+    assert p.stdout.split("\n")[0] == "True", p.stdout + p.stderr[-2000:]
+    assert not re.search(r"silent|worker \d+ \(.*\) lost|restarting", p.stderr), p.stderr[-3000:]
+    assert len(set(re.findall(r"worker (\d+) joined", p.stderr))) == 2, p.stderr[-3000:]
+    sends = re.findall(r"constant 'big' \((\d+) bytes\) sent to worker (\d+)", p.stderr)
+    assert len(sends) == 2 and all(int(n) > (1 << 30) - 4096 for n, _ in sends), sends

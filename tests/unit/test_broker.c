@@ -549,15 +549,15 @@ static void malformed_and_strangers(void **state)
     void *x = peer();
     say(x, EVO_MSG_HEARTBEAT, NULL);
     expect(x, EVO_MSG_RESET, NULL);
-    zmq_send(x, "EF\x04\x04", 4, ZMQ_SNDMORE); /* TASKS towards the broker */
+    zmq_send(x, "EF\x05\x04", 4, ZMQ_SNDMORE); /* TASKS towards the broker */
     zmq_send(x, "zz", 2, 0);
     expect(x, EVO_MSG_RESET, NULL);
     zmq_send(x, "EF", 2, 0);
     hello(x, EVO_ROLE_DRIVER, 9);
     expect(x, EVO_MSG_WELCOME, NULL);
-    zmq_send(x, "EF\x04\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
+    zmq_send(x, "EF\x05\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
     zmq_send(x, "12345678\x01\x00\x00\x00", 12, 0);
-    zmq_send(x, "EF\x04\x06", 4, ZMQ_SNDMORE); /* SUBMIT with a lying count */
+    zmq_send(x, "EF\x05\x06", 4, ZMQ_SNDMORE); /* SUBMIT with a lying count */
     zmq_send(x, "\x05\x00\x00\x00", 4, 0);
     idle(50, x, NULL);
     evo_broker_stats(fx.broker, &s);
@@ -680,41 +680,81 @@ static void blocked_worker_gives_back(void **state)
     stop_broker();
 }
 
+/* One SHARE piece of `name` (total bytes, value) from offset, of size bytes. */
+static void put_piece(struct evo_buf *b, const char *name, const unsigned char *value, size_t total, size_t offset,
+                      size_t size)
+{
+    struct evo_share piece = {.value = value + offset, .size = size, .total = total, .offset = offset};
+    snprintf(piece.name, sizeof piece.name, "%s", name);
+    evo_buf_reset(b);
+    evo_proto_put_share(b, &piece);
+}
+
+/* Receives the constant `name` (total bytes) on s, piece by piece, and
+ * checks it is `value`. */
+static void expect_constant(void *s, const char *name, const unsigned char *value, size_t total)
+{
+    struct evo_buf b = {0};
+    struct evo_share sh;
+    size_t got = 0;
+    do {
+        expect(s, EVO_MSG_SHARE, &b);
+        assert_int_equal(evo_proto_get_share(b.data, b.len, &sh), 0);
+        assert_string_equal(sh.name, name);
+        assert_true(sh.total == total && sh.offset == got && sh.size <= EVO_PROTO_SHARE_PIECE);
+        assert_memory_equal(sh.value, value + got, sh.size);
+        got += sh.size;
+    } while (got < total);
+    evo_buf_free(&b);
+}
+
 /* SHARE: each constant reaches the workers connected now and each one
- * that joins later (right after its WELCOME), once; a second value for a
- * name is ignored; a worker may not share, nor a bad name pass. */
+ * that joins later (right after its WELCOME), once, in pieces of at most
+ * EVO_PROTO_SHARE_PIECE whatever pieces the driver sent; a second value
+ * for a name is ignored; a worker may not share, nor a bad name pass; a
+ * piece out of order is malformed and drops the constant begun. */
 static void shared_constants_reach_every_worker(void **state)
 {
     (void)state;
     struct evo_buf b = {0};
-    struct evo_share sh;
     struct evo_stats s;
+    size_t total = EVO_PROTO_SHARE_PIECE * 5 / 2;
+    unsigned char *value = malloc(total);
+    for (size_t i = 0; i < total; i++)
+        value[i] = (unsigned char)(i * 7 + i / 4099);
     start(EVO_SCHEDULING_DYNAMIC, 0, 2, 0);
     void *w1 = peer(), *d = peer(), *w2 = peer();
     hello(w1, EVO_ROLE_WORKER, 1);
     expect(w1, EVO_MSG_WELCOME, NULL);
     hello(d, EVO_ROLE_DRIVER, 2);
     expect(d, EVO_MSG_WELCOME, NULL);
-    evo_proto_put_share(&b, "table", "0123456789", 10);
+    put_piece(&b, "lost", value, total, 0, 1000);
     say(d, EVO_MSG_SHARE, &b);
-    expect(w1, EVO_MSG_SHARE, &b);
-    assert_int_equal(evo_proto_get_share(b.data, b.len, &sh), 0);
-    assert_string_equal(sh.name, "table");
-    assert_memory_equal(sh.value, "0123456789", 10);
-    evo_buf_reset(&b);
-    evo_proto_put_share(&b, "table", "other", 5);
+    put_piece(&b, "lost", value, total, 2000, 1000); /* a gap: malformed, "lost" is dropped */
+    say(d, EVO_MSG_SHARE, &b);
+    put_piece(&b, "lost", value, total, 1000, 1000); /* continues nothing now: malformed */
+    say(d, EVO_MSG_SHARE, &b);
+    for (size_t at = 0; at < total; at += 700000) { /* pieces of the driver's own size */
+        put_piece(&b, "table", value, total, at, total - at < 700000 ? total - at : 700000);
+        say(d, EVO_MSG_SHARE, &b);
+    }
+    expect_constant(w1, "table", value, total);
+    put_piece(&b, "table", (const unsigned char *)"other", 5, 0, 5);
     say(d, EVO_MSG_SHARE, &b);  /* ignored */
     say(w1, EVO_MSG_SHARE, &b); /* from a worker: malformed */
     evo_buf_reset(&b);
     evo_buf_put_u8(&b, 5);
     evo_buf_put(&b, "../x1", 5);
     evo_buf_put_u32(&b, 0);
+    evo_buf_put_u32(&b, 0);
     say(d, EVO_MSG_SHARE, &b); /* a name that is a path: malformed */
+    put_piece(&b, "empty", value, 0, 0, 0);
+    say(d, EVO_MSG_SHARE, &b);
+    expect_constant(w1, "empty", value, 0);
     hello(w2, EVO_ROLE_WORKER, 3);
     expect(w2, EVO_MSG_WELCOME, NULL);
-    expect(w2, EVO_MSG_SHARE, &b);
-    assert_int_equal(evo_proto_get_share(b.data, b.len, &sh), 0);
-    assert_memory_equal(sh.value, "0123456789", 10);
+    expect_constant(w2, "table", value, total);
+    expect_constant(w2, "empty", value, 0);
     struct evo_message m;
     idle(100, NULL, NULL);
     int more = 0;
@@ -724,7 +764,8 @@ static void shared_constants_reach_every_worker(void **state)
     }
     assert_int_equal(more, 0);
     evo_broker_stats(fx.broker, &s);
-    assert_int_equal(s.malformed, 2);
+    assert_int_equal(s.malformed, 4);
+    free(value);
     evo_buf_free(&b);
     zmq_close(w1);
     zmq_close(w2);

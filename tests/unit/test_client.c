@@ -567,12 +567,20 @@ static void withdraw_share_wake(void **state)
     assert_int_equal(r.tag, first + 1);
     assert_int_equal(evo_client_outstanding(c), 1);
 
-    assert_int_equal(evo_client_share(c, "big_table", "xyz", 3), 0);
-    expect(EVO_MSG_SHARE, &body);
+    size_t total = 2 * EVO_PROTO_SHARE_PIECE + 3; /* three pieces, in order */
+    unsigned char *value = malloc(total);
+    for (size_t i = 0; i < total; i++)
+        value[i] = (unsigned char)(i % 251);
+    assert_int_equal(evo_client_share(c, "big_table", value, total), 0);
     struct evo_share sh;
-    assert_int_equal(evo_proto_get_share(body.data, body.len, &sh), 0);
-    assert_string_equal(sh.name, "big_table");
-    assert_memory_equal(sh.value, "xyz", 3);
+    for (size_t at = 0, k = 0; k < 3; k++, at += sh.size) {
+        expect(EVO_MSG_SHARE, &body);
+        assert_int_equal(evo_proto_get_share(body.data, body.len, &sh), 0);
+        assert_string_equal(sh.name, "big_table");
+        assert_true(sh.total == total && sh.offset == at && sh.size == (k < 2 ? EVO_PROTO_SHARE_PIECE : 3));
+        assert_memory_equal(sh.value, value + at, sh.size);
+    }
+    free(value);
     assert_int_equal(evo_client_share(c, "../etc/passwd", "x", 1), -1);
     assert_string_equal(evo_client_last_error(c), "'../etc/passwd' is not a constant name (1..64 letters, digits "
                                                   "or _, not starting with a digit)");

@@ -109,6 +109,12 @@ static void timing(void **state)
     assert_int_equal(evo_dealer_poll_ms(&d, 80, 1200), 0); /* a beat is late: no waiting */
     assert_false(evo_dealer_silent(&d, 1300));             /* heartbeat x liveness */
     assert_true(evo_dealer_silent(&d, 1301));
+    struct evo_stream stream = {.fd = -1, .last_byte_ms = 1250}; /* bytes of a big message arriving */
+    d.stream = &stream;
+    assert_false(evo_dealer_silent(&d, 1301));
+    assert_false(evo_dealer_silent(&d, 1550));
+    assert_true(evo_dealer_silent(&d, 1551));
+    d.stream = NULL;
 }
 
 static void join_fails_in_one_line(void **state)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "wire/proto.h"
+#include "wire/share_pieces.h"
 #include "unit_results.h"
 
 static void header(void **state)
@@ -19,7 +20,7 @@ static void header(void **state)
     assert_string_equal(why, "header frame of 3 bytes (expected 4)");
     h[2] = 1;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), -1);
-    assert_string_equal(why, "protocol version 1 (this is version 4)");
+    assert_string_equal(why, "protocol version 1 (this is version 5)");
     evo_proto_header(h, EVO_MSG_SUBMIT);
     h[3] = 16;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), EVO_MSG_DRAINED);
@@ -278,13 +279,33 @@ static void withdraw_blocked_share(void **state)
 
     struct evo_share sh;
     evo_buf_reset(&b);
-    evo_proto_put_share(&b, "table_2", "abc", 3);
+    struct evo_share piece = {"table_2", (const unsigned char *)"abc", 3, 10, 4};
+    evo_proto_put_share(&b, &piece);
     assert_int_equal(evo_proto_get_share(b.data, b.len, &sh), 0);
     assert_string_equal(sh.name, "table_2");
-    assert_int_equal(sh.size, 3);
+    assert_true(sh.size == 3 && sh.total == 10 && sh.offset == 4);
     assert_memory_equal(sh.value, "abc", 3);
-    for (size_t k = 0; k < b.len; k++)
+    for (size_t k = 0; k < 1 + 7 + 4 + 4; k++) /* cut before its piece (any cut of a piece is a piece) */
         assert_int_equal(evo_proto_get_share(b.data, k, &sh), -1);
+    /* a piece past the end, an empty piece of a non-empty constant, a
+     * piece over EVO_PROTO_SHARE_PIECE, a constant over the limit */
+    struct evo_share wrong[] = {{"t", (const unsigned char *)"abc", 3, 10, 8},
+                                {"t", (const unsigned char *)"", 0, 10, 0},
+                                {"t", NULL, EVO_PROTO_SHARE_PIECE + 1, EVO_PROTO_SHARE_PIECE + 1, 0},
+                                {"t", (const unsigned char *)"a", 1, EVO_PROTO_MAX_SHARE + 1u, 0}};
+    unsigned char *zeros = calloc(1, EVO_PROTO_SHARE_PIECE + 1);
+    wrong[2].value = zeros;
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        evo_buf_reset(&b);
+        evo_proto_put_share(&b, &wrong[i]);
+        assert_int_equal(evo_proto_get_share(b.data, b.len, &sh), -1);
+    }
+    free(zeros);
+    struct evo_share empty = {"e", (const unsigned char *)"", 0, 0, 0};
+    evo_buf_reset(&b);
+    evo_proto_put_share(&b, &empty);
+    assert_int_equal(evo_proto_get_share(b.data, b.len, &sh), 0);
+    assert_true(sh.size == 0 && sh.total == 0);
     const char *bad[] = {
         "", "2x", "../etc", "a b", "a.b", "x/y", "a1234567890123456789012345678901234567890123456789012345678901234"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -292,6 +313,7 @@ static void withdraw_blocked_share(void **state)
         evo_buf_reset(&b);
         evo_buf_put_u8(&b, (uint8_t)strlen(bad[i]));
         evo_buf_put(&b, bad[i], strlen(bad[i]));
+        evo_buf_put_u32(&b, 0);
         evo_buf_put_u32(&b, 0);
         assert_int_equal(evo_proto_get_share(b.data, b.len, &sh), -1);
     }
@@ -378,9 +400,72 @@ static void arbitrary_bytes(void **state)
     free(s);
 }
 
+/* evo_share_send's sender for the test: keeps each piece's decoding. */
+struct sent_pieces {
+    struct evo_share piece[8];
+    unsigned char *copy[8];
+    int n, fail_at;
+};
+
+static int keep_piece(void *arg, const struct evo_buf *body)
+{
+    struct sent_pieces *sent = arg;
+    if (sent->n == sent->fail_at)
+        return -1;
+    sent->copy[sent->n] = malloc(body->len);
+    memcpy(sent->copy[sent->n], body->data, body->len);
+    assert_int_equal(evo_proto_get_share(sent->copy[sent->n], body->len, &sent->piece[sent->n]), 0);
+    sent->n++;
+    return 0;
+}
+
+/* A constant is cut into pieces of EVO_PROTO_SHARE_PIECE in order (an
+ * empty one into one empty piece), and its receiver follows them: whole
+ * at the last, a gap or a stranger's piece out of order, a new beginning
+ * abandoning an unfinished constant; a failed send stops the rest. */
+static void constants_travel_in_pieces(void **state)
+{
+    (void)state;
+    struct evo_buf b = {0};
+    size_t total = 2 * EVO_PROTO_SHARE_PIECE + 10;
+    unsigned char *value = calloc(1, total);
+    struct sent_pieces sent = {.fail_at = -1};
+    assert_int_equal(evo_share_send(&b, "big", value, total, keep_piece, &sent), 0);
+    assert_int_equal(sent.n, 3);
+    struct evo_share_progress p = {{0}, 0, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        assert_true(sent.piece[i].offset == (size_t)i * EVO_PROTO_SHARE_PIECE && sent.piece[i].total == total);
+        assert_int_equal(evo_share_progress_take(&p, &sent.piece[i]), i < 2 ? EVO_SHARE_MORE : EVO_SHARE_WHOLE);
+    }
+    assert_int_equal(evo_share_progress_take(&p, &sent.piece[1]), EVO_SHARE_OUT_OF_ORDER); /* nothing open */
+    assert_int_equal(evo_share_progress_take(&p, &sent.piece[0]), EVO_SHARE_MORE);
+    assert_int_equal(evo_share_progress_take(&p, &sent.piece[2]), EVO_SHARE_OUT_OF_ORDER); /* a gap */
+    assert_int_equal(evo_share_progress_take(&p, &sent.piece[1]), EVO_SHARE_OUT_OF_ORDER); /* abandoned */
+    assert_int_equal(evo_share_progress_take(&p, &sent.piece[0]), EVO_SHARE_MORE);
+    struct evo_share other = sent.piece[1];
+    strcpy(other.name, "other");
+    assert_int_equal(evo_share_progress_take(&p, &other), EVO_SHARE_OUT_OF_ORDER); /* another constant's */
+    assert_int_equal(evo_share_progress_take(&p, &sent.piece[0]), EVO_SHARE_MORE);
+    assert_int_equal(evo_share_progress_take(&p, &sent.piece[0]), EVO_SHARE_MORE); /* its sender started over */
+    for (int i = 0; i < sent.n; i++)
+        free(sent.copy[i]);
+    struct sent_pieces empty = {.fail_at = -1};
+    assert_int_equal(evo_share_send(&b, "e", "", 0, keep_piece, &empty), 0);
+    assert_true(empty.n == 1 && empty.piece[0].size == 0 && empty.piece[0].total == 0);
+    assert_int_equal(evo_share_progress_take(&p, &empty.piece[0]), EVO_SHARE_WHOLE);
+    free(empty.copy[0]);
+    struct sent_pieces failing = {.fail_at = 1};
+    assert_int_equal(evo_share_send(&b, "big", value, total, keep_piece, &failing), -1);
+    assert_int_equal(failing.n, 1);
+    free(failing.copy[0]);
+    free(value);
+    evo_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(constants_travel_in_pieces),
         cmocka_unit_test(header),
         cmocka_unit_test(hello_welcome),
         cmocka_unit_test(drain_drained),
