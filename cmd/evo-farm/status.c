@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,43 +115,111 @@ static void print_text(const struct target *t, const struct evo_stats *s, const 
     }
 }
 
-/* Every record: one line each (or a JSON array); stale local ones removed. */
+/* One record of the list, looked at by its own thread. */
+struct row {
+    char path[EVO_PATH_MAX + 256];
+    struct target t;
+    struct evo_stats s;
+    int readable, stale, up;
+};
+
+#define LIST_MAX     4096 /* records listed, at most */
+#define LIST_THREADS 32
+
+struct rows {
+    struct row *row;
+    size_t n, next;
+    pthread_mutex_t lock;
+};
+
+/* Reads, checks and asks records until none is left: each record's wait
+ * (a farm not answering costs the connect timeout) overlaps the others'. */
+static void *look(void *arg)
+{
+    struct rows *rows = arg;
+    char err[EVO_ERROR_MAX];
+    for (;;) {
+        pthread_mutex_lock(&rows->lock);
+        size_t i = rows->next++;
+        pthread_mutex_unlock(&rows->lock);
+        if (i >= rows->n)
+            return NULL;
+        struct row *r = &rows->row[i];
+        r->readable = evo_access_read_file(r->path, &r->t.access, NULL, err, sizeof err) == 0;
+        r->stale = r->readable && evo_farm_record_stale(&r->t.access, r->path);
+        r->up = r->readable && !r->stale && ask(&r->t.access, &r->s, err, sizeof err) == 0;
+    }
+}
+
+/* The records in dir (the first LIST_MAX), each looked at by one of up to
+ * LIST_THREADS threads. */
+static void look_all(const char *dir, struct rows *rows)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t cap = 0;
+    while (d && rows->n < LIST_MAX && (e = readdir(d)) != NULL) {
+        if (!evo_farm_record_name(e->d_name))
+            continue;
+        if (rows->n == cap) {
+            struct row *more = realloc(rows->row, (cap = cap ? 2 * cap : 16) * sizeof *more);
+            if (more == NULL)
+                break;
+            rows->row = more;
+        }
+        memset(&rows->row[rows->n], 0, sizeof *rows->row);
+        snprintf(rows->row[rows->n++].path, sizeof rows->row->path, "%s/%s", dir, e->d_name);
+    }
+    if (d)
+        closedir(d);
+    pthread_t threads[LIST_THREADS];
+    size_t started = 0;
+    pthread_mutex_init(&rows->lock, NULL);
+    while (started < LIST_THREADS && started < rows->n && pthread_create(&threads[started], NULL, look, rows) == 0)
+        started++;
+    if (started == 0)
+        look(rows); /* no thread could start: one at a time */
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    pthread_mutex_destroy(&rows->lock);
+}
+
+/* Every record: one line each (or a JSON array); stale ones removed. The
+ * records are looked at in parallel, each farm given a second to answer
+ * unless EVO_FARM_CONNECT_TIMEOUT says otherwise, so a listing takes
+ * about that long however many farms have ended without a word. */
 static int list(int json)
 {
-    char dir[EVO_PATH_MAX], path[EVO_PATH_MAX + 256], err[EVO_ERROR_MAX];
+    char dir[EVO_PATH_MAX];
+    struct rows rows = {0};
     int shown = 0;
-    DIR *d = evo_farm_records_dir(dir, sizeof dir) == 0 ? opendir(dir) : NULL;
-    struct dirent *e;
+    if (evo_farm_records_dir(dir, sizeof dir) == 0)
+        look_all(dir, &rows);
+    else
+        dir[0] = '\0';
     if (json)
         printf("[");
     else
         printf("%-28s %-6s %8s %12s %10s %s\n", "FARM", "KIND", "WORKERS", "DONE", "RATE/s", "DRIVER");
-    while (d && (e = readdir(d)) != NULL) {
-        struct target t = {0};
-        struct evo_stats s;
-        if (!evo_farm_record_name(e->d_name))
+    for (size_t i = 0; i < rows.n; i++) {
+        const struct row *r = &rows.row[i];
+        const struct evo_access *a = &r->t.access;
+        if (!r->readable || r->stale)
             continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (evo_access_read_file(path, &t.access, NULL, err, sizeof err) < 0)
-            continue;
-        if (evo_farm_record_stale(&t.access, path))
-            continue;
-        int up = ask(&t.access, &s, err, sizeof err) == 0;
-        if (json && up) {
+        if (json && r->up) {
             printf("%s", shown ? ", " : "");
-            print_json(&t, &s, NULL);
+            print_json(&r->t, &r->s, NULL);
         } else if (!json) {
-            if (up)
-                printf("%-28s %-6s %8u %12llu %10.0f %s\n", t.access.id, t.access.kind, s.workers,
-                       (unsigned long long)s.done, s.evaluations_per_second, t.access.command);
+            if (r->up)
+                printf("%-28s %-6s %8u %12llu %10.0f %s\n", a->id, a->kind, r->s.workers,
+                       (unsigned long long)r->s.done, r->s.evaluations_per_second, a->command);
             else
-                printf("%-28s %-6s %8s %12s %10s %s (not answering: ended?)\n", t.access.id, t.access.kind, "-", "-",
-                       "-", t.access.command);
+                printf("%-28s %-6s %8s %12s %10s %s (not answering: ended?)\n", a->id, a->kind, "-", "-", "-",
+                       a->command);
         }
-        shown += up || !json;
+        shown += r->up || !json;
     }
-    if (d)
-        closedir(d);
+    free(rows.row);
     if (json)
         printf("]\n");
     else if (shown == 0)
@@ -261,7 +330,7 @@ int evo_status_main(int argc, char **argv)
             arg = argv[i];
     }
     if (getenv(EVO_VAR_CONNECT_TIMEOUT) == NULL)
-        setenv(EVO_VAR_CONNECT_TIMEOUT, "3", 1);
+        setenv(EVO_VAR_CONNECT_TIMEOUT, arg ? "3" : "1", 1);
     if (arg == NULL)
         return list(json);
     struct target t;

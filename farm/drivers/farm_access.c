@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -156,19 +157,55 @@ int evo_farm_record_name(const char *name)
     return name[0] != '.' && strstr(name, ".tmp.") == NULL && !(len > 5 && strcmp(name + len - 5, ".join") == 0);
 }
 
-int evo_farm_record_stale(const struct evo_access *a, const char *path)
+/* Whether process pid of this machine is an evo-farm (its argv[0] says so). */
+static int pid_is_evo_farm(long long pid)
 {
-    char host[EVO_HOST_MAX], proc[64], cmdline[4096], join[PATH_MAX];
-    evo_host_name(host, sizeof host);
-    if (strcmp(a->kind, "local") != 0 || strcmp(a->host, host) != 0 || a->pid <= 0)
-        return 0;
-    snprintf(proc, sizeof proc, "/proc/%lld/cmdline", a->pid);
+    char proc[64], cmdline[4096];
+    snprintf(proc, sizeof proc, "/proc/%lld/cmdline", pid);
     FILE *f = fopen(proc, "r");
     size_t n = f ? fread(cmdline, 1, sizeof cmdline - 1, f) : 0;
     if (f)
         fclose(f);
     cmdline[n] = '\0'; /* argv[0] alone: the command's path */
-    if (f && strstr(cmdline, "evo-farm"))
+    return f && strstr(cmdline, "evo-farm") != NULL;
+}
+
+/* What Slurm says of the step `id` (JOBID.STEP): 1 running, 0 gone (not
+ * among its job's steps, or the job unknown), -1 cannot tell (not such an
+ * id, no squeue, or no answer within a second: a controller down or far).
+ * squeue asks slurmctld alone, as any user may. */
+static int slurm_step_running(const char *id)
+{
+    size_t job = strspn(id, "0123456789"), step = job ? strspn(id + job + 1, "0123456789") : 0;
+    if (job == 0 || job > 20 || id[job] != '.' || step == 0 || id[job + 1 + step] != '\0')
+        return -1;
+    char command[96], line[256];
+    snprintf(command, sizeof command, "timeout 1 squeue -h -s -o %%i -j %.*s 2>&1", (int)job, id);
+    FILE *p = popen(command, "r");
+    if (p == NULL)
+        return -1;
+    int listed = 0, unknown_job = 0;
+    while (fgets(line, sizeof line, p)) {
+        unknown_job |= strstr(line, "Invalid job id") != NULL;
+        line[strcspn(line, " \n")] = '\0';
+        listed |= strcmp(line, id) == 0;
+    }
+    int status = pclose(p);
+    if (listed)
+        return 1;
+    return unknown_job || (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) ? 0 : -1;
+}
+
+int evo_farm_record_stale(const struct evo_access *a, const char *path)
+{
+    char host[EVO_HOST_MAX], join[PATH_MAX];
+    evo_host_name(host, sizeof host);
+    int gone = 0;
+    if (strcmp(a->host, host) == 0 && a->pid > 0) /* its process is on this machine: look */
+        gone = !pid_is_evo_farm(a->pid);
+    else if (strcmp(a->kind, "slurm") == 0) /* a step's rank 0 elsewhere: ask Slurm */
+        gone = slurm_step_running(a->id) == 0;
+    if (!gone)
         return 0;
     unlink(path);
     if ((size_t)snprintf(join, sizeof join, "%s.join", path) < sizeof join)

@@ -52,9 +52,12 @@ int evo_farm_join_write(const char *id, const char *config_text, char *path, siz
  * join credential, a temporary of evo_write_file or a dot file. */
 int evo_farm_record_name(const char *name);
 
-/* Whether the record at path (read into a) is stale: a local farm of this
- * host whose process is gone, or is no longer evo-farm (its pid reused);
- * such a record and its join credential are removed. 1 if so, else 0. */
+/* Whether the record at path (read into a) is stale: a farm of this host
+ * whose process is gone or is no longer evo-farm (its pid reused), or a
+ * Slurm step's farm elsewhere that Slurm says has ended (squeue, at most
+ * 1 s); such a record and its join credential are removed. 1 if so, else
+ * 0 (running, or cannot tell: a farm of another host, Slurm not
+ * answering). */
 int evo_farm_record_stale(const struct evo_access *a, const char *path);
 
 /* Removes a record written above (path empty: nothing). */

@@ -9,6 +9,26 @@ FITNESS="$ROOT/tests/integration/fitness.py"
 PY=$(command -v /usr/bin/python3 || command -v python3)
 SCRATCH=$(mktemp -d /tmp/evo-farm-test.XXXXXX)
 trap 'rm -rf "$SCRATCH"' EXIT
+# The suite owns its world: a HOME of its own, so that the farm records and
+# join credentials (~/.evo-farm) of whoever runs it are neither read nor
+# written, and a mark in the environment of every process it starts, by
+# which it finds its own processes (own_pids) and never another's.
+export HOME="$SCRATCH/home"
+mkdir -p "$HOME"
+export EVO_TEST_MARK="evo-farm-test-$$-$RANDOM"
+
+# own_pids REGEX — the PIDs of this suite's processes (their environment
+# carries EVO_TEST_MARK) whose command line matches the extended REGEX.
+own_pids() {
+    local environ pid
+    for environ in $(grep -lzxF -- "EVO_TEST_MARK=$EVO_TEST_MARK" /proc/[0-9]*/environ 2> /dev/null); do
+        pid=${environ#/proc/}
+        pid=${pid%/environ}
+        [ "$pid" != "$BASHPID" ] || continue
+        tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null | grep -Eq -- "$1" && echo "$pid"
+    done
+    return 0
+}
 
 # farm_defaults OPTIONS — ", timeout: 1s" unless OPTIONS set one, then OPTIONS
 farm_defaults() {

@@ -8,7 +8,7 @@ kill_loop() {
     local runpid=$1 pattern=$2 count=$3 killed=0 victims pid
     while [ $killed -lt "$count" ] && kill -0 "$runpid" 2>/dev/null; do
         sleep "0.$((RANDOM % 3 + 1))$((RANDOM % 10))"
-        victims=$(pgrep -f -- "$pattern" | while read -r p; do
+        victims=$(own_pids "$pattern" | while read -r p; do
             # only descendants of this farm
             q=$p; while [ "$q" -gt 1 ] && [ "$q" != "$runpid" ]; do q=$(ps -o ppid= -p "$q" | tr -d ' '); [ -n "$q" ] || q=1; done
             [ "$q" = "$runpid" ] && echo "$p"
@@ -57,7 +57,7 @@ t_no_worker_left_fails_the_waiting_work() {
     sleep 1
     rm -f "$cfg" # restarted workers cannot load it: they exit at once
     for _ in $(seq 40); do
-        pkill -9 -f -- "__worker $cfg" 2> /dev/null || true
+        kill -9 $(own_pids "__worker $cfg") 2> /dev/null || true
         grep -q "not restarting" "$SCRATCH/out" && break
         sleep 0.1
     done
@@ -93,7 +93,8 @@ YAML
     "$EVO" run "$SCRATCH/leave.yaml" -n 2 -- "$DRIVER" failures sphere 4 3 "exited with status 3" > "$SCRATCH/out" 2>&1 || true
     expect_in "$SCRATCH/out" "evaluator exited with status 3"
     sleep 0.2
-    ! pgrep -f "sleep 987" > /dev/null || { pgrep -fa "sleep 987"; pkill -f "sleep 987"; fail "a crashed evaluator's process was left running"; }
+    local left; left=$(own_pids "^sleep 987")
+    [ -z "$left" ] || { ps -o pid,args -p $left; kill $left; fail "a crashed evaluator's process was left running"; }
 }
 
 # The worker ignores SIGPIPE (a dead evaluator must not kill it); its

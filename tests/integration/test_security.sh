@@ -15,7 +15,7 @@ t_credentials_not_on_command_line() {
     "$EVO" run "$cfg" -n 1 -- "$DRIVER" verify sphere 300 2 > "$SCRATCH/out" 2>&1 &
     local runpid=$! found=0
     sleep 0.3
-    for p in $(pgrep -f "__worker $cfg"); do
+    for p in $(own_pids "__worker $cfg"); do
         tr '\0' ' ' < "/proc/$p/cmdline" | grep -q "EVO_FARM\|[A-Za-z0-9]\{40\}" && found=1
         [ "$(stat -c %a "/proc/$p/environ")" = 400 ] || fail "environ of $p is not 0400"
     done
@@ -31,7 +31,7 @@ t_local_socket_only_for_the_farm_user() {
     "$EVO" run "$cfg" -n 1 -- "$DRIVER" verify sphere 400 2 > "$SCRATCH/out" 2>&1 &
     local runpid=$! sock="" p
     for _ in $(seq 50); do
-        for p in $(pgrep -f "__worker $cfg"); do
+        for p in $(own_pids "__worker $cfg"); do
             sock=$(tr '\0' '\n' < "/proc/$p/environ" | sed -n 's/^EVO_FARM_LOCAL=//p')
         done
         [ -n "$sock" ] && break

@@ -65,6 +65,37 @@ PY
     expect_in "$SCRATCH/out" "no running farm '$id'"
 }
 
+# Farms that ended without a word (killed by a signal: their records stay)
+# cost status nothing: the records of this machine whose process is gone
+# are removed at once, and the ones it cannot judge (a Slurm step's rank 0
+# on another node, no Slurm to ask here) are asked all at once, a second
+# each, so the running farm is listed however many there are (serially, 3 s
+# each, 8 of them took 24 s and the farm had ended when status answered).
+t_stale_records_do_not_slow_status() {
+    start_python_farm stale 12
+    local id=$FARM_ID dir="$HOME/.evo-farm/farms" i start took
+    for i in $(seq 8); do
+        sed -e "s/^id .*/id 90$i.0/" -e "s/^kind .*/kind slurm/" -e "s/^host .*/host node-elsewhere/" \
+            -e "s|^endpoints .*|endpoints tcp://127.0.0.1:9|" "$dir/$id" > "$dir/90$i.0"
+        sed -e "s/^id .*/id dead-$i/" -e "s/^pid .*/pid 999999$i/" "$dir/$id" > "$dir/dead-$i"
+        printf 'x\n' > "$dir/dead-$i.join"
+        chmod 600 "$dir/90$i.0" "$dir/dead-$i" "$dir/dead-$i.join"
+    done
+    grep -q "^endpoints tcp://127.0.0.1:9$" "$dir/901.0" || { cat "$dir/901.0"; fail "the planted record has no endpoints line"; }
+    start=$(date +%s%N)
+    timeout 8 "$EVO" status > "$SCRATCH/list" || { cat "$SCRATCH/list"; fail "status took over 8 s or failed"; }
+    took=$(( ($(date +%s%N) - start) / 1000000 ))
+    echo "status with 16 stale records: $took ms"
+    grep -qE "^$id +local +2 " "$SCRATCH/list" || { cat "$SCRATCH/list"; fail "the running farm is not listed"; }
+    [ "$(grep -c "^90[1-8].0 .*not answering" "$SCRATCH/list")" = 8 ] || { cat "$SCRATCH/list"; fail "the 8 far records are not shown as not answering"; }
+    ! grep -q "^dead-" "$SCRATCH/list" || fail "a record whose process is gone is listed"
+    [ -z "$(ls "$dir" | grep '^dead-')" ] || { ls "$dir"; fail "the dead records or their join credentials were kept"; }
+    [ "$took" -lt 6000 ] || fail "status took $took ms (the far records were asked one after another)"
+    kill "$FARM_PID" 2> /dev/null || true
+    wait "$FARM_PID" 2> /dev/null || true
+    rm -f "$dir"/90[1-8].0
+}
+
 t_status_key_cannot_submit() {
     start_python_farm sk 3
     local id=$FARM_ID pid=$FARM_PID rec="$HOME/.evo-farm/farms/$FARM_ID"

@@ -1,13 +1,48 @@
 """Helpers for the Python tests: real farms started with the built
 evo-farm, drivers run with Debian's /usr/bin/python3 (the tests need its
 python3-deap and numpy, not whatever python3 comes first on PATH)."""
+import atexit
 import os
 import pathlib
+import re
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+# The tests own their world: a HOME of their own, so that the farm records
+# and join credentials (~/.evo-farm) of whoever runs them are neither read
+# nor written, and a mark in the environment of every process they start,
+# by which own_pids finds their processes and never another's.
+WORLD = tempfile.mkdtemp(prefix="evo-farm-pytest-")
+atexit.register(shutil.rmtree, WORLD, True)
+os.environ["HOME"] = os.path.join(WORLD, "home")
+os.mkdir(os.environ["HOME"])
+MARK = "evo-farm-test-%d" % os.getpid()
+os.environ["EVO_TEST_MARK"] = MARK
+
+
+def own_pids(pattern):
+    """The PIDs of this session's processes (their environment carries
+    MARK) whose command line matches the regular expression pattern."""
+    mark, found = ("EVO_TEST_MARK=%s" % MARK).encode(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/environ" % entry, "rb") as f:
+                if mark not in f.read().split(b"\0"):
+                    continue
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone, or not ours to read
+            continue
+        if re.search(pattern, cmdline):
+            found.append(int(entry))
+    return found
 BUILD = ROOT / os.environ.get("BUILD", "build")
 EVO = str(BUILD / "bin" / "evo-farm")
 PY = "/usr/bin/python3"

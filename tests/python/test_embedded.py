@@ -7,27 +7,37 @@ import json
 import os
 import subprocess
 
-from conftest import PY, ROOT, plain_env, run_script
+from conftest import PY, ROOT, own_pids, plain_env, run_script
 from test_deap import SCRIPT, reference
 
 
 def farms_left():
-    """Local farms still running: their launcher's command line names the
-    configuration the package wrote in a directory evofarm-XXXX."""
-    p = subprocess.run(["pgrep", "-f", "evofarm-[^ ]*/farm.yaml"], capture_output=True, text=True)
-    return p.stdout.split()
+    """This session's local farms still running: their launcher's command
+    line names the configuration the package wrote in a directory
+    evofarm-XXXX."""
+    return own_pids(r"evofarm-[^ ]*/farm\.yaml")
 
 
 def test_plain_python_runs_on_a_local_farm(tmp_path):
-    p = subprocess.run([PY, str(SCRIPT), "5", "--seed", "3", "--ngen", "20"], cwd=tmp_path,
-                       env=plain_env(EVO_FARM_WORKERS="3"), capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr[-2000:]
-    solutions = json.loads((tmp_path / "solutions_c5_n3.json").read_text())
-    assert solutions["cores"] == 3
-    ref_dir = tmp_path / "ref"
-    ref_dir.mkdir()
-    assert (tmp_path / "logbook_c5.txt").read_text() == reference(ref_dir, 5, 20, 3)
-    assert farms_left() == []
+    # Another user's embedded farm on the same machine (a process whose
+    # command line looks like one, without this session's mark) is no farm
+    # this test left behind.
+    other_env = {k: v for k, v in os.environ.items() if k != "EVO_TEST_MARK"}
+    other = subprocess.Popen([PY, "-c", "import time; time.sleep(120)", "/tmp/evofarm-other/farm.yaml"],
+                             env=other_env)
+    try:
+        p = subprocess.run([PY, str(SCRIPT), "5", "--seed", "3", "--ngen", "20"], cwd=tmp_path,
+                           env=plain_env(EVO_FARM_WORKERS="3"), capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr[-2000:]
+        solutions = json.loads((tmp_path / "solutions_c5_n3.json").read_text())
+        assert solutions["cores"] == 3
+        ref_dir = tmp_path / "ref"
+        ref_dir.mkdir()
+        assert (tmp_path / "logbook_c5.txt").read_text() == reference(ref_dir, 5, 20, 3)
+        assert farms_left() == []
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_python_m_evofarm(tmp_path):

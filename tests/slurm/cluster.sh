@@ -9,6 +9,10 @@
 #   cluster.sh kill-node DIR N              kill -9 node N: its slurmd and
 #                                           every process it runs (a node lost)
 #   cluster.sh start-node DIR N             bring node N back, wait until idle
+#   cluster.sh pids DIR REGEX               the PIDs of the processes on this
+#                                           cluster's nodes (their slurmstepds,
+#                                           tasks and what those start) whose
+#                                           command line matches REGEX
 #
 # loopback: every slurmd on 127.0.0.1 with its own port.
 # netns:    every node also gets its own network namespace and address
@@ -174,6 +178,19 @@ node_processes() {
     done
 }
 
+# pids DIR REGEX: what runs on this cluster's nodes and matches, and never
+# a process of the machine outside them (another user's, another cluster's).
+pids() {
+    local dir=$1 pidfile pid
+    for pidfile in "$dir"/run/slurmd-*.pid; do
+        [ -f "$pidfile" ] || continue
+        for pid in $(node_processes "$(cat "$pidfile")"); do
+            tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null | grep -Eq -- "$2" && echo "$pid"
+        done
+    done
+    return 0
+}
+
 stop() {
     local dir=$1 pidfile pid
     [ -d "$dir/run" ] || return 0
@@ -200,5 +217,6 @@ start) [ $# -ge 2 ] || die "usage: cluster.sh start DIR [loopback|netns]"; start
 stop) [ $# -eq 2 ] || die "usage: cluster.sh stop DIR"; stop "$2" ;;
 kill-node) [ $# -eq 3 ] || die "usage: cluster.sh kill-node DIR N"; kill_node "$(cd "$2" && pwd)" "$3" ;;
 start-node) [ $# -eq 3 ] || die "usage: cluster.sh start-node DIR N"; start_node "$(cd "$2" && pwd)" "$3" ;;
-*) die "usage: cluster.sh start DIR [loopback|netns] | stop DIR | kill-node DIR N | start-node DIR N" ;;
+pids) [ $# -eq 3 ] || die "usage: cluster.sh pids DIR REGEX"; pids "$2" "$3" ;;
+*) die "usage: cluster.sh start DIR [loopback|netns] | stop DIR | kill-node DIR N | start-node DIR N | pids DIR REGEX" ;;
 esac

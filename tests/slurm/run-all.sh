@@ -287,6 +287,28 @@ PY
     [ ! -e "$HOME/.evo-farm/farms/$rec" ] || fail "the record outlived the step"
 }
 
+# A step killed by a signal leaves its record behind (its processes had no
+# chance to remove it): status asks Slurm, which says the step has ended,
+# and removes the record at once instead of asking its dead endpoints.
+t_status_forgets_a_killed_step() {
+    export HOME="$SCRATCH/home-killed"
+    mkdir -p "$HOME"
+    printf 'import time\nfrom evofarm import futures\nwhile True:\n    list(futures.map(abs, range(20)))\n    time.sleep(0.05)\n' \
+        > "$SCRATCH/forever.py"
+    (cd "$SCRATCH" && timeout 120 srun --evo-farm -N2 -n3 /usr/bin/python3 forever.py) > "$SCRATCH/out" 2>&1 &
+    local srun_pid=$! rec=""
+    for _ in $(seq 200); do rec=$(ls "$HOME/.evo-farm/farms" 2> /dev/null | grep -v '\.join$' | head -1); [ -n "$rec" ] && break; sleep 0.05; done
+    [ -n "$rec" ] || { kill $srun_pid; tail "$SCRATCH/out"; fail "no farm record"; }
+    scancel -s KILL "$rec" || fail "scancel -s KILL $rec refused"
+    wait $srun_pid 2> /dev/null || true
+    [ -e "$HOME/.evo-farm/farms/$rec" ] || fail "the killed step removed its record (nothing to test)"
+    timeout 5 "$EVO" status > "$SCRATCH/list" 2>&1 || { cat "$SCRATCH/list"; fail "status failed or took over 5 s"; }
+    cat "$SCRATCH/list"
+    ! grep -q "^$rec " "$SCRATCH/list" || fail "the killed step is listed"
+    [ ! -e "$HOME/.evo-farm/farms/$rec" ] || fail "status kept the killed step's record"
+    [ ! -e "$HOME/.evo-farm/farms/$rec.join" ] || fail "status kept the killed step's join credential"
+}
+
 # Keys by role in a step (issue 14 point 2): rank 0 alone gets the driver
 # key, the worker tasks of both nodes the worker and nested keys, checked
 # from inside the evaluators (tests/integration/roles.py), whose nested
@@ -333,7 +355,7 @@ JOB
     # (not the driver's: the farm's rank 0 has it alone).
     local p tasks=0 worker_public
     worker_public=$(sed -n 's/^public //p' "$HOME/.evo-farm/farms/$REC.join")
-    for p in $(pgrep -x evo-farm); do # the tasks, not their evaluators (evo-farm __evaluate-library)
+    for p in $(./cluster.sh pids "$CLUSTER" '^[^ ]*evo-farm( |$)'); do # the tasks, not their evaluators (evo-farm __evaluate-library)
         tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null | grep -q __evaluate && continue
         tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null | grep -q "^EVO_FARM_JOIN=" || continue
         tr '\0' '\n' < "/proc/$p/environ" | grep -qxF "SLURM_JOB_ID=$JOINER" || continue
@@ -525,13 +547,13 @@ t_zy_user_errors_leave_nodes_idle() {
     local states="" left=""
     for _ in $(seq 50); do
         states=$(sinfo -h -o "%t" | sort -u | tr '\n' ' ')
-        left=$(pgrep -x slurmstepd || true)
+        left=$(./cluster.sh pids "$CLUSTER" '^slurmstepd')
         [ "$states" = "idle " ] && [ -z "$left" ] && break
         sleep 0.2
     done
     [ "$states" = "idle " ] || { sinfo; fail "nodes not idle after the failures: $states"; }
     [ -z "$left" ] || { ps -o pid,args -p $left; fail "slurmstepd left behind"; }
-    pgrep -f "sleep 1000" > /dev/null && fail "a modulefile's process outlived its step"
+    [ -z "$(./cluster.sh pids "$CLUSTER" '^sleep 1000')" ] || fail "a modulefile's process outlived its step"
     return 0
 }
 
@@ -540,7 +562,7 @@ t_zy_user_errors_leave_nodes_idle() {
 # line matching REGEX.
 worker_tasks() {
     local p
-    for p in $(pgrep -f "^$EVO $DRIVER "); do
+    for p in $(./cluster.sh pids "$CLUSTER" "^$EVO $DRIVER "); do
         grep -qz "$1" "/proc/$p/environ" 2> /dev/null && echo "$p"
     done
     return 0
