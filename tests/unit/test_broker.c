@@ -722,7 +722,9 @@ static void shared_constants_reach_every_worker(void **state)
     unsigned char *value = malloc(total);
     for (size_t i = 0; i < total; i++)
         value[i] = (unsigned char)(i * 7 + i / 4099);
+    heartbeat_ms = 2000; /* megabytes copied under ASan: no expiry meanwhile (these peers never beat) */
     start(EVO_SCHEDULING_DYNAMIC, 0, 2, 0);
+    heartbeat_ms = 50;
     void *w1 = peer(), *d = peer(), *w2 = peer();
     hello(w1, EVO_ROLE_WORKER, 1);
     expect(w1, EVO_MSG_WELCOME, NULL);
