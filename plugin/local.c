@@ -11,7 +11,7 @@
 #include "config/config.h"
 #include "mpi.h"
 #include "plugin.h"
-#include "util/access_file.h"
+#include "registry/registry.h"
 #include "util/names.h"
 
 /* Whether the site refuses the configuration's venv (outside venv_roots):
@@ -197,7 +197,6 @@ int evo_local_user_init(spank_t sp)
 static int join_farm(int allocator)
 {
     char records[EVO_PATH_MAX], path[EVO_PATH_MAX], err[EVO_ERROR_MAX], cwd[EVO_PATH_MAX];
-    const char *home = getenv("HOME");
     struct evo_access a;
     char *text = NULL;
     int rc = -1;
@@ -206,11 +205,12 @@ static int join_farm(int allocator)
                     evo_plugin.join);
         return -1;
     }
-    if (home == NULL || (size_t)snprintf(records, sizeof records, "%s/.evo-farm/farms", home) >= sizeof records ||
-        evo_join_credential_find(records, evo_plugin.join, path, sizeof path) < 0) {
+    if (evo_farm_join_find(evo_plugin.join, path, sizeof path) < 0) {
+        int known = evo_registry_path("farms", records, sizeof records) == 0;
         slurm_error("evo-farm: --evo-farm-join=%s: no running farm %s of yours (no %s/%s.join; evo-farm status "
                     "lists the running farms)",
-                    evo_plugin.join, evo_plugin.join, home ? records : "~/.evo-farm/farms", evo_plugin.join);
+                    evo_plugin.join, evo_plugin.join, known ? records : "~/" EVO_REGISTRY_DIR "/farms",
+                    evo_plugin.join);
         return -1;
     }
     if (evo_access_read_file(path, &a, &text, err, sizeof err) < 0) {

@@ -3,12 +3,12 @@
  * DRAIN, its DRAINED count, a line said. */
 #include "drain.h"
 
-#include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/farm_access.h"
+#include "registry/registry.h"
 #include "util/clock.h"
 #include "util/names.h"
 #include "wire/dealer.h"
@@ -84,15 +84,14 @@ out:
     return rc;
 }
 
-/* Drains the farm of record `name` in dir; adds to *total. 1 if it
- * answered, 0 if not (said why). */
-static int drain_record(const char *dir, const char *name, const char *selector, unsigned *total)
+/* Drains the farm of the record at path; adds to *total. 1 if it
+ * answered, 0 if not (said why) or it has ended. */
+static int drain_record(const char *path, const char *selector, unsigned *total)
 {
-    char path[EVO_PATH_MAX + 256], err[EVO_ERROR_MAX];
+    char err[EVO_ERROR_MAX];
     struct evo_access a;
     uint32_t count = 0;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (evo_access_read_file(path, &a, NULL, err, sizeof err) < 0 || evo_farm_record_stale(&a, path))
+    if (evo_farm_record_load(path, &a, err, sizeof err) != EVO_RECORD_RUNNING)
         return 0;
     if (drain_farm(&a, selector, &count, err, sizeof err) < 0) {
         fprintf(stderr, "evo-farm drain: farm %s: %s\n", a.id, err);
@@ -108,7 +107,7 @@ static int drain_record(const char *dir, const char *name, const char *selector,
 int evo_drain_main(int argc, char **argv)
 {
     const char *selector = NULL, *farm = NULL;
-    char dir[EVO_PATH_MAX], name[EVO_PATH_MAX];
+    char path[EVO_PATH_MAX];
     unsigned total = 0, answered = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--farm") == 0 && i + 1 < argc)
@@ -123,28 +122,21 @@ int evo_drain_main(int argc, char **argv)
         fprintf(stderr, "evo-farm: drain needs the workers to drain: a Slurm JOBID[.STEP] or a HOST\n");
         return 2;
     }
-    if (evo_farm_records_dir(dir, sizeof dir) < 0) {
+    char **paths = NULL;
+    size_t n = 0;
+    if (farm && evo_farm_record_find(farm, path, sizeof path) < 0) {
+        fprintf(stderr, "evo-farm: drain: no running farm '%s' (evo-farm status lists them)\n", farm);
+        return 2;
+    }
+    if (farm == NULL && evo_farm_records_list(&paths, &n, SIZE_MAX) < 0) {
         fprintf(stderr, "evo-farm: drain: no HOME, so no farm records\n");
         return 2;
     }
-    if (farm) {
-        char credential[EVO_PATH_MAX];
-        if (evo_join_credential_find(dir, farm, credential, sizeof credential) < 0) {
-            fprintf(stderr, "evo-farm: drain: no running farm '%s' (evo-farm status lists them)\n", farm);
-            return 2;
-        }
-        snprintf(name, sizeof name, "%s", strrchr(credential, '/') + 1);
-        name[strlen(name) - 5] = '\0'; /* the record beside it: without ".join" */
-        answered += drain_record(dir, name, selector, &total);
-    } else {
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        while (d && (e = readdir(d)) != NULL)
-            if (evo_farm_record_name(e->d_name))
-                answered += drain_record(dir, e->d_name, selector, &total);
-        if (d)
-            closedir(d);
-    }
+    if (farm)
+        answered += drain_record(path, selector, &total);
+    for (size_t i = 0; i < n; i++)
+        answered += drain_record(paths[i], selector, &total);
+    evo_farm_records_free(paths, n);
     if (total == 0) {
         fprintf(stderr, "evo-farm: drain: no worker of %s in %s (evo-farm status lists them)%s\n", selector,
                 farm ? "that farm" : "any running farm of yours",

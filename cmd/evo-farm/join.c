@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "drivers/farm_access.h"
+#include "registry/registry.h"
 #include "util/names.h"
 #include "util/parse.h"
 
@@ -29,10 +29,9 @@ static void on_stop(int sig)
  * job FARM. 0 with the path in out, or -1. */
 static int find_credential(const char *arg, char *out, size_t size)
 {
-    char dir[EVO_PATH_MAX];
     if (access(arg, R_OK) == 0 && strchr(arg, '/'))
         return (size_t)snprintf(out, size, "%s", arg) < size ? 0 : -1;
-    return evo_farm_records_dir(dir, sizeof dir) < 0 ? -1 : evo_join_credential_find(dir, arg, out, size);
+    return evo_farm_join_find(arg, out, size);
 }
 
 /* The configuration in a fresh 0700 directory; its path in out. 0, or -1. */

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
-#include "drivers/farm_access.h"
+#include "registry/registry.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "worker/worker.h"

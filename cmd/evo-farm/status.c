@@ -4,7 +4,6 @@
  * print them (text or JSON), again every second with --watch. */
 #include "status.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "drivers/farm_access.h"
+#include "registry/registry.h"
 #include "evofarm/client.h"
 #include "util/names.h"
 
@@ -115,12 +114,13 @@ static void print_text(const struct target *t, const struct evo_stats *s, const 
     }
 }
 
-/* One record of the list, looked at by its own thread. */
+/* One record of the list, looked at by one of the threads. */
 struct row {
-    char path[EVO_PATH_MAX + 256];
+    const char *path;
     struct target t;
     struct evo_stats s;
-    int readable, stale, up;
+    enum evo_record_state state;
+    int up;
 };
 
 #define LIST_MAX     4096 /* records listed, at most */
@@ -132,7 +132,7 @@ struct rows {
     pthread_mutex_t lock;
 };
 
-/* Reads, checks and asks records until none is left: each record's wait
+/* Reads, judges and asks records until none is left: each record's wait
  * (a farm not answering costs the connect timeout) overlaps the others'. */
 static void *look(void *arg)
 {
@@ -145,43 +145,31 @@ static void *look(void *arg)
         if (i >= rows->n)
             return NULL;
         struct row *r = &rows->row[i];
-        r->readable = evo_access_read_file(r->path, &r->t.access, NULL, err, sizeof err) == 0;
-        r->stale = r->readable && evo_farm_record_stale(&r->t.access, r->path);
-        r->up = r->readable && !r->stale && ask(&r->t.access, &r->s, err, sizeof err) == 0;
+        r->state = evo_farm_record_load(r->path, &r->t.access, err, sizeof err);
+        r->up = r->state == EVO_RECORD_RUNNING && ask(&r->t.access, &r->s, err, sizeof err) == 0;
     }
 }
 
-/* The records in dir (the first LIST_MAX), each looked at by one of up to
- * LIST_THREADS threads. */
-static void look_all(const char *dir, struct rows *rows)
+/* Every record of paths, each looked at by one of up to LIST_THREADS
+ * threads. 0, or -1 out of memory. */
+static int look_all(char **paths, size_t n, struct rows *rows)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    size_t cap = 0;
-    while (d && rows->n < LIST_MAX && (e = readdir(d)) != NULL) {
-        if (!evo_farm_record_name(e->d_name))
-            continue;
-        if (rows->n == cap) {
-            struct row *more = realloc(rows->row, (cap = cap ? 2 * cap : 16) * sizeof *more);
-            if (more == NULL)
-                break;
-            rows->row = more;
-        }
-        memset(&rows->row[rows->n], 0, sizeof *rows->row);
-        snprintf(rows->row[rows->n++].path, sizeof rows->row->path, "%s/%s", dir, e->d_name);
-    }
-    if (d)
-        closedir(d);
+    if ((rows->row = calloc(n ? n : 1, sizeof *rows->row)) == NULL)
+        return -1;
+    rows->n = n;
+    for (size_t i = 0; i < n; i++)
+        rows->row[i].path = paths[i];
     pthread_t threads[LIST_THREADS];
     size_t started = 0;
     pthread_mutex_init(&rows->lock, NULL);
-    while (started < LIST_THREADS && started < rows->n && pthread_create(&threads[started], NULL, look, rows) == 0)
+    while (started < LIST_THREADS && started < n && pthread_create(&threads[started], NULL, look, rows) == 0)
         started++;
     if (started == 0)
         look(rows); /* no thread could start: one at a time */
     for (size_t i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
     pthread_mutex_destroy(&rows->lock);
+    return 0;
 }
 
 /* Every record: one line each (or a JSON array); stale ones removed. The
@@ -192,10 +180,12 @@ static int list(int json)
 {
     char dir[EVO_PATH_MAX];
     struct rows rows = {0};
+    char **paths = NULL;
+    size_t n = 0;
     int shown = 0;
-    if (evo_farm_records_dir(dir, sizeof dir) == 0)
-        look_all(dir, &rows);
-    else
+    if (evo_farm_records_list(&paths, &n, LIST_MAX) < 0 || look_all(paths, n, &rows) < 0)
+        rows.n = 0;
+    if (evo_registry_path("farms", dir, sizeof dir) < 0)
         dir[0] = '\0';
     if (json)
         printf("[");
@@ -204,15 +194,15 @@ static int list(int json)
     for (size_t i = 0; i < rows.n; i++) {
         const struct row *r = &rows.row[i];
         const struct evo_access *a = &r->t.access;
-        if (!r->readable || r->stale)
+        if (r->state != EVO_RECORD_RUNNING)
             continue;
         if (json && r->up) {
             printf("%s", shown ? ", " : "");
             print_json(&r->t, &r->s, NULL);
         } else if (!json) {
             if (r->up)
-                printf("%-28s %-6s %8u %12llu %10.0f %s\n", a->id, a->kind, r->s.workers,
-                       (unsigned long long)r->s.done, r->s.evaluations_per_second, a->command);
+                printf("%-28s %-6s %8u %12llu %10.0f %s\n", a->id, a->kind, r->s.workers, (unsigned long long)r->s.done,
+                       r->s.evaluations_per_second, a->command);
             else
                 printf("%-28s %-6s %8s %12s %10s %s (not answering: ended?)\n", a->id, a->kind, "-", "-", "-",
                        a->command);
@@ -220,34 +210,21 @@ static int list(int json)
         shown += r->up || !json;
     }
     free(rows.row);
+    evo_farm_records_free(paths, n);
     if (json)
         printf("]\n");
     else if (shown == 0)
-        printf("(no running farm of yours: records are kept in %s)\n", dir[0] ? dir : "~/.evo-farm/farms");
+        printf("(no running farm of yours: records are kept in %s)\n", dir[0] ? dir : "~/" EVO_REGISTRY_DIR "/farms");
     return 0;
 }
 
 /* A record whose id is `id`, or (a job id alone) the first of that job. */
 static int find_record(const char *id, struct target *t)
 {
-    char dir[EVO_PATH_MAX], path[EVO_PATH_MAX + 256], err[EVO_ERROR_MAX];
-    if (evo_farm_records_dir(dir, sizeof dir) < 0 || strchr(id, '/'))
-        return -1;
-    snprintf(path, sizeof path, "%s/%s", dir, id);
-    if (evo_access_read_file(path, &t->access, NULL, err, sizeof err) == 0)
-        return 0;
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    size_t n = strlen(id);
-    int found = -1;
-    while (found < 0 && d && (e = readdir(d)) != NULL)
-        if (strncmp(e->d_name, id, n) == 0 && e->d_name[n] == '.' && evo_farm_record_name(e->d_name)) {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            found = evo_access_read_file(path, &t->access, NULL, err, sizeof err);
-        }
-    if (d)
-        closedir(d);
-    return found;
+    char path[EVO_PATH_MAX], err[EVO_ERROR_MAX];
+    return evo_farm_record_find(id, path, sizeof path) == 0
+               ? evo_access_read_file(path, &t->access, NULL, err, sizeof err)
+               : -1;
 }
 
 /* DIR (farm.access), a record id, JOBID[.STEP], or a job's results DIR. */

@@ -13,7 +13,7 @@
 
 #include "cmaes/cmaes.h"
 #include "evofarm/client.h"
-#include "farm_access.h"
+#include "registry/registry.h"
 #include "util/clock.h"
 #include "plot_logbook.h"
 #include "run_files.h"

@@ -1,17 +1,17 @@
-/* run_files.h — the results directory's own files (docs/results.md): the
- * directory itself (checked before anything is written into it),
- * logbook.csv, and the atomic replacement every rewritten file goes
- * through (a fresh temporary beside it, fsynced, then renamed), which
- * result.json, checkpoints and convergence.svg (plot_logbook.h) use. The files `evo-farm status` reads
- * (farm.access, progress.json, the job record) are farm_access.h's, each
- * writer beside its reader. Every file is opened relative to the
- * directory's descriptor and never through a symbolic link. */
+/* run_files.h — the results directory's own files (docs/results.md):
+ * logbook.csv, and through util/files.h the directory itself and the
+ * atomic replacement that result.json, checkpoints and convergence.svg
+ * go through. The files by which a running farm is found from outside
+ * (farm.access, progress.json, the records) are the registry's
+ * (registry/registry.h). */
 #ifndef EVO_RUN_FILES_H
 #define EVO_RUN_FILES_H
 
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+#include "util/files.h" /* the directory, its files, the atomic replacement */
 
 /* One logbook row: DEAP's columns, then the CMA-ES step size the
  * generation was sampled with and which restart it belongs to (0: before
@@ -22,22 +22,6 @@ struct evo_log_row {
     double sigma; /* NaN: not known (written nan) */
     unsigned restart;
 };
-
-/* Opens the directory DIR for the files below, creating it with mode
- * (less the umask) when it is missing. Refuses a symbolic link, a
- * directory owned by another user than the one running the farm (the
- * effective uid) and one that group or others may write (anyone who may
- * create names in it could plant a link or read a file as it is made).
- * Returns an O_DIRECTORY, close-on-exec descriptor the caller closes, or
- * -1 with a one-line message naming DIR in err. */
-int evo_results_dir_open(const char *dir, mode_t mode, char *err, size_t err_size);
-
-/* Opens NAME in the directory dir_fd (named dir, for messages) with flags
- * (O_RDONLY, O_WRONLY or O_RDWR, and O_CREAT: mode 0644 less the umask),
- * never following a symbolic link; refuses anything but a regular file
- * owned by the effective uid. Truncates nothing. A descriptor, or -1 with
- * a one-line message in err. */
-int evo_results_file_open(int dir_fd, const char *dir, const char *name, int flags, char *err, size_t err_size);
 
 /* Fills a row from the fitness values of one generation; sigma NaN and
  * restart 0, for the caller to set. */
@@ -58,29 +42,5 @@ int evo_logbook_append(FILE *logbook, const struct evo_log_row *row);
  * checkpoint on disk never counts more generations than the logbook on
  * disk. 0, or -1 with errno. */
 int evo_logbook_sync(FILE *logbook);
-
-/* Atomically replaces NAME in dir_fd with text: a temporary with an
- * unguessable name is created (O_EXCL, mode 0644, or 0600 when private,
- * less the umask: a private file is never readable by others, even for a
- * moment), written, fsynced and renamed over NAME, then the directory is
- * fsynced. On failure (a full disk, a read-only directory, NAME a symbolic
- * link or a directory) returns -1 with errno, the temporary is gone and
- * the old NAME is untouched (but for a failed fsync of the directory,
- * after the rename); 0 on success. */
-int evo_write_file(int dir_fd, const char *name, const char *text, int private_file);
-
-/* The same with the text printed by build(out, arg) straight into the
- * temporary (a large file is never held in memory whole); a write error on
- * `out` is the call's failure. */
-int evo_write_file_built(int dir_fd, const char *name, int private_file, void (*build)(FILE *out, const void *arg),
-                         const void *arg);
-
-/* strerror(errnum), but ELOOP (what opening a planted symbolic link with
- * O_NOFOLLOW, or replacing one, fails with) said plainly. */
-const char *evo_file_error(int errnum);
-
-/* v as a JSON value in buf (at least 32 bytes): "%.17g", or null for NaN
- * and infinities, which JSON cannot hold. Returns buf. */
-const char *evo_json_number(char *buf, size_t size, double v);
 
 #endif

@@ -21,6 +21,9 @@
 /* A file name built from a directory and a name (the longest path Linux
  * takes plus room for a suffix such as ".tmp.PID"). */
 #define EVO_PATH_MAX (PATH_MAX + 104)
+
+/* The registry of running farms, under $HOME (registry/registry.h). */
+#define EVO_REGISTRY_DIR ".evo-farm"
 /* A one-line error message for the user: long enough for a path, a YAML
  * position and the reason (module output is cut to fit). */
 #define EVO_ERROR_MAX (EVO_PATH_MAX + 1024)

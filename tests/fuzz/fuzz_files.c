@@ -16,7 +16,7 @@
 
 #include "cmaes/cmaes.h"
 #include "cmaes/rng.h"
-#include "drivers/farm_access.h"
+#include "registry/registry.h"
 
 static char dir[64];
 static int dir_fd = -1;

@@ -40,31 +40,55 @@ t_library_exports_only_the_client_api() {
     [ "$libs" = "libc.so.6 libm.so.6 libzmq.so.5 " ] || fail "libevofarm.so needs: $libs"
 }
 
-# Which layer may include which (the table in docs/ARCHITECTURE.md), and
-# which outside headers each may use.
+# readme_list README FIELD — the comma-separated list of the README's
+# "FIELD: a, b." line, one per line ("nothing": none).
+readme_list() {
+    sed -n "s/^$2: \(.*\)\.\$/\1/p" "$1" | tr ',' '\n' | sed 's/^ *//; s/ *$//' | grep -vx 'nothing' | sort
+}
+
+# Which layer may include which, and which outside headers each may use:
+# one source, the "May include:" and "Outside:" lines of each folder's
+# README; docs/ARCHITECTURE.md's layer table must say the same.
 t_layers_include_only_what_they_may() {
-    local dir layer allowed system inc bad=""
-    declare -A may=([util]="" [config]="util" [wire]="util" [client]="util wire" [bootstrap]="util"
-        [broker]="util config wire" [worker]="util config wire" [cmaes]="util"
-        [drivers]="util config cmaes")
-    declare -A outside=([util]="" [config]="yaml" [wire]="zmq" [client]="zmq" [bootstrap]="pmix slurm/pmi2"
-        [broker]="zmq sodium" [worker]="zmq dlfcn" [cmaes]="lapacke" [drivers]="sodium")
-    [ "$(ls -d "$ROOT"/farm/*/ | wc -l)" = "${#may[@]}" ] || fail "farm/ has a folder the table does not know"
-    for dir in "$ROOT"/farm/*/; do
+    local dir layer readme may outside inc bad="" row table
+    for dir in "$ROOT"/farm/*/ "$ROOT"/plugin/; do
         layer=$(basename "$dir")
-        [ -n "${may[$layer]+set}" ] || fail "farm/$layer is not in the layer table"
+        readme="$dir/README"
+        grep -q '^May include: ' "$readme" 2> /dev/null || { bad="$bad $layer(no README 'May include:' line)"; continue; }
+        may=" $(readme_list "$readme" 'May include' | tr '\n' ' ') evofarm "
+        outside=" $(readme_list "$readme" Outside | tr '\n' ' ') "
         for inc in $(grep -ohE '^#include "[a-z_]+/' "$dir"*.[ch] | sed -E 's/#include "([a-z_]+)\//\1/' | sort -u); do
-            case " ${may[$layer]} evofarm " in *" $inc "*) ;; *) bad="$bad farm/$layer->$inc" ;; esac
+            case "$may" in *" $inc "*) ;; *) bad="$bad $layer->$inc" ;; esac
         done
+        [ "$layer" = plugin ] && continue
         for inc in $(grep -ohE '^#include <(zmq|yaml|sodium|pmix|lapacke|dlfcn|slurm/spank|slurm/pmi2)\.h>' "$dir"*.[ch] |
             sed -E 's/#include <([a-z0-9/]+)\.h>/\1/' | sort -u); do
-            case " ${outside[$layer]} " in *" $inc "*) ;; *) bad="$bad farm/$layer-><$inc.h>" ;; esac
+            case "$outside" in *" $inc "*) ;; *) bad="$bad $layer-><$inc.h>" ;; esac
         done
+        row=$(grep -E "^\| \`$layer\` \|" "$ROOT/docs/ARCHITECTURE.md" | head -1)
+        [ -n "$row" ] || { bad="$bad $layer(not in ARCHITECTURE's table)"; continue; }
+        table=$(echo "$row" | awk -F'|' '{print $3}' | sed 's/([^)]*)//g; s/[`—]//g' | tr ',' '\n' |
+            sed 's/^ *//; s/ *$//' | grep -v '^$' | sort | tr '\n' ' ')
+        [ "$table" = "$(readme_list "$readme" 'May include' | tr '\n' ' ')" ] ||
+            bad="$bad $layer(ARCHITECTURE says '$table', its README '$(readme_list "$readme" 'May include' | tr '\n' ' ')')"
     done
-    for inc in $(grep -ohE '^#include "[a-z_]+/' "$ROOT"/plugin/*.[ch] | sed -E 's/#include "([a-z_]+)\//\1/' | sort -u); do
-        case " util config " in *" $inc "*) ;; *) bad="$bad plugin->$inc" ;; esac
-    done
-    [ -z "$bad" ] || fail "includes across the layer table:$bad"
+    [ "$(ls -d "$ROOT"/farm/*/ | wc -l)" = "$(grep -cE '^\| `[a-z]+` \|' "$ROOT/docs/ARCHITECTURE.md" | awk '{print $1 - 1}')" ] ||
+        bad="$bad (ARCHITECTURE's table and farm/ have different layers)"
+    [ -z "$bad" ] || fail "the layer rule (folder READMEs) is broken:$bad"
+}
+
+# One protocol version: EVO_PROTO_VERSION in farm/wire/proto.h; the
+# specification and the maps that name it must say the same.
+t_one_protocol_version() {
+    local v
+    v=$(sed -n 's/^#define EVO_PROTO_VERSION *\([0-9]*\)$/\1/p' "$ROOT/farm/wire/proto.h")
+    [ -n "$v" ] || fail "no EVO_PROTO_VERSION in farm/wire/proto.h"
+    grep -qx "# evo-farm wire protocol, version $v" "$ROOT/docs/protocol.md" || fail "docs/protocol.md's title is not version $v"
+    grep -qF "version is \`$v\`" "$ROOT/docs/protocol.md" || fail "docs/protocol.md's header row is not version $v"
+    grep -qF "the version is this one ($v)" "$ROOT/docs/protocol.md" || fail "docs/protocol.md's validation is not version $v"
+    grep -q "^wire — protocol v$v " "$ROOT/farm/wire/README" || fail "farm/wire/README is not protocol v$v"
+    grep -qF "protocol v$v codec" "$ROOT/docs/ARCHITECTURE.md" || fail "docs/ARCHITECTURE.md is not protocol v$v"
+    grep -qF "protocol v$v messages" "$ROOT/farm/wire/proto.h" || fail "farm/wire/proto.h's comment is not v$v"
 }
 
 # One version: VERSION; the command, the pkg-config file, the Debian

@@ -1,6 +1,6 @@
-/* access_file.c — reading farm.access, farm records and join credentials;
- * see access_file.h. */
-#include "access_file.h"
+/* registry_access.c — the access lines every registry file begins with
+ * (read here for all of them) and DIR/farm.access; see registry.h. */
+#include "registry_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +9,37 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "util/files.h"
+#include "util/log.h"
+#include "util/names.h"
+
+FILE *registry_open_read(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
+    if (f == NULL && fd >= 0)
+        close(fd);
+    return f;
+}
+
+static const char access_format[] = "endpoints %s%s%s\nserver %s\npublic %s\nsecret %s\n";
+
+int registry_access_text(char *text, size_t size, int worker)
+{
+    const char *endpoints = getenv(EVO_VAR_ENDPOINTS), *local = getenv(EVO_VAR_ENDPOINT);
+    const char *server = getenv(EVO_VAR_SERVER_KEY);
+    const char *public_key = getenv(worker ? EVO_VAR_CLIENT_PUBLIC : EVO_VAR_STATUS_PUBLIC);
+    const char *secret = getenv(worker ? EVO_VAR_CLIENT_SECRET : EVO_VAR_STATUS_SECRET);
+    const char *nested_public = getenv(EVO_VAR_NESTED_PUBLIC), *nested_secret = getenv(EVO_VAR_NESTED_SECRET);
+    if (server == NULL || public_key == NULL || secret == NULL || (local == NULL && endpoints == NULL))
+        return -1;
+    int n = snprintf(text, size, access_format, endpoints ? endpoints : "", endpoints && local ? "," : "",
+                     local ? local : "", server, public_key, secret);
+    if (worker && nested_public && nested_secret && n > 0 && (size_t)n < size)
+        snprintf(text + n, size - (size_t)n, "nested_public %s\nnested_secret %s\n", nested_public, nested_secret);
+    return 0;
+}
 
 /* One "key value" line of a record into a (unknown keys ignored). */
 static void record_line(struct evo_access *a, const char *key, const char *value)
@@ -130,15 +161,26 @@ int evo_access_read_file(const char *path, struct evo_access *a, char **config_t
     return ok ? 0 : -1;
 }
 
-int evo_join_credential_find(const char *records_dir, const char *farm, char *out, size_t size)
+void evo_access_write(int dir_fd, const char *dir)
 {
-    static const char *const forms[] = {"%s/%s.join", "%s/%s.0.join"}; /* an id; a job's first step */
-    if (farm[0] == '\0' || strchr(farm, '/') || farm[0] == '.')
-        return -1;
-    for (size_t i = 0; i < 2; i++) {
-        int n = snprintf(out, size, forms[i], records_dir, farm);
-        if (n > 0 && (size_t)n < size && access(out, R_OK) == 0)
-            return 0;
+    char text[2048];
+    if (registry_access_text(text, sizeof text, 0) < 0) {
+        evo_warn("not inside a farm: no %s/farm.access (evo-farm status will not reach this run)", dir);
+        return;
     }
-    return -1;
+    if (evo_write_file(dir_fd, "farm.access", text, 1) < 0)
+        evo_warn("cannot write %s/farm.access (evo-farm status will not reach this run): %s", dir,
+                 evo_file_error(errno));
+    evo_job_record_write(dir);
+}
+
+int evo_access_read(const char *dir, struct evo_access *a, char *err, size_t err_size)
+{
+    char path[EVO_PATH_MAX];
+    snprintf(path, sizeof path, "%s/farm.access", dir);
+    int rc = evo_access_read_file(path, a, NULL, err, err_size);
+    if (rc < 0 && errno == ENOENT)
+        snprintf(err, err_size, "%.300s: %s (is DIR the results directory of a running cma-es farm?)", path,
+                 strerror(ENOENT));
+    return rc;
 }

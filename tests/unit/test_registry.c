@@ -1,7 +1,8 @@
-/* test_farm_access.c — how `evo-farm status` reaches a running farm, in a
- * scratch directory: farm.access written from the driver's environment and
- * read back (only when its owner alone may read it), the Slurm job record
- * under $HOME, and progress.json. */
+/* test_registry.c — the registry (registry/registry.h), in a scratch
+ * directory and HOME: farm.access written from the driver's environment
+ * and read back (only when its owner alone may read it), the Slurm job
+ * record, progress.json, the farm records and join credentials: listed,
+ * found by id or job id, judged ended or running. */
 #include "unit.h"
 #include <errno.h>
 #include <ftw.h>
@@ -12,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "drivers/farm_access.h"
+#include "registry/registry.h"
 #include "drivers/run_files.h"
 #include "wire/transport.h"
 
@@ -389,19 +390,87 @@ static void join_credential_round_trip(void **state)
     assert_null(strstr(contents(record), keys.secret[EVO_KEY_NESTED]));
 }
 
+/* Overwrites the start of the value of the record line `key` (with its
+ * newline before) in the file at path with `value`, keeping it 0600. */
+static void overwrite_field(const char *path, const char *key, const char *value)
+{
+    char text[4096];
+    snprintf(text, sizeof text, "%s", contents(path));
+    char *at = strstr(text, key);
+    assert_non_null(at);
+    memcpy(at + strlen(key), value, strlen(value));
+    write_text(path, text);
+    chmod(path, 0600);
+}
+
+/* The records directory as status, drain, join and the plugin see it:
+ * records listed without join credentials, temporaries or dot files; an
+ * id or a job id (its lowest step) found; a record whose process is gone
+ * judged ended and removed with its join credential; one of another host
+ * that Slurm cannot be asked about left running. */
+static void records_listed_found_and_judged(void **state)
+{
+    (void)state;
+    char path[PATH_MAX + 32], farms[PATH_MAX], planted[PATH_MAX + 32], err[512];
+    struct evo_access a;
+    char **paths;
+    size_t n;
+    const char *ids[] = {"host-1", "7.2", "7.10", "7.1"};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(evo_farm_record_write(ids[i], "local", "cmd", keys.public_key[EVO_KEY_CONTROL],
+                                               keys.secret[EVO_KEY_CONTROL], path, sizeof path),
+                         0);
+    assert_int_equal(evo_farm_join_write("7.1", "evaluate: {python: python3}\n", path, sizeof path), 0);
+    assert_int_equal(evo_registry_path("farms", farms, sizeof farms), 0);
+    for (const char **name = (const char *[]){".hidden", "x.tmp.0123", "y.join", NULL}; *name; name++) {
+        snprintf(planted, sizeof planted, "%s/%s", farms, *name);
+        write_text(planted, "endpoints x\n");
+    }
+    assert_int_equal(evo_farm_records_list(&paths, &n, 100), 0);
+    assert_int_equal(n, 4);
+    evo_farm_records_free(paths, n);
+    assert_int_equal(evo_farm_records_list(&paths, &n, 2), 0); /* at most max */
+    assert_int_equal(n, 2);
+    evo_farm_records_free(paths, n);
+    assert_int_equal(evo_farm_record_find("7", path, sizeof path), 0); /* a job id: its lowest step */
+    assert_string_equal(strrchr(path, '/'), "/7.1");
+    assert_int_equal(evo_farm_join_find("7", path, sizeof path), 0);
+    assert_string_equal(strrchr(path, '/'), "/7.1.join");
+    assert_int_equal(evo_farm_record_find("7.10", path, sizeof path), 0);
+    assert_int_equal(evo_farm_record_find("8", path, sizeof path), -1);
+    assert_int_equal(evo_farm_record_find("../farms/7.1", path, sizeof path), -1);
+    assert_int_equal(evo_farm_join_find("7.2", path, sizeof path), -1); /* no join credential */
+    /* 7.1's process: gone (a pid no machine has) */
+    snprintf(path, sizeof path, "%s/7.1", farms);
+    overwrite_field(path, "\npid ", "999999999");
+    assert_int_equal(evo_farm_record_load(path, &a, err, sizeof err), EVO_RECORD_ENDED);
+    assert_int_equal(access(path, F_OK), -1);
+    snprintf(planted, sizeof planted, "%s/7.1.join", farms);
+    assert_int_equal(access(planted, F_OK), -1);
+    /* 7.2 on a host that is not this one, its id no Slurm step: cannot tell */
+    snprintf(path, sizeof path, "%s/7.2", farms);
+    overwrite_field(path, "\nhost ", "zz");
+    assert_int_equal(evo_farm_record_load(path, &a, err, sizeof err), EVO_RECORD_RUNNING);
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/y.join", farms);
+    assert_int_equal(evo_farm_record_load(path, &a, err, sizeof err), EVO_RECORD_UNREADABLE);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test_setup_teardown(access_round_trip, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(access_endpoints_from_card, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(access_refuses_shared_file, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(access_read_errors, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(access_needs_the_farm, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(job_record, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(progress_round_trip, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(progress_read_errors, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(progress_without_best, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(access_private_with_umask_0, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(access_refuses_link, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(join_credential_round_trip, setup, teardown)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(records_listed_found_and_judged, setup, teardown),
+        cmocka_unit_test_setup_teardown(access_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(access_endpoints_from_card, setup, teardown),
+        cmocka_unit_test_setup_teardown(access_refuses_shared_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(access_read_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(access_needs_the_farm, setup, teardown),
+        cmocka_unit_test_setup_teardown(job_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(progress_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(progress_read_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(progress_without_best, setup, teardown),
+        cmocka_unit_test_setup_teardown(access_private_with_umask_0, setup, teardown),
+        cmocka_unit_test_setup_teardown(access_refuses_link, setup, teardown),
+        cmocka_unit_test_setup_teardown(join_credential_round_trip, setup, teardown)};
     return EVO_RUN_TESTS(tests);
 }
