@@ -1,4 +1,4 @@
-/* scale.c — one broker against many workers (issue 15): the broker runs in
+/* scale.c — one broker against many workers: the broker runs in
  * its own process; simulated workers speak the real protocol over ZeroMQ
  * with CURVE (one DEALER each, many per simulator process) and answer every
  * task at once with f = x[0]; the driver is a real C client. For each

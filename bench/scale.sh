@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/scale.sh — the broker at scale (issue 15; figures in
+# bench/scale.sh — the broker at scale (figures in
 # docs/performance.md, "Scale"): build/bench/scale REPEAT times (default 3)
 # at 100, 1,000, 5,000 and 10,000 simulated workers with the median of each
 # figure, then 500 real worker processes with a trivial library evaluator

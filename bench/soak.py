@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench/soak.py — does a long run's memory stay flat? (issue 15, point 7)
+"""bench/soak.py — does a long run's memory stay flat?
 
     bench/soak.py [--generations 10000] [--at 100] [--workers 2] [--checkpoint N] [cmaes] [python]
 

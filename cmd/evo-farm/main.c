@@ -32,7 +32,7 @@ static const char usage[] =
     "       evo-farm plot DIR [-o FILE] [--title TEXT]\n"
     "       evo-farm join FARM|FILE [-n N]\n"
     "       evo-farm drain JOBID[.STEP]|HOST [--farm FARM]\n"
-    "       srun --evo-farm=FILE --mpi=pmix -n N evo-farm [--resume DIR] [COMMAND [ARG...]]\n"
+    "       srun --evo-farm=FILE -n N evo-farm [--resume DIR] [COMMAND [ARG...]]\n"
     "       evo-farm --version | --help\n"
     "\n"
     "  run    start a farm on this machine: a broker, N workers (default: farm.workers,\n"

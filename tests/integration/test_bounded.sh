@@ -1,4 +1,4 @@
-# test_bounded.sh — memory stays flat whatever a driver submits (issue 15):
+# test_bounded.sh — memory stays flat whatever a driver submits:
 # 10^8 one-dimensional vectors through the C client, in pieces, every
 # result checked once; the client's window (65,536 in the farm) and the
 # broker's quota bound what the farm holds, so the driver's and the

@@ -1,4 +1,4 @@
-# test_roles.sh — credentials by role (issue 14 point 2; wire/credentials.h):
+# test_roles.sh — credentials by role (wire/credentials.h):
 # the worker key of a farm's join credential cannot submit (refused per
 # task and counted), and no evaluator or worker holds the driver's key,
 # checked from inside the evaluators, over ZeroMQ and over the local

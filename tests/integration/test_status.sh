@@ -1,4 +1,4 @@
-# test_status.sh — evo-farm status for any farm (issue 14): a Python-driven
+# test_status.sh — evo-farm status for any farm: a Python-driven
 # farm is listed with no argument and shown by its id, in text and JSON,
 # and redrawn with --watch; its record goes with it; the status key it
 # publishes reads statistics and cannot submit (refused and counted).

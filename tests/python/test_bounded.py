@@ -1,4 +1,4 @@
-"""Bounded memory whatever the size of a map (issue 15, point 2): 10**7
+"""Bounded memory whatever the size of a map: 10**7
 calls through futures.map on 2 workers, every result checked (their sum
 against the closed form), with the driver's and the broker's resident
 memory (VmRSS) flat between 10 % and 90 % of the run and nothing
