@@ -43,11 +43,10 @@ static void ready_unlink(struct evo_broker *b, struct broker_peer *p)
 
 void broker_peer_ready(struct evo_broker *b, struct broker_peer *p)
 {
-    int level =
-        p->serial && p->role == EVO_ROLE_WORKER && !p->blocked && !p->draining && p->batches_in_flight < b->credit &&
-                !p->share_receiving
-            ? (int)p->batches_in_flight
-            : -1;
+    int level = p->serial && p->role == EVO_ROLE_WORKER && !p->blocked && !p->draining &&
+                        p->batches_in_flight < b->credit && !p->share_receiving
+                    ? (int)p->batches_in_flight
+                    : -1;
     if (level == p->ready_level)
         return;
     ready_unlink(b, p);

@@ -16,7 +16,7 @@
 #include "util/log.h"
 #include "util/trace.h"
 
-#define PUMP_PIECES  4                             /* pieces a worker is sent per loop, at most */
+#define PUMP_PIECES  4                           /* pieces a worker is sent per loop, at most */
 #define PUMP_BACKLOG (2 * EVO_PROTO_SHARE_PIECE) /* a local member's queue: none sent above it */
 
 /* A whole constant: kept (taking `value`); every worker is to receive it. */

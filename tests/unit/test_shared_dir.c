@@ -70,7 +70,7 @@ static void pieces_appear_whole(void **state)
     assert_int_equal(evo_shared_dir_begin(&d, "big"), 0);
     assert_true(evo_shared_dir_writing(&d));
     assert_int_equal(evo_shared_dir_write(&d, "abc", 3), 0);
-    assert_int_equal(lstat(path, &st), -1); /* not before it is whole */
+    assert_int_equal(lstat(path, &st), -1);               /* not before it is whole */
     assert_int_equal(evo_shared_dir_begin(&d, "big"), 0); /* its sender started over */
     assert_int_equal(evo_shared_dir_write(&d, "012", 3), 0);
     assert_int_equal(evo_shared_dir_write(&d, "345", 3), 0);
