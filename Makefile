@@ -1,5 +1,5 @@
 # evo-farm — build, test and install. Entry points: make, make check,
-# make check-quick, make install PREFIX=..., make bench, make demo, make format.
+# make check-quick, make lint, make install PREFIX=..., make bench, make demo, make format.
 
 PREFIX  ?= /usr/local
 PLUGINDIR ?= $(PREFIX)/lib/slurm
@@ -55,7 +55,7 @@ PLUGIN  := $(BUILD)/plugin/spank_evo_farm.so
 PLUGIN_SRC := $(wildcard plugin/*.c)
 PLUGIN_OBJ := $(call obj_of,$(PLUGIN_SRC))
 
-.PHONY: deb rpm package-check all check check-quick check-slurm-versions unit-check asan-check integration-check python-check slurm-check \
+.PHONY: deb rpm package-check all check check-quick lint check-slurm-versions unit-check asan-check integration-check python-check slurm-check \
 	install uninstall clean bench bench-slurm demo format
 all: $(BIN) $(SOLIB) $(EXAMPLE_LIBS) $(TOOLS) $(PLUGIN)
 # Keep the objects of test and tool binaries between runs.
@@ -195,7 +195,11 @@ package-check: all
 	@tests/packaging/deb-check.sh
 	@tests/packaging/rpm-check.sh
 
-check: unit-check asan-check integration-check python-check slurm-check package-check
+# The C layout, the shell and the Python, checked (scripts/lint).
+lint:
+	@scripts/lint
+
+check: lint unit-check asan-check integration-check python-check slurm-check package-check
 	@echo "make check: all suites passed"
 
 # The Slurm suite (and the unit suite, and a plugin package pinned to that
@@ -216,7 +220,7 @@ check-slurm-versions:
 
 # What needs neither root nor packages installed by the suite: no Slurm
 # cluster, no dpkg.
-check-quick: unit-check asan-check integration-check python-check
+check-quick: lint unit-check asan-check integration-check python-check
 	@echo "make check-quick: all suites passed"
 
 bench: all

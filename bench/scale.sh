@@ -14,7 +14,7 @@ SIZES=${*:-100 1000 5000 10000}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 echo "== bench/scale on $(nproc) cores, $(date -u +%Y-%m-%d), $REPEAT runs"
-for r in $(seq "$REPEAT"); do
+for _ in $(seq "$REPEAT"); do
     "$BUILD/bench/scale" $SIZES | tee -a "$TMP/runs"
 done
 # the medians, one line per size: workers connect_s work_s rate us_per_task own_us p50 p99 rss_mib

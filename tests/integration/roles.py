@@ -4,7 +4,7 @@ worker's environment (the evaluator's parent, as it was started), and
 submits a nested future; the driver checks that neither holds its key,
 that the evaluator does not hold its worker's, and that the nested calls
 were answered. Prints "roles ok"."""
-import os, sys
+import os
 from evofarm import futures
 
 def square(x):

@@ -15,13 +15,13 @@ t_journal_resumes_a_killed_c_driver() {
     "$EVO" run "$cfg" -n 2 --journal "$j" -- "$DRIVER" verify sphere 3000 3 > "$SCRATCH/out" 2>&1 ||
         { cat "$SCRATCH/out"; fail "the rerun failed"; }
     expect_in "$SCRATCH/out" "mapdriver: 3000 results, 0 failed, all as expected"
-    local known done hits
+    local known evaluated hits
     known=$(sed -nE 's/.*journal .*: ([0-9]+) answers.*/\1/p' "$SCRATCH/out")
-    done=$(sed -nE 's/^evo-farm: ([0-9]+) evaluations done.*/\1/p' "$SCRATCH/out")
+    evaluated=$(sed -nE 's/^evo-farm: ([0-9]+) evaluations done.*/\1/p' "$SCRATCH/out")
     hits=$(sed -nE 's/^evo-farm: ([0-9]+) evaluations answered from the journal.*/\1/p' "$SCRATCH/out")
-    echo "    killed run recorded $known; rerun: $hits from the journal, $done evaluated"
+    echo "    killed run recorded $known; rerun: $hits from the journal, $evaluated evaluated"
     [ "${known:-0}" -gt 0 ] && [ "$known" -lt 3000 ] || fail "the killed run recorded $known answers"
-    [ "$hits" = "$known" ] && [ $((done + hits)) -eq 3000 ] || fail "done $done + hits $hits != 3000 (known $known)"
+    [ "$hits" = "$known" ] && [ $((evaluated + hits)) -eq 3000 ] || fail "evaluated $evaluated + hits $hits != 3000 (known $known)"
 }
 
 t_journal_of_another_evaluator_refused() {

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 
-from conftest import PY, ROOT, own_pids, plain_env, run_script
+from conftest import PY, own_pids, plain_env, run_script
 from test_deap import SCRIPT, reference
 
 

@@ -3,7 +3,7 @@ runtime puts the package first on PYTHONPATH for the driver and for the
 evaluators, so nothing is installed into the venv."""
 import subprocess
 
-from conftest import PY, SCRIPTS
+from conftest import PY
 
 
 def test_venv_driver_and_workers(farm, tmp_path):
