@@ -89,14 +89,22 @@ expect_in() { grep -qF -- "$2" "$1" || { echo "    --- $1:"; sed 's/^/    /' "$1
 # run_tests SUITE — runs every function named t_* (each in a subshell with
 # errexit, so any failed assertion fails the test) and reports them all;
 # TESTS=REGEX runs only the tests whose names match; VERBOSE=1 shows what
-# passing tests printed.
+# passing tests printed. They run in the order of their names, or in that of
+# TEST_ORDER where the caller sets it (names separated by white space), which
+# must then name every t_* function once and nothing else (test_order_ok).
 # Call it as a plain command: inside an if condition or an && / || list
 # bash ignores errexit in everything it runs, and it refuses to run then.
 run_tests() {
-    local pass=0 failed=() t start rc probe
+    local pass=0 failed=() t start rc probe order
     probe=$(set -e; false; echo ignored)
     [ -z "$probe" ] || { echo "$1: run_tests was called where bash ignores errexit"; return 1; }
-    for t in $(declare -F | awk '{print $3}' | grep '^t_' | grep -E -- "${TESTS:-.}"); do
+    if [ -n "${TEST_ORDER:-}" ]; then
+        test_order_ok || { echo "$1: no test run: TEST_ORDER does not name exactly the t_* functions"; return 1; }
+        order=$(printf '%s\n' $TEST_ORDER)
+    else
+        order=$(declare -F | awk '{print $3}' | grep '^t_')
+    fi
+    for t in $(echo "$order" | grep -E -- "${TESTS:-.}"); do
         start=$(date +%s%N)
         (set -e; "$t") > "$SCRATCH/.log" 2>&1
         rc=$?
@@ -112,4 +120,23 @@ run_tests() {
     done
     echo "$1: ${pass} passed, ${#failed[@]} failed${failed:+: ${failed[*]}}"
     [ ${#failed[@]} -eq 0 ]
+}
+
+# test_order_ok — whether TEST_ORDER names every function t_* once and
+# nothing else; a FAIL line for each t_* it leaves out (which would never
+# run), each name that is no t_* function and each name given twice.
+test_order_ok() {
+    local t bad=0 seen=" "
+    for t in $TEST_ORDER; do
+        case "$seen" in *" $t "*) echo "FAIL TEST_ORDER names $t twice"; bad=1 ;; esac
+        seen="$seen$t "
+        case "$t" in
+        t_*) declare -F -- "$t" > /dev/null || { echo "FAIL TEST_ORDER names $t, which is not defined"; bad=1; } ;;
+        *) echo "FAIL TEST_ORDER names $t, which is not a t_* function"; bad=1 ;;
+        esac
+    done
+    for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
+        case "$seen" in *" $t "*) ;; *) echo "FAIL $t is not in TEST_ORDER (it would never run)"; bad=1 ;; esac
+    done
+    return $bad
 }

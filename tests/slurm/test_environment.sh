@@ -1,0 +1,45 @@
+# test_environment.sh — a farm's environment: section in every task of a
+# step on both nodes: a venv (and the line naming one that is missing) and
+# modules with environment.env (and the line naming a module that fails).
+
+t_venv_reaches_every_task() {
+    "$PY" -m venv --without-pip "$SCRATCH/venv"
+    cat > "$SCRATCH/venv.yaml" <<YAML
+evaluate: {command: [python3, $FITNESS, slow_prefix]}
+environment: {venv: $SCRATCH/venv}
+YAML
+    # fitness.py "slow_prefix" answers len(sys.prefix): every result must be
+    # the venv's (10 ms each, so the tasks of both nodes have joined by then).
+    (cd "$SCRATCH" && timeout 60 srun --evo-farm=venv.yaml -N2 -n4 "$EVO" "$DRIVER" constant 200 2 \
+        $(( ${#SCRATCH} + 5 )) > "$SCRATCH/out" 2>&1) || { tail "$SCRATCH/out"; fail "srun exited $?"; }
+    local want=$(( ${#SCRATCH} + 5 ))
+    expect_in "$SCRATCH/out" "200 results, all equal to $want"
+    expect_both_nodes "$SCRATCH/out"
+    printf 'evaluate: {command: [x]}\nenvironment: {venv: %s/novenv}\n' "$SCRATCH" > "$SCRATCH/novenv.yaml"
+    (cd "$SCRATCH" && srun --evo-farm=novenv.yaml -n2 true) > "$SCRATCH/out" 2>&1 && fail "accepted"
+    # on whichever node Slurm gave the two tasks (node1 mostly; 24.11 once chose node2)
+    grep -qE "environment.venv $SCRATCH/novenv has no $SCRATCH/novenv/bin/python on node[12] " "$SCRATCH/out" ||
+        { cat "$SCRATCH/out"; fail "no line naming the missing venv and the node"; }
+}
+
+# The module's variables in every task: the driver (rank 0) prints its
+# own, each worker's evaluator writes its task's into a file and answers 0.
+t_modules_reach_every_task() {
+    mkdir -p "$SCRATCH/modenv"
+    cat > "$SCRATCH/mod.yaml" <<YAML
+farm: {batch: 1}
+evaluate: {command: [sh, -c, 'while read x; do echo "\$(hostname) \$EVO_TESTMOD \$EVO_TESTMOD_PATH \$EVO_EXTRA \$OMP_NUM_THREADS" > $SCRATCH/modenv/\$\$; echo 0; done']}
+environment: {modules: [testmod], env: {EVO_EXTRA: {prepend: /x}}}
+YAML
+    (cd "$SCRATCH" && timeout 60 srun --evo-farm=mod.yaml -N2 -n4 "$EVO" sh -c 'echo "driver $(hostname) $EVO_TESTMOD $EVO_TESTMOD_PATH $EVO_EXTRA $OMP_NUM_THREADS"; '"$DRIVER"' constant 300 2 0') \
+        > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; fail "srun exited $?"; }
+    expect_in "$SCRATCH/out" "driver node1 loaded /opt/testmod/bin /x 1"
+    expect_in "$SCRATCH/out" "300 results, all equal to 0"
+    [ "$(cat "$SCRATCH"/modenv/* | grep -c "loaded /opt/testmod/bin /x 1")" = 3 ] ||
+        { cat "$SCRATCH"/modenv/*; fail "not every worker task saw the module"; }
+    grep -q "node2 loaded" "$SCRATCH"/modenv/* || fail "node2 did not get the module"
+    printf 'evaluate: {command: [x]}\nenvironment: {modules: [testmod, nosuchmod]}\n' > "$SCRATCH/mod.yaml"
+    (cd "$SCRATCH" && srun --evo-farm=mod.yaml -N2 -n2 true) > "$SCRATCH/out" 2>&1 && fail "accepted"
+    expect_in "$SCRATCH/out" "module load testmod nosuchmod failed on node"
+    expect_in "$SCRATCH/out" "nosuchmod"
+}

@@ -1,0 +1,77 @@
+# test_kills.sh — tasks and nodes lost mid-run under --no-kill: one worker
+# task killed (its work requeued), every worker task killed (the waiting
+# evaluations fail after EVO_FARM_GIVE_UP and the step ends), a whole node
+# killed (the other node finishes the farm; the node is brought back).
+
+# A worker task killed -9 mid-run under --no-kill: every result still comes.
+t_kill_worker_task_no_kill() {
+    printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
+    (cd "$SCRATCH" && timeout 120 srun --no-kill --evo-farm=slow.yaml -N2 -n6 "$EVO" "$DRIVER" verify sphere 4000 3) \
+        > "$SCRATCH/out" 2>&1 &
+    local srun_pid=$! victim=""
+    for _ in $(seq 100); do
+        victim=$(worker_tasks '^SLURM_PROCID=3$' | head -1)
+        [ -n "$victim" ] && break
+        sleep 0.05
+    done
+    [ -n "$victim" ] || fail "no worker task found"
+    sleep 0.4
+    kill -9 "$victim"
+    wait $srun_pid || true
+    expect_in "$SCRATCH/out" "4000 results, 0 failed, all as expected"
+    # a worker of a 1 ms evaluator always holds a task
+    grep -qE "[1-9][0-9]* requeued from lost workers" "$SCRATCH/out" || fail "nothing was requeued"
+}
+
+# Every worker task of a step lost (kill -9 under --no-kill) while rank 0's
+# map waits: after EVO_FARM_GIVE_UP seconds without a worker the waiting
+# evaluations fail with the reason and the step ends, instead of hanging.
+# (PMI-2: the PMIx plugin of 22.05 cancels a step whose tasks abort.)
+t_all_worker_tasks_lost() {
+    printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
+    (cd "$SCRATCH" && EVO_FARM_GIVE_UP=2 timeout 60 srun --no-kill --mpi=pmi2 --evo-farm=slow.yaml -N2 -n3 "$EVO" "$DRIVER" verify sphere 100000 3) \
+        > "$SCRATCH/out" 2>&1 &
+    local srun_pid=$! victims=""
+    for _ in $(seq 100); do
+        victims="$(worker_tasks '^SLURM_PROCID=1$') $(worker_tasks '^SLURM_PROCID=2$')"
+        [ "$(echo $victims | wc -w)" = 2 ] && break
+        sleep 0.05
+    done
+    [ "$(echo $victims | wc -w)" = 2 ] || fail "no 2 worker tasks found"
+    sleep 0.5
+    kill -9 $victims
+    local rc=0
+    wait $srun_pid || rc=$?
+    [ $rc != 124 ] || { tail "$SCRATCH/out"; fail "the step hung with no worker left"; }
+    expect_in "$SCRATCH/out" "no worker has been connected for 2 s"
+    grep -qE "mapdriver: 100000 results, [1-9][0-9]* failed" "$SCRATCH/out" || { tail "$SCRATCH/out"; fail "not every evaluation answered"; }
+}
+
+# A whole node lost mid-run under --no-kill (its slurmd, slurmstepd and
+# tasks killed -9): the farm on the other node finishes every task. Runs
+# last (run-all.sh's TEST_ORDER) and brings the node back.
+t_kill_whole_node_no_kill() {
+    printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
+    local start
+    start=$(date +%s%N)
+    (cd "$SCRATCH" && timeout 120 srun --no-kill --evo-farm=slow.yaml -N2 --ntasks-per-node=3 "$EVO" "$DRIVER" verify sphere 12000 3) \
+        > "$SCRATCH/out" 2>&1 &
+    local srun_pid=$! seen=""
+    for _ in $(seq 100); do
+        seen=$(worker_tasks '^SLURMD_NODENAME=node2$')
+        [ "$(echo $seen | wc -w)" = 3 ] && break
+        sleep 0.05
+    done
+    [ "$(echo $seen | wc -w)" = 3 ] || fail "no 3 worker tasks on node2"
+    sleep 0.5
+    ./cluster.sh kill-node "$CLUSTER" 2
+    local rc=0
+    wait $srun_pid || rc=$?
+    echo "    srun exited $rc after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+    ./cluster.sh start-node "$CLUSTER" 2 > /dev/null
+    expect_in "$SCRATCH/out" "12000 results, 0 failed, all as expected"
+    grep -qE "[1-9][0-9]* requeued from lost workers" "$SCRATCH/out" || fail "no task was requeued from node2"
+    expect_in "$SCRATCH/out" "workers connected at the end: node1"
+    grep -q "node2" <(grep "connected at the end" "$SCRATCH/out") && fail "node2 workers still counted"
+    cat "$SCRATCH/out"
+}

@@ -1,0 +1,86 @@
+# test_options.sh — the --evo-farm option beyond a plain srun: the example
+# through sbatch and #SBATCH, --export=NONE (srun, #SBATCH, SBATCH_EXPORT),
+# its one line in srun/sbatch/salloc --help, and the option given twice
+# (Slurm's replays; the last wins, --evo-farm=none opts out).
+
+# --export=NONE on srun, and on sbatch (#SBATCH --export=NONE reaching the
+# job's plain srun): the farm's variables travel as SLURM_ ones, and the
+# task sees them under their EVO_FARM_ names only.
+t_export_none() {
+    printf 'evaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/evolution.yaml"
+    mkdir -p "$SCRATCH/none"
+    (cd "$SCRATCH/none" && timeout 120 srun --export=NONE --evo-farm=../evolution.yaml -N2 -n4 /usr/bin/python3 \
+        "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 2) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun --export=NONE failed"; }
+    expect_in "$SCRATCH/out" "3 workers connected at the end"
+    (cd "$SCRATCH" && timeout 60 srun --export=NONE --evo-farm=evolution.yaml -N1 -n2 /usr/bin/env) > "$SCRATCH/env" 2>&1 ||
+        { cat "$SCRATCH/env"; fail "srun env failed"; }
+    grep -q "^EVO_FARM_CLIENT_SECRET=" "$SCRATCH/env" || fail "the driver has no key of its own"
+    grep -q "^SLURM_EVO_FARM_" "$SCRATCH/env" && fail "the SLURM_EVO_FARM_ carriers reached the task"
+    cat > "$SCRATCH/job.sh" <<JOB
+#!/bin/sh
+#SBATCH --evo-farm=$SCRATCH/evolution.yaml
+#SBATCH --export=NONE
+#SBATCH -N2 -n4
+srun /usr/bin/python3 $ROOT/examples/deap/evolution.py 5 --seed 5 --ngen 2
+JOB
+    run_job "$SCRATCH/none" ../job.sh "$SCRATCH/job.out"
+    expect_in "$SCRATCH/job.out" "3 workers connected at the end"
+    # the same through SBATCH_EXPORT=NONE, the script saying nothing of it
+    sed -i '/--export=NONE/d' "$SCRATCH/job.sh"
+    run_job "$SCRATCH/none" ../job.sh "$SCRATCH/job2.out" SBATCH_EXPORT=NONE
+    expect_in "$SCRATCH/job2.out" "3 workers connected at the end"
+}
+
+t_sbatch_example() {
+    cat > "$SCRATCH/job.sh" <<JOB
+#!/bin/sh
+#SBATCH --evo-farm=$EXAMPLE
+#SBATCH -N2 -n6
+srun "$EVO"
+JOB
+    local_reference
+    rm -rf "$SCRATCH/results"
+    run_job "$SCRATCH" job.sh "$SCRATCH/job.out"
+    expect_in "$SCRATCH/job.out" "cma-es: best "
+    expect_in "$SCRATCH/job.out" "evaluations done, 0 failed"
+    expect_both_nodes "$SCRATCH/job.out"
+    cmp "$SCRATCH/local/logbook.csv" "$SCRATCH/results/logbook.csv" || fail "the logbook differs from the local run's"
+}
+
+t_option_in_help() {
+    local cmd
+    for cmd in srun sbatch salloc; do
+        $cmd --help > "$SCRATCH/help" 2>&1 || true
+        # on one line, not wrapped
+        grep -qE -- "--evo-farm=FILE +Run as an evo-farm task farm \(described by FILE\)$" "$SCRATCH/help" ||
+            { grep -A1 -- --evo-farm "$SCRATCH/help"; fail "$cmd --help: no one-line --evo-farm"; }
+    done
+}
+
+# Slurm replays an option (an #SBATCH line into every srun of the job): a
+# value given twice is accepted, and the last --evo-farm given wins.
+t_option_twice_last_wins() {
+    printf 'evaluate: {command: [x]}\nenvironment: {env: {EVO_WHICH: a}}\n' > "$SCRATCH/a.yaml"
+    printf 'evaluate: {command: [x]}\nenvironment: {env: {EVO_WHICH: b}}\n' > "$SCRATCH/b.yaml"
+    # rank 0 runs the command as the farm's driver (the other task is a worker)
+    (cd "$SCRATCH" && srun --evo-farm=a.yaml --evo-farm=a.yaml -N2 -n2 sh -c 'echo "which=$EVO_WHICH"') \
+        > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; fail "the same value twice was refused"; }
+    [ "$(grep -c '^which=a$' "$SCRATCH/out")" = 1 ] || { cat "$SCRATCH/out"; fail "a.yaml did not reach the driver"; }
+    (cd "$SCRATCH" && srun --evo-farm=a.yaml --evo-farm=b.yaml -n2 sh -c 'echo "which=$EVO_WHICH"') \
+        > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; fail "srun exited $?"; }
+    expect_in "$SCRATCH/out" "which=b"
+    # #SBATCH --evo-farm=a.yaml, then one srun inherits it, another overrides
+    # it, and a third opts out (--evo-farm=none: a plain step on every task)
+    cat > "$SCRATCH/job.sh" <<JOB
+#!/bin/sh
+#SBATCH --evo-farm=$SCRATCH/a.yaml
+#SBATCH -n2
+srun sh -c 'echo "inherited=\$EVO_WHICH"'
+srun --evo-farm=$SCRATCH/b.yaml sh -c 'echo "overridden=\$EVO_WHICH"'
+srun --evo-farm=none sh -c 'echo "plain=\${EVO_WHICH:-none} \${EVO_FARM_CONFIG_TEXT:-none}"'
+JOB
+    run_job "$SCRATCH" job.sh "$SCRATCH/job.out"
+    expect_in "$SCRATCH/job.out" "inherited=a"
+    expect_in "$SCRATCH/job.out" "overridden=b"
+    [ "$(grep -c '^plain=none none$' "$SCRATCH/job.out")" = 2 ] || { cat "$SCRATCH/job.out"; fail "--evo-farm=none did not opt out"; }
+}

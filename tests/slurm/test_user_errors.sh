@@ -1,0 +1,60 @@
+# test_user_errors.sh — what a user writes wrong is refused before launch
+# with one line: a bad YAML file (srun and sbatch, nothing submitted), then
+# everything else (modules, modulefiles, venvs outside the site's roots, a
+# bad MPI type, garbage from an env), after which both nodes are idle.
+
+t_bad_yaml_refused_before_launch() {
+    printf 'evaluate: {command: [x]}\nfarm:\n  retries: lots\n' > "$SCRATCH/bad.yaml"
+    rm -f "$SCRATCH/ran"
+    (cd "$SCRATCH" && srun --evo-farm=bad.yaml -n2 touch "$SCRATCH/ran") > "$SCRATCH/out" 2>&1 &&
+        fail "srun accepted a bad file"
+    expect_in "$SCRATCH/out" "evo-farm: bad.yaml:3:12: farm.retries: expected a whole number from 0 to 100, got 'lots'"
+    (cd "$SCRATCH" && sbatch --evo-farm=bad.yaml --wrap "touch $SCRATCH/ran") > "$SCRATCH/out" 2>&1 &&
+        fail "sbatch accepted a bad file"
+    expect_in "$SCRATCH/out" "sbatch: error: evo-farm: bad.yaml:3:12:"
+    grep -q "Submitted batch job" "$SCRATCH/out" && fail "a job was submitted"
+    sleep 0.5
+    [ ! -e "$SCRATCH/ran" ] || fail "something ran"
+}
+
+# Everything a user can write wrong (YAML, module names, modulefiles that
+# hang or leave a process behind, an env printing garbage, a venv outside
+# the site's roots through a symlink, a bad MPI type): each fails the step
+# with one line, and afterwards both nodes are idle (never drained) and no
+# slurmstepd is left.
+t_user_errors_leave_nodes_idle() {
+    local stack="$CLUSTER/etc/plugstack.conf" saved
+    saved=$(cat "$stack")
+    mkdir -p "$SCRATCH/roots/allowed" "$SCRATCH/outside"
+    "$PY" -m venv --without-pip "$SCRATCH/outside/venv"
+    ln -sfn "$SCRATCH/outside/venv" "$SCRATCH/roots/allowed/venv"
+    echo "$saved modules_timeout=2 venv_roots=$SCRATCH/roots/allowed" > "$stack"
+    printf 'evaluate: {command: [x]}\nfarm: {retries: lots}\n' > "$SCRATCH/u1.yaml"
+    printf 'evaluate: {command: [x]}\nenvironment: {modules: [nosuchmod]}\n' > "$SCRATCH/u2.yaml"
+    printf 'evaluate: {command: [x]}\nenvironment: {modules: [hangmod]}\n' > "$SCRATCH/u3.yaml"
+    printf 'evaluate: {command: [x]}\nenvironment: {modules: [bgmod]}\n' > "$SCRATCH/u4.yaml"
+    printf 'evaluate: {command: [x]}\nenvironment: {venv: %s/roots/allowed/venv}\n' "$SCRATCH" > "$SCRATCH/u5.yaml"
+    printf 'evaluate: {command: [x]}\nenvironment: {venv: %s/roots/allowed/../../outside/venv}\n' "$SCRATCH" \
+        > "$SCRATCH/u6.yaml"
+    printf 'evaluate: {command: [x]}\nenvironment: {modules: [garbagemod]}\n' > "$SCRATCH/u7.yaml"
+    expect_refused yaml "farm.retries: expected a whole number" --evo-farm=u1.yaml -N2 -n2
+    expect_refused unknown-module "module load nosuchmod failed on node" --evo-farm=u2.yaml -N2 -n2
+    expect_refused hanging-module "module load hangmod on node1: no answer within 2 s (killed)" --evo-farm=u3.yaml -N2 -n2
+    expect_refused background-module "module load bgmod on node" --evo-farm=u4.yaml -N2 -n2
+    expect_refused venv-symlink "is outside the directories this site allows" --evo-farm=u5.yaml -N2 -n2
+    expect_refused venv-dotdot "is outside the directories this site allows" --evo-farm=u6.yaml -N2 -n2
+    expect_refused mpi "needs PMIx or PMI-2 but this step uses --mpi=cray_shasta" --mpi=cray_shasta --evo-farm="$EXAMPLE" -n2
+    expect_refused garbage-env "printed something that is not an environment" --evo-farm=u7.yaml -N2 -n2
+    echo "$saved" > "$stack"
+    local states="" left=""
+    for _ in $(seq 50); do
+        states=$(sinfo -h -o "%t" | sort -u | tr '\n' ' ')
+        left=$(./cluster.sh pids "$CLUSTER" '^slurmstepd')
+        [ "$states" = "idle " ] && [ -z "$left" ] && break
+        sleep 0.2
+    done
+    [ "$states" = "idle " ] || { sinfo; fail "nodes not idle after the failures: $states"; }
+    [ -z "$left" ] || { ps -o pid,args -p $left; fail "slurmstepd left behind"; }
+    [ -z "$(./cluster.sh pids "$CLUSTER" '^sleep 1000')" ] || fail "a modulefile's process outlived its step"
+    return 0
+}
