@@ -3,7 +3,7 @@ and prints where a round trip's microseconds go: the median of each
 segment between consecutive points over the round trips, and of the whole.
 Usage: latency_budget.py PREFIX [SKIP]   (SKIP: first round trips left out, default 100)
 The hops between the driver, the broker and the worker are the local Unix
-socket under evo-farm run, or ZeroMQ with CURVE (EVO_FARM_LOCAL= , or
+socket under evo-farm run, or ZeroMQ with CURVE (EVO_FARM_UNIX_SOCKET= , or
 members on other machines)."""
 import glob
 import statistics
@@ -12,7 +12,7 @@ import sys
 C_PATH = ["client.submit", "broker.submit", "broker.tasks", "worker.tasks", "worker.write", "child.read",
         "child.answer", "worker.answer", "worker.results", "broker.results", "broker.done", "client.done"]
 PY_PATH = ["py.submit", "py.send", "client.submit", "broker.submit", "broker.tasks", "worker.tasks", "worker.write",
-           "shim.read", "shim.answer", "worker.answer", "worker.results", "broker.results", "broker.done",
+           "evaluator.read", "evaluator.answer", "worker.answer", "worker.results", "broker.results", "broker.done",
            "client.done", "py.got", "py.result"]
 WHAT = {
     ("client.submit", "broker.submit"): "driver -> broker",
@@ -28,9 +28,9 @@ WHAT = {
     ("broker.done", "client.done"): "broker -> driver",
     ("py.submit", "py.send"): "caller: pickle the call, to the connection (no hand-off when idle)",
     ("py.send", "client.submit"): "dispatch thread: ctypes into libevofarm",
-    ("worker.write", "shim.read"): "worker -> Python shim (pipe)",
-    ("shim.read", "shim.answer"): "shim: unpickle, call, pickle the answer",
-    ("shim.answer", "worker.answer"): "Python shim -> worker (pipe)",
+    ("worker.write", "evaluator.read"): "worker -> Python evaluator (pipe)",
+    ("evaluator.read", "evaluator.answer"): "Python evaluator: unpickle, call, pickle the answer",
+    ("evaluator.answer", "worker.answer"): "Python evaluator -> worker (pipe)",
     ("client.done", "py.got"): "libevofarm back to the dispatch thread (ctypes, copy)",
     ("py.got", "py.result"): "dispatch thread resolves the future, caller wakes (hand-off)",
 }

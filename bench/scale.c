@@ -72,7 +72,7 @@ static void run_broker(struct evo_credentials *creds, int fd)
                                    0,
                                    NULL};
     struct evo_broker *b = evo_broker_create(&o, creds, err, sizeof err);
-    if (b == NULL || evo_broker_admit(b, EVO_KEY_MEMBER, creds->client_public) < 0) {
+    if (b == NULL || evo_broker_admit(b, EVO_KEY_ALL, creds->client_public) < 0) {
         fprintf(stderr, "scale: %s\n", err);
         _exit(1);
     }
@@ -88,7 +88,7 @@ static void run_broker(struct evo_credentials *creds, int fd)
 /* 0 once sent, -1 while the socket has no connection yet (EAGAIN). */
 static int send_hello(void *s, uint32_t pid, struct evo_buf *buf)
 {
-    struct evo_hello h = {.role = EVO_ROLE_WORKER, .pid = pid};
+    struct evo_hello h = {.kind = EVO_PEER_WORKER, .pid = pid};
     snprintf(h.host, sizeof h.host, "sim%u", pid / 2500);
     evo_buf_reset(buf);
     evo_proto_put_hello(buf, &h);

@@ -33,7 +33,7 @@ EVO = BUILD / "bin" / "evo-farm"
 
 ROLES = (("run", "broker (evo-farm run)"), ("__drive", "driver (evo-farm __drive)"),
          ("__hold", "evo-farm __hold"), ("__worker", "worker"),
-         ("__evaluate-library", "evaluator child (library)"), ("evofarm._worker", "evaluator child (Python shim)"))
+         ("__evaluate-library", "evaluator child (library)"), ("evofarm._evaluator", "evaluator child (Python evaluator)"))
 
 
 def memory(pid):

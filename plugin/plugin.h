@@ -1,5 +1,5 @@
 /* plugin.h — state shared by the SPANK entry points (spank_evo_farm.c)
- * and the code for each side: local.c (srun, sbatch, salloc) and remote.c
+ * and the code for each side: srun.c (srun, sbatch, salloc) and slurmstepd.c
  * (slurmstepd and the tasks). Messages start with "evo-farm: ". */
 #ifndef EVO_PLUGIN_H
 #define EVO_PLUGIN_H
@@ -29,7 +29,7 @@ static inline int evo_plugin_active(void)
 /* srun, in slurm_spank_init: when the command line (or an #SBATCH
  * replay) asks for a farm and nobody chose an MPI type, ask for PMIx or
  * PMI-2 (mpi.h). 0, or -1. */
-int evo_local_init(spank_t sp);
+int evo_srun_init(spank_t sp);
 
 /* srun: validate FILE, hand config and step keys to the tasks through
  * srun's environment. sbatch/salloc: validate FILE, arrange a wire-up for
@@ -37,18 +37,18 @@ int evo_local_init(spank_t sp);
  * credential (~/.evo-farm/farms, shared with the nodes) and hand its
  * configuration, keys and endpoints to the tasks; sbatch/salloc only check
  * that it is there. 0, or -1 (the message was printed). */
-int evo_local_post_opt(spank_t sp, int allocator);
+int evo_srun_post_opt(spank_t sp, int allocator);
 
 /* srun, once it has settled its MPI type: refuse one that cannot wire up a
  * farm, with the fix. 0, or -1. */
-int evo_local_user_init(spank_t sp);
+int evo_srun_user_init(spank_t sp);
 
 /* slurmstepd, once per node: read the step's config, load modules, check
  * the venv; errors are kept for task_init (user_init's never reach srun). */
-int evo_remote_user_init(spank_t sp);
+int evo_slurmstepd_user_init(spank_t sp);
 
 /* In each task just before exec: apply the environment, or fail the task
  * with the error user_init kept. */
-int evo_remote_task_init(spank_t sp);
+int evo_slurmstepd_task_init(spank_t sp);
 
 #endif

@@ -1,7 +1,7 @@
 /* spank_evo_farm.c — the SPANK entry points of the evo-farm plugin: one
  * option, --evo-farm=FILE (and --evo-farm-join=FARM), registered with spank_option_register (which
- * sbatch and salloc need), and a dispatch on the context to local.c or
- * remote.c. Site settings come from the plugstack.conf arguments. */
+ * sbatch and salloc need), and a dispatch on the context to srun.c or
+ * slurmstepd.c. Site settings come from the plugstack.conf arguments. */
 #include <slurm/slurm_version.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,14 +83,14 @@ int slurm_spank_init(spank_t sp, int argc, char **argv)
         return -1;
     }
     /* srun reads SLURM_MPI_TYPE after this callback: ask for a wire-up now. */
-    return context == S_CTX_LOCAL ? evo_local_init(sp) : 0;
+    return context == S_CTX_LOCAL ? evo_srun_init(sp) : 0;
 }
 
 int slurm_spank_local_user_init(spank_t sp, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    return evo_plugin.file[0] && !evo_plugin.join[0] ? evo_local_user_init(sp) : 0; /* joiners need no wire-up */
+    return evo_plugin.file[0] && !evo_plugin.join[0] ? evo_srun_user_init(sp) : 0; /* joiners need no wire-up */
 }
 
 int slurm_spank_init_post_opt(spank_t sp, int argc, char **argv)
@@ -101,9 +101,9 @@ int slurm_spank_init_post_opt(spank_t sp, int argc, char **argv)
         return 0;
     switch (spank_context()) {
     case S_CTX_LOCAL:
-        return evo_local_post_opt(sp, 0);
+        return evo_srun_post_opt(sp, 0);
     case S_CTX_ALLOCATOR:
-        return evo_local_post_opt(sp, 1);
+        return evo_srun_post_opt(sp, 1);
     default:
         return 0;
     }
@@ -113,12 +113,12 @@ int slurm_spank_user_init(spank_t sp, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    return evo_plugin_active() ? evo_remote_user_init(sp) : 0;
+    return evo_plugin_active() ? evo_slurmstepd_user_init(sp) : 0;
 }
 
 int slurm_spank_task_init(spank_t sp, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    return evo_plugin_active() ? evo_remote_task_init(sp) : 0;
+    return evo_plugin_active() ? evo_slurmstepd_task_init(sp) : 0;
 }

@@ -63,7 +63,7 @@ static int drain_farm(const struct evo_access *a, const char *selector, uint32_t
     snprintf(err, err_size, "its broker did not answer (ended?)");
     for (char *ep = strtok_r(endpoints, ",", &save); ep && !d.welcomed; ep = strtok_r(NULL, ",", &save)) {
         snprintf(creds.endpoint, sizeof creds.endpoint, "%s", ep);
-        if (evo_dealer_join(&d, context, &creds, EVO_ROLE_DRIVER, &buf, err, err_size) == 0)
+        if (evo_dealer_join(&d, context, &creds, EVO_PEER_DRIVER, &buf, err, err_size) == 0)
             await(&d, EVO_MSG_WELCOME, NULL, DRAIN_WAIT_MS);
     }
     if (!d.welcomed)

@@ -54,7 +54,7 @@ static int set_credentials(const struct evo_access *a)
     char endpoint[sizeof a->endpoints];
     snprintf(endpoint, sizeof endpoint, "%s", a->endpoints);
     endpoint[strcspn(endpoint, ",")] = '\0'; /* the most routable first */
-    unsetenv(EVO_VAR_LOCAL);                 /* ZeroMQ with CURVE, from anywhere */
+    unsetenv(EVO_VAR_UNIX_SOCKET);           /* ZeroMQ with CURVE, from anywhere */
     if (a->nested_public[0] &&
         (setenv(EVO_VAR_NESTED_PUBLIC, a->nested_public, 1) || setenv(EVO_VAR_NESTED_SECRET, a->nested_secret, 1)))
         return -1;

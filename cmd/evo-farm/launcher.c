@@ -51,7 +51,7 @@ struct launch {
     int published;                          /* the broker is bound and its members can find it */
     int64_t alone_since_ms;                 /* since when no worker is connected (0: one is) */
     int sfd;                                /* our signals, once blocked */
-    char local_dir[EVO_PATH_MAX];           /* the local socket's directory, or empty */
+    char unix_dir[EVO_PATH_MAX];            /* the Unix socket's directory, or empty */
     struct evo_role_keys keys;              /* the farm's client keys by role (wire/credentials.h) */
     char **driver_env;                      /* the driver's environment: its own key, no worker's or evaluator's */
     char driver_vars[2][EVO_KEY_TEXT + 32]; /* its EVO_FARM_CLIENT_PUBLIC=... and _SECRET=... */
@@ -234,31 +234,31 @@ static unsigned worker_count(const struct evo_config *c, const struct evo_run_op
 /* Phase 1: keys, the broker bound, and the broker published (a step's
  * rank 0). 0, or -1 after saying why. */
 /* The Unix socket for the members of this machine (the local workers, the
- * driver), in a fresh 0700 directory; they find it in EVO_FARM_LOCAL. An
- * empty EVO_FARM_LOCAL in our environment keeps everyone on ZeroMQ. */
-static void listen_locally(struct launch *l)
+ * driver), in a fresh 0700 directory; they find it in EVO_FARM_UNIX_SOCKET. An
+ * empty EVO_FARM_UNIX_SOCKET in our environment keeps everyone on ZeroMQ. */
+static void listen_unix(struct launch *l)
 {
     char err[EVO_ERROR_MAX], path[EVO_PATH_MAX + 16];
-    const char *tmp = getenv("TMPDIR"), *asked = getenv(EVO_VAR_LOCAL);
+    const char *tmp = getenv("TMPDIR"), *asked = getenv(EVO_VAR_UNIX_SOCKET);
     if (asked && asked[0] == '\0')
         return;
-    unsetenv(EVO_VAR_LOCAL); /* an outer farm's is not ours */
+    unsetenv(EVO_VAR_UNIX_SOCKET); /* an outer farm's is not ours */
     if (tmp == NULL || tmp[0] != '/')
         tmp = "/tmp";
-    if ((size_t)snprintf(l->local_dir, sizeof l->local_dir, "%s/evo-farm-XXXXXX", tmp) >= sizeof l->local_dir ||
-        mkdtemp(l->local_dir) == NULL) {
-        evo_warn("no local socket (members use the network): cannot make a directory in %s: %s", tmp, strerror(errno));
-        l->local_dir[0] = '\0';
+    if ((size_t)snprintf(l->unix_dir, sizeof l->unix_dir, "%s/evo-farm-XXXXXX", tmp) >= sizeof l->unix_dir ||
+        mkdtemp(l->unix_dir) == NULL) {
+        evo_warn("no Unix socket (members use the network): cannot make a directory in %s: %s", tmp, strerror(errno));
+        l->unix_dir[0] = '\0';
         return;
     }
-    snprintf(path, sizeof path, "%s/broker", l->local_dir);
-    if (evo_broker_listen_local(l->broker, path, err, sizeof err) < 0 || setenv(EVO_VAR_LOCAL, path, 1) < 0) {
-        evo_warn("no local socket (members use the network): %s", err);
-        rmdir(l->local_dir);
-        l->local_dir[0] = '\0';
+    snprintf(path, sizeof path, "%s/broker", l->unix_dir);
+    if (evo_broker_listen_unix(l->broker, path, err, sizeof err) < 0 || setenv(EVO_VAR_UNIX_SOCKET, path, 1) < 0) {
+        evo_warn("no Unix socket (members use the network): %s", err);
+        rmdir(l->unix_dir);
+        l->unix_dir[0] = '\0';
         return;
     }
-    evo_debug("local members connect to %s", path);
+    evo_debug("Unix members connect to %s", path);
 }
 
 static int start_broker(struct launch *l, const struct evo_config *config, const struct evo_run_options *options)
@@ -306,7 +306,7 @@ static int start_broker(struct launch *l, const struct evo_config *config, const
             evo_error("cannot admit the farm's %s key", evo_key_role_name((enum evo_key_role)role));
             return -1;
         }
-    listen_locally(l);
+    listen_unix(l);
     if (options->publish && options->publish(options->publish_arg, &l->creds) < 0)
         return -1;
     l->published = 1;
@@ -502,10 +502,10 @@ static void finish(struct launch *l, const struct evo_config *config, const stru
         summary(l->broker, started);
     if (l->published && options->expected_workers)
         see_latecomers_off(l->broker, config, l->heartbeat_ms, options->expected_workers);
-    evo_broker_destroy(l->broker); /* removes the local socket */
+    evo_broker_destroy(l->broker); /* removes the Unix socket */
     evo_journal_close(l->journal);
-    if (l->local_dir[0])
-        rmdir(l->local_dir);
+    if (l->unix_dir[0])
+        rmdir(l->unix_dir);
     if (l->workers)
         stop_workers(l);
     if (l->driver > 0) {

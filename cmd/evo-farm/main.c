@@ -166,7 +166,7 @@ static int hold_for_embedder(void)
 {
     static const char *const names[] = {EVO_VAR_ENDPOINT,      EVO_VAR_SERVER_KEY, EVO_VAR_CLIENT_PUBLIC,
                                         EVO_VAR_CLIENT_SECRET, EVO_VAR_WORKERS,    EVO_VAR_LIBRARY,
-                                        EVO_VAR_LOCAL};
+                                        EVO_VAR_UNIX_SOCKET};
     const char *fd_text = getenv(EVO_VAR_READY_FD);
     unsigned fd = 0;
     FILE *ready = NULL;

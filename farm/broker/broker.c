@@ -33,7 +33,7 @@ struct evo_broker *evo_broker_create(const struct evo_broker_options *options, s
     }
     b->options = *options;
     b->next_serial = 1;
-    b->local_fd = -1;
+    b->unix_fd = -1;
     if (broker_peers_init(b) < 0) {
         snprintf(err, err_size, "cannot create the broker: out of memory");
         goto error;
@@ -56,8 +56,8 @@ error:
 int broker_send_to(struct evo_broker *b, const void *identity, size_t identity_size, enum evo_msg_type type,
                    const struct evo_buf *body)
 {
-    if (broker_local_is_stream(identity, identity_size))
-        return broker_local_send(b, identity, type, body);
+    if (broker_unix_is_stream(identity, identity_size))
+        return broker_unix_send(b, identity, type, body);
     return evo_message_send(b->router, identity, identity_size, type, body);
 }
 
@@ -100,9 +100,9 @@ void broker_drop_peer(struct evo_broker *b, struct broker_peer *peer, const char
     uint32_t serial = peer->serial;
     if (serial == 0)
         return;
-    evo_info("%s %u (%s pid %u) lost: %s", peer->role == EVO_ROLE_WORKER ? "worker" : "driver", serial, peer->host,
+    evo_info("%s %u (%s pid %u) lost: %s", peer->kind == EVO_PEER_WORKER ? "worker" : "driver", serial, peer->host,
              peer->pid, why);
-    if (peer->role == EVO_ROLE_WORKER) {
+    if (peer->kind == EVO_PEER_WORKER) {
         broker_requeue_worker(b, peer);
         b->workers--;
     } else {
@@ -112,18 +112,19 @@ void broker_drop_peer(struct evo_broker *b, struct broker_peer *peer, const char
 }
 
 /* What each key allows (wire/credentials.h) and, for the refusals, what
- * it is for. A local stream (no User-Id) may do all, as a member key. */
+ * it is for. A Unix stream (no User-Id) may do all, as the key of role
+ * "all" does. */
 static const struct {
     unsigned rights;
     const char *limits;
-} keys[EVO_KEY_MEMBER + 1] = {
+} keys[EVO_KEY_ALL + 1] = {
     [EVO_KEY_DRIVER] = {BROKER_MAY_SUBMIT, "which may only submit work"},
     [EVO_KEY_NESTED] = {BROKER_MAY_SUBMIT, "which may only submit work"},
     [EVO_KEY_WORKER] = {BROKER_MAY_WORK, "which may only take work and return results"},
     [EVO_KEY_STATUS] = {0, "which may only read statistics"},
     [EVO_KEY_CONTROL] = {BROKER_MAY_CONTROL, "which may only read statistics and drain workers"},
     [EVO_KEY_ROLES] = {0, "which this farm does not know"},
-    [EVO_KEY_MEMBER] = {BROKER_MAY_WORK | BROKER_MAY_SUBMIT | BROKER_MAY_CONTROL, ""},
+    [EVO_KEY_ALL] = {BROKER_MAY_WORK | BROKER_MAY_SUBMIT | BROKER_MAY_CONTROL, ""},
 };
 
 static int may(const struct broker_peer *peer, unsigned right)
@@ -142,13 +143,13 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
                      const void *body, size_t size, const char *user)
 {
     struct evo_hello hello;
-    struct broker_peer asked = {.key = user ? evo_key_role_of(user) : EVO_KEY_MEMBER};
+    struct broker_peer asked = {.key = user ? evo_key_role_of(user) : EVO_KEY_ALL};
     char why[160];
     if (evo_proto_get_hello(body, size, &hello) < 0 || identity_size > EVO_IDENTITY_MAX) {
         b->counters.malformed++;
         return;
     }
-    if (hello.role == EVO_ROLE_WORKER && !may(&asked, BROKER_MAY_WORK)) {
+    if (hello.kind == EVO_PEER_WORKER && !may(&asked, BROKER_MAY_WORK)) {
         b->counters.auth_refused++;
         refusal(&asked, why, sizeof why);
         evo_info("%s (a worker from %s pid %u)", why, hello.host, hello.pid);
@@ -157,9 +158,9 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
     }
     if (known)
         broker_drop_peer(b, known, "said HELLO again");
-    else if (hello.role == EVO_ROLE_WORKER)
+    else if (hello.kind == EVO_PEER_WORKER)
         b->workers_seen++;
-    int drained = hello.role == EVO_ROLE_WORKER && broker_drained(b, hello.host, hello.job);
+    int drained = hello.kind == EVO_PEER_WORKER && broker_drained(b, hello.host, hello.job);
     if (drained)
         evo_info("a worker from %s pid %u%s%s sent away: drained", hello.host, hello.pid, hello.job[0] ? ", job " : "",
                  hello.job);
@@ -172,19 +173,19 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
         evo_warn("out of memory: ignoring a HELLO from %s", hello.host);
         return;
     }
-    peer->role = hello.role;
+    peer->kind = hello.kind;
     peer->key = asked.key;
     peer->pid = hello.pid;
     memcpy(peer->host, hello.host, sizeof peer->host);
     memcpy(peer->job, hello.job, sizeof peer->job);
     peer->last_recv_ms = evo_now_ms();
-    evo_info("%s %u joined from %s pid %u", hello.role == EVO_ROLE_WORKER ? "worker" : "driver", peer->serial,
+    evo_info("%s %u joined from %s pid %u", hello.kind == EVO_PEER_WORKER ? "worker" : "driver", peer->serial,
              peer->host, peer->pid);
     struct evo_welcome welcome = {b->options.heartbeat_ms, b->options.liveness, peer->serial};
     evo_buf_reset(&b->scratch);
     evo_proto_put_welcome(&b->scratch, &welcome);
     broker_send(b, peer, EVO_MSG_WELCOME, &b->scratch);
-    if (peer->role == EVO_ROLE_WORKER) {
+    if (peer->kind == EVO_PEER_WORKER) {
         b->workers++;
         broker_share_all(b, peer); /* before it is ready: constants first */
         broker_peer_ready(b, peer);
@@ -207,7 +208,7 @@ static void on_stats_request(struct evo_broker *b, struct broker_peer *peer)
  * malformed or the type is not allowed for the peer's role. */
 static int on_peer_message(struct evo_broker *b, struct broker_peer *peer, int type, const void *body, size_t size)
 {
-    int worker = peer->role == EVO_ROLE_WORKER;
+    int worker = peer->kind == EVO_PEER_WORKER;
     int submits = type == EVO_MSG_SUBMIT || type == EVO_MSG_WITHDRAW || type == EVO_MSG_SHARE;
     if (!worker && submits && !may(peer, BROKER_MAY_SUBMIT)) {
         char reason[160];
@@ -310,7 +311,7 @@ static void housekeeping(struct evo_broker *b, int64_t now)
         struct broker_peer *peer = b->peers[i];
         if (peer->serial == 0)
             continue;
-        if (peer->role == EVO_ROLE_WORKER && now - peer->last_recv_ms > expiry) {
+        if (peer->kind == EVO_PEER_WORKER && now - peer->last_recv_ms > expiry) {
             broker_drop_peer(b, peer, "silent for too long");
             continue;
         }
@@ -337,14 +338,14 @@ int evo_broker_step(struct evo_broker *b, int extra_fd, int max_wait_ms)
         wait = max_wait_ms;
     if (b->share_pumped) /* constants on their way: no waiting between their pieces */
         wait = 0;
-    size_t fixed = extra_fd >= 0 ? 3 : 2; /* the ROUTER, ZAP, the caller's fd; then the local members */
+    size_t fixed = extra_fd >= 0 ? 3 : 2; /* the ROUTER, ZAP, the caller's fd; then the Unix members */
     if (broker_items_reserve(b, 3) < 0)
         return -1;
     zmq_pollitem_t *items = b->items;
     items[0] = (zmq_pollitem_t){b->router, 0, ZMQ_POLLIN, 0};
     items[1] = (zmq_pollitem_t){evo_zap_socket(b->zap), 0, ZMQ_POLLIN, 0};
     items[2] = (zmq_pollitem_t){NULL, extra_fd, ZMQ_POLLIN, 0};
-    int local = broker_local_poll_items(b, fixed);
+    int local = broker_unix_poll_items(b, fixed);
     if (local < 0)
         return -1;
     items = b->items; /* may have moved */
@@ -359,7 +360,7 @@ int evo_broker_step(struct evo_broker *b, int extra_fd, int max_wait_ms)
     if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
         drain_router(b);
     if (rc > 0 && local > 0)
-        broker_local_serve(b, fixed);
+        broker_unix_serve(b, fixed);
     now = evo_now_ms();
     if (now >= b->next_housekeeping_ms)
         housekeeping(b, now);
@@ -373,7 +374,7 @@ int evo_broker_step(struct evo_broker *b, int extra_fd, int max_wait_ms)
 void evo_broker_worker_exited(struct evo_broker *b, const char *host, uint32_t pid)
 {
     for (size_t i = 0; i < b->npeers; i++)
-        if (b->peers[i]->serial && b->peers[i]->role == EVO_ROLE_WORKER && b->peers[i]->pid == pid &&
+        if (b->peers[i]->serial && b->peers[i]->kind == EVO_PEER_WORKER && b->peers[i]->pid == pid &&
             strcmp(b->peers[i]->host, host) == 0)
             broker_drop_peer(b, b->peers[i], "process exited");
 }
@@ -401,7 +402,7 @@ void evo_broker_stats(const struct evo_broker *b, struct evo_stats *out)
         const struct broker_peer *peer = b->peers[i];
         if (peer->serial == 0)
             continue;
-        if (peer->role == EVO_ROLE_DRIVER) {
+        if (peer->kind == EVO_PEER_DRIVER) {
             out->drivers += may(peer, BROKER_MAY_SUBMIT); /* a status reader (this one, say) is none */
             continue;
         }
@@ -417,7 +418,7 @@ void evo_broker_shut_down(struct evo_broker *b)
     for (size_t i = 0; i < b->npeers; i++)
         if (b->peers[i]->serial) {
             broker_send_to(b, b->peers[i]->identity, b->peers[i]->identity_size, EVO_MSG_BYE, NULL);
-            if (b->peers[i]->role == EVO_ROLE_WORKER)
+            if (b->peers[i]->kind == EVO_PEER_WORKER)
                 b->workers--;
             broker_peer_remove(b, b->peers[i]);
         }
@@ -450,7 +451,7 @@ void evo_broker_destroy(struct evo_broker *b)
         zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof linger);
         zmq_close(b->router);
     }
-    broker_local_close(b);
+    broker_unix_close(b);
     evo_zap_destroy(b->zap);
     if (b->context)
         zmq_ctx_term(b->context);

@@ -49,10 +49,10 @@ struct evo_broker *evo_broker_create(const struct evo_broker_options *options, s
 
 /* Also listens on a Unix socket at `path` (which must not exist; its
  * directory should be the farm user's alone) for members of this machine:
- * they connect there instead of over ZeroMQ (EVO_FARM_LOCAL,
+ * they connect there instead of over ZeroMQ (EVO_FARM_UNIX_SOCKET,
  * wire/stream.h); only connections of this process's uid are accepted. The
  * socket is removed by evo_broker_destroy. 0, or -1 with err. */
-int evo_broker_listen_local(struct evo_broker *broker, const char *path, char *err, size_t err_size);
+int evo_broker_listen_unix(struct evo_broker *broker, const char *path, char *err, size_t err_size);
 
 /* Runs one round: waits up to max_wait_ms (shortened to the next internal
  * deadline) for messages on the broker's sockets or for `extra_fd` (-1 for
@@ -88,7 +88,7 @@ void evo_broker_fail_queued(struct evo_broker *broker, const char *reason);
  * (wire/credentials.h): a driver or nested key may submit, withdraw and
  * share; a worker key may take work and return results; a status key may
  * only read statistics; a control key may read statistics and drain
- * workers (DRAIN); a member key (tests, benchmarks) may do all. Every
+ * workers (DRAIN); the key of role "all" (tests, benchmarks) may do all. Every
  * key may read statistics. What a key does not allow is refused and
  * counted in auth_refused: a HELLO as a worker is answered BYE, a SUBMIT
  * with an error per task naming the key, anything else dropped. The

@@ -49,7 +49,7 @@ int broker_accept_drain(struct evo_broker *b, struct broker_peer *from, const vo
                  selector);
     for (size_t i = 0; i < b->npeers; i++) { /* rare and asked by a person: a visit of every peer is fine */
         struct broker_peer *p = b->peers[i];
-        if (p->serial == 0 || p->role != EVO_ROLE_WORKER || !names(selector, p->host, p->job))
+        if (p->serial == 0 || p->kind != EVO_PEER_WORKER || !names(selector, p->host, p->job))
             continue;
         count++;
         if (p->draining)

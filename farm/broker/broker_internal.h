@@ -34,7 +34,7 @@ struct broker_peer {
     unsigned char identity[EVO_IDENTITY_MAX];
     size_t identity_size;
     uint32_t serial; /* 0 = free slot */
-    uint8_t role;
+    uint8_t kind;    /* what it said it is in HELLO: enum evo_peer_kind */
     uint32_t pid;
     char host[EVO_PROTO_MAX_HOST + 1];
     char job[EVO_PROTO_MAX_JOB + 1]; /* its Slurm JOBID.STEP, or empty */
@@ -43,7 +43,7 @@ struct broker_peer {
     int64_t last_send_ms;
     unsigned batches_in_flight;
     int blocked;           /* a worker whose evaluation waits on other tasks: gets no work */
-    enum evo_key_role key; /* the key it connected with (a local stream's: EVO_KEY_MEMBER); what it may do: broker.c */
+    enum evo_key_role key; /* the key it connected with (a Unix stream's: EVO_KEY_ALL); what it may do: broker.c */
     /* a driver's: its outstanding tasks (the quota), its results waiting */
     uint64_t tasks_held;
     uint64_t bytes_held;
@@ -120,8 +120,8 @@ struct evo_broker {
     uint64_t share_bytes_sent; /* constants' bytes sent to workers, ever */
     size_t share_receivers;    /* workers with constants still to receive */
     size_t share_pumped;       /* pieces sent by the last broker_share_pump */
-    int local_fd;              /* the Unix socket members of this machine connect to, or -1 */
-    char local_path[EVO_PATH_MAX];
+    int unix_fd;               /* the Unix socket members of this machine connect to, or -1 */
+    char unix_path[EVO_PATH_MAX];
     struct broker_stream **streams;     /* in poll order */
     struct broker_stream *stream_by_id; /* uthash table of the same */
     size_t nstreams, streams_cap;
@@ -193,20 +193,20 @@ int broker_accept_withdraw(struct evo_broker *b, struct broker_peer *driver, con
  * it gives back (no attempt counted). 0, or -1 if malformed. */
 int broker_accept_blocked(struct evo_broker *b, struct broker_peer *worker, const void *body, size_t size);
 
-/* broker_local.c */
+/* broker_unix.c */
 /* Adds the Unix socket and every stream to the poll set from items[at]:
  * the number of items added. -1 when out of memory. */
-int broker_local_poll_items(struct evo_broker *b, size_t at);
+int broker_unix_poll_items(struct evo_broker *b, size_t at);
 /* After the poll: accepts, reads and writes what the items say, from
  * items[at]; drops the peers of the streams that closed. */
-void broker_local_serve(struct evo_broker *b, size_t at);
+void broker_unix_serve(struct evo_broker *b, size_t at);
 /* Whether the routing id is a stream's; sends to it (queued). */
-int broker_local_is_stream(const void *identity, size_t size);
-/* Bytes queued for a local member and not yet written; 0 for a peer on
+int broker_unix_is_stream(const void *identity, size_t size);
+/* Bytes queued for a Unix member and not yet written; 0 for a peer on
  * the ROUTER (ZeroMQ does not tell). */
-size_t broker_local_backlog(struct evo_broker *b, const void *identity, size_t size);
-int broker_local_send(struct evo_broker *b, const void *identity, enum evo_msg_type type, const struct evo_buf *body);
-void broker_local_close(struct evo_broker *b);
+size_t broker_unix_backlog(struct evo_broker *b, const void *identity, size_t size);
+int broker_unix_send(struct evo_broker *b, const void *identity, enum evo_msg_type type, const struct evo_buf *body);
+void broker_unix_close(struct evo_broker *b);
 
 /* broker_drain.c */
 /* Takes a DRAIN: every worker its selector names (a host, a Slurm JOBID or
@@ -226,7 +226,7 @@ void broker_drain_done(struct evo_broker *b, struct broker_peer *worker);
 int broker_accept_share(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size);
 /* A worker just welcomed is to receive every constant. */
 void broker_share_all(struct evo_broker *b, struct broker_peer *worker);
-/* Sends the workers their next pieces, a few each, and to a local member
+/* Sends the workers their next pieces, a few each, and to a Unix member
  * only while little is queued for it: a constant never stalls the loop nor
  * sits whole in a send queue. A worker with all constants is ready again. */
 void broker_share_pump(struct evo_broker *b);

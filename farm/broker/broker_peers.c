@@ -43,7 +43,7 @@ static void ready_unlink(struct evo_broker *b, struct broker_peer *p)
 
 void broker_peer_ready(struct evo_broker *b, struct broker_peer *p)
 {
-    int level = p->serial && p->role == EVO_ROLE_WORKER && !p->blocked && !p->draining &&
+    int level = p->serial && p->kind == EVO_PEER_WORKER && !p->blocked && !p->draining &&
                         p->batches_in_flight < b->credit && !p->share_receiving
                     ? (int)p->batches_in_flight
                     : -1;

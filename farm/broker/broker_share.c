@@ -17,7 +17,7 @@
 #include "util/trace.h"
 
 #define PUMP_PIECES  4                           /* pieces a worker is sent per loop, at most */
-#define PUMP_BACKLOG (2 * EVO_PROTO_SHARE_PIECE) /* a local member's queue: none sent above it */
+#define PUMP_BACKLOG (2 * EVO_PROTO_SHARE_PIECE) /* a Unix member's queue: none sent above it */
 
 /* A whole constant: kept (taking `value`); every worker is to receive it. */
 static void keep_share(struct evo_broker *b, const char *name, unsigned char *value, size_t size)
@@ -42,7 +42,7 @@ static void keep_share(struct evo_broker *b, const char *name, unsigned char *va
     b->nshares++;
     for (size_t i = 0; i < b->npeers; i++) {
         struct broker_peer *worker = b->peers[i];
-        if (worker->serial && worker->role == EVO_ROLE_WORKER && !worker->share_receiving) {
+        if (worker->serial && worker->kind == EVO_PEER_WORKER && !worker->share_receiving) {
             worker->share_receiving = 1; /* had all, at share_index: now has one to receive */
             b->share_receivers++;
             broker_peer_ready(b, worker); /* no work until it has the constant */
@@ -92,7 +92,7 @@ static size_t pump_worker(struct evo_broker *b, struct broker_peer *worker)
 {
     size_t sent = 0;
     while (sent < PUMP_PIECES && worker->serial && worker->share_receiving &&
-           broker_local_backlog(b, worker->identity, worker->identity_size) < PUMP_BACKLOG) {
+           broker_unix_backlog(b, worker->identity, worker->identity_size) < PUMP_BACKLOG) {
         const struct broker_share *share = &b->shares[worker->share_index];
         size_t left = share->size - worker->share_offset;
         struct evo_share piece = {.value = share->value + worker->share_offset,

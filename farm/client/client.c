@@ -68,13 +68,13 @@ size_t evo_client_outstanding(const struct evo_client *c)
     return c->in_flight + c->ready_len;
 }
 
-/* Why talking to the broker failed: the local socket closed (the broker
+/* Why talking to the broker failed: the Unix socket closed (the broker
  * is gone), or what ZeroMQ said about a send. */
 static int connection_failed(struct evo_client *c)
 {
     if (c->dealer.lost)
-        return fail(c, "lost the broker at %s: its connection closed", c->creds.local);
-    return fail(c, "cannot send to the broker at %s: %s", c->dealer.stream ? c->creds.local : c->creds.endpoint,
+        return fail(c, "lost the broker at %s: its connection closed", c->creds.unix_socket);
+    return fail(c, "cannot send to the broker at %s: %s", c->dealer.stream ? c->creds.unix_socket : c->creds.endpoint,
                 zmq_strerror(zmq_errno()));
 }
 
@@ -263,7 +263,7 @@ static struct evo_client *client_start(struct evo_client *c, char *err, size_t e
     c->dealer.liveness = 3;
     if ((c->context = zmq_ctx_new()) == NULL)
         goto error;
-    if (evo_dealer_join(&c->dealer, c->context, &c->creds, EVO_ROLE_DRIVER, &c->buf, c->error, sizeof c->error) < 0) {
+    if (evo_dealer_join(&c->dealer, c->context, &c->creds, EVO_PEER_DRIVER, &c->buf, c->error, sizeof c->error) < 0) {
         if (evo_dealer_joined(&c->dealer))
             connection_failed(c);
         goto error;

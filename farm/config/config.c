@@ -182,11 +182,11 @@ static int set_defaults(struct evo_config *c)
     return (c->farm.bind && c->output.dir && c->evaluate.workdir) ? 0 : -1;
 }
 
-/* The bundled shim's command line for interpreter `python`; kind PYTHON.
+/* The bundled Python evaluator's command line for interpreter `python`; kind PYTHON.
  * 0, or -1 out of memory. */
-static int shim_command(struct evo_config *c)
+static int python_evaluator_command(struct evo_config *c)
 {
-    const char *argv[] = {c->evaluate.python, "-u", "-m", "evofarm._worker"};
+    const char *argv[] = {c->evaluate.python, "-u", "-m", "evofarm._evaluator"};
     c->evaluate.kind = EVO_EVALUATOR_PYTHON;
     if ((c->evaluate.command = calloc(5, sizeof *c->evaluate.command)) == NULL)
         return -1;
@@ -200,14 +200,14 @@ static int python_command(struct walk *w, yaml_node_t *evaluate)
 {
     if (w->config->evaluate.function)
         return walk_fail(w, evaluate, "evaluate: 'function' goes with 'library' (a Python driver sends its functions)");
-    return shim_command(w->config) < 0 ? walk_fail(w, evaluate, "out of memory") : 0;
+    return python_evaluator_command(w->config) < 0 ? walk_fail(w, evaluate, "out of memory") : 0;
 }
 
 int evo_config_default_python(struct evo_config *c, const char *interpreter)
 {
     if (c->evaluate.kind != EVO_EVALUATOR_NONE)
         return 0;
-    if ((c->evaluate.python = strdup(interpreter)) == NULL || shim_command(c) < 0) {
+    if ((c->evaluate.python = strdup(interpreter)) == NULL || python_evaluator_command(c) < 0) {
         errno = ENOMEM;
         return -1;
     }
@@ -239,7 +239,7 @@ static int check_config(struct walk *w, yaml_node_t *root)
         return optimize ? evo_check_optimize(w, optimize) : 0;
     if (!!c->evaluate.library + !!c->evaluate.command + !!c->evaluate.python > 1)
         return walk_fail(w, evaluate, "evaluate: give one of 'library', 'command' or 'python'");
-    /* python: the bundled worker shim, found through the PYTHONPATH that
+    /* python: the bundled Python evaluator, found through the PYTHONPATH that
      * python_setup (cmd/evo-farm/main.c) gives every member */
     if (c->evaluate.python) {
         if (python_command(w, evaluate) < 0)

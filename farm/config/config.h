@@ -13,7 +13,7 @@ enum evo_evaluator_kind {
     EVO_EVALUATOR_NONE = 0,
     EVO_EVALUATOR_LIBRARY = 1,
     EVO_EVALUATOR_COMMAND = 2,
-    EVO_EVALUATOR_PYTHON = 3, /* the bundled shim under `python`: pickled calls */
+    EVO_EVALUATOR_PYTHON = 3, /* the bundled Python evaluator under `python`: pickled calls */
 };
 enum evo_env_op { EVO_ENV_SET, EVO_ENV_PREPEND, EVO_ENV_APPEND, EVO_ENV_UNSET };
 
@@ -44,8 +44,8 @@ struct evo_config {
         enum evo_evaluator_kind kind;
         char *library; /* absolute path */
         char *function;
-        char **command; /* NULL-terminated argv (python: the shim's command line) */
-        char *python;   /* interpreter for the Python shim, e.g. "python3" */
+        char **command; /* NULL-terminated argv (python: the Python evaluator's command line) */
+        char *python;   /* interpreter for the Python evaluator, e.g. "python3" */
         char *workdir;  /* absolute; default: the config's directory */
         unsigned objectives;
         unsigned startup_timeout_ms; /* extra time for a fresh evaluator's first answer */
@@ -111,9 +111,9 @@ char *evo_config_dir_of(const char *path);
 struct evo_config *evo_config_from_step_env(char *err, size_t err_size);
 
 /* A file without an evaluate: section (kind EVO_EVALUATOR_NONE) is the
- * farm of a Python driver: its workers run the bundled shim with the
+ * farm of a Python driver: its workers run the bundled Python evaluator with the
  * driver's interpreter. This sets evaluate.python to `interpreter` and the
- * shim's command; nothing when the file says how to evaluate. 0, or -1
+ * evaluator's command; nothing when the file says how to evaluate. 0, or -1
  * with errno. */
 int evo_config_default_python(struct evo_config *config, const char *interpreter);
 

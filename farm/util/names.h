@@ -64,7 +64,7 @@
 #define EVO_VAR_WORKERS         "EVO_FARM_WORKERS"
 #define EVO_VAR_READY_FD        "EVO_FARM_READY_FD"    /* evofarm's embedded farm: where __hold reports */
 #define EVO_VAR_PYTHON          "EVO_FARM_PYTHON"      /* a Python driver's interpreter, for its workers */
-#define EVO_VAR_LOCAL           "EVO_FARM_LOCAL"       /* the broker's Unix socket, for members on its machine */
+#define EVO_VAR_UNIX_SOCKET     "EVO_FARM_UNIX_SOCKET" /* the broker's Unix socket, for members on its machine */
 #define EVO_VAR_PYTHON_MAIN     "EVO_FARM_PYTHON_MAIN" /* a Python driver's script, imported ahead by the workers */
 #define EVO_VAR_TRACE           "EVO_FARM_TRACE"       /* bench: timestamps along the hot path (util/trace.h) */
 #define EVO_VAR_SHARED_DIR      "EVO_FARM_SHARED_DIR"  /* a worker's constants, one file each (SHARE) */

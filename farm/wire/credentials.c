@@ -16,16 +16,16 @@ int evo_credentials_keypair(char public_key[EVO_KEY_TEXT], char secret[EVO_KEY_T
     return zmq_curve_keypair(public_key, secret) == 0 ? 0 : -1;
 }
 
-static const char *const role_names[] = {"driver", "worker", "nested", "status", "control", "", "member"};
+static const char *const role_names[] = {"driver", "worker", "nested", "status", "control", "", "all"};
 
 const char *evo_key_role_name(enum evo_key_role role)
 {
-    return (unsigned)role <= EVO_KEY_MEMBER ? role_names[role] : "";
+    return (unsigned)role <= EVO_KEY_ALL ? role_names[role] : "";
 }
 
 enum evo_key_role evo_key_role_of(const char *user_id)
 {
-    for (unsigned r = 0; user_id && r <= EVO_KEY_MEMBER; r++)
+    for (unsigned r = 0; user_id && r <= EVO_KEY_ALL; r++)
         if (r != EVO_KEY_ROLES && strcmp(user_id, role_names[r]) == 0)
             return (enum evo_key_role)r;
     return EVO_KEY_ROLES;
@@ -80,9 +80,9 @@ static int credentials_from_env(struct evo_credentials *creds, int first, char *
         }
         strcpy(fields[i], value);
     }
-    const char *local = getenv(EVO_VAR_LOCAL);
-    if (first == 0 && local && strlen(local) < sizeof creds->local)
-        strcpy(creds->local, local);
+    const char *unix_socket = getenv(EVO_VAR_UNIX_SOCKET);
+    if (first == 0 && unix_socket && strlen(unix_socket) < sizeof creds->unix_socket)
+        strcpy(creds->unix_socket, unix_socket);
     return 0;
 }
 

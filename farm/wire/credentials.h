@@ -17,7 +17,7 @@ struct evo_credentials {
     char server_secret[EVO_KEY_TEXT];
     char client_public[EVO_KEY_TEXT];
     char client_secret[EVO_KEY_TEXT];
-    char local[EVO_PATH_MAX]; /* the broker's Unix socket for members of its machine (EVO_FARM_LOCAL), or
+    char unix_socket[EVO_PATH_MAX]; /* the broker's Unix socket for members of its machine (EVO_FARM_UNIX_SOCKET), or
                                  empty: read from the environment with the rest, never given explicitly */
 };
 
@@ -27,8 +27,8 @@ struct evo_credentials {
  * results; a nested key (handed by a worker to its evaluator, for futures
  * submitted from inside a task) may only submit; a status key may only read
  * statistics; a control key may read statistics and drain workers
- * (`evo-farm drain`). A member key (tests and benchmarks only) may do both. Members on the broker's own machine use its
- * Unix socket, where the uid is the credential (broker.h). */
+ * (`evo-farm drain`). The key of role "all" (the test harnesses and benchmarks only) may do all. Members on the
+ * broker's own machine use its Unix socket, where the uid is the credential (broker.h). */
 enum evo_key_role {
     EVO_KEY_DRIVER,
     EVO_KEY_WORKER,
@@ -36,11 +36,11 @@ enum evo_key_role {
     EVO_KEY_STATUS,
     EVO_KEY_CONTROL,
     EVO_KEY_ROLES,
-    EVO_KEY_MEMBER
+    EVO_KEY_ALL
 };
 
 /* The role's name: the User-Id its connections carry ("driver", "worker",
- * "nested", "status", "control", "member"). */
+ * "nested", "status", "control", "all"). */
 const char *evo_key_role_name(enum evo_key_role role);
 
 /* The role a User-Id names; EVO_KEY_ROLES for an unknown one. */

@@ -33,16 +33,16 @@ static void hello_job(char *out, size_t size)
         out[0] = '\0';
 }
 
-int evo_dealer_join(struct evo_dealer *d, void *context, const struct evo_credentials *creds, enum evo_role role,
+int evo_dealer_join(struct evo_dealer *d, void *context, const struct evo_credentials *creds, enum evo_peer_kind kind,
                     struct evo_buf *scratch, char *err, size_t err_size)
 {
-    struct evo_hello hello = {.role = (uint8_t)role, .pid = (uint32_t)getpid()};
+    struct evo_hello hello = {.kind = (uint8_t)kind, .pid = (uint32_t)getpid()};
     char why[EVO_ERROR_MAX - 32];
     disconnect(d);
     d->welcomed = 0;
     d->lost = 0;
-    if (creds->local[0]) { /* on the broker's machine: its socket, or it is gone */
-        if ((d->stream = evo_stream_connect(creds->local, why, sizeof why)) == NULL) {
+    if (creds->unix_socket[0]) { /* on the broker's machine: its socket, or it is gone */
+        if ((d->stream = evo_stream_connect(creds->unix_socket, why, sizeof why)) == NULL) {
             snprintf(err, err_size, "the broker is gone (%s)", why);
             return -1;
         }

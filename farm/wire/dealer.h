@@ -26,13 +26,13 @@ struct evo_dealer {
 
 /* Closes any previous connection, connects afresh and sends HELLO as
  * `role` (scratch is reset and used for the body): to the broker's Unix
- * socket when creds->local names one (a member on the broker's machine,
- * EVO_FARM_LOCAL: when it cannot be reached the broker is gone), else a
+ * socket when creds->unix_socket names one (a member on the broker's machine,
+ * EVO_FARM_UNIX_SOCKET: when it cannot be reached the broker is gone), else a
  * DEALER to creds->endpoint. The dealer is not
  * welcomed until a WELCOME passes through evo_dealer_take. 0, or -1 with a
  * one-line reason in err (not joined then). */
-int evo_dealer_join(struct evo_dealer *dealer, void *context, const struct evo_credentials *creds, enum evo_role role,
-                    struct evo_buf *scratch, char *err, size_t err_size);
+int evo_dealer_join(struct evo_dealer *dealer, void *context, const struct evo_credentials *creds,
+                    enum evo_peer_kind kind, struct evo_buf *scratch, char *err, size_t err_size);
 
 /* Whether a connection is open (socket or stream). */
 int evo_dealer_joined(const struct evo_dealer *dealer);
@@ -64,7 +64,7 @@ int evo_dealer_beat(struct evo_dealer *dealer, int64_t now_ms);
 int evo_dealer_poll_ms(const struct evo_dealer *dealer, int wait_ms, int64_t now_ms);
 
 /* 1 when nothing has come from the broker for longer than heartbeat ×
- * liveness at now_ms: no whole message, nor over a local stream any byte
+ * liveness at now_ms: no whole message, nor over a Unix stream any byte
  * (a big message arriving is a live broker). */
 int evo_dealer_silent(const struct evo_dealer *dealer, int64_t now_ms);
 

@@ -39,7 +39,8 @@ enum evo_msg_type {
     EVO_MSG_DRAINED = 16,  /* broker -> control: how many workers that drain concerned */
 };
 
-enum evo_role { EVO_ROLE_WORKER = 1, EVO_ROLE_DRIVER = 2 };
+/* What a peer says it is in HELLO (its key's role, wire/credentials.h, decides what it may do). */
+enum evo_peer_kind { EVO_PEER_WORKER = 1, EVO_PEER_DRIVER = 2 };
 
 enum evo_result_status {
     EVO_RESULT_OK = 0,             /* objective values */
@@ -64,7 +65,7 @@ int evo_proto_parse_header(const void *data, size_t size, char *why, size_t why_
 int evo_proto_has_body(enum evo_msg_type type);
 
 struct evo_hello {
-    uint8_t role;
+    uint8_t kind; /* what it said it is in HELLO: enum evo_peer_kind */
     uint32_t pid;
     char host[EVO_PROTO_MAX_HOST + 1];
     char job[EVO_PROTO_MAX_JOB + 1]; /* the peer's Slurm JOBID.STEP, or empty */

@@ -1,6 +1,6 @@
 /* stream.h — the farm's messages over a Unix stream socket, for the peers
  * of one machine (evo-farm run): a ZeroMQ hop costs about five times a
- * socketpair's round trip here (docs/performance.md), so local members
+ * socketpair's round trip here (docs/performance.md), so Unix members
  * talk to the broker this way. Each message is a u32 little-endian length
  * n (4 .. EVO_STREAM_MAX), then n bytes: the 4-byte header of
  * docs/protocol.md and the body, if the type has one. No CURVE: the socket

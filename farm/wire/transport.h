@@ -50,7 +50,7 @@ void evo_message_close(struct evo_message *msg);
 const void *evo_message_identity(struct evo_message *msg, size_t *size);
 const void *evo_message_body(struct evo_message *msg, size_t *size);
 /* The User-Id the broker's ZAP handler gave the connection a message came
- * over ("member", "status"; wire/zap.h), or NULL (a local stream, or a
+ * over ("all", "status"; wire/zap.h), or NULL (a Unix stream, or a
  * socket without CURVE). */
 const char *evo_message_user_id(struct evo_message *msg);
 

@@ -6,7 +6,7 @@
  *  - binary (`library` evaluators, our own child): input u32 dim + dim
  *    doubles; output u8 status (0 ok: u8 n + n doubles; 1 error: u16 n + n
  *    bytes of text), native byte order (same machine);
- *  - frames (`python` evaluators, the bundled worker shim): input u8 kind
+ *  - frames (`python` evaluators, the bundled Python evaluator): input u8 kind
  *    (0 vector, 1 payload) + u32 size + the doubles or bytes; output u8
  *    status (0 ok: u32 n + n bytes of answer; 1 error: u32 n + n bytes of
  *    text; 2 and 3, u32 0: notices, not answers — the call in progress now

@@ -67,10 +67,10 @@ static int join(struct worker *w)
 {
     char err[EVO_ERROR_MAX] = "";
     drop_batches(w);
-    if (evo_dealer_join(&w->dealer, w->context, w->creds, EVO_ROLE_WORKER, &w->buf, err, sizeof err) < 0) {
+    if (evo_dealer_join(&w->dealer, w->context, w->creds, EVO_PEER_WORKER, &w->buf, err, sizeof err) < 0) {
         if (evo_dealer_joined(&w->dealer))
             return -1;
-        if (w->dealer.serial == 0 && w->creds->local[0]) /* never welcomed: the farm ended before we came */
+        if (w->dealer.serial == 0 && w->creds->unix_socket[0]) /* never welcomed: the farm ended before we came */
             evo_info("%s", err);
         else
             evo_error("%s", err);

@@ -97,7 +97,7 @@ class EmbeddedFarm:
         except (OSError, subprocess.TimeoutExpired):
             process.kill()
             process.wait()
-        for name in _VARIABLES + ("EVO_FARM_LOCAL",):
+        for name in _VARIABLES + ("EVO_FARM_UNIX_SOCKET",):
             os.environ.pop(name, None)
         self._dir.cleanup()
 

@@ -21,11 +21,11 @@ from . import _calls, _embedded, _trace, _window
 from ._client import WITHDRAWN, Client
 from ._errors import FarmError
 
-def _shim():
-    """evofarm._worker, imported only when used (so that `python3 -m
-    evofarm._worker` finds it not yet imported)."""
-    from . import _worker
-    return _worker
+def _evaluator_module():
+    """evofarm._evaluator, imported only when used (so that `python3 -m
+    evofarm._evaluator` finds it not yet imported)."""
+    from . import _evaluator
+    return _evaluator
 
 
 _ASK_AGAIN = 0.05  # s between two requests to take back calls while waiting
@@ -47,7 +47,7 @@ class _Future(cf.Future):
     def __init__(self, executor):
         super().__init__()
         self._helper = executor if executor._nested else None
-        self._owner = _shim().current_call() if self._helper is not None else 0
+        self._owner = _evaluator_module().current_call() if self._helper is not None else 0
 
     def result(self, timeout=None):
         if self._helper is not None and not self.done():
@@ -95,7 +95,7 @@ class Executor(cf.Executor):
         self._io = threading.Lock()        # whoever uses the connection (Client is single-threaded)
         self._queue = collections.deque()  # (future, payload) not yet sent; (None, (name, bytes)) a constant
         self._sent = {}                    # tag -> future
-        self._nested = _shim().serving()   # this process is a worker's evaluator: calls nest
+        self._nested = _evaluator_module().serving()   # this process is a worker's evaluator: calls nest
         self._payloads = {}                # nested: tag -> payload of a sent call (to run it here if taken back)
         self._returned = {}                # nested: future -> payload of a call taken back from the broker
         self._withdraw = []                # nested: tags to ask the broker back
@@ -262,21 +262,21 @@ class Executor(cf.Executor):
         back what it queued behind it."""
         deadline = None if timeout is None else time.monotonic() + timeout
         asked = 0.0
-        shim = _shim()
-        watched = [self._wake_r] + ([shim.input_fd()] if shim.input_fd() is not None else [])
+        evaluator = _evaluator_module()
+        watched = [self._wake_r] + ([evaluator.input_fd()] if evaluator.input_fd() is not None else [])
         try:
             while sum(f.done() for f in futures) < count:
-                job = self._take_back(futures, shim.current_call())
+                job = self._take_back(futures, evaluator.current_call())
                 if job is not None:
-                    shim.set_blocked(False)
+                    evaluator.set_blocked(False)
                     self._run_here(*job)
                     continue
-                if shim.lend():  # a call the worker queued behind this one
+                if evaluator.lend():  # a call the worker queued behind this one
                     continue
                 now = time.monotonic()
                 if deadline is not None and now >= deadline:
                     return
-                shim.set_blocked(True)
+                evaluator.set_blocked(True)
                 with self._lock:
                     ask = now - asked >= _ASK_AGAIN and self._sent
                     if ask:
@@ -290,7 +290,7 @@ class Executor(cf.Executor):
                     if select.select(watched, [], [], max(left, 0))[0]:
                         self._drain_wakes()
         finally:
-            shim.set_blocked(False)
+            evaluator.set_blocked(False)
 
     def _notify(self):
         try:
@@ -329,7 +329,7 @@ class Executor(cf.Executor):
         return None
 
     def _run_here(self, future, payload):
-        answer = _shim().call(payload)
+        answer = _evaluator_module().call(payload)
         try:
             future.set_result(_calls.decode_answer(answer))
         except BaseException as e:

@@ -1,6 +1,6 @@
 /* fuzz_broker.c — a real broker (evo_broker_create with fresh CURVE
  * credentials, bound to tcp://127.0.0.1:*) and up to four peers on its
- * Unix socket (evo_broker_listen_local, real framed messages of
+ * Unix socket (evo_broker_listen_unix, real framed messages of
  * wire/stream.h), driven by a sequence of operations decoded from the
  * input: HELLO as driver or worker, SUBMIT, RESULTS for held batches (whole,
  * short, with a duplicate) and for ids nobody holds, BYE, a closed
@@ -108,7 +108,7 @@ static void on_done(int slot, const void *body, size_t size)
     struct evo_reader r;
     evo_reader_init(&r, body, size);
     uint32_t count = evo_get_u32(&r);
-    FUZZ_ASSERT(p->role == EVO_ROLE_DRIVER && !r.bad && count > 0);
+    FUZZ_ASSERT(p->role == EVO_PEER_DRIVER && !r.bad && count > 0);
     for (uint32_t i = 0; i < count; i++) {
         uint64_t tag = evo_get_u64(&r);
         uint8_t status = evo_get_u8(&r);
@@ -136,7 +136,7 @@ static void on_tasks(int slot, const void *body, size_t size)
 {
     struct peer *p = &h.peers[slot];
     struct evo_input_list list;
-    FUZZ_ASSERT(p->role == EVO_ROLE_WORKER);
+    FUZZ_ASSERT(p->role == EVO_PEER_WORKER);
     FUZZ_ASSERT(evo_proto_get_inputs(body, size, &list) == 0);
     FUZZ_ASSERT(p->nheld < MAX_HELD);
     struct batch *b = &p->held[p->nheld++];
@@ -223,7 +223,7 @@ static void connect_peer(int slot)
 static void hello(int slot, int role)
 {
     struct peer *p = &h.peers[slot];
-    struct evo_hello msg = {.role = (uint8_t)role, .pid = 1000 + (uint32_t)slot};
+    struct evo_hello msg = {.kind = (uint8_t)role, .pid = 1000 + (uint32_t)slot};
     struct evo_buf body = {0};
     snprintf(msg.host, sizeof msg.host, "node%d", slot % 2);
     evo_proto_put_hello(&body, &msg);
@@ -243,7 +243,7 @@ static void submit(int slot, unsigned count, unsigned dim)
     evo_proto_begin_inputs(&body, count);
     for (unsigned i = 0; i < count; i++) {
         uint64_t tag = ++h.ntags;
-        if (p->role == EVO_ROLE_DRIVER) /* otherwise the broker refuses it whole */
+        if (p->role == EVO_PEER_DRIVER) /* otherwise the broker refuses it whole */
             h.tags[tag] = (struct tag){slot, p->incarnation, TAG_OUTSTANDING};
         evo_proto_put_vector(&body, tag, dim, x);
     }
@@ -308,7 +308,7 @@ static void operation(struct fuzz_bytes *in)
     struct peer *p = &h.peers[slot];
     switch (op % 8) {
     case 0:
-        hello(slot, fuzz_u8(in) & 1 ? EVO_ROLE_WORKER : EVO_ROLE_DRIVER);
+        hello(slot, fuzz_u8(in) & 1 ? EVO_PEER_WORKER : EVO_PEER_DRIVER);
         break;
     case 1: {
         uint8_t n = fuzz_u8(in);
@@ -375,14 +375,14 @@ static void settle(void)
     int settler = PEERS - 1;
     connect_peer(settler);
     pump();
-    hello(settler, EVO_ROLE_WORKER);
+    hello(settler, EVO_PEER_WORKER);
     pump();
-    FUZZ_ASSERT(h.peers[settler].role == EVO_ROLE_WORKER);
+    FUZZ_ASSERT(h.peers[settler].role == EVO_PEER_WORKER);
     for (int stalled = 0; outstanding() > 0 && stalled < 2;) {
         int answered = 0;
         for (int i = 0; i < PEERS; i++) {
             struct peer *p = &h.peers[i];
-            while (p->role == EVO_ROLE_WORKER && p->nheld > 0) {
+            while (p->role == EVO_PEER_WORKER && p->nheld > 0) {
                 uint8_t choice[] = {0, 0, 20}; /* the whole batch, ok results, 20 us of evaluation */
                 struct fuzz_bytes in = {choice, sizeof choice};
                 results(i, &in);
@@ -393,7 +393,7 @@ static void settle(void)
         stalled = answered ? 0 : stalled + 1;
         if (!answered) /* the rest sits with workers that lost count */
             for (int i = 0; i < PEERS - 1; i++)
-                if (h.peers[i].role == EVO_ROLE_WORKER) {
+                if (h.peers[i].role == EVO_PEER_WORKER) {
                     peer_send(i, EVO_MSG_BYE, NULL);
                     forget(i);
                     pump();
@@ -428,9 +428,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&h, 0, sizeof h);
     FUZZ_ASSERT(evo_credentials_generate(&creds) == 0);
     FUZZ_ASSERT((h.broker = evo_broker_create(&options, &creds, err, sizeof err)) != NULL);
-    FUZZ_ASSERT(evo_broker_admit(h.broker, EVO_KEY_MEMBER, creds.client_public) == 0);
+    FUZZ_ASSERT(evo_broker_admit(h.broker, EVO_KEY_ALL, creds.client_public) == 0);
     snprintf(h.path, sizeof h.path, "%s/broker", dir);
-    FUZZ_ASSERT(evo_broker_listen_local(h.broker, h.path, err, sizeof err) == 0);
+    FUZZ_ASSERT(evo_broker_listen_unix(h.broker, h.path, err, sizeof err) == 0);
     for (int i = 0; i < PEERS - 1; i++)
         connect_peer(i);
     pump();

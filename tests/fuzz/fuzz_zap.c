@@ -1,12 +1,12 @@
 /* fuzz_zap.c — the broker's ZAP handler (farm/wire/zap.c) over real
  * ZeroMQ sockets: a REQ socket on inproc://zeromq.zap.01 sends the request
  * the input describes (1 to 9 frames; each either the input's bytes or the
- * expected value for its place: "1.0", "CURVE", the member key), then
+ * expected value for its place: "1.0", "CURVE", an admitted key), then
  * evo_zap_handle answers it. Asserts: status 200 exactly for a 7-frame
  * request with version "1.0", mechanism "CURVE" and the member's 32-byte
  * key (domain, address and identity are free), 400 with the refusal
  * counted otherwise; the reply has ZAP's six frames, echoes the request id
- * and names the user "member" only when admitted. */
+ * and names the user "all" only when admitted. */
 #include "fuzz.h"
 
 #include <zmq.h>
@@ -28,7 +28,7 @@ static void start(void)
     FUZZ_ASSERT(zmq_z85_decode(other, creds.server_public) != NULL);
     FUZZ_ASSERT((context = zmq_ctx_new()) != NULL);
     FUZZ_ASSERT((zap = evo_zap_create(context)) != NULL);
-    FUZZ_ASSERT(evo_zap_admit(zap, creds.client_public, "member") == 0);
+    FUZZ_ASSERT(evo_zap_admit(zap, creds.client_public, "all") == 0);
     FUZZ_ASSERT((requester = zmq_socket(context, ZMQ_REQ)) != NULL);
     FUZZ_ASSERT(zmq_connect(requester, "inproc://zeromq.zap.01") == 0);
 }
@@ -97,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(frame_is(&reply[0], "1.0", 3));
     FUZZ_ASSERT(n >= 2 ? frame_is(&reply[1], frames[1], sizes[1]) : frame_is(&reply[1], "", 0));
     FUZZ_ASSERT(frame_is(&reply[2], admit ? "200" : "400", 3));
-    FUZZ_ASSERT(frame_is(&reply[4], admit ? "member" : "", admit ? 6 : 0));
+    FUZZ_ASSERT(frame_is(&reply[4], admit ? "all" : "", admit ? 3 : 0));
     for (int i = 0; i < got; i++)
         zmq_msg_close(&reply[i]);
     return 0;

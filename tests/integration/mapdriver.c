@@ -247,7 +247,7 @@ static int run_attack(void)
     const char *endpoint = getenv("EVO_FARM_ENDPOINT");
     struct evo_stats *stats = malloc(sizeof *stats);
     int bad = 0;
-    /* 1. Right server key, wrong member key: must not get in. */
+    /* 1. Right server key, wrong client key: must not get in. */
     zmq_curve_keypair(pub, sec);
     setenv("EVO_FARM_CONNECT_TIMEOUT", "2", 1);
     struct evo_client *stranger =

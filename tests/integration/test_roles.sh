@@ -17,7 +17,7 @@ t_worker_key_cannot_submit() {
         sed -n 's/^EVO_FARM_CLIENT_PUBLIC=//p')
     [ -n "$driver_public" ] && [ "$public" != "$driver_public" ] || fail "the join credential holds the driver's key"
     grep -q "^nested_public " "$JOIN" || fail "the join credential has no nested key"
-    EVO_FARM_LOCAL= EVO_FARM_ENDPOINT="$ep" EVO_FARM_SERVER_KEY="$server" EVO_FARM_CLIENT_PUBLIC="$public" \
+    EVO_FARM_UNIX_SOCKET= EVO_FARM_ENDPOINT="$ep" EVO_FARM_SERVER_KEY="$server" EVO_FARM_CLIENT_PUBLIC="$public" \
         EVO_FARM_CLIENT_SECRET="$secret" "$DRIVER" verify sphere 5 2 > "$SCRATCH/out" 2>&1 &&
         fail "a client with the worker key submitted"
     expect_in "$SCRATCH/out" "worker key, which may only take work and return results"
@@ -36,9 +36,9 @@ t_evaluators_hold_no_driver_key() {
     for local_socket in no yes; do # "no": everyone over ZeroMQ with CURVE, the nested calls too
         (
             cd "$SCRATCH"
-            [ $local_socket = yes ] || export EVO_FARM_LOCAL=
+            [ $local_socket = yes ] || export EVO_FARM_UNIX_SOCKET=
             PYTHONPATH="$ROOT/python" exec "$EVO" run roles.yaml -n 2 -- "$PY" "$ROOT/tests/integration/roles.py"
-        ) > "$SCRATCH/roles.out" 2>&1 || { tail -20 "$SCRATCH/roles.out"; fail "the farm failed (local socket: $local_socket)"; }
+        ) > "$SCRATCH/roles.out" 2>&1 || { tail -20 "$SCRATCH/roles.out"; fail "the farm failed (Unix socket: $local_socket)"; }
         expect_in "$SCRATCH/roles.out" "roles ok"
         expect_in "$SCRATCH/roles.out" "0 connections refused"
     done

@@ -32,12 +32,12 @@ t_local_socket_only_for_the_farm_user() {
     local runpid=$! sock="" p
     for _ in $(seq 50); do
         for p in $(own_pids "__worker $cfg"); do
-            sock=$(tr '\0' '\n' < "/proc/$p/environ" | sed -n 's/^EVO_FARM_LOCAL=//p')
+            sock=$(tr '\0' '\n' < "/proc/$p/environ" | sed -n 's/^EVO_FARM_UNIX_SOCKET=//p')
         done
         [ -n "$sock" ] && break
         sleep 0.1
     done
-    [ -S "$sock" ] || fail "no local socket named in a worker's environment"
+    [ -S "$sock" ] || fail "no Unix socket named in a worker's environment"
     [ "$(stat -c %a "$(dirname "$sock")")" = 700 ] || fail "the socket's directory is not 0700"
     local connect="import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(3); print('read', len(s.recv(10)))"
     setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c "$connect" "$sock" > "$SCRATCH/nobody" 2>&1 &&

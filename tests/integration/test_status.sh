@@ -104,7 +104,7 @@ t_status_key_cannot_submit() {
     public=$(sed -n 's/^public //p' "$rec") secret=$(sed -n 's/^secret //p' "$rec")
     [ "$public" != "$(tr '\0' '\n' < /proc/$pid/environ | sed -n 's/^EVO_FARM_CLIENT_PUBLIC=//p')" ] ||
         fail "the record holds the member key"
-    EVO_FARM_LOCAL= EVO_FARM_ENDPOINT="$ep" EVO_FARM_SERVER_KEY="$server" EVO_FARM_CLIENT_PUBLIC="$public" \
+    EVO_FARM_UNIX_SOCKET= EVO_FARM_ENDPOINT="$ep" EVO_FARM_SERVER_KEY="$server" EVO_FARM_CLIENT_PUBLIC="$public" \
         EVO_FARM_CLIENT_SECRET="$secret" "$DRIVER" verify sphere 5 2 > "$SCRATCH/out" 2>&1 && fail "a status reader submitted"
     expect_in "$SCRATCH/out" "status key, which may only read statistics"
     "$EVO" status --json "$id" > "$SCRATCH/json" || fail "status failed"

@@ -94,7 +94,7 @@ if __name__ == "__main__":
                           text=True).stdout.split()
     fs = [futures.submit(slow, i) for i in range(100)]
     start = time.monotonic()
-    os.kill(int(farm[0]), signal.SIGKILL)  # the broker goes, and its local socket with it
+    os.kill(int(farm[0]), signal.SIGKILL)  # the broker goes, and its Unix socket with it
     try:
         [f.result() for f in fs]
         print("no error")

@@ -60,7 +60,7 @@ if __name__ == "__main__":
 
 
 def test_a_1_gib_constant_loses_no_worker(tmp_path):
-    """The documented limit crosses the local socket in pieces, each well
+    """The documented limit crosses the Unix socket in pieces, each well
     within heartbeat x liveness: no worker is taken for lost (issue: a 100
     MiB constant made both workers leave a live broker)."""
     p = run_script(tmp_path, BIG, EVO_FARM_WORKERS="2", EVO_FARM_LOG="info", timeout=600)

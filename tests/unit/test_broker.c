@@ -33,7 +33,7 @@ static void start(enum evo_scheduling scheduling, unsigned batch, unsigned prefe
     fx.broker = evo_broker_create(&o, &fx.creds, err, sizeof err);
     if (fx.broker == NULL)
         fail_msg("%s", err);
-    assert_int_equal(evo_broker_admit(fx.broker, EVO_KEY_MEMBER, fx.creds.client_public), 0);
+    assert_int_equal(evo_broker_admit(fx.broker, EVO_KEY_ALL, fx.creds.client_public), 0);
     fx.context = zmq_ctx_new();
 }
 
@@ -60,7 +60,7 @@ static void say(void *s, enum evo_msg_type type, struct evo_buf *body)
 static void hello_from(void *s, uint8_t role, uint32_t pid, const char *host, const char *job)
 {
     struct evo_buf b = {0};
-    struct evo_hello h = {.role = role, .pid = pid};
+    struct evo_hello h = {.kind = role, .pid = pid};
     snprintf(h.host, sizeof h.host, "%s", host);
     snprintf(h.job, sizeof h.job, "%s", job);
     evo_proto_put_hello(&b, &h);
@@ -71,7 +71,7 @@ static void hello_from(void *s, uint8_t role, uint32_t pid, const char *host, co
 static void hello(void *s, uint8_t role, uint32_t pid)
 {
     struct evo_buf b = {0};
-    struct evo_hello h = {.role = role, .pid = pid};
+    struct evo_hello h = {.kind = role, .pid = pid};
     strcpy(h.host, "testhost");
     evo_proto_put_hello(&b, &h);
     say(s, EVO_MSG_HELLO, &b);
@@ -181,9 +181,9 @@ static void lost_worker_exactly_once(void **state)
     uint64_t first;
     start(EVO_SCHEDULING_DYNAMIC, 4, 1, 2);
     void *driver = peer(), *a = peer(), *b = peer();
-    hello(driver, EVO_ROLE_DRIVER, 1);
+    hello(driver, EVO_PEER_DRIVER, 1);
     expect(driver, EVO_MSG_WELCOME, NULL);
-    hello(a, EVO_ROLE_WORKER, 2);
+    hello(a, EVO_PEER_WORKER, 2);
     expect(a, EVO_MSG_WELCOME, NULL);
     submit(driver, 8);
     expect(a, EVO_MSG_TASKS, &held);
@@ -192,7 +192,7 @@ static void lost_worker_exactly_once(void **state)
     evo_broker_stats(fx.broker, &s);
     assert_int_equal(s.workers, 0);
     assert_int_equal(s.requeued, 4);
-    hello(b, EVO_ROLE_WORKER, 3);
+    hello(b, EVO_PEER_WORKER, 3);
     expect(b, EVO_MSG_WELCOME, NULL);
     expect(b, EVO_MSG_TASKS, &tasks);
     assert_int_equal(batch_count(&tasks, &first), 4);
@@ -204,7 +204,7 @@ static void lost_worker_exactly_once(void **state)
     /* Late: first as a forgotten peer (RESET), then after a new HELLO. */
     answer(a, &held, NULL);
     expect(a, EVO_MSG_RESET, NULL);
-    hello(a, EVO_ROLE_WORKER, 2);
+    hello(a, EVO_PEER_WORKER, 2);
     expect(a, EVO_MSG_WELCOME, NULL);
     answer(a, &held, NULL);
     idle(50, driver, a);
@@ -227,11 +227,11 @@ static void static_chunks(void **state)
     int seen[10] = {0};
     start(EVO_SCHEDULING_STATIC, 0, 2, 2);
     void *driver = peer(), *a = peer(), *b = peer();
-    hello(a, EVO_ROLE_WORKER, 2);
+    hello(a, EVO_PEER_WORKER, 2);
     expect(a, EVO_MSG_WELCOME, NULL);
-    hello(b, EVO_ROLE_WORKER, 3);
+    hello(b, EVO_PEER_WORKER, 3);
     expect(b, EVO_MSG_WELCOME, NULL);
-    hello(driver, EVO_ROLE_DRIVER, 1);
+    hello(driver, EVO_PEER_DRIVER, 1);
     expect(driver, EVO_MSG_WELCOME, NULL);
     submit(driver, 10);
     expect(a, EVO_MSG_TASKS, &t1);
@@ -261,9 +261,9 @@ static void static_chunks_capped(void **state)
     start(EVO_SCHEDULING_STATIC, 0, 2, 2);
     heartbeat_ms = 50;
     void *driver = peer(), *w = peer();
-    hello(w, EVO_ROLE_WORKER, 2);
+    hello(w, EVO_PEER_WORKER, 2);
     expect(w, EVO_MSG_WELCOME, NULL);
-    hello(driver, EVO_ROLE_DRIVER, 1);
+    hello(driver, EVO_PEER_DRIVER, 1);
     expect(driver, EVO_MSG_WELCOME, NULL);
     submit(driver, 70000);
     expect(w, EVO_MSG_TASKS, &t);
@@ -288,12 +288,12 @@ static void outboxes_go_with_their_drivers(void **state)
     struct evo_buf t = {0};
     start(EVO_SCHEDULING_DYNAMIC, 0, 1, 0);
     void *w = peer();
-    hello(w, EVO_ROLE_WORKER, 2);
+    hello(w, EVO_PEER_WORKER, 2);
     expect(w, EVO_MSG_WELCOME, NULL);
     for (int i = 0; i < 40; i++) {
         int seen[1] = {0};
         void *d = peer();
-        hello(d, EVO_ROLE_DRIVER, 100 + (uint32_t)i);
+        hello(d, EVO_PEER_DRIVER, 100 + (uint32_t)i);
         expect(d, EVO_MSG_WELCOME, NULL);
         submit(d, 1);
         expect(w, EVO_MSG_TASKS, &t);
@@ -323,9 +323,9 @@ static void retries_then_error(void **state)
     struct evo_stats s;
     start(EVO_SCHEDULING_DYNAMIC, 1, 1, 2);
     void *driver = peer(), *w = peer();
-    hello(driver, EVO_ROLE_DRIVER, 1);
+    hello(driver, EVO_PEER_DRIVER, 1);
     expect(driver, EVO_MSG_WELCOME, NULL);
-    hello(w, EVO_ROLE_WORKER, 2);
+    hello(w, EVO_PEER_WORKER, 2);
     expect(w, EVO_MSG_WELCOME, NULL);
     submit(driver, 1);
     for (int attempt = 0; attempt < 3; attempt++) {
@@ -358,7 +358,7 @@ static void driver_quota_refuses_the_excess(void **state)
     start(EVO_SCHEDULING_DYNAMIC, 8, 1, 0);
     driver_quota = 0;
     void *driver = peer(), *w = peer();
-    hello(driver, EVO_ROLE_DRIVER, 1);
+    hello(driver, EVO_PEER_DRIVER, 1);
     expect(driver, EVO_MSG_WELCOME, NULL);
     submit(driver, 8);
     expect(driver, EVO_MSG_DONE, &done);
@@ -370,7 +370,7 @@ static void driver_quota_refuses_the_excess(void **state)
         assert_non_null(strstr(l.items[i].text, "quota"));
     }
     unit_results_free(&l);
-    hello(w, EVO_ROLE_WORKER, 2);
+    hello(w, EVO_PEER_WORKER, 2);
     expect(w, EVO_MSG_WELCOME, NULL);
     for (int round = 0; round < 2; round++) { /* the second: room given back */
         int seen[5] = {0};
@@ -434,10 +434,10 @@ static void keys_by_role(void **state)
         assert_int_equal(evo_broker_admit(fx.broker, (enum evo_key_role)r, keys.public_key[r]), 0);
     void *as_worker = peer_as(&keys, EVO_KEY_WORKER), *as_status = peer_as(&keys, EVO_KEY_STATUS);
     void *as_nested = peer_as(&keys, EVO_KEY_NESTED), *as_driver = peer_as(&keys, EVO_KEY_DRIVER);
-    hello(as_worker, EVO_ROLE_DRIVER, 1); /* admitted, but only to read statistics */
+    hello(as_worker, EVO_PEER_DRIVER, 1); /* admitted, but only to read statistics */
     expect(as_worker, EVO_MSG_WELCOME, NULL);
     submit_refused(as_worker, "the farm's worker key, which may only take work and return results");
-    hello(as_status, EVO_ROLE_DRIVER, 2);
+    hello(as_status, EVO_PEER_DRIVER, 2);
     expect(as_status, EVO_MSG_WELCOME, NULL);
     submit_refused(as_status, "the farm's status key, which may only read statistics");
     struct evo_buf drain = {0};
@@ -445,21 +445,21 @@ static void keys_by_role(void **state)
     say(as_status, EVO_MSG_DRAIN, &drain); /* a status key may not drain: dropped and counted */
     say(as_worker, EVO_MSG_DRAIN, &drain);
     evo_buf_free(&drain);
-    hello(as_status, EVO_ROLE_WORKER, 2);
+    hello(as_status, EVO_PEER_WORKER, 2);
     expect(as_status, EVO_MSG_BYE, NULL);
-    hello(as_nested, EVO_ROLE_WORKER, 3);
+    hello(as_nested, EVO_PEER_WORKER, 3);
     expect(as_nested, EVO_MSG_BYE, NULL);
-    hello(as_driver, EVO_ROLE_WORKER, 4);
+    hello(as_driver, EVO_PEER_WORKER, 4);
     expect(as_driver, EVO_MSG_BYE, NULL);
     evo_broker_stats(fx.broker, &s);
     assert_int_equal(s.auth_refused, 7);
     assert_int_equal(s.workers, 0);
     assert_int_equal(s.queued, 0);
-    hello(as_driver, EVO_ROLE_DRIVER, 4);
+    hello(as_driver, EVO_PEER_DRIVER, 4);
     expect(as_driver, EVO_MSG_WELCOME, NULL);
-    hello(as_nested, EVO_ROLE_DRIVER, 3);
+    hello(as_nested, EVO_PEER_DRIVER, 3);
     expect(as_nested, EVO_MSG_WELCOME, NULL);
-    hello(as_worker, EVO_ROLE_WORKER, 1); /* the same connection, now as what its key is for */
+    hello(as_worker, EVO_PEER_WORKER, 1); /* the same connection, now as what its key is for */
     expect(as_worker, EVO_MSG_WELCOME, NULL);
     submit(as_driver, 2);
     submit(as_nested, 3);
@@ -496,15 +496,15 @@ static void drain_lets_workers_finish(void **state)
     assert_int_equal(evo_role_keys_generate(&keys), 0);
     assert_int_equal(evo_broker_admit(fx.broker, EVO_KEY_CONTROL, keys.public_key[EVO_KEY_CONTROL]), 0);
     void *driver = peer(), *a = peer(), *b = peer(), *late = peer(), *ctl = peer_as(&keys, EVO_KEY_CONTROL);
-    hello(driver, EVO_ROLE_DRIVER, 1);
+    hello(driver, EVO_PEER_DRIVER, 1);
     expect(driver, EVO_MSG_WELCOME, NULL);
-    hello_from(a, EVO_ROLE_WORKER, 2, "node2", "77.0");
+    hello_from(a, EVO_PEER_WORKER, 2, "node2", "77.0");
     expect(a, EVO_MSG_WELCOME, NULL);
     submit(driver, 8);
     expect(a, EVO_MSG_TASKS, &held);
-    hello_from(b, EVO_ROLE_WORKER, 3, "node1", "76.0");
+    hello_from(b, EVO_PEER_WORKER, 3, "node1", "76.0");
     expect(b, EVO_MSG_WELCOME, NULL);
-    hello(ctl, EVO_ROLE_DRIVER, 4);
+    hello(ctl, EVO_PEER_DRIVER, 4);
     expect(ctl, EVO_MSG_WELCOME, NULL);
     evo_proto_put_drain(&body, "77");
     say(ctl, EVO_MSG_DRAIN, &body);
@@ -519,7 +519,7 @@ static void drain_lets_workers_finish(void **state)
         answer(b, &t, NULL);
     }
     collect(driver, 8, seen);
-    hello_from(late, EVO_ROLE_WORKER, 5, "node2", "77.1");
+    hello_from(late, EVO_PEER_WORKER, 5, "node2", "77.1");
     expect(late, EVO_MSG_BYE, NULL);
     evo_broker_stats(fx.broker, &s);
     assert_int_equal(s.done, 8);
@@ -553,7 +553,7 @@ static void malformed_and_strangers(void **state)
     zmq_send(x, "zz", 2, 0);
     expect(x, EVO_MSG_RESET, NULL);
     zmq_send(x, "EF", 2, 0);
-    hello(x, EVO_ROLE_DRIVER, 9);
+    hello(x, EVO_PEER_DRIVER, 9);
     expect(x, EVO_MSG_WELCOME, NULL);
     zmq_send(x, "EF\x05\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
     zmq_send(x, "12345678\x01\x00\x00\x00", 12, 0);
@@ -578,11 +578,11 @@ static void withdraw_takes_back_only_queued(void **state)
     struct unit_results r;
     start(EVO_SCHEDULING_DYNAMIC, 1, 1, 0);
     void *w = peer(), *d = peer(), *other = peer();
-    hello(w, EVO_ROLE_WORKER, 1);
+    hello(w, EVO_PEER_WORKER, 1);
     expect(w, EVO_MSG_WELCOME, NULL);
-    hello(d, EVO_ROLE_DRIVER, 2);
+    hello(d, EVO_PEER_DRIVER, 2);
     expect(d, EVO_MSG_WELCOME, NULL);
-    hello(other, EVO_ROLE_DRIVER, 3);
+    hello(other, EVO_PEER_DRIVER, 3);
     expect(other, EVO_MSG_WELCOME, NULL);
     submit(d, 3); /* tag 0 goes to the worker, 1 and 2 wait */
     expect(w, EVO_MSG_TASKS, &b);
@@ -631,9 +631,9 @@ static void blocked_worker_gives_back(void **state)
     struct evo_input_list l;
     start(EVO_SCHEDULING_DYNAMIC, 1, 2, 0);
     void *w1 = peer(), *d = peer(), *w2 = peer();
-    hello(w1, EVO_ROLE_WORKER, 1);
+    hello(w1, EVO_PEER_WORKER, 1);
     expect(w1, EVO_MSG_WELCOME, NULL);
-    hello(d, EVO_ROLE_DRIVER, 2);
+    hello(d, EVO_PEER_DRIVER, 2);
     expect(d, EVO_MSG_WELCOME, NULL);
     submit(d, 3);
     expect(w1, EVO_MSG_TASKS, &first);  /* tag 0: evaluating, blocked */
@@ -642,7 +642,7 @@ static void blocked_worker_gives_back(void **state)
     evo_proto_put_blocked(&b, 1, 1, l.id, (uint32_t)l.count);
     evo_input_list_free(&l);
     say(w1, EVO_MSG_BLOCKED, &b);
-    hello(w2, EVO_ROLE_WORKER, 3);
+    hello(w2, EVO_PEER_WORKER, 3);
     expect(w2, EVO_MSG_WELCOME, NULL);
     say(w1, EVO_MSG_HEARTBEAT, NULL);
     expect(w2, EVO_MSG_TASKS, &b); /* the given-back tag 1 (and 2), none to w1 */
@@ -726,9 +726,9 @@ static void shared_constants_reach_every_worker(void **state)
     start(EVO_SCHEDULING_DYNAMIC, 0, 2, 0);
     heartbeat_ms = 50;
     void *w1 = peer(), *d = peer(), *w2 = peer();
-    hello(w1, EVO_ROLE_WORKER, 1);
+    hello(w1, EVO_PEER_WORKER, 1);
     expect(w1, EVO_MSG_WELCOME, NULL);
-    hello(d, EVO_ROLE_DRIVER, 2);
+    hello(d, EVO_PEER_DRIVER, 2);
     expect(d, EVO_MSG_WELCOME, NULL);
     put_piece(&b, "lost", value, total, 0, 1000);
     say(d, EVO_MSG_SHARE, &b);
@@ -753,7 +753,7 @@ static void shared_constants_reach_every_worker(void **state)
     put_piece(&b, "empty", value, 0, 0, 0);
     say(d, EVO_MSG_SHARE, &b);
     expect_constant(w1, "empty", value, 0);
-    hello(w2, EVO_ROLE_WORKER, 3);
+    hello(w2, EVO_PEER_WORKER, 3);
     expect(w2, EVO_MSG_WELCOME, NULL);
     expect_constant(w2, "table", value, total);
     expect_constant(w2, "empty", value, 0);
@@ -783,14 +783,14 @@ static void close_sends_latecomers_away(void **state)
     struct evo_stats s;
     start(EVO_SCHEDULING_DYNAMIC, 0, 2, 2);
     void *early = peer(), *late = peer();
-    hello(early, EVO_ROLE_WORKER, 1);
+    hello(early, EVO_PEER_WORKER, 1);
     expect(early, EVO_MSG_WELCOME, NULL);
-    hello(early, EVO_ROLE_WORKER, 1); /* again on the same connection */
+    hello(early, EVO_PEER_WORKER, 1); /* again on the same connection */
     expect(early, EVO_MSG_WELCOME, NULL);
     assert_int_equal(evo_broker_workers_seen(fx.broker), 1);
     evo_broker_shut_down(fx.broker);
     expect(early, EVO_MSG_BYE, NULL);
-    hello(late, EVO_ROLE_WORKER, 2);
+    hello(late, EVO_PEER_WORKER, 2);
     expect(late, EVO_MSG_BYE, NULL);
     assert_int_equal(evo_broker_workers_seen(fx.broker), 2);
     evo_broker_stats(fx.broker, &s);

@@ -248,7 +248,7 @@ static void connect_is_welcomed(void **state)
     struct evo_result r;
     struct evo_client *c = connected(0);
     assert_int_equal(fx.hellos, 1);
-    assert_int_equal(fx.hello.role, EVO_ROLE_DRIVER);
+    assert_int_equal(fx.hello.kind, EVO_PEER_DRIVER);
     assert_int_equal(fx.hello.pid, (uint32_t)getpid());
     assert_true(fx.hello.host[0] != '\0');
     assert_int_equal(fx.r.refused, 0);
@@ -289,7 +289,7 @@ static void connect_wrong_server_key(void **state)
     check_connect_fails(fx.r.creds.endpoint, other.server_public, fx.r.creds.client_public, fx.r.creds.client_secret);
 }
 
-/* Not this farm's member key: the ZAP handler refuses it. */
+/* Not a key of this farm's: the ZAP handler refuses it. */
 static void connect_wrong_member_key(void **state)
 {
     (void)state;

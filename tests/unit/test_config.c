@@ -179,7 +179,7 @@ static void no_evaluate_is_a_python_farm(void **state)
     assert_int_equal(evo_config_default_python(c, "/venv/bin/python3"), 0);
     assert_int_equal(c->evaluate.kind, EVO_EVALUATOR_PYTHON);
     assert_string_equal(c->evaluate.command[0], "/venv/bin/python3");
-    assert_string_equal(c->evaluate.command[3], "evofarm._worker");
+    assert_string_equal(c->evaluate.command[3], "evofarm._evaluator");
     evo_config_destroy(c);
     assert_non_null(c = parse(""));
     assert_int_equal(c->farm.heartbeat_ms, 1000); /* every default */

@@ -56,12 +56,12 @@ static void join_take_beat_leave(void **state)
     size_t id_size = 0;
     char err[256];
     void *context = zmq_ctx_new();
-    assert_int_equal(evo_dealer_join(&d, context, &broker.creds, EVO_ROLE_WORKER, &scratch, err, sizeof err), 0);
+    assert_int_equal(evo_dealer_join(&d, context, &broker.creds, EVO_PEER_WORKER, &scratch, err, sizeof err), 0);
     assert_false(d.welcomed);
     broker_expects(EVO_MSG_HELLO, id, &id_size, &body);
     struct evo_hello hello;
     assert_int_equal(evo_proto_get_hello(body.data, body.len, &hello), 0);
-    assert_int_equal(hello.role, EVO_ROLE_WORKER);
+    assert_int_equal(hello.kind, EVO_PEER_WORKER);
     assert_int_equal(hello.pid, (uint32_t)getpid());
     /* WELCOME: the broker's heartbeat and liveness replace the guess */
     struct evo_welcome w = {50, 4, 9};
@@ -126,7 +126,7 @@ static void join_fails_in_one_line(void **state)
     char err[256];
     void *context = zmq_ctx_new();
     strcpy(bad.endpoint, "not-an-endpoint");
-    assert_int_equal(evo_dealer_join(&d, context, &bad, EVO_ROLE_DRIVER, &scratch, err, sizeof err), -1);
+    assert_int_equal(evo_dealer_join(&d, context, &bad, EVO_PEER_DRIVER, &scratch, err, sizeof err), -1);
     assert_null(d.socket);
     assert_true(err[0] != '\0');
     assert_null(strchr(err, '\n'));

@@ -39,11 +39,11 @@ static void hello_welcome(void **state)
 {
     (void)state;
     struct evo_buf b = {0};
-    struct evo_hello h = {.role = EVO_ROLE_WORKER, .pid = 4242}, out;
+    struct evo_hello h = {.kind = EVO_PEER_WORKER, .pid = 4242}, out;
     strcpy(h.host, "node1");
     evo_proto_put_hello(&b, &h);
     assert_int_equal(evo_proto_get_hello(b.data, b.len, &out), 0);
-    assert_int_equal(out.role, EVO_ROLE_WORKER);
+    assert_int_equal(out.kind, EVO_PEER_WORKER);
     assert_int_equal(out.pid, 4242);
     assert_string_equal(out.host, "node1");
     assert_int_equal(evo_proto_get_hello(b.data, b.len - 1, &out), -1);

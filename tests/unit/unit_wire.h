@@ -29,7 +29,7 @@ static inline int unit_router_open(struct unit_router *r)
     if (evo_credentials_generate(&r->creds) < 0 || (r->context = zmq_ctx_new()) == NULL)
         return -1;
     if ((r->zap = evo_zap_create(r->context)) == NULL || /* before the bind */
-        evo_zap_admit(r->zap, r->creds.client_public, "member") < 0)
+        evo_zap_admit(r->zap, r->creds.client_public, "all") < 0)
         return -1;
     r->router = evo_socket_bind_router(r->context, "tcp://127.0.0.1:*", &r->creds, err, sizeof err);
     return r->router ? 0 : -1;

@@ -1,5 +1,5 @@
-/* broker_local.c — the broker's members on its own machine: the Unix
- * socket they connect to (evo_broker_listen_local) and their streams
+/* broker_unix.c — the broker's members on its own machine: the Unix
+ * socket they connect to (evo_broker_listen_unix) and their streams
  * (wire/stream.h), polled beside the ROUTER. Their messages go through the
  * same routing as ZeroMQ ones, under a routing id made up here. */
 #include "broker_internal.h"
@@ -12,17 +12,17 @@
 
 #include "util/log.h"
 
-int evo_broker_listen_local(struct evo_broker *b, const char *path, char *err, size_t err_size)
+int evo_broker_listen_unix(struct evo_broker *b, const char *path, char *err, size_t err_size)
 {
-    if ((size_t)snprintf(b->local_path, sizeof b->local_path, "%s", path) >= sizeof b->local_path) {
+    if ((size_t)snprintf(b->unix_path, sizeof b->unix_path, "%s", path) >= sizeof b->unix_path) {
         snprintf(err, err_size, "socket path too long: %s", path);
         return -1;
     }
-    b->local_fd = evo_stream_listen(path, err, err_size);
-    return b->local_fd < 0 ? -1 : 0;
+    b->unix_fd = evo_stream_listen(path, err, err_size);
+    return b->unix_fd < 0 ? -1 : 0;
 }
 
-int broker_local_is_stream(const void *identity, size_t size)
+int broker_unix_is_stream(const void *identity, size_t size)
 {
     const unsigned char *id = identity;
     return size == BROKER_STREAM_ID && id[0] == 0 && id[1] == 0xff && id[2] == 'S';
@@ -35,9 +35,9 @@ static struct broker_stream *stream_by_id(struct evo_broker *b, const void *iden
     return s;
 }
 
-size_t broker_local_backlog(struct evo_broker *b, const void *identity, size_t size)
+size_t broker_unix_backlog(struct evo_broker *b, const void *identity, size_t size)
 {
-    struct broker_stream *s = broker_local_is_stream(identity, size) ? stream_by_id(b, identity) : NULL;
+    struct broker_stream *s = broker_unix_is_stream(identity, size) ? stream_by_id(b, identity) : NULL;
     return s ? s->stream->out.len - s->stream->out_at : 0;
 }
 
@@ -86,7 +86,7 @@ static void remove_stream(struct evo_broker *b, size_t i)
     b->streams[i] = b->streams[--b->nstreams];
 }
 
-int broker_local_send(struct evo_broker *b, const void *identity, enum evo_msg_type type, const struct evo_buf *body)
+int broker_unix_send(struct evo_broker *b, const void *identity, enum evo_msg_type type, const struct evo_buf *body)
 {
     struct broker_stream *s = stream_by_id(b, identity);
     if (s == NULL || s->stream->closed) {
@@ -104,7 +104,7 @@ static void accept_all(struct evo_broker *b)
 {
     int refused;
     for (;;) {
-        struct evo_stream *stream = evo_stream_accept(b->local_fd, geteuid(), &refused);
+        struct evo_stream *stream = evo_stream_accept(b->unix_fd, geteuid(), &refused);
         if (stream == NULL && !refused)
             return;
         if (stream == NULL) {
@@ -117,13 +117,13 @@ static void accept_all(struct evo_broker *b)
     }
 }
 
-int broker_local_poll_items(struct evo_broker *b, size_t at)
+int broker_unix_poll_items(struct evo_broker *b, size_t at)
 {
-    if (b->local_fd < 0)
+    if (b->unix_fd < 0)
         return 0;
     if (broker_items_reserve(b, at + 1 + b->nstreams) < 0)
         return -1;
-    b->items[at] = (zmq_pollitem_t){NULL, b->local_fd, ZMQ_POLLIN, 0};
+    b->items[at] = (zmq_pollitem_t){NULL, b->unix_fd, ZMQ_POLLIN, 0};
     for (size_t i = 0; i < b->nstreams; i++) {
         struct evo_stream *s = b->streams[i]->stream;
         b->items[at + 1 + i] =
@@ -151,9 +151,9 @@ static void read_stream(struct evo_broker *b, struct broker_stream *s)
         peer->last_recv_ms = s->stream->last_byte_ms;
 }
 
-void broker_local_serve(struct evo_broker *b, size_t at)
+void broker_unix_serve(struct evo_broker *b, size_t at)
 {
-    if (b->local_fd < 0)
+    if (b->unix_fd < 0)
         return;
     size_t polled = b->nstreams; /* streams accepted below were not in this poll */
     for (size_t i = 0; i < polled; i++) {
@@ -176,7 +176,7 @@ void broker_local_serve(struct evo_broker *b, size_t at)
     }
 }
 
-void broker_local_close(struct evo_broker *b)
+void broker_unix_close(struct evo_broker *b)
 {
     while (b->nstreams > 0) {
         evo_stream_flush(b->streams[b->nstreams - 1]->stream); /* the BYEs */
@@ -187,9 +187,9 @@ void broker_local_close(struct evo_broker *b)
     b->streams = NULL;
     b->items = NULL;
     b->nstreams = 0;
-    if (b->local_fd >= 0) {
-        close(b->local_fd);
-        unlink(b->local_path);
+    if (b->unix_fd >= 0) {
+        close(b->unix_fd);
+        unlink(b->unix_path);
     }
-    b->local_fd = -1;
+    b->unix_fd = -1;
 }

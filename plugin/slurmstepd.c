@@ -1,4 +1,4 @@
-/* remote.c — the tasks' side (remote context). user_init runs once per
+/* slurmstepd.c — the tasks' side (SPANK's remote context). user_init runs once per
  * node in slurmstepd: it reads the step's configuration, loads the
  * environment modules and checks the venv there, once for all local
  * tasks. task_init runs in each task just before exec and applies the
@@ -102,7 +102,7 @@ static void load_modules(spank_t sp)
         keep_error(err);
 }
 
-int evo_remote_user_init(spank_t sp)
+int evo_slurmstepd_user_init(spank_t sp)
 {
     uint32_t step = 0;
     uint16_t cpus = 1;
@@ -213,7 +213,7 @@ static int wrap_command(spank_t sp)
     return 0;
 }
 
-int evo_remote_task_init(spank_t sp)
+int evo_slurmstepd_task_init(spank_t sp)
 {
     struct evo_env_edits edits = {0};
     int rc = 0;

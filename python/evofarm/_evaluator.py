@@ -1,9 +1,9 @@
-"""The worker shim: `evaluate: {python: python3}` runs ``python3 -u -m
-evofarm._worker`` in each worker's evaluator slot. It reads frames from
+"""The Python evaluator: `evaluate: {python: python3}` runs ``python3 -u -m
+evofarm._evaluator`` in each worker's evaluator slot. It reads frames from
 stdin (u8 kind, u32 size, bytes: a call as encoded by evofarm._calls.encode) and
 answers each with one frame (u8 status 0, u32 size, a pickled ("ok",
 value) or ("raise", exception, traceback text)). While a call waits on
-futures it submitted itself, the shim says so with a notice frame (status 2,
+futures it submitted itself, the evaluator says so with a notice frame (status 2,
 size 0) and again when it goes on (status 3): the worker then gives back the
 work queued behind the call and stops its clock (docs/python.md, "Futures
 inside tasks"). What the user's code prints goes to stderr, never into the
@@ -204,10 +204,10 @@ def serve(fd, out):
         if frame is None:
             return
         if _trace.on:
-            _trace.point("shim.read")
+            _trace.point("evaluator.read")
         answer = _answer_frame(frame[1], frame[2])
         if _trace.on:
-            _trace.point("shim.answer")
+            _trace.point("evaluator.answer")
         set_blocked(False)
         out.write(answer)
         for seq in sorted(_held):  # calls lent to this one: all done before it
@@ -235,7 +235,7 @@ def main():
 
 
 if __name__ == "__main__":
-    # Run as `python3 -m evofarm._worker`: serve from the module as the
+    # Run as `python3 -m evofarm._evaluator`: serve from the module as the
     # package knows it, so that evofarm.Executor inside a call sees it serving.
-    from evofarm import _worker as _module
+    from evofarm import _evaluator as _module
     _module.main()

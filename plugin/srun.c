@@ -1,4 +1,4 @@
-/* local.c — the submitting side: srun (local context), sbatch and salloc
+/* srun.c — the submitting side: srun (SPANK's local context), sbatch and salloc
  * (allocator context). The YAML is validated with the same loader as
  * `evo-farm check` before anything is submitted or launched. */
 #include <dlfcn.h>
@@ -162,7 +162,7 @@ static int farm_requested(void)
     return said == 1 || (said == 0 && replayed && strcmp(replayed, "none") != 0);
 }
 
-int evo_local_init(spank_t sp)
+int evo_srun_init(spank_t sp)
 {
     (void)sp;
     if (!farm_requested())
@@ -173,7 +173,7 @@ int evo_local_init(spank_t sp)
     return setenv("SLURM_MPI_TYPE", type, 0) == 0 ? 0 : -1;
 }
 
-int evo_local_user_init(spank_t sp)
+int evo_srun_user_init(spank_t sp)
 {
     const char *mpi = getenv("SLURM_MPI_TYPE");
     (void)sp;
@@ -248,7 +248,7 @@ static int join_farm(int allocator)
     return rc;
 }
 
-int evo_local_post_opt(spank_t sp, int allocator)
+int evo_srun_post_opt(spank_t sp, int allocator)
 {
     char *text = NULL, *dir = NULL;
     int rc = -1;
