@@ -169,23 +169,27 @@ start_node() { # DIR N — after kill_node; the controller returns it to service
 
 # Every process in the UTS namespace of node PID (its slurmstepd's and
 # tasks, which outlive slurmd): the only way to leave nothing running.
+# Nothing when PID shares this script's namespace (no node of ours). The
+# -ef test compares the namespaces' inodes without a process per entry.
 node_processes() {
-    local ns p
-    ns=$(readlink "/proc/$1/ns/uts") || return 0
-    [ "$ns" = "$(readlink /proc/1/ns/uts)" ] && return 0
+    local p
+    [ -e "/proc/$1/ns/uts" ] || return 0
+    [ "/proc/$1/ns/uts" -ef "/proc/$$/ns/uts" ] && return 0
     for p in /proc/[0-9]*; do
-        [ "$(readlink "$p/ns/uts" 2> /dev/null)" = "$ns" ] && echo "${p#/proc/}"
+        [ "$p/ns/uts" -ef "/proc/$1/ns/uts" ] && echo "${p#/proc/}"
     done
+    return 0
 }
 
 # pids DIR REGEX: what runs on this cluster's nodes and matches, and never
 # a process of the machine outside them (another user's, another cluster's).
 pids() {
-    local dir=$1 pidfile pid
+    local dir=$1 pidfile pid args
     for pidfile in "$dir"/run/slurmd-*.pid; do
         [ -f "$pidfile" ] || continue
         for pid in $(node_processes "$(cat "$pidfile")"); do
-            tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null | grep -Eq -- "$2" && echo "$pid"
+            mapfile -d '' args < "/proc/$pid/cmdline" 2> /dev/null || continue
+            [[ "${args[*]} " =~ $2 ]] && echo "$pid"
         done
     done
     return 0
