@@ -128,6 +128,8 @@ void evo_codec_parse_line(const char *line, size_t size, unsigned expected, stru
 
 static size_t take_text(const char *data, size_t size, unsigned expected, struct evo_eval_output *out)
 {
+    if (size == 0) /* nothing read yet (data may then be NULL, which memchr must not see) */
+        return 0;
     const char *newline = memchr(data, '\n', size);
     if (newline == NULL) {
         if (size <= EVO_CODEC_MAX_LINE)

@@ -313,8 +313,10 @@ static int take_answers(struct evo_evaluator *ev, struct run_state *s)
         ev->fresh = 0;
         s->deadline_ms = next_deadline(ev);
     }
-    memmove(ev->rbuf, ev->rbuf + at, ev->rlen - at);
-    ev->rlen -= at;
+    if (at > 0) { /* nothing read yet: rbuf may still be NULL */
+        memmove(ev->rbuf, ev->rbuf + at, ev->rlen - at);
+        ev->rlen -= at;
+    }
     return broken ? -1 : 0;
 }
 

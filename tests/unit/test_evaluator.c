@@ -1,0 +1,208 @@
+/* test_evaluator.c — a worker's supervision of its evaluator child
+ * (worker/evaluator.h), with real children: command evaluators written in
+ * sh. Every candidate of a batch gets one answer in order; a crash, a hang
+ * past the timeout or an answer that is not one costs the candidate being
+ * evaluated one failed attempt, the child is started again and the rest
+ * of the batch is evaluated on it; a tick that says stop abandons the
+ * batch. */
+#include "unit.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "unit_results.h"
+#include "worker/evaluator.h"
+
+static char dir[64], starts[128];
+
+static int setup(void **state)
+{
+    (void)state;
+    strcpy(dir, "/tmp/evo-test-evaluator-XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    snprintf(starts, sizeof starts, "%s/starts", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(starts);
+    rmdir(dir);
+    return 0;
+}
+
+/* An evaluator of the sh program `body` (it reads "x y" lines; each start
+ * appends a line to `starts`), with the farm's timeout. */
+static struct evo_evaluator *evaluator_of(const char *body, const char *timeout, struct evo_config **config)
+{
+    char text[1024], err[512];
+    snprintf(text, sizeof text,
+             "farm: {timeout: %s}\nevaluate: {command: [sh, -c, 'echo started >> %s; while read x y; do %s; done']}\n",
+             timeout, starts, body);
+    *config = evo_config_parse("test.yaml", text, strlen(text), dir, err, sizeof err);
+    if (*config == NULL)
+        fail_msg("%s", err);
+    struct evo_evaluator *ev = evo_evaluator_create(*config, "/nonexistent/evo-farm");
+    assert_non_null(ev);
+    return ev;
+}
+
+/* The batch (1,2) (3,4) (5,6), ids 10, 11, 12. */
+static void three_candidates(struct evo_input_list *batch)
+{
+    struct evo_buf b = {0};
+    evo_proto_begin_inputs(&b, 3);
+    for (int i = 0; i < 3; i++) {
+        double v[2] = {1 + 2 * i, 2 + 2 * i};
+        evo_proto_put_input(&b, 10 + (uint64_t)i, EVO_INPUT_VECTOR, 2, v);
+    }
+    assert_int_equal(evo_proto_get_inputs(b.data, b.len, batch), 0);
+    evo_buf_free(&b);
+}
+
+static int never_stop(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+/* Runs the batch; its answers in l (decoded as a worker's RESULTS). */
+static int run(struct evo_evaluator *ev, struct unit_results *l, int (*tick)(void *), void *arg)
+{
+    struct evo_input_list batch;
+    struct evo_buf out = {0};
+    three_candidates(&batch);
+    evo_buf_put_u64(&out, 0); /* elapsed_ns, as the worker puts it */
+    evo_proto_begin_results(&out, (uint32_t)batch.count);
+    int rc = evo_evaluator_run(ev, &batch, &out, tick, arg, 20);
+    if (rc == 0)
+        assert_int_equal(unit_get_results(out.data, out.len, 1, EVO_RESULT_ATTEMPT_FAILED, l), 0);
+    evo_input_list_free(&batch);
+    evo_buf_free(&out);
+    return rc;
+}
+
+static int lines_in(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    int n = 0, c;
+    while (f && (c = fgetc(f)) != EOF)
+        n += c == '\n';
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* Item i answered x (OK), or failed with a text containing `why`. */
+static void answered(const struct unit_results *l, size_t i, double x, const char *why)
+{
+    assert_int_equal(l->items[i].id, 10 + i);
+    if (why == NULL) {
+        assert_int_equal(l->items[i].status, EVO_RESULT_OK);
+        assert_true(l->items[i].n == 1 && l->items[i].objectives[0] == x);
+    } else {
+        assert_int_equal(l->items[i].status, EVO_RESULT_ATTEMPT_FAILED);
+        if (strstr(l->items[i].text, why) == NULL)
+            fail_msg("'%s' does not say '%s'", l->items[i].text, why);
+    }
+}
+
+static void every_candidate_answered_in_order(void **state)
+{
+    (void)state;
+    struct evo_config *config;
+    struct unit_results l;
+    struct evo_evaluator *ev = evaluator_of("echo $x", "5s", &config);
+    assert_int_equal(run(ev, &l, never_stop, NULL), 0);
+    assert_int_equal(l.count, 3);
+    for (size_t i = 0; i < 3; i++)
+        answered(&l, i, 1 + 2.0 * (double)i, NULL);
+    unit_results_free(&l);
+    assert_int_equal(run(ev, &l, never_stop, NULL), 0); /* the same child, kept */
+    unit_results_free(&l);
+    assert_int_equal(lines_in(starts), 1);
+    evo_evaluator_destroy(ev);
+    evo_config_destroy(config);
+}
+
+static void a_crash_fails_its_candidate_and_the_rest_run_again(void **state)
+{
+    (void)state;
+    struct evo_config *config;
+    struct unit_results l;
+    struct evo_evaluator *ev = evaluator_of("if [ $x = 3 ]; then exit 7; fi; echo $x", "5s", &config);
+    assert_int_equal(run(ev, &l, never_stop, NULL), 0);
+    answered(&l, 0, 1, NULL);
+    answered(&l, 1, 0, "exited with status 7");
+    answered(&l, 2, 5, NULL); /* on the child started again */
+    unit_results_free(&l);
+    assert_true(lines_in(starts) >= 2); /* started again */
+    evo_evaluator_destroy(ev);
+    evo_config_destroy(config);
+}
+
+static void a_hang_past_the_timeout_is_killed(void **state)
+{
+    (void)state;
+    struct evo_config *config;
+    struct unit_results l;
+    struct evo_evaluator *ev = evaluator_of("if [ $x = 3 ]; then sleep 60; fi; echo $x", "300ms", &config);
+    assert_int_equal(run(ev, &l, never_stop, NULL), 0);
+    answered(&l, 0, 1, NULL);
+    answered(&l, 1, 0, "timed out");
+    answered(&l, 2, 5, NULL);
+    unit_results_free(&l);
+    assert_true(lines_in(starts) >= 2); /* started again */
+    evo_evaluator_destroy(ev);
+    evo_config_destroy(config);
+}
+
+static void an_answer_that_is_none_restarts_the_child(void **state)
+{
+    (void)state;
+    struct evo_config *config;
+    struct unit_results l;
+    struct evo_evaluator *ev = evaluator_of("if [ $x = 3 ]; then echo oops; else echo $x; fi", "5s", &config);
+    assert_int_equal(run(ev, &l, never_stop, NULL), 0);
+    answered(&l, 0, 1, NULL);
+    answered(&l, 1, 0, "invalid evaluator output");
+    answered(&l, 2, 5, NULL);
+    unit_results_free(&l);
+    assert_int_equal(lines_in(starts), 2); /* its stream is no longer trusted */
+    evo_evaluator_destroy(ev);
+    evo_config_destroy(config);
+}
+
+static int stop_at_once(void *arg)
+{
+    ++*(int *)arg;
+    return 1;
+}
+
+static void a_tick_that_says_stop_abandons_the_batch(void **state)
+{
+    (void)state;
+    struct evo_config *config;
+    struct unit_results l;
+    int ticks = 0;
+    struct evo_evaluator *ev = evaluator_of("sleep 1; echo $x", "5s", &config);
+    assert_int_equal(run(ev, &l, stop_at_once, &ticks), -1);
+    assert_true(ticks >= 1);
+    evo_evaluator_destroy(ev);
+    evo_config_destroy(config);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(every_candidate_answered_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_crash_fails_its_candidate_and_the_rest_run_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_hang_past_the_timeout_is_killed, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_answer_that_is_none_restarts_the_child, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_tick_that_says_stop_abandons_the_batch, setup, teardown)};
+    return EVO_RUN_TESTS(tests);
+}
