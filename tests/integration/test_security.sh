@@ -40,6 +40,11 @@ t_local_socket_only_for_the_farm_user() {
     [ -S "$sock" ] || fail "no Unix socket named in a worker's environment"
     [ "$(stat -c %a "$(dirname "$sock")")" = 700 ] || fail "the socket's directory is not 0700"
     local connect="import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(3); print('read', len(s.recv(10)))"
+    if [ "$(id -u)" != 0 ]; then # acting as another user needs root: make check as root does the rest
+        echo "another user's connection not tried: not root"
+        wait "$runpid" || fail "run failed: $(tail -5 "$SCRATCH/out")"
+        return 0
+    fi
     setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c "$connect" "$sock" > "$SCRATCH/nobody" 2>&1 &&
         fail "another user connected: $(cat "$SCRATCH/nobody")"
     expect_in "$SCRATCH/nobody" "Permission denied"
