@@ -219,7 +219,7 @@ static void lost_worker_exactly_once(void **state)
     stop_broker();
 }
 
-static void static_chunks(void **state)
+static void static_scheduling_cuts_the_queue_in_chunks(void **state)
 {
     (void)state;
     struct evo_buf t1 = {0}, t2 = {0};
@@ -803,7 +803,7 @@ static void close_sends_latecomers_away(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(lost_worker_exactly_once),
-                                       cmocka_unit_test(static_chunks),
+                                       cmocka_unit_test(static_scheduling_cuts_the_queue_in_chunks),
                                        cmocka_unit_test(static_chunks_capped),
                                        cmocka_unit_test(outboxes_go_with_their_drivers),
                                        cmocka_unit_test(retries_then_error),

@@ -5,7 +5,7 @@
 
 #include "bootstrap/card.h"
 
-static void card_choice(void **state)
+static void card_endpoints_routable_first_and_round_trip(void **state)
 {
     (void)state;
     struct evo_net nets[] = {{0x7f000001, 0xff000000}, {0x0ac90b0b, 0xffffff00}, {0xc0a80005, 0xffff0000}};
@@ -38,6 +38,6 @@ static void card_choice(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(card_choice)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(card_endpoints_routable_first_and_round_trip)};
     return EVO_RUN_TESTS(tests);
 }

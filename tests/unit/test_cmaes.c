@@ -87,21 +87,21 @@ static void median_within(const char *name, double (*f)(const double *), double 
     assert_true(median <= published * factor);
 }
 
-static void sphere_count(void **state)
+static void sphere_solved_in_published_evaluations(void **state)
 {
     (void)state;
     /* Hansen's tutorial / pycma: about 1.5e3 on the 10-D sphere with lambda = 10 */
     median_within("sphere", sphere, 0, 1, 2.0, 1500, 1.5);
 }
 
-static void ellipsoid_count(void **state)
+static void ellipsoid_solved_in_published_evaluations(void **state)
 {
     (void)state;
     /* BBOB-2009 BIPOP-CMA-ES, f2 in 10-D: about 6.1e3 evaluations to 1e-8 */
     median_within("ellipsoid", ellipsoid, 0, 1, 2.0, 6100, 1.5);
 }
 
-static void rosenbrock_count(void **state)
+static void rosenbrock_solved_in_published_evaluations(void **state)
 {
     (void)state;
     /* pycma's doctest: Rosenbrock 10-D from x0 = 0.1, sigma0 = 0.3 in < 8,000 */
@@ -156,7 +156,7 @@ static void reproducible_and_restorable(void **state)
 }
 
 /* A box keeps every candidate inside it. */
-static void box_respected(void **state)
+static void bounds_keep_every_candidate_inside(void **state)
 {
     (void)state;
     char err[128];
@@ -183,8 +183,10 @@ static void box_respected(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(sphere_count), cmocka_unit_test(ellipsoid_count),
-                                       cmocka_unit_test(rosenbrock_count),
-                                       cmocka_unit_test(reproducible_and_restorable), cmocka_unit_test(box_respected)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(sphere_solved_in_published_evaluations),
+                                       cmocka_unit_test(ellipsoid_solved_in_published_evaluations),
+                                       cmocka_unit_test(rosenbrock_solved_in_published_evaluations),
+                                       cmocka_unit_test(reproducible_and_restorable),
+                                       cmocka_unit_test(bounds_keep_every_candidate_inside)};
     return EVO_RUN_TESTS(tests);
 }

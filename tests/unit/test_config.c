@@ -27,7 +27,7 @@ static void expect_error(const char *text, const char *where, const char *what)
         fail_msg("text:\n%s\nexpected '%s...%s', got '%s'", text, where, what, c ? "(accepted)" : err);
 }
 
-static void full_config(void **state)
+static void every_key_loaded(void **state)
 {
     (void)state;
     struct evo_config *c = parse("farm: {workers: 4, scheduling: static, batch: 16, prefetch: 3, retries: 5,\n"
@@ -67,7 +67,7 @@ static void full_config(void **state)
     evo_config_destroy(c);
 }
 
-static void defaults(void **state)
+static void defaults_for_what_the_file_omits(void **state)
 {
     (void)state;
     struct evo_config *c = parse("evaluate: {command: [python3, fitness.py]}\n");
@@ -219,7 +219,7 @@ static void heartbeat_scales_unless_given(void **state)
     evo_config_destroy(c);
 }
 
-static void missing_file(void **state)
+static void missing_file_is_one_line_error(void **state)
 {
     (void)state;
     assert_null(evo_config_load("/nonexistent/evolution.yaml", err, sizeof err));
@@ -257,10 +257,10 @@ static void print_round_trips(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(full_config),
-        cmocka_unit_test(defaults),
+        cmocka_unit_test(every_key_loaded),
+        cmocka_unit_test(defaults_for_what_the_file_omits),
         cmocka_unit_test(errors_name_the_place),
-        cmocka_unit_test(missing_file),
+        cmocka_unit_test(missing_file_is_one_line_error),
         cmocka_unit_test(no_evaluate_is_a_python_farm),
         cmocka_unit_test(print_round_trips),
         cmocka_unit_test(heartbeat_scales_unless_given),

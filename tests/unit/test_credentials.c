@@ -7,7 +7,7 @@
 
 #include "wire/credentials.h"
 
-static void fresh_pairs(void **state)
+static void every_pair_is_fresh_and_z85(void **state)
 {
     (void)state;
     struct evo_credentials a, b;
@@ -64,7 +64,7 @@ static void bad_variables_named(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fresh_pairs),
+        cmocka_unit_test(every_pair_is_fresh_and_z85),
         cmocka_unit_test(environment_round_trip),
         cmocka_unit_test(bad_variables_named),
     };

@@ -99,7 +99,7 @@ static void join_take_beat_leave(void **state)
     zmq_ctx_term(context);
 }
 
-static void timing(void **state)
+static void poll_waits_until_the_next_beat_and_silence_expires(void **state)
 {
     (void)state;
     struct evo_dealer d = {.heartbeat_ms = 100, .liveness = 3, .last_send_ms = 1000, .last_recv_ms = 1000};
@@ -139,7 +139,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(join_take_beat_leave, setup, teardown),
-        cmocka_unit_test(timing),
+        cmocka_unit_test(poll_waits_until_the_next_beat_and_silence_expires),
         cmocka_unit_test_setup_teardown(join_fails_in_one_line, setup, teardown),
     };
     return EVO_RUN_TESTS(tests);

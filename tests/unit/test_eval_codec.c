@@ -14,7 +14,7 @@ static void line(const char *text, unsigned expected)
     evo_codec_parse_line(text, strlen(text), expected, &out);
 }
 
-static void text_lines(void **state)
+static void text_lines_parse_or_say_why(void **state)
 {
     (void)state;
     line("1.5", 1);
@@ -50,7 +50,7 @@ static void text_lines(void **state)
     assert_string_equal(out.text, "invalid evaluator output (NUL byte): '1\\x00'");
 }
 
-static void text_stream(void **state)
+static void text_stream_splits_anywhere(void **state)
 {
     (void)state;
     const char data[] = "1\n2\n3";
@@ -65,7 +65,7 @@ static void text_stream(void **state)
     evo_buf_free(&b);
 }
 
-static void binary_stream(void **state)
+static void binary_stream_round_trips(void **state)
 {
     (void)state;
     char rec[64];
@@ -92,7 +92,7 @@ static void binary_stream(void **state)
 }
 
 /* Frames: payloads and vectors in, answers and errors out, split anywhere. */
-static void frames(void **state)
+static void frames_split_anywhere(void **state)
 {
     (void)state;
     struct evo_buf b = {0};
@@ -138,7 +138,8 @@ static void frames(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(text_lines), cmocka_unit_test(text_stream),
-                                       cmocka_unit_test(binary_stream), cmocka_unit_test(frames)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(text_lines_parse_or_say_why), cmocka_unit_test(text_stream_splits_anywhere),
+        cmocka_unit_test(binary_stream_round_trips), cmocka_unit_test(frames_split_anywhere)};
     return EVO_RUN_TESTS(tests);
 }

@@ -25,7 +25,7 @@ static void order_of_sources(void **state)
     assert_string_equal(name, kernel);
 }
 
-static void always_terminated(void **state)
+static void host_name_always_terminated(void **state)
 {
     (void)state;
     char small[5];
@@ -41,7 +41,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(order_of_sources),
-        cmocka_unit_test(always_terminated),
+        cmocka_unit_test(host_name_always_terminated),
     };
     return EVO_RUN_TESTS(tests);
 }

@@ -4,7 +4,7 @@
 
 #include "broker/id_queue.h"
 
-static void deque(void **state)
+static void ids_pushed_and_popped_at_both_ends_in_order(void **state)
 {
     (void)state;
     struct evo_id_queue q = {0};
@@ -32,6 +32,6 @@ static void deque(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(deque)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(ids_pushed_and_popped_at_both_ends_in_order)};
     return EVO_RUN_TESTS(tests);
 }

@@ -112,7 +112,7 @@ static void torn_tail_dropped(void **state)
     evo_journal_close(j);
 }
 
-static void others_refused(void **state)
+static void another_evaluators_journal_refused(void **state)
 {
     (void)state;
     char err[256], path[128];
@@ -136,8 +136,9 @@ static void others_refused(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test_setup_teardown(answers_survive_a_reopen, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(torn_tail_dropped, setup, teardown),
-                                       cmocka_unit_test_setup_teardown(others_refused, setup, teardown)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(answers_survive_a_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(torn_tail_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(another_evaluators_journal_refused, setup, teardown)};
     return EVO_RUN_TESTS(tests);
 }

@@ -10,7 +10,7 @@
 
 #include "mpi.h"
 
-static void usable_types(void **state)
+static void only_pmix_and_pmi2_wire_up_a_farm(void **state)
 {
     (void)state;
     assert_true(evo_mpi_usable("pmix"));
@@ -25,7 +25,7 @@ static void usable_types(void **state)
     assert_false(evo_mpi_usable(NULL));
 }
 
-static void conf_values(void **state)
+static void slurm_conf_values_read_as_slurm_does(void **state)
 {
     (void)state;
     char dir[256], mpi[64];
@@ -41,7 +41,7 @@ static void conf_values(void **state)
     assert_string_equal(mpi, "");
 }
 
-static void pick(void **state)
+static void mpi_picked_unless_the_user_or_site_chose(void **state)
 {
     (void)state;
     assert_string_equal(evo_mpi_pick("auto", "none", 1), "pmix");
@@ -52,7 +52,7 @@ static void pick(void **state)
     assert_string_equal(evo_mpi_pick("pmix", "pmi2", 0), "pmix");
 }
 
-static void command_lines(void **state)
+static void command_line_says_whether_a_farm_is_wanted(void **state)
 {
     (void)state;
 #define CMD(s) s, sizeof s - 1
@@ -92,8 +92,11 @@ static void pmix_plugin_found(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(usable_types),  cmocka_unit_test(conf_values),       cmocka_unit_test(pick),
-        cmocka_unit_test(command_lines), cmocka_unit_test(pmix_plugin_found),
+        cmocka_unit_test(only_pmix_and_pmi2_wire_up_a_farm),
+        cmocka_unit_test(slurm_conf_values_read_as_slurm_does),
+        cmocka_unit_test(mpi_picked_unless_the_user_or_site_chose),
+        cmocka_unit_test(command_line_says_whether_a_farm_is_wanted),
+        cmocka_unit_test(pmix_plugin_found),
     };
     return EVO_RUN_TESTS(tests);
 }

@@ -4,7 +4,7 @@
 
 #include "util/parse.h"
 
-static void scalars(void **state)
+static void durations_sizes_and_numbers_parsed_strictly(void **state)
 {
     (void)state;
     unsigned v;
@@ -30,7 +30,7 @@ static void scalars(void **state)
     assert_int_equal(evo_parse_unsigned("99999999999999999999", 1, 100, &v), -1);
 }
 
-static void env_seconds(void **state)
+static void env_number_in_range_else_default(void **state)
 {
     (void)state;
     unsetenv("EVO_TEST_SECONDS");
@@ -49,8 +49,8 @@ static void env_seconds(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(scalars),
-        cmocka_unit_test(env_seconds),
+        cmocka_unit_test(durations_sizes_and_numbers_parsed_strictly),
+        cmocka_unit_test(env_number_in_range_else_default),
     };
     return EVO_RUN_TESTS(tests);
 }

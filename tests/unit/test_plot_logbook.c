@@ -22,7 +22,7 @@ static int parse(const char *text, struct evo_plot *plot, char *err, size_t err_
 }
 
 /* The driver's logbook: x sums nevals, sigma and restart as written. */
-static void driver_columns(void **state)
+static void driver_logbook_read_as_written(void **state)
 {
     (void)state;
     char err[512];
@@ -45,7 +45,7 @@ static void driver_columns(void **state)
 
 /* DEAP's columns, reordered, with extras, quoted names, CRLF, blank lines
  * and empty fields (unknown). */
-static void other_logbooks(void **state)
+static void any_logbook_read_by_its_header(void **state)
 {
     (void)state;
     char err[512];
@@ -152,8 +152,8 @@ static void drawn_from_a_directory(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(driver_columns),
-        cmocka_unit_test(other_logbooks),
+        cmocka_unit_test(driver_logbook_read_as_written),
+        cmocka_unit_test(any_logbook_read_by_its_header),
         cmocka_unit_test(malformed_named_by_line),
         cmocka_unit_test(drawn_from_a_directory),
     };

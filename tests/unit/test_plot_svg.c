@@ -197,7 +197,7 @@ static void zero_on_the_log_axis(void **state)
 
 /* Markup, control characters and bytes that are not UTF-8 in the title
  * cannot break the document. */
-static void title_escaped(void **state)
+static void title_cannot_break_the_document(void **state)
 {
     (void)state;
     struct evo_plot_point p[] = {{1, 2, NAN, 1, 0}};
@@ -223,7 +223,7 @@ static void title_escaped(void **state)
 }
 
 /* No rows, or no finite fitness: a valid document that says so. */
-static void no_data(void **state)
+static void no_data_is_a_document_that_says_so(void **state)
 {
     (void)state;
     struct evo_plot plot = {"empty", 1, NULL, 0};
@@ -326,8 +326,8 @@ int main(void)
         cmocka_unit_test(restarts_marked_once_each),
         cmocka_unit_test(negative_fitness_linear_axis),
         cmocka_unit_test(zero_on_the_log_axis),
-        cmocka_unit_test(title_escaped),
-        cmocka_unit_test(no_data),
+        cmocka_unit_test(title_cannot_break_the_document),
+        cmocka_unit_test(no_data_is_a_document_that_says_so),
         cmocka_unit_test(one_row_is_a_dot),
         cmocka_unit_test(gaps_and_generations),
         cmocka_unit_test(extreme_values_stay_finite),

@@ -8,7 +8,7 @@
 #include "site.h"
 #include "task_env.h"
 
-static void site_arguments(void **state)
+static void site_arguments_parsed_unknown_refused(void **state)
 {
     (void)state;
     struct evo_site site;
@@ -60,7 +60,7 @@ static const char *edit(const struct evo_env_edits *e, const char *name)
     return evo_env_current(e, NULL, NULL, name);
 }
 
-static void task_environment(void **state)
+static void task_environment_from_the_config(void **state)
 {
     (void)state;
     char err[512];
@@ -89,7 +89,7 @@ static void task_environment(void **state)
     evo_config_destroy(c);
 }
 
-static void module_diff(void **state)
+static void module_change_is_the_environment_diff(void **state)
 {
     (void)state;
     char *before[] = {"A=1", "B=2", "GONE=x", "SHLVL=1", NULL};
@@ -106,7 +106,8 @@ static void module_diff(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(site_arguments), cmocka_unit_test(task_environment),
-                                       cmocka_unit_test(module_diff)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(site_arguments_parsed_unknown_refused),
+                                       cmocka_unit_test(task_environment_from_the_config),
+                                       cmocka_unit_test(module_change_is_the_environment_diff)};
     return EVO_RUN_TESTS(tests);
 }

@@ -9,7 +9,7 @@
 #include "wire/share_pieces.h"
 #include "unit_results.h"
 
-static void header(void **state)
+static void header_version_and_type_checked(void **state)
 {
     (void)state;
     unsigned char h[4];
@@ -35,7 +35,7 @@ static void header(void **state)
     assert_true(evo_proto_has_body(EVO_MSG_TASKS));
 }
 
-static void hello_welcome(void **state)
+static void hello_and_welcome_round_trip(void **state)
 {
     (void)state;
     struct evo_buf b = {0};
@@ -68,7 +68,7 @@ static void hello_welcome(void **state)
 }
 
 /* DRAIN: one word of 1..255 bytes; DRAINED: a count; nothing else. */
-static void drain_drained(void **state)
+static void drain_and_drained_round_trip(void **state)
 {
     (void)state;
     struct evo_buf b = {0};
@@ -95,7 +95,7 @@ static void drain_drained(void **state)
     evo_buf_free(&b);
 }
 
-static void vectors(void **state)
+static void vector_tasks_round_trip(void **state)
 {
     (void)state;
     struct evo_buf b = {0};
@@ -132,7 +132,7 @@ static void vectors(void **state)
 }
 
 /* Payload items mix with vectors; payload answers travel back as bytes. */
-static void payloads(void **state)
+static void payload_tasks_and_answers_round_trip(void **state)
 {
     (void)state;
     struct evo_buf b = {0};
@@ -182,7 +182,7 @@ static void payloads(void **state)
     evo_buf_free(&b);
 }
 
-static void results(void **state)
+static void results_round_trip_and_lies_refused(void **state)
 {
     (void)state;
     struct evo_buf b = {0};
@@ -212,7 +212,7 @@ static void results(void **state)
     evo_buf_free(&b);
 }
 
-static void stats(void **state)
+static void stats_round_trip(void **state)
 {
     (void)state;
     struct evo_buf b = {0};
@@ -364,7 +364,7 @@ static void results_read_in_place(void **state)
 
 /* Random and mutated bodies through every decoder: no crash, no leak (the
  * ASan build of this test checks both). */
-static void arbitrary_bytes(void **state)
+static void arbitrary_bytes_never_crash_a_decoder(void **state)
 {
     (void)state;
     unsigned char data[512];
@@ -466,14 +466,14 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(constants_travel_in_pieces),
-        cmocka_unit_test(header),
-        cmocka_unit_test(hello_welcome),
-        cmocka_unit_test(drain_drained),
-        cmocka_unit_test(vectors),
-        cmocka_unit_test(payloads),
-        cmocka_unit_test(results),
-        cmocka_unit_test(stats),
-        cmocka_unit_test(arbitrary_bytes),
+        cmocka_unit_test(header_version_and_type_checked),
+        cmocka_unit_test(hello_and_welcome_round_trip),
+        cmocka_unit_test(drain_and_drained_round_trip),
+        cmocka_unit_test(vector_tasks_round_trip),
+        cmocka_unit_test(payload_tasks_and_answers_round_trip),
+        cmocka_unit_test(results_round_trip_and_lies_refused),
+        cmocka_unit_test(stats_round_trip),
+        cmocka_unit_test(arbitrary_bytes_never_crash_a_decoder),
         cmocka_unit_test(withdraw_blocked_share),
         cmocka_unit_test(results_read_in_place),
     };

@@ -202,7 +202,7 @@ static void access_needs_the_farm(void **state)
     assert_string_equal(a.endpoints, "tcp://10.0.0.1:4000");
 }
 
-static void job_record(void **state)
+static void job_id_stands_for_its_results_dir(void **state)
 {
     (void)state;
     char out[PATH_MAX], absolute[PATH_MAX], cwd[PATH_MAX], jobs[256];
@@ -465,7 +465,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(access_refuses_shared_file, setup, teardown),
         cmocka_unit_test_setup_teardown(access_read_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(access_needs_the_farm, setup, teardown),
-        cmocka_unit_test_setup_teardown(job_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(job_id_stands_for_its_results_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(progress_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(progress_read_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(progress_without_best, setup, teardown),

@@ -12,7 +12,7 @@
 /* Known answers, computed independently from Blackman & Vigna's reference
  * code: the state splitmix64 makes from the seed, then the first outputs
  * of xoshiro256** shifted right by 11 (the 53 bits a uniform keeps). */
-static void known_answers(void **state)
+static void reference_outputs_reproduced(void **state)
 {
     (void)state;
     struct evo_rng r;
@@ -49,7 +49,7 @@ static void same_seed_same_stream(void **state)
 }
 
 /* Seeds 0, 1, 2, ... and 2^64-1 give distinct, non-degenerate streams. */
-static void distinct_seeds(void **state)
+static void seeds_give_distinct_streams(void **state)
 {
     (void)state;
     enum { SEEDS = 64, LENGTH = 8 };
@@ -116,7 +116,7 @@ static void uniform_range_and_bits(void **state)
         assert_true(bins[b] > DRAWS / 10 * 0.95 && bins[b] < DRAWS / 10 * 1.05);
 }
 
-static void normal_moments(void **state)
+static void normals_have_the_right_moments(void **state)
 {
     (void)state;
     struct evo_rng r;
@@ -158,9 +158,9 @@ static void normal_uses_two_uniforms(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(known_answers),           cmocka_unit_test(same_seed_same_stream),
-        cmocka_unit_test(distinct_seeds),          cmocka_unit_test(state_copy_restores),
-        cmocka_unit_test(uniform_range_and_bits),  cmocka_unit_test(normal_moments),
+        cmocka_unit_test(reference_outputs_reproduced), cmocka_unit_test(same_seed_same_stream),
+        cmocka_unit_test(seeds_give_distinct_streams),  cmocka_unit_test(state_copy_restores),
+        cmocka_unit_test(uniform_range_and_bits),       cmocka_unit_test(normals_have_the_right_moments),
         cmocka_unit_test(normal_uses_two_uniforms)};
     return EVO_RUN_TESTS(tests);
 }

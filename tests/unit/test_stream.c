@@ -47,7 +47,7 @@ static int next(struct evo_stream *s, struct evo_message *m, const void *id, siz
     return -1;
 }
 
-static void both_ways(void **state)
+static void whole_messages_both_ways(void **state)
 {
     (void)state;
     char err[256];
@@ -155,6 +155,6 @@ static void both_ways(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test_setup_teardown(both_ways, setup, teardown)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test_setup_teardown(whole_messages_both_ways, setup, teardown)};
     return EVO_RUN_TESTS(tests);
 }

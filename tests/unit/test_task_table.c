@@ -16,7 +16,7 @@ static void remove_task(struct evo_task *task, void *arg)
     evo_task_table_remove(arg, task);
 }
 
-static void table(void **state)
+static void tasks_added_found_and_removed(void **state)
 {
     (void)state;
     struct evo_task_table t = {0};
@@ -53,6 +53,6 @@ static void table(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(table)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(tasks_added_found_and_removed)};
     return EVO_RUN_TESTS(tests);
 }
