@@ -248,7 +248,7 @@ install: $(BIN) $(SOLIB) $(PLUGIN)
 	install -m 644 include/evofarm/*.h $(DESTDIR)$(PREFIX)/include/evofarm/
 	sed -e 's|@PREFIX@|$(PREFIX)|g; s|@VERSION@|$(VERSION)|g' packaging/evofarm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/evofarm.pc
 	install -d $(DESTDIR)$(PREFIX)/lib/evo-farm/python/evofarm $(DESTDIR)$(PYDIR)
-	install -m 644 python/evofarm/*.py $(DESTDIR)$(PREFIX)/lib/evo-farm/python/evofarm/
+	install -m 644 python/evofarm/*.py python/evofarm/py.typed $(DESTDIR)$(PREFIX)/lib/evo-farm/python/evofarm/
 	printf '__version__ = "%s"\n' "$(VERSION)" > $(DESTDIR)$(PREFIX)/lib/evo-farm/python/evofarm/_version.py
 	install -d $(DESTDIR)$(PREFIX)/lib/evo-farm/python/build_backend
 	install -m 644 python/pyproject.toml $(DESTDIR)$(PREFIX)/lib/evo-farm/python/

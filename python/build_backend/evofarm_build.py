@@ -34,7 +34,7 @@ def _metadata():
 def _files():
     package = os.path.join(HERE, NAME)
     for name in sorted(os.listdir(package)):
-        if name.endswith(".py"):
+        if name.endswith(".py") or name == "py.typed":  # PEP 561: the package carries its types
             yield os.path.join(package, name), "%s/%s" % (NAME, name)
 
 

@@ -110,7 +110,7 @@ def _pickle(value):
         return cloud.dumps(value, protocol=PROTOCOL)
 
 
-def dumps(value, what):
+def dumps(value: object, what: str) -> bytes:
     """A value as a call's arguments travel (_pickle); FarmError naming
     `what` when it cannot be sent."""
     try:

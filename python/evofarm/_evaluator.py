@@ -228,7 +228,7 @@ def main():
         except BaseException:  # the first call that needs it raises the error, where the driver sees it
             _mains.pop(script, None)
             sys.modules.pop("__mp_main__", None)
-    # Calls that wait on futures run others inline (evofarm.Executor.help):
+    # Calls that wait on futures run others inline (evofarm.Executor._help):
     # room for deep nesting.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     serve(sys.stdin.fileno(), out)

@@ -16,6 +16,7 @@ import threading
 import time
 
 from . import _calls
+from typing import Any, Callable, Iterable, Iterator, Optional, Tuple
 
 CHUNK_MAX = 1000     # calls in one chunk at most
 READ_AHEAD = 4 * CHUNK_MAX  # per worker: items of an input without len() read to size its chunks
@@ -73,7 +74,7 @@ class Feed:
         self.pending = collections.deque() if ordered else set()
         self.stopped = self.cut = False
         self._lock = threading.Lock()  # the reader's refills against a shutdown's drain
-        executor.track(self)
+        executor._track(self)
 
     def take(self, count):
         """Submits the next `count` calls (fewer at the input's end) and adds
@@ -119,7 +120,7 @@ class Feed:
         if not batch:
             self.rest = None
             return
-        futures = self.executor.submit_many(self.fn, batch)
+        futures = self.executor._submit_many(self.fn, batch)
         if isinstance(self.pending, set):
             self.pending.update(futures)
         else:
@@ -178,7 +179,8 @@ def chunk_values(future, left):
         del value
 
 
-def as_completed(executor, fn, arg_tuples, window, deadline, wait):
+def as_completed(executor: Any, fn: Callable[..., Any], arg_tuples: Iterable[Tuple[Any, ...]], window: int,
+                 deadline: Optional[float], wait: Callable[..., Any]) -> Iterator[Any]:
     """Yields the value of each fn(*args) of arg_tuples as it completes;
     `window` futures submitted now, more as values are consumed (at most
     `window` submitted and not yet consumed). wait: futures.wait (which,

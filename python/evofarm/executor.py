@@ -16,10 +16,14 @@ import threading
 import time
 import uuid
 import weakref
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, TypeVar
 
 from . import _calls, _embedded, _trace, _window
 from ._client import WITHDRAWN, Client
 from ._errors import FarmError
+
+T = TypeVar("T")
+
 
 def _evaluator_module():
     """evofarm._evaluator, imported only when used (so that `python3 -m
@@ -51,7 +55,7 @@ class _Future(cf.Future):
 
     def result(self, timeout=None):
         if self._helper is not None and not self.done():
-            self._helper.help([self], 1, timeout)
+            self._helper._help([self], 1, timeout)
         value = super().result(timeout)
         if _trace.on:
             _trace.point("py.result")
@@ -59,7 +63,7 @@ class _Future(cf.Future):
 
     def exception(self, timeout=None):
         if self._helper is not None and not self.done():
-            self._helper.help([self], 1, timeout)
+            self._helper._help([self], 1, timeout)
         return super().exception(timeout)
 
 
@@ -77,7 +81,8 @@ class Executor(cf.Executor):
     rest wait in this process, where cancel() stops them for good. One map
     also reads its input by at most a window of tasks ahead."""
 
-    def __init__(self, max_workers=None, initializer=None, initargs=(), *, window=None):
+    def __init__(self, max_workers: Optional[int] = None, initializer: Optional[Callable[..., object]] = None,
+                 initargs: Iterable[Any] = (), *, window: Optional[int] = None) -> None:
         if max_workers is not None and max_workers <= 0:
             raise ValueError("max_workers must be greater than 0")
         if initializer is not None and not callable(initializer):
@@ -194,10 +199,11 @@ class Executor(cf.Executor):
                 future.set_exception(error)
 
     # -- the Executor interface ----------------------------------------------
-    def submit(self, fn, /, *args, **kwargs):
-        return self.submit_many(fn, [args], kwargs)[0]
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> "cf.Future[T]":
+        return self._submit_many(fn, [args], kwargs)[0]
 
-    def submit_many(self, fn, arg_tuples, kwargs=None):
+    def _submit_many(self, fn: Callable[..., T], arg_tuples: Iterable[Tuple[Any, ...]],
+                     kwargs: Optional[Dict[str, Any]] = None) -> List["cf.Future[T]"]:
         """submit(fn, *args, **kwargs) for each args of arg_tuples, queued
         at once (one wake-up of the dispatch thread); a list of futures."""
         kwargs = kwargs or {}
@@ -240,7 +246,7 @@ class Executor(cf.Executor):
             self._client.wake()
         return futures
 
-    def share(self, name, data):
+    def _share(self, name: str, data: bytes) -> None:
         """Sends constant `name` (bytes) to every worker, after the calls
         submitted before it and before those submitted after."""
         with self._lock:
@@ -253,7 +259,7 @@ class Executor(cf.Executor):
         self._client.wake()
 
     # -- inside a task: wait by running our own unstarted calls ---------------
-    def help(self, futures, count, timeout=None):
+    def _help(self, futures: List["cf.Future[Any]"], count: int, timeout: Optional[float] = None) -> None:
         """Returns once `count` of `futures` are done (or after timeout s).
         Meanwhile runs, in this thread, this executor's calls that no worker
         has started: those not sent yet, and those the broker gives back
@@ -335,7 +341,8 @@ class Executor(cf.Executor):
         except BaseException as e:
             future.set_exception(e)
 
-    def map(self, fn, *iterables, timeout=None, chunksize=1):
+    def map(self, fn: Callable[..., T], *iterables: Iterable[Any], timeout: Optional[float] = None,
+            chunksize: int = 1) -> Iterator[T]:
         """Like ProcessPoolExecutor.map: results in order, lazily;
         chunksize > 1 sends that many calls as one task. The input is read
         as results are consumed: at most the window's calls (or chunks) of
@@ -345,10 +352,11 @@ class Executor(cf.Executor):
             raise ValueError("chunksize must be >= 1")
         if chunksize == 1:
             deadline = None if timeout is None else time.monotonic() + timeout
-            return _window.in_order(self, fn, zip(*iterables), self.map_window(), deadline, _window.call_value)
-        return self.map_chunks(fn, iterables, chunksize, timeout)
+            return _window.in_order(self, fn, zip(*iterables), self._map_window(), deadline, _window.call_value)
+        return self._map_chunks(fn, iterables, chunksize, timeout)
 
-    def map_chunks(self, fn, iterables, chunksize=None, timeout=None):
+    def _map_chunks(self, fn: Callable[..., T], iterables: Tuple[Iterable[Any], ...], chunksize: Optional[int] = None,
+                    timeout: Optional[float] = None) -> Iterator[T]:
         """fn over zip(*iterables) in tasks of chunksize calls (None: sized
         as Pool.map does, _window.chunksize); the results in order, lazily,
         each dropped here once yielded. The input is read as the results
@@ -358,24 +366,24 @@ class Executor(cf.Executor):
         deadline = None if timeout is None else time.monotonic() + timeout
         star, chunks = _window.chunks(iterables, chunksize, self._workers)
         tasks = ((fn, chunk, star) for chunk in chunks)
-        return _window.in_order(self, _calls.run_chunk, tasks, self.map_window(), deadline, _window.chunk_values)
+        return _window.in_order(self, _calls.run_chunk, tasks, self._map_window(), deadline, _window.chunk_values)
 
-    def map_window(self):
+    def _map_window(self) -> int:
         """Tasks of one map submitted and not yet consumed, at most: the
         executor's window (at least 2)."""
         return max(2, self._window)
 
-    def track(self, feed):
+    def _track(self, feed: Any) -> None:
         """Remembers a map's input (_window.Feed) while the map lives."""
         self._maps.add(feed)
 
-    def stop_maps(self):
+    def _stop_maps(self) -> None:
         """The maps still being read submit nothing more (at exit: nobody
         reads them)."""
         for feed in list(self._maps):
             feed.stop()
 
-    def shutdown(self, wait=True, *, cancel_futures=False):
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """As concurrent.futures': maps still being read first submit the
         rest of their input (what its map submits at the call), so that
         their results can be read after a with block; with cancel_futures

@@ -15,6 +15,7 @@ import functools
 import itertools
 import threading
 import time
+from typing import Any, Callable, Iterable, Iterator, List, Optional, TypeVar
 
 from . import _window
 from .executor import Executor
@@ -23,11 +24,13 @@ FIRST_COMPLETED = cf.FIRST_COMPLETED
 FIRST_EXCEPTION = cf.FIRST_EXCEPTION
 ALL_COMPLETED = cf.ALL_COMPLETED
 
-_executor = None
+T = TypeVar("T")
+
+_executor: Optional[Executor] = None
 _lock = threading.Lock()
 
 
-def _farm():
+def _farm() -> Executor:
     global _executor
     with _lock:
         if _executor is None:
@@ -36,65 +39,63 @@ def _farm():
         return _executor
 
 
-def submit(fn, *args, **kwargs):
+def submit(fn: Callable[..., T], *args: Any, **kwargs: Any) -> "cf.Future[T]":
     """Runs fn(*args, **kwargs) on a worker; returns a concurrent.futures.Future."""
     return _farm().submit(fn, *args, **kwargs)
 
 
-def map(fn, *iterables, **kwargs):
+def map(fn: Callable[..., T], *iterables: Iterable[Any], timeout: Optional[float] = None,
+        chunksize: Optional[int] = None) -> Iterator[T]:
     """Like SCOOP's futures.map: the results are yielded in order as they
     are needed; the first window of calls is submitted now, the rest as
     results are consumed (the input is read lazily, so memory stays
     bounded). An exception raised by fn on a worker is re-raised here when
-    its result is reached. Calls travel in chunks (Executor.map_chunks), as
+    its result is reached. Calls travel in chunks (Executor._map_chunks), as
     Pool.map's do; chunksize=N sets their size, 1 sends each call as its
     own task."""
-    timeout = kwargs.pop("timeout", None)
-    chunksize = kwargs.pop("chunksize", None)
-    if kwargs:
-        raise TypeError("unexpected keyword arguments: %s" % ", ".join(kwargs))
     if chunksize is not None and chunksize < 1:
         raise ValueError("chunksize must be >= 1")
-    return _farm().map_chunks(fn, iterables, chunksize, timeout)
+    return _farm()._map_chunks(fn, iterables, chunksize, timeout)
 
 
-def map_as_completed(fn, *iterables, **kwargs):
+def map_as_completed(fn: Callable[..., T], *iterables: Iterable[Any], timeout: Optional[float] = None) -> Iterator[T]:
     """Like map, but yields each result as soon as it is ready (each call
     its own task). The input is read as results are consumed: at most the
     executor's window of calls is in the farm or waiting for its reader;
     the timeout counts from this call."""
-    timeout = kwargs.pop("timeout", None)
-    if kwargs:
-        raise TypeError("unexpected keyword arguments: %s" % ", ".join(kwargs))
     deadline = None if timeout is None else time.monotonic() + timeout
     executor = _farm()
-    return _window.as_completed(executor, fn, zip(*iterables), executor.map_window(), deadline, wait)
+    return _window.as_completed(executor, fn, zip(*iterables), executor._map_window(), deadline, wait)
 
 
-def mapReduce(mapFunc, reductionOp, *iterables, **kwargs):  # noqa: N802 (SCOOP's name)
+def mapReduce(mapFunc: Callable[..., T], reductionOp: Callable[[T, T], T], *iterables: Iterable[Any],  # noqa: N802
+              timeout: Optional[float] = None, chunksize: Optional[int] = None) -> T:
     """Like SCOOP's futures.mapReduce: mapFunc over the iterables on the
     workers, then the results folded with reductionOp, in order, into one
     value (functools.reduce of map's results). kwargs as for map."""
-    return functools.reduce(reductionOp, map(mapFunc, *iterables, **kwargs))
+    return functools.reduce(reductionOp, map(mapFunc, *iterables, timeout=timeout, chunksize=chunksize))
 
 
-def mapScan(mapFunc, reductionOp, *iterables, **kwargs):  # noqa: N802 (SCOOP's name)
+def mapScan(mapFunc: Callable[..., T], reductionOp: Callable[[T, T], T], *iterables: Iterable[Any],  # noqa: N802
+            timeout: Optional[float] = None, chunksize: Optional[int] = None) -> List[T]:
     """Like SCOOP's futures.mapScan: mapReduce that keeps every
     intermediate value, in order (itertools.accumulate of map's results),
     as a list."""
-    return list(itertools.accumulate(map(mapFunc, *iterables, **kwargs), reductionOp))
+    return list(itertools.accumulate(map(mapFunc, *iterables, timeout=timeout, chunksize=chunksize), reductionOp))
 
 
-def _helper(fs):
+def _helper(fs: List["cf.Future[Any]"]) -> Optional[Executor]:
     """Inside a task: the executor that runs the task's own unstarted calls
-    while it waits (see Executor.help); else None."""
-    return next((f._helper for f in fs if getattr(f, "_helper", None) is not None), None)
+    while it waits (see Executor._help); else None."""
+    helpers = (getattr(f, "_helper", None) for f in fs)
+    return next((h for h in helpers if isinstance(h, Executor)), None)
 
 
-def wait(fs, timeout=None, return_when=ALL_COMPLETED):
+def wait(fs: Iterable["cf.Future[T]"], timeout: Optional[float] = None,
+         return_when: str = ALL_COMPLETED) -> "cf._base.DoneAndNotDoneFutures[T]":
     """concurrent.futures.wait over evofarm futures: (done, not_done)."""
     fs = list(fs)
-    helper = _helper(fs)
+    helper = _helper(list(fs))
     if helper is not None:
         if return_when == FIRST_EXCEPTION:
             deadline = None if timeout is None else time.monotonic() + timeout
@@ -103,14 +104,14 @@ def wait(fs, timeout=None, return_when=ALL_COMPLETED):
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     break
-                helper.help(fs, sum(f.done() for f in fs) + 1, left)
+                helper._help(fs, sum(f.done() for f in fs) + 1, left)
         else:
-            helper.help(fs, len(fs) if return_when == ALL_COMPLETED else 1, timeout)
+            helper._help(fs, len(fs) if return_when == ALL_COMPLETED else 1, timeout)
         timeout = 0 if timeout is not None else None
     return cf.wait(fs, timeout=timeout, return_when=return_when)
 
 
-def as_completed(fs, timeout=None):
+def as_completed(fs: Iterable["cf.Future[T]"], timeout: Optional[float] = None) -> Iterator["cf.Future[T]"]:
     """Yields the futures of fs as they complete."""
     fs = list(fs)
     helper = _helper(fs)
@@ -123,21 +124,21 @@ def as_completed(fs, timeout=None):
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             raise cf.TimeoutError("%d (of %d) futures unfinished" % (len(pending), len(fs)))
-        helper.help(list(pending), 1, left)
+        helper._help(list(pending), 1, left)
         for f in [f for f in pending if f.done()]:
             pending.discard(f)
             yield f
 
 
-def _at_exit():
+def _at_exit() -> None:
     """shutdown(), without submitting the rest of maps nobody will read."""
     executor = _executor
     if executor is not None:
-        executor.stop_maps()
+        executor._stop_maps()
     shutdown()
 
 
-def shutdown(wait=True):
+def shutdown(wait: bool = True) -> None:
     """Waits for the outstanding calls and closes the connection to the farm."""
     global _executor
     with _lock:

@@ -17,14 +17,15 @@ import os
 import pickle
 import threading
 import time
+from typing import Any, Dict
 
 from . import _calls
 
-_values = {}  # name -> value: what this process set, or has read
+_values: Dict[str, Any] = {}  # name -> value: what this process set, or has read
 _lock = threading.Lock()
 
 
-def setConst(**kwargs):  # noqa: N802 (SCOOP's name)
+def setConst(**kwargs: Any) -> None:  # noqa: N802 (SCOOP's name)
     """Shares each name=value with every worker. A constant cannot change:
     setting a name twice raises TypeError, as in SCOOP. Values travel
     pickled (classes and functions by name, cloudpickle for what only it
@@ -35,12 +36,12 @@ def setConst(**kwargs):  # noqa: N802 (SCOOP's name)
             raise TypeError("This constant already exists: %s." % name)
     for name, value in kwargs.items():
         data = _calls.dumps(value, "constant %r" % name)
-        futures._farm().share(name, data)
+        futures._farm()._share(name, data)
         with _lock:
             _values[name] = value
 
 
-def getConst(name, timeout=0.1):  # noqa: N802 (SCOOP's name)
+def getConst(name: str, timeout: float = 0.1) -> Any:  # noqa: N802 (SCOOP's name)
     """The constant `name`, waiting up to `timeout` seconds for it to
     arrive (it arrives before any call submitted after setConst, so the
     wait only matters for calls submitted before); None if it has not."""

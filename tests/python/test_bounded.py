@@ -103,7 +103,7 @@ def ahead(make, count):
 
 if __name__ == "__main__":
     ex = evofarm.Executor(max_workers=2)
-    window = ex.map_window()
+    window = ex._map_window()
     print("window", window)
     # no len(): read ahead 4 x 1000 items per worker to size chunks, then 1000-call chunks
     print("futures.map", ahead(lambda: futures.map(inc, counted()), 200000), 64 * 1000)
