@@ -117,7 +117,7 @@ farm_and_joiner() {
     (cd "$SCRATCH" && timeout 120 srun --evo-farm="$cfg" -N1 -n3 -w node1 "$EVO" "$DRIVER" verify sphere "$1" 3) \
         > "$SCRATCH/farm.out" 2>&1 &
     SRUN_PID=$! REC=""
-    for _ in $(seq 200); do REC=$(ls "$HOME/.evo-farm/farms" 2> /dev/null | grep -v '\.join$' | head -1); [ -n "$REC" ] && break; sleep 0.05; done
+    for _ in $(seq 200); do REC=$(first_record); [ -n "$REC" ] && break; sleep 0.05; done
     [ -n "$REC" ] || { wait $SRUN_PID; tail "$SCRATCH/farm.out"; fail "no farm record"; }
     cat > "$SCRATCH/joiner.sh" <<JOB
 #!/bin/sh
@@ -170,4 +170,11 @@ worker_tasks() {
         grep -qz "$1" "/proc/$p/environ" 2> /dev/null && echo "$p"
     done
     return 0
+}
+
+# first_record — the name of the first farm record in ~/.evo-farm/farms:
+# not a join credential, nor a record being written (NAME.tmp.RANDOM,
+# which is renamed into place when whole), nor a dot file; empty if none.
+first_record() {
+    ls "$HOME/.evo-farm/farms" 2> /dev/null | grep -v -e '\.join$' -e '\.tmp\.' -e '^\.' | head -1
 }

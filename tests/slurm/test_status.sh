@@ -26,7 +26,7 @@ if __name__ == "__main__":
 PY
     (cd "$SCRATCH" && timeout 120 srun --evo-farm -N2 -n4 /usr/bin/python3 slowpy.py) > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! rec=""
-    for _ in $(seq 200); do rec=$(ls "$HOME/.evo-farm/farms" 2> /dev/null | head -1); [ -n "$rec" ] && break; sleep 0.05; done
+    for _ in $(seq 200); do rec=$(first_record); [ -n "$rec" ] && break; sleep 0.05; done
     [ -n "$rec" ] || { wait $srun_pid; tail "$SCRATCH/out"; fail "no farm record"; }
     sleep 2
     local job=${rec%%.*}
@@ -52,7 +52,7 @@ t_status_forgets_a_killed_step() {
         > "$SCRATCH/forever.py"
     (cd "$SCRATCH" && timeout 120 srun --evo-farm -N2 -n3 /usr/bin/python3 forever.py) > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! rec=""
-    for _ in $(seq 200); do rec=$(ls "$HOME/.evo-farm/farms" 2> /dev/null | grep -v '\.join$' | head -1); [ -n "$rec" ] && break; sleep 0.05; done
+    for _ in $(seq 200); do rec=$(first_record); [ -n "$rec" ] && break; sleep 0.05; done
     [ -n "$rec" ] || { kill $srun_pid; tail "$SCRATCH/out"; fail "no farm record"; }
     scancel -s KILL "$rec" || fail "scancel -s KILL $rec refused"
     wait $srun_pid 2> /dev/null || true
