@@ -129,52 +129,41 @@ static void every_candidate_answered_in_order(void **state)
     evo_config_destroy(config);
 }
 
+/* The evaluator `body` with the farm's timeout: the second candidate (3)
+ * fails with a text containing `why`, the child is started again, and the
+ * first and third are answered. */
+static void second_fails_and_the_rest_are_answered(const char *body, const char *timeout, const char *why)
+{
+    struct evo_config *config;
+    struct unit_results l;
+    struct evo_evaluator *ev = evaluator_of(body, timeout, &config);
+    assert_int_equal(run(ev, &l, never_stop, NULL), 0);
+    answered(&l, 0, 1, NULL);
+    answered(&l, 1, 0, why);
+    answered(&l, 2, 5, NULL); /* on the child started again */
+    unit_results_free(&l);
+    assert_true(lines_in(starts) >= 2);
+    evo_evaluator_destroy(ev);
+    evo_config_destroy(config);
+}
+
 static void a_crash_fails_its_candidate_and_the_rest_run_again(void **state)
 {
     (void)state;
-    struct evo_config *config;
-    struct unit_results l;
-    struct evo_evaluator *ev = evaluator_of("if [ $x = 3 ]; then exit 7; fi; echo $x", "5s", &config);
-    assert_int_equal(run(ev, &l, never_stop, NULL), 0);
-    answered(&l, 0, 1, NULL);
-    answered(&l, 1, 0, "exited with status 7");
-    answered(&l, 2, 5, NULL); /* on the child started again */
-    unit_results_free(&l);
-    assert_true(lines_in(starts) >= 2); /* started again */
-    evo_evaluator_destroy(ev);
-    evo_config_destroy(config);
+    second_fails_and_the_rest_are_answered("if [ $x = 3 ]; then exit 7; fi; echo $x", "5s", "exited with status 7");
 }
 
 static void a_hang_past_the_timeout_is_killed(void **state)
 {
     (void)state;
-    struct evo_config *config;
-    struct unit_results l;
-    struct evo_evaluator *ev = evaluator_of("if [ $x = 3 ]; then sleep 60; fi; echo $x", "300ms", &config);
-    assert_int_equal(run(ev, &l, never_stop, NULL), 0);
-    answered(&l, 0, 1, NULL);
-    answered(&l, 1, 0, "timed out");
-    answered(&l, 2, 5, NULL);
-    unit_results_free(&l);
-    assert_true(lines_in(starts) >= 2); /* started again */
-    evo_evaluator_destroy(ev);
-    evo_config_destroy(config);
+    second_fails_and_the_rest_are_answered("if [ $x = 3 ]; then sleep 60; fi; echo $x", "300ms", "timed out");
 }
 
 static void an_answer_that_is_none_restarts_the_child(void **state)
 {
-    (void)state;
-    struct evo_config *config;
-    struct unit_results l;
-    struct evo_evaluator *ev = evaluator_of("if [ $x = 3 ]; then echo oops; else echo $x; fi", "5s", &config);
-    assert_int_equal(run(ev, &l, never_stop, NULL), 0);
-    answered(&l, 0, 1, NULL);
-    answered(&l, 1, 0, "invalid evaluator output");
-    answered(&l, 2, 5, NULL);
-    unit_results_free(&l);
-    assert_int_equal(lines_in(starts), 2); /* its stream is no longer trusted */
-    evo_evaluator_destroy(ev);
-    evo_config_destroy(config);
+    (void)state; /* its stream is no longer trusted */
+    second_fails_and_the_rest_are_answered("if [ $x = 3 ]; then echo oops; else echo $x; fi", "5s",
+                                           "invalid evaluator output");
 }
 
 static int stop_at_once(void *arg)
