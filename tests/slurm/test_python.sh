@@ -39,7 +39,7 @@ srun /usr/bin/python3 $ROOT/examples/deap/evolution.py 5 --seed 5 --ngen 3
 JOB
     run_job "$SCRATCH/bare" ../bare.sh "$SCRATCH/bare.out"
     expect_in "$SCRATCH/bare.out" "3 workers connected at the end"
-    printf 'farm: {heartbeat: 200ms}\n' > "$SCRATCH/noeval.yaml"
+    printf 'farm: {retries: 2}\n' > "$SCRATCH/noeval.yaml" # the default heartbeat: a loaded machine stalls 600 ms
     (cd "$SCRATCH/bare" && timeout 120 srun --evo-farm=../noeval.yaml -N2 -n3 /usr/bin/python3 \
         "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 2) > "$SCRATCH/out" 2>&1 || { tail "$SCRATCH/out"; fail "no evaluate: failed"; }
     expect_in "$SCRATCH/out" "2 workers connected at the end"
