@@ -94,19 +94,12 @@ static size_t pump_worker(struct evo_broker *b, struct broker_peer *worker)
     while (sent < PUMP_PIECES && worker->serial && worker->share_receiving &&
            broker_unix_backlog(b, worker->identity, worker->identity_size) < PUMP_BACKLOG) {
         const struct broker_share *share = &b->shares[worker->share_index];
-        size_t left = share->size - worker->share_offset;
-        struct evo_share piece = {.value = share->value + worker->share_offset,
-                                  .size = left < EVO_PROTO_SHARE_PIECE ? left : EVO_PROTO_SHARE_PIECE,
-                                  .total = share->size,
-                                  .offset = worker->share_offset};
-        memcpy(piece.name, share->name, sizeof piece.name);
-        evo_buf_reset(&b->scratch);
-        evo_proto_put_share(&b->scratch, &piece);
+        size_t piece = evo_share_put_piece(&b->scratch, share->name, share->value, share->size, worker->share_offset);
         uint32_t serial = worker->serial;
         if (b->scratch.failed || broker_send(b, worker, EVO_MSG_SHARE, &b->scratch) < 0)
             return sent; /* out of memory (tried again next time), or the worker is dropped */
         sent++;
-        worker->share_offset += piece.size;
+        worker->share_offset += piece;
         if (worker->share_offset < share->size)
             continue;
         b->share_bytes_sent += share->size;

@@ -4,20 +4,25 @@
 #include <stdio.h>
 #include <string.h>
 
+size_t evo_share_put_piece(struct evo_buf *buf, const char *name, const void *value, size_t total, size_t offset)
+{
+    struct evo_share piece = {.value = (const unsigned char *)value + offset, .total = total, .offset = offset};
+    piece.size = total - offset < EVO_PROTO_SHARE_PIECE ? total - offset : EVO_PROTO_SHARE_PIECE;
+    snprintf(piece.name, sizeof piece.name, "%s", name);
+    evo_buf_reset(buf);
+    evo_proto_put_share(buf, &piece);
+    return piece.size;
+}
+
 int evo_share_send(struct evo_buf *buf, const char *name, const void *value, size_t size,
                    int (*send)(void *arg, const struct evo_buf *body), void *arg)
 {
-    struct evo_share piece = {.total = size};
-    snprintf(piece.name, sizeof piece.name, "%s", name);
+    size_t offset = 0;
     do { /* an empty constant is one empty piece */
-        piece.value = (const unsigned char *)value + piece.offset;
-        piece.size = size - piece.offset < EVO_PROTO_SHARE_PIECE ? size - piece.offset : EVO_PROTO_SHARE_PIECE;
-        evo_buf_reset(buf);
-        evo_proto_put_share(buf, &piece);
+        offset += evo_share_put_piece(buf, name, value, size, offset);
         if (buf->failed || send(arg, buf) < 0)
             return -1;
-        piece.offset += piece.size;
-    } while (piece.offset < size);
+    } while (offset < size);
     return 0;
 }
 

@@ -13,6 +13,10 @@
 #include "proto.h"
 #include "util/buf.h"
 
+/* The SHARE body of the piece of the constant `name` (total bytes at
+ * value) that starts at offset, in buf (reset first). The piece's size. */
+size_t evo_share_put_piece(struct evo_buf *buf, const char *name, const void *value, size_t total, size_t offset);
+
 /* Sends the constant `name` (size bytes at value, size <=
  * EVO_PROTO_MAX_SHARE) as SHARE bodies built in `buf`, in order, each
  * handed to send(arg, buf). 0, or -1 when buf ran out of memory or send
