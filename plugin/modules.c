@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +26,21 @@
 static const char script[] = ". \"$0\" > /dev/null 2>&1 || { echo \"cannot source $0\" >&2; exit 97; }\n"
                              "module load \"$@\" >&2 || exit 98\n"
                              "exec env -0\n";
+
+/* Closes every descriptor from 3 up. close_range where the kernel has it;
+ * some kernels and sandboxes answer ENOSYS, and then each one below the
+ * descriptor limit is closed in turn. Async-signal-safe. */
+static void close_from_3(void)
+{
+    struct rlimit lim;
+    if (close_range(3, ~0U, 0) == 0)
+        return;
+    rlim_t top = getrlimit(RLIMIT_NOFILE, &lim) == 0 ? lim.rlim_cur : 65536;
+    if (top == RLIM_INFINITY || top > (1 << 20))
+        top = 1 << 20;
+    for (rlim_t fd = 3; fd < top; fd++)
+        close((int)fd);
+}
 
 /* In the child: a process group of its own, default signals and an empty
  * mask (slurmstepd blocks several), only stdin (/dev/null), the two pipes
@@ -49,7 +65,7 @@ static void child(const char *init, char *const *modules, char *const *envp, int
     if (argv == NULL || null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 ||
         (getuid() != uid && (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)))
         _exit(96);
-    close_range(3, ~0U, 0);
+    close_from_3();
     argv[0] = "bash";
     argv[1] = "-c";
     argv[2] = (char *)script;
