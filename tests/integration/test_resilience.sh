@@ -143,3 +143,29 @@ t_broker_killed_remote_workers_exit() {
     for i in 1 2; do expect_in "$SCRATCH/worker$i" "has been silent for"; done
     [ "$ms" -lt 2000 ] || fail "the workers took ${ms} ms to go (heartbeat x liveness is 600 ms)"
 }
+
+# A worker that was not running for a while (stopped, or its node busy)
+# heard nothing in that time because it did not look: on waking it reads
+# what waited for it before it judges the broker's silence, and so stays
+# with a live broker instead of leaving. Stopped 2 s three times here,
+# with a window of 200 ms x 3.
+t_worker_stopped_a_while_rejoins_a_live_broker() {
+    local cfg; cfg=$(lib_config stop slow_sphere)
+    "$EVO" run "$cfg" -n 1 -- "$DRIVER" verify slow_sphere 100000 3 > "$SCRATCH/out" 2>&1 &
+    local runpid=$! i
+    wait_join_credential $runpid
+    setsid "$EVO" join "$JOIN" > "$SCRATCH/worker" 2>&1 & # over ZeroMQ, as from another node
+    local worker=$!
+    sleep 1
+    for i in 1 2 3; do
+        kill -STOP -- "-$worker" # the join and its worker process
+        sleep 2
+        kill -CONT -- "-$worker"
+        sleep 1
+        kill -0 "$worker" 2> /dev/null || { kill -9 "$runpid"; cat "$SCRATCH/worker"; fail "the worker left after being stopped (round $i)"; }
+    done
+    kill -9 -- "$runpid" "-$worker" 2> /dev/null || true
+    wait "$runpid" 2> /dev/null || true
+    sed 's/^/    worker: /' "$SCRATCH/worker"
+    ! grep -F "has been silent for" "$SCRATCH/worker" || fail "the worker took a live broker for gone"
+}
