@@ -213,23 +213,33 @@ static int wrap_command(spank_t sp)
     return 0;
 }
 
+/* A refused step fails its tasks; under an `optional` plugstack line
+ * Slurm ignores that and runs them anyway, so each task's command becomes
+ * an evo-farm that prints the refusal and exits 2 (EVO_FARM_REFUSED):
+ * the user's command never runs unwrapped. -1 always. */
+static int refuse_task(spank_t sp, const char *why)
+{
+    slurm_error("evo-farm: %s", why);
+    if (spank_setenv(sp, EVO_VAR_REFUSED, why, 1) != ESPANK_SUCCESS || wrap_command(sp) < 0)
+        slurm_error("evo-farm: cannot stop the refused task's command on %s: it fails only where the plugstack line "
+                    "says required",
+                    node.host);
+    return -1;
+}
+
 int evo_slurmstepd_task_init(spank_t sp)
 {
     struct evo_env_edits edits = {0};
     int rc = 0;
     if (node.skip)
         return 0;
-    if (node.error[0]) {
-        slurm_error("evo-farm: %s", node.error);
-        return -1;
-    }
+    if (node.error[0])
+        return refuse_task(sp, node.error);
     if (move_step_variables(sp) < 0 || wrap_command(sp) < 0)
-        return -1;
+        return refuse_task(sp, "this task could not be made a farm's (the line above says why)");
     if (evo_task_env(node.config, &node.modules, node.cpus_per_task, evo_plugin.site.threads, task_lookup, sp, &edits) <
-        0) {
-        slurm_error("evo-farm: out of memory preparing the task's environment");
-        return -1;
-    }
+        0)
+        return refuse_task(sp, "out of memory preparing the task's environment");
     for (size_t i = 0; i < edits.count && rc == 0; i++) {
         const struct evo_env_edit *e = &edits.items[i];
         spank_err_t err = e->value ? spank_setenv(sp, e->name, e->value, 1) : spank_unsetenv(sp, e->name);
@@ -239,5 +249,5 @@ int evo_slurmstepd_task_init(spank_t sp)
         }
     }
     evo_env_edits_free(&edits);
-    return rc;
+    return rc < 0 ? refuse_task(sp, "the task's environment could not be set (the line above says why)") : 0;
 }

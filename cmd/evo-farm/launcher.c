@@ -70,6 +70,7 @@ static pid_t spawn(struct launch *l, char **argv, char **envp)
         return pid;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     evo_signals_unblock(&l->old_mask); /* a step blocked them before PMIx started its thread */
+    evo_signals_job_restore();         /* the driver gets USR1 and the rest as its user expects */
     if (envp)
         environ = envp;
     execvp(argv[0], argv);

@@ -23,6 +23,7 @@
 #include "worker/worker.h"
 #include "util/names.h"
 #include "util/parse.h"
+#include "util/signals.h"
 #include "util/trace.h"
 
 static const char usage[] =
@@ -276,6 +277,12 @@ int main(int argc, char **argv)
     else
         self[n] = '\0';
     evo_log_init();
+    const char *refused = getenv(EVO_VAR_REFUSED);
+    if (refused) { /* the plugin refused this step: nothing of the user's runs */
+        fprintf(stderr, "evo-farm: step refused: %s\n", refused);
+        return 2;
+    }
+    evo_signals_job_ignore(); /* a farm outlives USR1 and the rest; its driver gets them (signals.h) */
     python_setup(self);
     int in_step = getenv(EVO_VAR_CONFIG_TEXT) != NULL;
     const char *task_argv0 = getenv(EVO_VAR_TASK_ARGV0);

@@ -100,6 +100,10 @@
 /* On Slurm before 23.11 (no spank_prepend_task_argv) the plugin puts
  * evo-farm in the task's argv[0] and the command's own argv[0] here. */
 #define EVO_VAR_TASK_ARGV0 "EVO_FARM_TASK_ARGV0"
+/* Set by the plugin in a task of a step it refused (under an `optional`
+ * plugstack line Slurm would run the task anyway): the task is evo-farm,
+ * which prints this and exits 2, never the user's command. */
+#define EVO_VAR_REFUSED "EVO_FARM_REFUSED"
 /* The most configuration text a step carries: an environment string is at
  * most 128 KiB. */
 #define EVO_CONFIG_TEXT_MAX (96 * 1024)

@@ -1,4 +1,5 @@
-/* signals.c — the launcher's signal mask (see signals.h). */
+/* signals.c — the launcher's signal mask and the job's signals every farm
+ * process ignores (see signals.h). */
 #include "signals.h"
 
 void evo_signals_farm_set(sigset_t *set)
@@ -23,4 +24,35 @@ int evo_signals_unblock(const sigset_t *old)
     if (old && sigprocmask(SIG_SETMASK, old, NULL) < 0)
         return -1;
     return sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static const int job_signals[] = {SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGPOLL};
+#define JOB_SIGNALS (sizeof job_signals / sizeof job_signals[0])
+static struct sigaction found[JOB_SIGNALS];
+static int ignored;
+
+void evo_signals_job_set(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < JOB_SIGNALS; i++)
+        sigaddset(set, job_signals[i]);
+}
+
+void evo_signals_job_ignore(void)
+{
+    struct sigaction ignore = {.sa_handler = SIG_IGN};
+    sigemptyset(&ignore.sa_mask);
+    if (ignored)
+        return;
+    for (size_t i = 0; i < JOB_SIGNALS; i++)
+        sigaction(job_signals[i], &ignore, &found[i]);
+    ignored = 1;
+}
+
+void evo_signals_job_restore(void)
+{
+    if (!ignored)
+        return;
+    for (size_t i = 0; i < JOB_SIGNALS; i++)
+        sigaction(job_signals[i], &found[i], NULL);
 }

@@ -65,9 +65,12 @@ grep -q "squares ok on node1 node2" "$SCRATCH/out" || { cat "$SCRATCH/out"; fail
     { cat "$SCRATCH/local"; fail "no local farm from the installed package"; }
 grep -q "^local \[1, 2, 3\]$" "$SCRATCH/local" || { cat "$SCRATCH/local"; fail "the local farm gave wrong results"; }
 grep -q "$ROOT" "$SCRATCH/out" && fail "the build tree appears in the output"
+# the shipped line is optional: a refused step must run nothing all the same
 (cd "$SCRATCH" && printf 'evaluate: {command: [x]}\nfarm: {retries: lots}\n' > bad.yaml &&
-    srun --evo-farm=bad.yaml -n2 true) > "$SCRATCH/bad" 2>&1 || true
+    srun --evo-farm=bad.yaml -N2 -n2 touch "$SCRATCH/ran") > "$SCRATCH/bad" 2>&1 &&
+    { cat "$SCRATCH/bad"; fail "srun accepted a bad file"; }
 grep -q "evo-farm: bad.yaml:2:17: farm.retries" "$SCRATCH/bad" || { cat "$SCRATCH/bad"; fail "installed plugin did not validate"; }
+[ ! -e "$SCRATCH/ran" ] || { cat "$SCRATCH/bad"; fail "the refused command ran on a task"; }
 tests/slurm/cluster.sh stop "$CLUSTER" > /dev/null
 
 dpkg --purge slurm-spank-evo-farm evo-farm > "$SCRATCH/purge.log" 2>&1 || { cat "$SCRATCH/purge.log"; fail "purge"; }

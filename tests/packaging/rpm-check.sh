@@ -20,6 +20,11 @@ plugin=$(rpm -qlp build/rpm/RPMS/*/slurm-spank-evo-farm-$VERSION-1.*.rpm 2> /dev
 for f in /usr/lib64/slurm/spank_evo_farm.so /etc/slurm/plugstack.conf.d/evo-farm.conf /usr/share/man/man8/spank_evo_farm.8; do
     echo "$plugin" | grep -q "^$f" || fail "slurm-spank-evo-farm rpm lacks $f"
 done
+# the plugstack line: optional, as the Debian package's (deb-check runs a
+# refused step under it and finds nothing of the user's ran)
+(cd "$(mktemp -d)" && rpm2cpio "$OLDPWD"/build/rpm/RPMS/*/slurm-spank-evo-farm-$VERSION-1.*.rpm | cpio -id --quiet &&
+    grep -q "^optional /usr/lib64/slurm/spank_evo_farm.so" etc/slurm/plugstack.conf.d/evo-farm.conf && rm -rf "$PWD") ||
+    fail "the rpm's plugstack.conf.d/evo-farm.conf does not load the plugin as optional"
 rpm -qp --requires build/rpm/RPMS/*/slurm-spank-evo-farm-$VERSION-1.*.rpm 2> /dev/null | grep -q "^evo-farm = $VERSION-1" ||
     fail "the plugin rpm does not require the same evo-farm"
 # the Slurm release as a build input: the plugin package is pinned to it

@@ -33,6 +33,7 @@ TEST_ORDER="
     t_option_in_help
     t_option_twice_last_wins
     t_sbatch_example
+    t_scancel_signals_reach_the_driver
     t_short_step_many_tasks_ends
     t_srun_example_every_mpi_choice
     t_srun_example_two_nodes

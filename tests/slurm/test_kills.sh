@@ -75,3 +75,26 @@ t_kill_whole_node_no_kill() {
     grep -q "node2" <(grep "connected at the end" "$SCRATCH/out") && fail "node2 workers still counted"
     cat "$SCRATCH/out"
 }
+
+# What --signal=SIG@T and `scancel -s SIG` send to every process of a
+# step (USR1, USR2, HUP, ALRM): the Python driver on rank 0 gets each and
+# runs its handler, and no task of the farm dies of them: the step ends
+# with the driver, 0, every result right.
+t_scancel_signals_reach_the_driver() {
+    printf 'farm: {heartbeat: 200ms}\nevaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/sig.yaml"
+    rm -f "$SCRATCH/mapping"
+    (cd "$SCRATCH" && PYTHONPATH="$ROOT/python" timeout 120 srun --evo-farm=sig.yaml -N2 -n3 /usr/bin/python3 \
+        "$ROOT/tests/integration/signals.py" "$SCRATCH/mapping") > "$SCRATCH/out" 2>&1 &
+    local srun_pid=$! sig job rc=0
+    for _ in $(seq 600); do [ -s "$SCRATCH/mapping" ] && break; sleep 0.05; done
+    job=$(squeue -h -o %i | head -1)
+    [ -s "$SCRATCH/mapping" ] && [ -n "$job" ] || { wait $srun_pid; tail "$SCRATCH/out"; fail "the driver never mapped"; }
+    for sig in USR1 USR2 HUP ALRM; do
+        scancel -s "$sig" "$job" || fail "scancel -s $sig $job refused"
+        sleep 0.5
+    done
+    wait $srun_pid || rc=$?
+    [ $rc = 0 ] || { tail -20 "$SCRATCH/out"; fail "srun exited $rc"; }
+    expect_in "$SCRATCH/out" "signals ok: SIGHUP SIGUSR1 SIGUSR2 SIGALRM"
+    expect_in "$SCRATCH/out" "2 workers connected at the end"
+}

@@ -20,15 +20,15 @@ t_bad_yaml_refused_before_launch() {
 # Everything a user can write wrong (YAML, module names, modulefiles that
 # hang or leave a process behind, an env printing garbage, a venv outside
 # the site's roots through a symlink, a bad MPI type): each fails the step
-# with one line, and afterwards both nodes are idle (never drained) and no
-# slurmstepd is left.
+# with one line, with the plugin loaded `required` and `optional` alike,
+# and nothing of the user's command runs; afterwards both nodes are idle
+# (never drained) and no slurmstepd is left.
 t_user_errors_leave_nodes_idle() {
     local stack="$CLUSTER/etc/plugstack.conf" saved
     saved=$(cat "$stack")
     mkdir -p "$SCRATCH/roots/allowed" "$SCRATCH/outside"
     "$PY" -m venv --without-pip "$SCRATCH/outside/venv"
     ln -sfn "$SCRATCH/outside/venv" "$SCRATCH/roots/allowed/venv"
-    echo "$saved modules_timeout=2 venv_roots=$SCRATCH/roots/allowed" > "$stack"
     printf 'evaluate: {command: [x]}\nfarm: {retries: lots}\n' > "$SCRATCH/u1.yaml"
     printf 'evaluate: {command: [x]}\nenvironment: {modules: [nosuchmod]}\n' > "$SCRATCH/u2.yaml"
     printf 'evaluate: {command: [x]}\nenvironment: {modules: [hangmod]}\n' > "$SCRATCH/u3.yaml"
@@ -37,14 +37,20 @@ t_user_errors_leave_nodes_idle() {
     printf 'evaluate: {command: [x]}\nenvironment: {venv: %s/roots/allowed/../../outside/venv}\n' "$SCRATCH" \
         > "$SCRATCH/u6.yaml"
     printf 'evaluate: {command: [x]}\nenvironment: {modules: [garbagemod]}\n' > "$SCRATCH/u7.yaml"
-    expect_refused yaml "farm.retries: expected a whole number" --evo-farm=u1.yaml -N2 -n2
-    expect_refused unknown-module "module load nosuchmod failed on node" --evo-farm=u2.yaml -N2 -n2
-    expect_refused hanging-module "module load hangmod on node1: no answer within 2 s (killed)" --evo-farm=u3.yaml -N2 -n2
-    expect_refused background-module "module load bgmod on node" --evo-farm=u4.yaml -N2 -n2
-    expect_refused venv-symlink "is outside the directories this site allows" --evo-farm=u5.yaml -N2 -n2
-    expect_refused venv-dotdot "is outside the directories this site allows" --evo-farm=u6.yaml -N2 -n2
-    expect_refused mpi "needs PMIx or PMI-2 but this step uses --mpi=cray_shasta" --mpi=cray_shasta --evo-farm="$EXAMPLE" -n2
-    expect_refused garbage-env "printed something that is not an environment" --evo-farm=u7.yaml -N2 -n2
+    # Slurm ignores an optional plugin's failures: the step must fail closed
+    # all the same (the packages ship this line).
+    local line
+    for line in required optional; do
+        echo "$line ${saved#required } modules_timeout=2 venv_roots=$SCRATCH/roots/allowed" > "$stack"
+        expect_refused yaml-$line "farm.retries: expected a whole number" --evo-farm=u1.yaml -N2 -n2
+        expect_refused unknown-module-$line "module load nosuchmod failed on node" --evo-farm=u2.yaml -N2 -n2
+        expect_refused hanging-module-$line "module load hangmod on node1: no answer within 2 s (killed)" --evo-farm=u3.yaml -N2 -n2
+        expect_refused background-module-$line "module load bgmod on node" --evo-farm=u4.yaml -N2 -n2
+        expect_refused venv-symlink-$line "is outside the directories this site allows" --evo-farm=u5.yaml -N2 -n2
+        expect_refused venv-dotdot-$line "is outside the directories this site allows" --evo-farm=u6.yaml -N2 -n2
+        expect_refused mpi-$line "needs PMIx or PMI-2 but this step uses --mpi=cray_shasta" --mpi=cray_shasta --evo-farm="$EXAMPLE" -n2
+        expect_refused garbage-env-$line "printed something that is not an environment" --evo-farm=u7.yaml -N2 -n2
+    done
     echo "$saved" > "$stack"
     local states="" left=""
     for _ in $(seq 50); do
