@@ -11,6 +11,15 @@
 /* What names the configuration of a bare --evo-farm (every default). */
 #define EVO_PLUGIN_DEFAULTS_NAME "--evo-farm"
 
+/* The replay variables that carry an #SBATCH --evo-farm and
+ * --evo-farm-join into the job's sruns (spank_process_env_options). Slurm
+ * strips only names beginning with SPANK_ or _SLURM_SPANK_OPTION_ from a
+ * task's environment (spank_clear_remote_options_env), so these reach the
+ * tasks: slurmstepd.c removes them there, or an srun that a task runs
+ * (an evaluator's MPI simulation) would be a farm too. */
+#define EVO_PLUGIN_REPLAY_FARM "SLURM_SPANK__SLURM_SPANK_OPTION_evo_farm_evo_farm"
+#define EVO_PLUGIN_REPLAY_JOIN "SLURM_SPANK__SLURM_SPANK_OPTION_evo_farm_evo_farm_join"
+
 struct evo_plugin {
     struct evo_site site;
     char file[4096]; /* --evo-farm=FILE; EVO_PLUGIN_DEFAULTS_NAME for a bare --evo-farm; empty: none */

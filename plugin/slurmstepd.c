@@ -5,6 +5,7 @@
  * environment edits. An error in user_init is kept and reported by
  * task_init, because what user_init says never reaches srun. */
 #include <slurm/slurm_version.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -128,6 +129,26 @@ static const char *task_lookup(void *sp, const char *name)
     return spank_getenv(sp, name, value, sizeof value) == ESPANK_SUCCESS ? value : NULL;
 }
 
+/* The task's rank in the whole step: SLURM_PROCID, which slurmstepd sets
+ * to the task's id plus the het component's offset (exec_task in
+ * src/slurmd/slurmstepd/task.c) before task_init. S_TASK_GLOBAL_ID counts
+ * from 0 in every component of a heterogeneous step, so the first task of
+ * the second would be taken for rank 0; it serves only where SLURM_PROCID
+ * is missing. 0, or -1. */
+static int task_rank(spank_t sp, uint32_t *rank)
+{
+    char text[16], *end;
+    if (spank_getenv(sp, "SLURM_PROCID", text, sizeof text) == ESPANK_SUCCESS) {
+        errno = 0;
+        unsigned long value = strtoul(text, &end, 10);
+        if (errno == 0 && end != text && *end == '\0' && text[0] != '-' && value <= UINT32_MAX) {
+            *rank = (uint32_t)value;
+            return 0;
+        }
+    }
+    return spank_get_item(sp, S_TASK_GLOBAL_ID, rank) == ESPANK_SUCCESS ? 0 : -1;
+}
+
 /* The step's variables from their SLURM_ carriers to the names the runtime
  * reads, and the carriers removed (the keys then live under one name
  * only). Of the keys, each task gets its rank's role only: rank 0 (the
@@ -142,7 +163,7 @@ static int move_step_variables(spank_t sp)
     static char value[EVO_CONFIG_TEXT_MAX + 1];
     uint32_t rank = 1;
     int joins = spank_getenv(sp, EVO_STEP_VAR_JOIN, value, sizeof value) == ESPANK_SUCCESS;
-    if (!joins && spank_get_item(sp, S_TASK_GLOBAL_ID, &rank) != ESPANK_SUCCESS) {
+    if (!joins && task_rank(sp, &rank) < 0) {
         slurm_error("evo-farm: cannot read the task's rank on %s", node.host);
         return -1;
     }
@@ -237,6 +258,8 @@ int evo_slurmstepd_task_init(spank_t sp)
         return refuse_task(sp, node.error);
     if (move_step_variables(sp) < 0 || wrap_command(sp) < 0)
         return refuse_task(sp, "this task could not be made a farm's (the line above says why)");
+    spank_unsetenv(sp, EVO_PLUGIN_REPLAY_FARM); /* the task's own sruns are plain steps */
+    spank_unsetenv(sp, EVO_PLUGIN_REPLAY_JOIN);
     if (evo_task_env(node.config, &node.modules, node.cpus_per_task, evo_plugin.site.threads, task_lookup, sp, &edits) <
         0)
         return refuse_task(sp, "out of memory preparing the task's environment");

@@ -144,10 +144,6 @@ static const char *wire_up_choice(void)
     return evo_mpi_pick(evo_plugin.site.mpi, mpi_default, evo_mpi_have_pmix(dirs));
 }
 
-/* The replay variable that carries an #SBATCH --evo-farm into the job's
- * sruns (spank_process_env_options). */
-#define REPLAY_VARIABLE "SLURM_SPANK__SLURM_SPANK_OPTION_evo_farm_evo_farm"
-
 static int farm_requested(void)
 {
     char cmdline[65536];
@@ -157,7 +153,7 @@ static int farm_requested(void)
         n = (ssize_t)fread(cmdline, 1, sizeof cmdline, f);
         fclose(f);
     }
-    const char *replayed = getenv(REPLAY_VARIABLE); /* set, even empty: #SBATCH --evo-farm */
+    const char *replayed = getenv(EVO_PLUGIN_REPLAY_FARM); /* set, even empty: #SBATCH --evo-farm */
     int said = n > 0 ? evo_mpi_cmdline_wants_farm(cmdline, (size_t)n) : 0;
     return said == 1 || (said == 0 && replayed && strcmp(replayed, "none") != 0);
 }

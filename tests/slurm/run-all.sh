@@ -24,11 +24,13 @@ TEST_ORDER="
     t_deap_tutorial_two_nodes
     t_drain_a_joining_job
     t_export_none
+    t_heterogeneous_step
     t_join_from_another_job
     t_keys_by_role_in_a_step
     t_kill_worker_task_no_kill
     t_literal_command_two_nodes
     t_modules_reach_every_task
+    t_nested_srun_is_not_a_farm
     t_no_file_python_driver
     t_option_in_help
     t_option_twice_last_wins

@@ -84,3 +84,21 @@ JOB
     expect_in "$SCRATCH/job.out" "overridden=b"
     [ "$(grep -c '^plain=none none$' "$SCRATCH/job.out")" = 2 ] || { cat "$SCRATCH/job.out"; fail "--evo-farm=none did not opt out"; }
 }
+
+# An #SBATCH --evo-farm job whose farm's driver runs an srun of its own
+# (an MPI simulation per candidate, say): that srun is a plain step. The
+# replay variable that makes the job's sruns farms (its name begins with
+# SLURM_SPANK_, which Slurm does not strip) is not in the farm's tasks.
+t_nested_srun_is_not_a_farm() {
+    local cfg; cfg=$(lib_config nested sphere)
+    cat > "$SCRATCH/nested.sh" <<JOB
+#!/bin/sh
+#SBATCH --evo-farm=$cfg
+#SBATCH -N2 -n3
+srun sh -c 'srun --overlap -N1 -n1 sh -c "echo nested-step \\\$SLURM_STEP_ID" && exec $DRIVER verify sphere 100 3'
+JOB
+    run_job "$SCRATCH" nested.sh "$SCRATCH/nested.out"
+    expect_in "$SCRATCH/nested.out" "nested-step 1"
+    expect_in "$SCRATCH/nested.out" "100 results, 0 failed, all as expected"
+    ! grep -q "step refused\|needs at least 2 tasks" "$SCRATCH/nested.out" || { cat "$SCRATCH/nested.out"; fail "the nested srun was made a farm"; }
+}

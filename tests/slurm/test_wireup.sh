@@ -43,3 +43,17 @@ t_step_without_wire_up_refused() {
     expect_in "$SCRATCH/out" "evo-farm: --evo-farm needs PMIx or PMI-2 but this step uses --mpi=none: leave --mpi out"
     [ ! -e "$SCRATCH/ran" ] || fail "something ran"
 }
+
+# A heterogeneous step (srun A : B): Slurm numbers the tasks of each
+# component from 0 (S_TASK_GLOBAL_ID) and gives SLURM_PROCID the het
+# offset; the keys go by SLURM_PROCID, so the second component's first
+# task is a worker with the worker's key, not a second driver.
+t_heterogeneous_step() {
+    local cfg; cfg=$(lib_config het slow_sphere)
+    (cd "$SCRATCH" && timeout 120 srun --evo-farm="$cfg" -n1 -w node1 "$EVO" "$DRIVER" verify slow_sphere 300 3 : \
+        -n2 -w node2 "$EVO" "$DRIVER" verify slow_sphere 300 3) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
+    expect_in "$SCRATCH/out" "300 results, 0 failed, all as expected"
+    expect_in "$SCRATCH/out" "2 workers connected at the end"
+    expect_in "$SCRATCH/out" " 0 connections refused"
+    ! grep -q "never joined" "$SCRATCH/out" || fail "a worker task never joined"
+}
