@@ -145,7 +145,15 @@ static const struct walk_field environment_fields[] = {{"venv", environment_venv
 
 static int output_dir(struct walk *w, yaml_node_t *v)
 {
-    return walk_string(w, v, &w->config->output.dir);
+    char bad = 0;
+    if (walk_string(w, v, &w->config->output.dir) < 0)
+        return -1;
+    if (evo_output_dir_check(w->config->output.dir, &bad) < 0)
+        return walk_fail(w, v,
+                         "'%%%c' is not a pattern here (%%j the job id, %%A the array's, %%a the array index, "
+                         "%%%% a %%)",
+                         bad ? bad : '?');
+    return 0;
 }
 
 static int output_journal(struct walk *w, yaml_node_t *v)

@@ -124,6 +124,24 @@ int evo_config_default_python(struct evo_config *config, const char *interpreter
 #define EVO_HEARTBEAT_WORKERS_PER_S 2000
 unsigned evo_config_heartbeat_for(const struct evo_config *config, unsigned workers);
 
+/* The job a run belongs to, for output.dir's patterns: SLURM_JOB_ID,
+ * SLURM_ARRAY_JOB_ID and SLURM_ARRAY_TASK_ID, each NULL where unset
+ * (outside Slurm, outside an array). */
+struct evo_job_names {
+    const char *job, *array_job, *array_task;
+};
+
+/* Whether output.dir's patterns are all known: %j (the job id), %A (the
+ * array's job id; the job id outside an array), %a (the array index) and
+ * %% (a %). 0, or -1 with the unknown letter in *bad. */
+int evo_output_dir_check(const char *dir, char *bad);
+
+/* output.dir with its patterns replaced (each is `local` outside Slurm);
+ * in a job array element, a directory naming neither %a nor %j gets
+ * /%A_%a appended, so the elements never share one. 0, or -1 when it
+ * does not fit in size bytes. */
+int evo_output_dir_expand(const char *dir, const struct evo_job_names *job, char *out, size_t size);
+
 /* Whether a driver command is a Python interpreter (python, python3,
  * python3.11, by any path). */
 int evo_config_is_python(const char *command);

@@ -361,10 +361,12 @@ static int finish(struct run *r)
 
 int evo_driver_cmaes_main(const struct evo_config *c)
 {
-    char err[EVO_ERROR_MAX];
+    char err[EVO_ERROR_MAX], dir[EVO_PATH_MAX];
     const char *resume = getenv(EVO_VAR_RESUME);
+    if (!(resume && *resume) && evo_run_dir(c, dir, sizeof dir) < 0)
+        return 1;
     struct run r = {.config = c,
-                    .dir = resume && *resume ? resume : c->output.dir,
+                    .dir = resume && *resume ? resume : dir,
                     .dir_fd = -1,
                     .best_f = INFINITY,
                     .tty = isatty(2),

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,9 +119,10 @@ static void write_result(FILE *out, const struct evo_result *r)
  * saying why. */
 static FILE *open_output(const struct evo_config *c, char *path, size_t path_size)
 {
-    char err[EVO_ERROR_MAX];
-    const char *dir = c->output.dir;
+    char err[EVO_ERROR_MAX], dir[PATH_MAX];
     FILE *out = NULL;
+    if (evo_run_dir(c, dir, sizeof dir) < 0)
+        return NULL;
     int dir_fd = evo_results_dir_open(dir, 0755, err, sizeof err);
     int fd = dir_fd < 0 ? -1 : evo_results_file_open(dir_fd, dir, "results.txt", O_WRONLY | O_CREAT, err, sizeof err);
     snprintf(path, path_size, "%s/results.txt", dir);

@@ -5,12 +5,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "config/config.h"
 #include "util/io.h"
+#include "util/log.h"
 #include "util/names.h"
 
 void evo_log_row_of(struct evo_log_row *row, unsigned long long gen, const double *f, size_t n)
@@ -137,4 +140,16 @@ int evo_logbook_append(FILE *logbook, const struct evo_log_row *r)
 int evo_logbook_sync(FILE *logbook)
 {
     return fflush(logbook) == 0 && fsync(fileno(logbook)) == 0 ? 0 : -1;
+}
+
+int evo_run_dir(const struct evo_config *c, char *out, size_t size)
+{
+    struct evo_job_names job = {getenv("SLURM_JOB_ID"), getenv("SLURM_ARRAY_JOB_ID"), getenv("SLURM_ARRAY_TASK_ID")};
+    if (evo_output_dir_expand(c->output.dir, &job, out, size) < 0) {
+        evo_error("output.dir %s: too long once its patterns are expanded", c->output.dir);
+        return -1;
+    }
+    if (strcmp(out, c->output.dir) != 0)
+        evo_info("results go to %s (output.dir %s)", out, c->output.dir);
+    return 0;
 }

@@ -13,6 +13,12 @@
 
 #include "util/files.h" /* the directory, its files, the atomic replacement */
 
+/* Where this run writes: output.dir with its job patterns expanded from
+ * SLURM_JOB_ID, SLURM_ARRAY_JOB_ID and SLURM_ARRAY_TASK_ID
+ * (evo_output_dir_expand). 0, or -1 after saying why. */
+struct evo_config;
+int evo_run_dir(const struct evo_config *c, char *out, size_t size);
+
 /* One logbook row: DEAP's columns, then the CMA-ES step size the
  * generation was sampled with and which restart it belongs to (0: before
  * the first). */

@@ -13,10 +13,32 @@
 
 #include "names.h"
 
+/* mkdir -p: DIR's missing parents, then DIR. 0, or -1 with errno. */
+static int make_dirs(const char *dir, mode_t mode)
+{
+    char path[EVO_PATH_MAX];
+    if (mkdir(dir, mode) == 0 || errno == EEXIST)
+        return 0;
+    if (errno != ENOENT)
+        return -1;
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *slash = strchr(path + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        int rc = mkdir(path, mode);
+        *slash = '/';
+        if (rc < 0 && errno != EEXIST)
+            return -1;
+    }
+    return mkdir(dir, mode) == 0 || errno == EEXIST ? 0 : -1;
+}
+
 int evo_results_dir_open(const char *dir, mode_t mode, char *err, size_t err_size)
 {
     struct stat st;
-    if (mkdir(dir, mode) < 0 && errno != EEXIST) {
+    if (make_dirs(dir, mode) < 0) {
         snprintf(err, err_size, "cannot create the results directory %s: %s", dir, strerror(errno));
         return -1;
     }

@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-/* Opens the directory DIR for the files below, creating it with mode
- * (less the umask) when it is missing. Refuses a symbolic link, a
+/* Opens the directory DIR for the files below, creating it and its
+ * missing parents with mode (less the umask) when it is missing. Refuses a symbolic link, a
  * directory owned by another user than the one running the farm (the
  * effective uid) and one that group or others may write (anyone who may
  * create names in it could plant a link or read a file as it is made).

@@ -25,6 +25,7 @@ TEST_ORDER="
     t_drain_a_joining_job
     t_export_none
     t_heterogeneous_step
+    t_job_array_elements_keep_their_results
     t_join_from_another_job
     t_keys_by_role_in_a_step
     t_kill_worker_task_no_kill

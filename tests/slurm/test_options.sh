@@ -102,3 +102,31 @@ JOB
     expect_in "$SCRATCH/nested.out" "100 results, 0 failed, all as expected"
     ! grep -q "step refused\|needs at least 2 tasks" "$SCRATCH/nested.out" || { cat "$SCRATCH/nested.out"; fail "the nested srun was made a farm"; }
 }
+
+# A job array of farms (#SBATCH --array=0-1, output.dir the default
+# `results`): each element writes its own results/ARRAYJOB_INDEX, instead
+# of both writing (and one losing) results/result.json.
+t_job_array_elements_keep_their_results() {
+    mkdir -p "$SCRATCH/array"
+    cat > "$SCRATCH/array.sh" <<JOB
+#!/bin/sh
+#SBATCH --evo-farm=$EXAMPLE
+#SBATCH --array=0-1
+#SBATCH -N1 -n3
+srun "$EVO"
+JOB
+    local job state
+    job=$(cd "$SCRATCH/array" && sbatch --parsable -o "$SCRATCH/array-%a.out" ../array.sh) || fail "sbatch refused the array"
+    for _ in $(seq 1200); do
+        [ -z "$(squeue -h -j "$job" 2> /dev/null)" ] && break
+        sleep 0.1
+    done
+    state=$(scontrol show job "$job" | grep -o "JobState=[A-Z]*" | sort -u | tr '\n' ' ')
+    [ "$state" = "JobState=COMPLETED " ] || { cat "$SCRATCH"/array-*.out; fail "the array ended $state"; }
+    local i
+    for i in 0 1; do
+        grep -q '"fit": [0-9]' "$SCRATCH/array/results/${job}_$i/result.json" 2> /dev/null ||
+            { ls -R "$SCRATCH/array"; cat "$SCRATCH/array-$i.out"; fail "element $i has no result.json of its own"; }
+        expect_in "$SCRATCH/array-$i.out" "results in results/${job}_$i"
+    done
+}

@@ -219,6 +219,36 @@ static void heartbeat_scales_unless_given(void **state)
     evo_config_destroy(c);
 }
 
+/* output.dir's job patterns: checked where the file says them, expanded
+ * from the job's ids, and an array element never shares a directory. */
+static void output_dir_job_patterns(void **state)
+{
+    (void)state;
+    char out[64];
+    expect_error("evaluate: {command: [x]}\noutput: {dir: res/%x}\n", "t.yaml:2:15:", "'%x' is not a pattern here");
+    expect_error("evaluate: {command: [x]}\noutput: {dir: 'res%'}\n", "t.yaml:2:15:", "'% ' is not a pattern here");
+    struct evo_config *c = parse("evaluate: {command: [x]}\noutput: {dir: 'res/%A_%a/100%%'}\n");
+    assert_non_null(c);
+    evo_config_destroy(c);
+    const struct evo_job_names none = {NULL, NULL, NULL}, plain = {"41", NULL, NULL}, element = {"43", "42", "1"};
+    const struct {
+        const char *dir;
+        const struct evo_job_names *job;
+        const char *want;
+    } cases[] = {
+        {"results", &none, "results"},           {"results/%j", &none, "results/local"},
+        {"results", &plain, "results"},          {"results/%j", &plain, "results/41"},
+        {"r/%A_%a", &plain, "r/41_local"},       {"results", &element, "results/42_1"},
+        {"results//", &element, "results/42_1"}, {"out/%j", &element, "out/43"},
+        {"out/%A-%a", &element, "out/42-1"},     {"100%%", &plain, "100%"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(evo_output_dir_expand(cases[i].dir, cases[i].job, out, sizeof out), 0);
+        assert_string_equal(out, cases[i].want);
+    }
+    assert_int_equal(evo_output_dir_expand("results/%A_%a", &element, out, 8), -1); /* does not fit */
+}
+
 static void missing_file_is_one_line_error(void **state)
 {
     (void)state;
@@ -257,13 +287,10 @@ static void print_round_trips(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_key_loaded),
-        cmocka_unit_test(defaults_for_what_the_file_omits),
-        cmocka_unit_test(errors_name_the_place),
-        cmocka_unit_test(missing_file_is_one_line_error),
-        cmocka_unit_test(no_evaluate_is_a_python_farm),
-        cmocka_unit_test(print_round_trips),
-        cmocka_unit_test(heartbeat_scales_unless_given),
+        cmocka_unit_test(every_key_loaded),        cmocka_unit_test(defaults_for_what_the_file_omits),
+        cmocka_unit_test(errors_name_the_place),   cmocka_unit_test(missing_file_is_one_line_error),
+        cmocka_unit_test(output_dir_job_patterns), cmocka_unit_test(no_evaluate_is_a_python_farm),
+        cmocka_unit_test(print_round_trips),       cmocka_unit_test(heartbeat_scales_unless_given),
         cmocka_unit_test(command_string_and_home),
     };
     return EVO_RUN_TESTS(tests);

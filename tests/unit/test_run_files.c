@@ -370,11 +370,15 @@ static void results_dir_checks(void **state)
     assert_int_equal(symlink(sub, link_path), 0);
     assert_int_equal(evo_results_dir_open(link_path, 0755, err, sizeof err), -1);
     assert_non_null(strstr(err, "link: is a symbolic link"));
-    snprintf(sub, sizeof sub, "%s/no/such", dir);
+    snprintf(sub, sizeof sub, "%s/no/such/", dir); /* missing parents are made: results/%A_%a */
+    int made = evo_results_dir_open(sub, 0755, err, sizeof err);
+    assert_true(made >= 0);
+    close(made);
+    write_text("plain", "x");
+    snprintf(sub, sizeof sub, "%s/plain/under", dir);
     assert_int_equal(evo_results_dir_open(sub, 0755, err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot create the results directory"));
-    assert_non_null(strstr(err, "No such file or directory"));
-    write_text("plain", "x");
+    assert_non_null(strstr(err, "Not a directory"));
     assert_int_equal(evo_results_dir_open(in_dir("plain"), 0755, err, sizeof err), -1);
     assert_non_null(strstr(err, "Not a directory"));
 }
