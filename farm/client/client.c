@@ -399,8 +399,13 @@ long evo_client_map(struct evo_client *c, const double *x, size_t count, size_t 
     c->map_count = count;
     c->map_got = 0;
     int rc = evo_client_submit(c, x, count, dim, &c->map_base);
-    while (rc == 0 && c->map_got < count)
+    while (rc == 0 && c->map_got < count) {
         rc = pump(c, -1);
+        if (rc == 0 && c->woken && c->map_got < count) { /* evo_client_wake: a signal handler, say */
+            c->woken = 0;
+            rc = fail(c, "interrupted");
+        }
+    }
     c->map_results = NULL;
     for (size_t i = 0; i < count; i++)
         failed += !results[i].ok;

@@ -1,14 +1,20 @@
 /* driver_cmaes.c — the CMA-ES driver loop: ask, map through the farm,
- * tell; IPOP restarts; logbook, progress, checkpoints and resume. */
+ * tell; IPOP restarts; logbook, progress, checkpoints and resume, asked
+ * for (--resume) or found (a checkpoint of this configuration and no
+ * result.json: a requeued or rerun job); on SIGTERM or SIGINT (a time
+ * limit, scancel, preemption) a checkpoint of the last whole generation
+ * before it exits. */
 #include "driver_cmaes.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmaes/cmaes.h"
@@ -28,6 +34,8 @@ struct run {
     int dir_fd; /* dir, checked (run_files.h) */
     unsigned seed;
     struct evo_rng rng;
+    struct evo_rng rng_at_ask; /* before this generation's samples: what a checkpoint holds mid-generation */
+    int in_generation;         /* between ask and the generation's counters */
     struct evo_cmaes *es;
     unsigned restarts_done, lambda;
     unsigned long long generations, evaluations, failed;
@@ -43,6 +51,26 @@ struct run {
     unsigned workers;
     int tty;
 };
+
+/* SIGTERM or SIGINT: the map in progress is interrupted (evo_client_wake
+ * is async-signal-safe) and optimise stops. */
+static volatile sig_atomic_t stop_signal;
+static struct evo_client *volatile signal_client;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+    evo_client_wake(signal_client);
+}
+
+static void catch_stop_signals(struct evo_client *client)
+{
+    struct sigaction sa = {.sa_handler = on_stop_signal}; /* no SA_RESTART: nothing here blocks without EINTR */
+    sigemptyset(&sa.sa_mask);
+    signal_client = client;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
 
 /* A checkpoint belongs to the configuration text it was made with. */
 static void config_digest(struct run *r)
@@ -106,9 +134,13 @@ static void build_checkpoint(FILE *out, const void *arg)
 {
     const struct run *r = arg;
     unsigned n = r->config->optimize.dimension;
+    /* Mid-generation (a stop signal) the strategy has only sampled, which
+     * changed nothing it saves but the generator: the checkpoint is the
+     * last whole generation's, and a resume samples the same vectors. */
+    const struct evo_rng *rng = r->in_generation ? &r->rng_at_ask : &r->rng;
     fprintf(out, "evo-farm-checkpoint 2\ndigest %s\nseed %u\nrng %llx %llx %llx %llx\n", r->digest, r->seed,
-            (unsigned long long)r->rng.s[0], (unsigned long long)r->rng.s[1], (unsigned long long)r->rng.s[2],
-            (unsigned long long)r->rng.s[3]);
+            (unsigned long long)rng->s[0], (unsigned long long)rng->s[1], (unsigned long long)rng->s[2],
+            (unsigned long long)rng->s[3]);
     fprintf(out,
             "restarts %u\nlambda %u\ngenerations %llu\nevaluations %llu\nfailed %llu\nnonfinite %llu\nelapsed "
             "%a\nbest_f %a\n",
@@ -146,8 +178,10 @@ static int read_counters(struct run *r, FILE *in, unsigned version)
     return fscanf(in, " elapsed %la best_f %la best_x", &r->elapsed_before, &r->best_f) == 2 ? 0 : -1;
 }
 
-/* 0, or -1 after saying why (exit status 2). */
-static int load_checkpoint(struct run *r)
+/* 0; 1 when `automatic` and the checkpoint is of another configuration
+ * (said in one line: the run starts afresh); or -1 after saying why (exit
+ * status 2). */
+static int load_checkpoint(struct run *r, int automatic)
 {
     char path[EVO_PATH_MAX], digest[80];
     unsigned n = r->config->optimize.dimension, version = 0;
@@ -165,10 +199,16 @@ static int load_checkpoint(struct run *r)
                     &r->seed, &s[0], &s[1], &s[2], &s[3]) == 7 &&
              (version == 1 || version == 2);
     if (ok && strcmp(digest, r->digest) != 0) {
-        evo_error("cannot resume: %s was made with another configuration (digest %.12s…, this file %.12s…)", path,
-                  digest, r->digest);
+        if (automatic)
+            fprintf(stderr,
+                    "cma-es: not resuming: %s was made with another configuration (digest %.12s…, this file "
+                    "%.12s…); starting afresh\n",
+                    path, digest, r->digest);
+        else
+            evo_error("cannot resume: %s was made with another configuration (digest %.12s…, this file %.12s…)", path,
+                      digest, r->digest);
         fclose(in);
-        return -1;
+        return automatic ? 1 : -1;
     }
     ok = ok && read_counters(r, in, version) == 0;
     for (unsigned i = 0; ok && i < n; i++)
@@ -254,10 +294,13 @@ static int generation(struct run *r)
         free(fit);
         return -1;
     }
+    r->rng_at_ask = r->rng;
+    r->in_generation = 1;
     evo_cmaes_ask(es, &r->rng);
     long bad = evo_client_map(r->client, es->X, lambda, n, res);
     if (bad < 0) {
-        evo_error("%s", evo_client_last_error(r->client));
+        if (!stop_signal)
+            evo_error("%s", evo_client_last_error(r->client));
         free(res);
         free(fit);
         return -1;
@@ -280,22 +323,25 @@ static int generation(struct run *r)
         evo_error("cannot write %s/logbook.csv: %s", r->dir, evo_file_error(errno));
     r->generations++;
     r->evaluations += lambda;
+    r->in_generation = 0;
     free(res);
     free(fit);
     return rc;
 }
 
-/* Runs until a limit or a final stop; sets r->stop. 0 or -1. */
+/* Runs until a limit, a final stop or a stop signal; sets r->stop. 0 or -1. */
 static int optimise(struct run *r)
 {
     const struct evo_config *c = r->config;
     for (;;) {
+        if (stop_signal)
+            return r->stop = "signal", 0;
         if (c->optimize.generations && r->generations >= c->optimize.generations)
             return r->stop = "generations", 0;
         if (c->optimize.evaluations && r->evaluations + r->es->lambda > c->optimize.evaluations)
             return r->stop = "evaluations", 0;
         if (generation(r) < 0)
-            return -1;
+            return stop_signal ? (r->stop = "signal", 0) : -1;
         progress(r, 0);
         enum evo_cmaes_stop why = evo_cmaes_stop_reason(r->es);
         if (why == EVO_CMAES_TARGET)
@@ -309,6 +355,14 @@ static int optimise(struct run *r)
         if (c->optimize.checkpoint && r->generations % c->optimize.checkpoint == 0 && save_checkpoint(r) < 0)
             return -1;
     }
+}
+
+/* Whether the results directory holds a checkpoint of a run that did not
+ * finish (no result.json: a finished run writes it last, a fresh one
+ * removes it first). */
+static int unfinished_checkpoint(const struct run *r)
+{
+    return faccessat(r->dir_fd, "checkpoint", F_OK, 0) == 0 && faccessat(r->dir_fd, "result.json", F_OK, 0) != 0;
 }
 
 /* A fresh run: its seed (configured or random), generator and strategy.
@@ -347,6 +401,16 @@ static int plot(struct run *r)
  * written. */
 static int finish(struct run *r)
 {
+    if (stop_signal) { /* not the end: the checkpoint, for the job that runs again */
+        int64_t start = evo_now_ms();
+        if (save_checkpoint(r) < 0)
+            return 1;
+        fprintf(stderr,
+                "cma-es: stopped by signal %d at generation %llu: checkpoint written in %lld ms; the same job or "
+                "file run again resumes from %s/checkpoint\n",
+                (int)stop_signal, r->generations, (long long)(evo_now_ms() - start), r->dir);
+        return 128 + (int)stop_signal;
+    }
     progress(r, 1);
     if (evo_logbook_sync(r->logbook) < 0 || evo_write_file_built(r->dir_fd, "result.json", 0, build_result, r) < 0) {
         evo_error("cannot write the results in %s: %s", r->dir, evo_file_error(errno));
@@ -381,12 +445,28 @@ int evo_driver_cmaes_main(const struct evo_config *c)
         evo_error("%s", err);
         goto out_bad;
     }
+    int found = 0;
     if (resume && *resume) {
-        if (load_checkpoint(&r) < 0)
+        if (load_checkpoint(&r, 0) < 0)
             goto out_bad;
         fprintf(stderr, "cma-es: resuming %s at generation %llu (seed %u)\n", r.dir, r.generations, r.seed);
-    } else if (start_fresh(&r) < 0) {
-        goto out;
+    } else if ((found = unfinished_checkpoint(&r)) != 0) {
+        int loaded = load_checkpoint(&r, 1);
+        if (loaded < 0)
+            goto out_bad;
+        found = loaded == 0;
+        if (found)
+            fprintf(stderr,
+                    "cma-es: resuming %s at generation %llu (seed %u): its checkpoint is of this configuration and "
+                    "the run had not finished (remove %s/checkpoint to start afresh)\n",
+                    r.dir, r.generations, r.seed, r.dir);
+    }
+    if (!(resume && *resume) && !found) {
+        struct stat st; /* an earlier run's: a requeue of this one must resume (a planted link stays, refused) */
+        if (fstatat(r.dir_fd, "result.json", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            unlinkat(r.dir_fd, "result.json", 0);
+        if (start_fresh(&r) < 0)
+            goto out;
     }
     if ((r.logbook = evo_logbook_open(r.dir_fd, r.dir, r.generations, err, sizeof err)) == NULL) {
         evo_error("%s", err);
@@ -397,6 +477,7 @@ int evo_driver_cmaes_main(const struct evo_config *c)
         goto out;
     }
     evo_access_write(r.dir_fd, r.dir);
+    catch_stop_signals(r.client);
     fprintf(stderr, "cma-es: dimension %u, lambda %u, seed %u, results in %s\n", c->optimize.dimension, r.es->lambda,
             r.seed, r.dir);
     if (optimise(&r) == 0)

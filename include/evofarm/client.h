@@ -49,8 +49,10 @@ struct evo_client *evo_client_connect(const char *endpoint, const char *server_p
 /* Evaluates `count` vectors of `dim` values (row-major in x) and blocks
  * until all are back; results[i] belongs to vector i. At most the window
  * (see evo_client_submit) is in the farm at once. Returns the number of
- * vectors that failed (0: all ok), or -1 if the farm itself failed (see
- * evo_client_last_error; results are then incomplete). */
+ * vectors that failed (0: all ok), or -1 if the farm itself failed or
+ * evo_client_wake interrupted it (see evo_client_last_error; results are
+ * then incomplete, and the vectors not back are still in the farm: close
+ * the client). */
 long evo_client_map(struct evo_client *client, const double *x, size_t count, size_t dim, struct evo_result *results);
 
 /* Queues vectors for evaluation; the first gets tag *first_tag, the next
@@ -90,7 +92,9 @@ int evo_client_share(struct evo_client *client, const char *name, const void *va
 
 /* Makes an evo_client_wait that is blocked in another thread return 0 at
  * once (as on a timeout); a wait that starts later returns 0 at once too,
- * once. The only call that may be made from another thread. */
+ * once. An evo_client_map in progress returns -1 ("interrupted"). The
+ * only call that may be made from another thread, or from a signal
+ * handler (it is one write(2) to an eventfd). */
 void evo_client_wake(struct evo_client *client);
 
 /* Vectors submitted whose results have not been returned yet. */

@@ -30,6 +30,14 @@ own_pids() {
     return 0
 }
 
+# farm_tree RUNPID — RUNPID and every descendant of it (one ps: quick
+# enough to signal a farm mid-run, as Slurm's proctrack does).
+farm_tree() {
+    ps -e -o pid=,ppid= | awk -v root="$1" '
+        { parent[$1] = $2 }
+        END { for (p in parent) { q = p; while (q > 1 && q != root) q = parent[q]; if (q == root) print p } }'
+}
+
 # farm_defaults OPTIONS — ", timeout: 1s" unless OPTIONS set one, then OPTIONS
 farm_defaults() {
     case "$1" in *timeout*) ;; *) printf ', timeout: 1s' ;; esac

@@ -22,6 +22,10 @@
 # plugin is loaded from PLUGIN (default: $BUILD/plugin/spank_evo_farm.so) via
 # the cluster's own PlugStackConfig, with PLUGIN_ARGS as its arguments, or
 # PLUGSTACK names the plugstack file to use instead (an installed one).
+# Job credentials live 15 s (AuthInfo cred_expire; Slurm's default is
+# 120): a requeued job may start again only once they have expired
+# (batch_requeue_fini in src/slurmctld/job_mgr.c), and the requeue test
+# waits for that.
 # Nothing outside DIR and the namespaces/links it names is touched.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -50,7 +54,7 @@ SlurmdUser=root
 SlurmctldPort=$PORT
 SlurmdPort=$((PORT + 1))
 AuthType=auth/munge
-AuthInfo=socket=$dir/munge-run/munged.sock
+AuthInfo=socket=$dir/munge-run/munged.sock,cred_expire=15
 CredType=cred/munge
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool/%n
