@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <yaml.h>
 
 #include "config_walk.h"
+#include "util/files.h"
 #include "util/names.h"
 
 static int farm_workers(struct walk *w, yaml_node_t *v)
@@ -277,9 +277,9 @@ static char *absolute_dir(const char *base_dir)
 struct evo_config *evo_config_parse(const char *name, const char *text, size_t size, const char *base_dir, char *err,
                                     size_t err_size)
 {
-    const char *home = getenv("HOME");
-    struct passwd *pw = home && home[0] == '/' ? NULL : getpwuid(geteuid()); /* --export=NONE: no HOME */
-    return evo_config_parse_home(name, text, size, base_dir, pw ? pw->pw_dir : home, err, err_size);
+    char home[EVO_PATH_MAX];
+    int known = evo_home_dir(home, sizeof home) == 0; /* --export=NONE: no HOME */
+    return evo_config_parse_home(name, text, size, base_dir, known ? home : getenv("HOME"), err, err_size);
 }
 
 struct evo_config *evo_config_parse_home(const char *name, const char *text, size_t size, const char *base_dir,

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,4 +183,17 @@ const char *evo_json_number(char *buf, size_t size, double v)
     else
         snprintf(buf, size, "null");
     return buf;
+}
+
+int evo_home_dir(char *out, size_t size)
+{
+    char buffer[4096];
+    struct passwd pw, *found = NULL;
+    const char *home = getenv("HOME");
+    if ((home == NULL || home[0] != '/') && getpwuid_r(geteuid(), &pw, buffer, sizeof buffer, &found) == 0 && found)
+        home = found->pw_dir;
+    if (home == NULL || home[0] != '/')
+        return -1;
+    int n = snprintf(out, size, "%s", home);
+    return n > 0 && (size_t)n < size ? 0 : -1;
 }

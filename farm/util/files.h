@@ -52,4 +52,9 @@ const char *evo_file_error(int errnum);
  * and infinities, which JSON cannot hold. Returns buf. */
 const char *evo_json_number(char *buf, size_t size, double v);
 
+/* The user's home: $HOME when it is an absolute path, else the effective
+ * user's passwd entry (a task of srun --export=NONE has no HOME). 0 with
+ * it in out, or -1 when neither gives one that fits. */
+int evo_home_dir(char *out, size_t size);
+
 #endif
