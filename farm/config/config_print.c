@@ -168,6 +168,10 @@ static void print_evaluate(const struct evo_config *c, FILE *out)
         fputs("  library: ", out);
         print_string(out, c->evaluate.library);
         fprintf(out, "\n  function: %s\n", c->evaluate.function);
+    } else if (c->evaluate.kind == EVO_EVALUATOR_PYTHON) { /* its command is ours: the kind must survive */
+        fputs("  python: ", out);
+        print_string(out, c->evaluate.python);
+        fputc('\n', out);
     } else {
         fputs("  command: ", out);
         print_list(out, c->evaluate.command);

@@ -144,6 +144,26 @@ t_join_a_running_farm() {
     expect_in "$SCRATCH/out" "no running farm 'nosuchfarm' to join"
 }
 
+# Workers that join a Python farm get its Python evaluator: the join
+# credential carries the configuration as printed, which once said
+# command: for python: and made them vector evaluators that failed every
+# call they were handed. Every call of the driver succeeds, joined
+# workers' included.
+t_join_a_python_farm() {
+    start_python_farm jp 4
+    "$EVO" join "$FARM_ID" -n 2 > "$SCRATCH/jp-join.out" 2>&1 &
+    local joinpid=$!
+    wait_workers "$FARM_ID" 4 || { cat "$SCRATCH/jp-join.out"; fail "status saw ${WORKERS:-no} workers after the join"; }
+    grep -A4 "^evaluate:" "$HOME/.evo-farm/farms/$FARM_ID.join" | grep -q "python: " ||
+        fail "the join credential does not say python:"
+    wait_farm jp
+    kill -TERM "$joinpid" 2> /dev/null || true
+    wait "$joinpid" || true
+    ! grep -E "failed after|carries a payload| [1-9][0-9]* (failed|retried)," "$SCRATCH/jp.out" ||
+        fail "calls failed on the joined workers"
+    expect_in "$SCRATCH/jp.out" "4 workers connected at the end"
+}
+
 # evo-farm drain JOBID: two workers that joined from "job 777" (as the
 # tasks of a Slurm job that joined would) get no more work, return what
 # they hold and leave by themselves (their evo-farm join ends, not

@@ -282,6 +282,21 @@ static void print_round_trips(void **state)
     evo_config_destroy(again);
     evo_config_destroy(c);
     free(text);
+    /* A Python farm prints as one (a joining worker reads the printed
+     * form: a command: there made it a vector evaluator). */
+    c = parse("evaluate: {python: /usr/bin/python3}\n");
+    assert_non_null(c);
+    f = open_memstream(&text, &size);
+    evo_config_print(c, f);
+    fclose(f);
+    again = evo_config_parse("printed", text, size, "/tmp", err, sizeof err);
+    if (again == NULL)
+        fail_msg("printed config does not load: %s\n%s", err, text);
+    assert_int_equal(again->evaluate.kind, EVO_EVALUATOR_PYTHON);
+    assert_string_equal(again->evaluate.python, "/usr/bin/python3");
+    evo_config_destroy(again);
+    evo_config_destroy(c);
+    free(text);
 }
 
 int main(void)
