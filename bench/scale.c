@@ -70,7 +70,8 @@ static void run_broker(struct evo_credentials *creds, int fd)
                                    HEARTBEAT_MS,
                                    LIVENESS,
                                    0,
-                                   NULL};
+                                   NULL,
+                                   EVO_TASKS_ANY};
     struct evo_broker *b = evo_broker_create(&o, creds, err, sizeof err);
     if (b == NULL || evo_broker_admit(b, EVO_KEY_ALL, creds->client_public) < 0) {
         fprintf(stderr, "scale: %s\n", err);

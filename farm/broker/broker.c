@@ -21,6 +21,9 @@ void evo_broker_options_from_config(struct evo_broker_options *o, const struct e
     o->retries = c->farm.retries;
     o->heartbeat_ms = c->farm.heartbeat_ms;
     o->liveness = c->farm.liveness;
+    o->tasks = c->evaluate.kind == EVO_EVALUATOR_PYTHON ? EVO_TASKS_PAYLOADS
+               : c->evaluate.kind == EVO_EVALUATOR_NONE ? EVO_TASKS_ANY
+                                                        : EVO_TASKS_VECTORS;
 }
 
 struct evo_broker *evo_broker_create(const struct evo_broker_options *options, struct evo_credentials *creds, char *err,
@@ -153,6 +156,16 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
         b->counters.auth_refused++;
         refusal(&asked, why, sizeof why);
         evo_info("%s (a worker from %s pid %u)", why, hello.host, hello.pid);
+        broker_send_to(b, identity, identity_size, EVO_MSG_BYE, NULL);
+        return;
+    }
+    int wanted = b->options.tasks == EVO_TASKS_PAYLOADS ? EVO_INPUT_PAYLOAD : EVO_INPUT_VECTOR;
+    if (hello.kind == EVO_PEER_WORKER && b->options.tasks != EVO_TASKS_ANY && hello.reads != wanted) {
+        static const char *const what[] = {"vectors", "Python calls"};
+        b->counters.auth_refused++;
+        evo_warn("a worker from %s pid %u%s%s refused: its evaluator reads %s but this farm's tasks are %s (it was "
+                 "started with another configuration)",
+                 hello.host, hello.pid, hello.job[0] ? ", job " : "", hello.job, what[hello.reads], what[wanted]);
         broker_send_to(b, identity, identity_size, EVO_MSG_BYE, NULL);
         return;
     }

@@ -30,6 +30,10 @@ struct evo_broker_options {
      * without evaluating, every successful evaluation is recorded in it
      * (broker/journal.h). */
     struct evo_journal *journal;
+    /* What the farm's tasks are, from evaluate: (EVO_TASKS_ANY: either).
+     * A worker whose HELLO says its evaluator reads the other kind is sent
+     * away (BYE) before it is handed one, and counted in auth_refused. */
+    enum evo_broker_tasks { EVO_TASKS_ANY = 0, EVO_TASKS_VECTORS, EVO_TASKS_PAYLOADS } tasks;
 };
 
 #define EVO_BROKER_DRIVER_QUOTA       (1u << 20)

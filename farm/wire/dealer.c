@@ -36,7 +36,7 @@ static void hello_job(char *out, size_t size)
 int evo_dealer_join(struct evo_dealer *d, void *context, const struct evo_credentials *creds, enum evo_peer_kind kind,
                     struct evo_buf *scratch, char *err, size_t err_size)
 {
-    struct evo_hello hello = {.kind = (uint8_t)kind, .pid = (uint32_t)getpid()};
+    struct evo_hello hello = {.kind = (uint8_t)kind, .reads = d->reads, .pid = (uint32_t)getpid()};
     char why[EVO_ERROR_MAX - 32];
     disconnect(d);
     d->welcomed = 0;

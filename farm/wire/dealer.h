@@ -22,6 +22,7 @@ struct evo_dealer {
     int welcomed;
     uint32_t serial; /* the broker's number for us, from WELCOME */
     int lost;        /* the stream to the broker closed */
+    uint8_t reads;   /* a worker's: what its evaluator reads (enum evo_input_kind), said in HELLO */
 };
 
 /* Closes any previous connection, connects afresh and sends HELLO as

@@ -53,6 +53,7 @@ void evo_proto_put_hello(struct evo_buf *buf, const struct evo_hello *hello)
 {
     size_t n = strnlen(hello->host, EVO_PROTO_MAX_HOST), j = strnlen(hello->job, EVO_PROTO_MAX_JOB);
     evo_buf_put_u8(buf, hello->kind);
+    evo_buf_put_u8(buf, hello->reads);
     evo_buf_put_u32(buf, hello->pid);
     evo_buf_put_u16(buf, (uint16_t)n);
     evo_buf_put(buf, hello->host, n);
@@ -110,6 +111,7 @@ int evo_proto_get_hello(const void *data, size_t size, struct evo_hello *out)
     struct evo_reader r;
     evo_reader_init(&r, data, size);
     out->kind = evo_get_u8(&r);
+    out->reads = evo_get_u8(&r);
     out->pid = evo_get_u32(&r);
     uint16_t n = evo_get_u16(&r);
     const unsigned char *host = evo_get_bytes(&r, n);
@@ -118,7 +120,8 @@ int evo_proto_get_hello(const void *data, size_t size, struct evo_hello *out)
     if (r.bad || r.left != 0 || n == 0 || n > EVO_PROTO_MAX_HOST || memchr(host, 0, n) != NULL ||
         !word_ok(job, j, 0, EVO_PROTO_MAX_JOB))
         return -1;
-    if (out->kind != EVO_PEER_WORKER && out->kind != EVO_PEER_DRIVER)
+    if ((out->kind != EVO_PEER_WORKER && out->kind != EVO_PEER_DRIVER) ||
+        (out->reads != EVO_INPUT_VECTOR && out->reads != EVO_INPUT_PAYLOAD))
         return -1;
     memcpy(out->host, host, n);
     out->host[n] = '\0';

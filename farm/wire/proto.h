@@ -1,4 +1,4 @@
-/* proto.h — encoding and strict validation of evo-farm protocol v5 messages
+/* proto.h — encoding and strict validation of evo-farm protocol v6 messages
  * (docs/protocol.md). Pure functions over bytes: no sockets here. */
 #ifndef EVO_PROTO_H
 #define EVO_PROTO_H
@@ -10,7 +10,7 @@
 #include "util/buf.h"
 #include "util/names.h" /* EVO_MAX_DIMENSION, EVO_MAX_OBJECTIVES, EVO_HOST_MAX */
 
-#define EVO_PROTO_VERSION     5
+#define EVO_PROTO_VERSION     6
 #define EVO_PROTO_HEADER_SIZE 4
 #define EVO_PROTO_MAX_ITEMS   (1u << 20)
 #define EVO_PROTO_MAX_HOST    EVO_HOST_MAX
@@ -65,7 +65,8 @@ int evo_proto_parse_header(const void *data, size_t size, char *why, size_t why_
 int evo_proto_has_body(enum evo_msg_type type);
 
 struct evo_hello {
-    uint8_t kind; /* what it said it is in HELLO: enum evo_peer_kind */
+    uint8_t kind;  /* what it said it is in HELLO: enum evo_peer_kind */
+    uint8_t reads; /* a worker: what its evaluator reads, enum evo_input_kind; a driver: 0 */
     uint32_t pid;
     char host[EVO_PROTO_MAX_HOST + 1];
     char job[EVO_PROTO_MAX_JOB + 1]; /* the peer's Slurm JOBID.STEP, or empty */

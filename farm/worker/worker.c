@@ -67,6 +67,7 @@ static int join(struct worker *w)
 {
     char err[EVO_ERROR_MAX] = "";
     drop_batches(w);
+    w->dealer.reads = w->config->evaluate.kind == EVO_EVALUATOR_PYTHON ? EVO_INPUT_PAYLOAD : EVO_INPUT_VECTOR;
     if (evo_dealer_join(&w->dealer, w->context, w->creds, EVO_PEER_WORKER, &w->buf, err, sizeof err) < 0) {
         if (evo_dealer_joined(&w->dealer))
             return -1;
@@ -182,6 +183,9 @@ static void on_message(struct worker *w, struct evo_message *msg)
         w->reset = 1;
         break;
     case EVO_MSG_BYE:
+        if (!w->dealer.welcomed)
+            evo_warn("the farm sent this worker away before welcoming it: drained, or its evaluator cannot take the "
+                     "farm's tasks (the farm's log says which)");
         w->bye = 1;
         break;
     default:
@@ -241,6 +245,24 @@ static void idle_wait(struct worker *w)
     converse(w);
 }
 
+/* Before the broker is taken for gone: one more heartbeat's wait for what
+ * may be on its way. A worker that was not running (stopped, its node
+ * busy) heard nothing because it did not look, and on waking judges the
+ * silence before ZeroMQ's thread has handed it what arrived meanwhile.
+ * Whether the broker was heard. */
+static int heard_after_all(struct worker *w)
+{
+    zmq_pollitem_t item = evo_dealer_pollitem(&w->dealer);
+    int64_t until = evo_now_ms() + w->dealer.heartbeat_ms;
+    for (int64_t now = evo_now_ms(); now < until; now = evo_now_ms()) {
+        zmq_poll(&item, 1, (long)(until - now));
+        converse(w);
+        if (!evo_dealer_silent(&w->dealer, evo_now_ms()))
+            return 1;
+    }
+    return 0;
+}
+
 static int give_up_ms(void)
 {
     return (int)evo_parse_env_unsigned(EVO_VAR_GIVE_UP, 86400, 60) * 1000;
@@ -266,8 +288,12 @@ static int worker_loop(struct worker *w)
              * x liveness is gone (a farm's broker is never restarted: its
              * keys die with it): exit now rather than retry for minutes.
              * Retrying is for a broker not reached yet. A closed local
-             * socket is found by the join below. */
+             * socket is found by the join below. One heartbeat more is
+             * given first (heard_after_all): the silence may be ours. */
+            if (!w->reset && w->dealer.welcomed && !w->dealer.lost && heard_after_all(w))
+                continue;
             if (!w->reset && w->dealer.welcomed && !w->dealer.lost) {
+                now = evo_now_ms();
                 evo_error("the broker at %s has been silent for %lld ms (heartbeat x liveness): it is gone",
                           w->creds->endpoint, (long long)(now - w->dealer.last_recv_ms));
                 return 1;

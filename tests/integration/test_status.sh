@@ -164,6 +164,29 @@ t_join_a_python_farm() {
     expect_in "$SCRATCH/jp.out" "4 workers connected at the end"
 }
 
+# A worker whose evaluator cannot take the farm's tasks (started from
+# another configuration: here the join credential of a vector farm edited
+# to say python:) is refused when it says HELLO, in one line on each
+# side, and is never handed a task to fail: the map completes with no
+# failure and no retry.
+t_join_with_another_evaluator_refused() {
+    local cfg; cfg=$(lib_config je slow_sphere)
+    "$EVO" run "$cfg" -n 1 -- "$DRIVER" verify slow_sphere 1500 3 > "$SCRATCH/je.out" 2>&1 &
+    local runpid=$! rc=0
+    wait_join_credential $runpid
+    sed -e "s|^  library: .*|  python: \"$PY\"|" -e '/^  function: /d' "$JOIN" > "$SCRATCH/other.join"
+    chmod 600 "$SCRATCH/other.join"
+    grep -q "^  python: " "$SCRATCH/other.join" || fail "could not make the other credential"
+    timeout 20 "$EVO" join "$SCRATCH/other.join" -n 1 > "$SCRATCH/je-join.out" 2>&1 || rc=$?
+    wait $runpid || { cat "$SCRATCH/je.out"; fail "the farm failed"; }
+    cat "$SCRATCH/je-join.out"
+    [ $rc != 124 ] || fail "the refused worker did not leave"
+    expect_in "$SCRATCH/je-join.out" "the farm sent this worker away before welcoming it"
+    expect_in "$SCRATCH/je.out" "refused: its evaluator reads Python calls but this farm's tasks are vectors"
+    expect_in "$SCRATCH/je.out" "mapdriver: 1500 results, 0 failed, all as expected"
+    expect_in "$SCRATCH/je.out" "1500 evaluations done, 0 failed, 0 retried"
+}
+
 # evo-farm drain JOBID: two workers that joined from "job 777" (as the
 # tasks of a Slurm job that joined would) get no more work, return what
 # they hold and leave by themselves (their evo-farm join ends, not

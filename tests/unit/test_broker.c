@@ -28,7 +28,7 @@ static void start(enum evo_scheduling scheduling, unsigned batch, unsigned prefe
 {
     char err[256];
     struct evo_broker_options o = {"tcp://127.0.0.1:*", scheduling, batch,        prefetch, retries,
-                                   heartbeat_ms,        2,          driver_quota, NULL};
+                                   heartbeat_ms,        2,          driver_quota, NULL,     EVO_TASKS_ANY};
     assert_int_equal(evo_credentials_generate(&fx.creds), 0);
     fx.broker = evo_broker_create(&o, &fx.creds, err, sizeof err);
     if (fx.broker == NULL)
@@ -549,15 +549,15 @@ static void malformed_and_strangers(void **state)
     void *x = peer();
     say(x, EVO_MSG_HEARTBEAT, NULL);
     expect(x, EVO_MSG_RESET, NULL);
-    zmq_send(x, "EF\x05\x04", 4, ZMQ_SNDMORE); /* TASKS towards the broker */
+    zmq_send(x, "EF\x06\x04", 4, ZMQ_SNDMORE); /* TASKS towards the broker */
     zmq_send(x, "zz", 2, 0);
     expect(x, EVO_MSG_RESET, NULL);
     zmq_send(x, "EF", 2, 0);
     hello(x, EVO_PEER_DRIVER, 9);
     expect(x, EVO_MSG_WELCOME, NULL);
-    zmq_send(x, "EF\x05\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
+    zmq_send(x, "EF\x06\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
     zmq_send(x, "12345678\x01\x00\x00\x00", 12, 0);
-    zmq_send(x, "EF\x05\x06", 4, ZMQ_SNDMORE); /* SUBMIT with a lying count */
+    zmq_send(x, "EF\x06\x06", 4, ZMQ_SNDMORE); /* SUBMIT with a lying count */
     zmq_send(x, "\x05\x00\x00\x00", 4, 0);
     idle(50, x, NULL);
     evo_broker_stats(fx.broker, &s);

@@ -20,7 +20,7 @@ static void header_version_and_type_checked(void **state)
     assert_string_equal(why, "header frame of 3 bytes (expected 4)");
     h[2] = 1;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), -1);
-    assert_string_equal(why, "protocol version 1 (this is version 5)");
+    assert_string_equal(why, "protocol version 1 (this is version 6)");
     evo_proto_header(h, EVO_MSG_SUBMIT);
     h[3] = 16;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), EVO_MSG_DRAINED);
@@ -51,6 +51,12 @@ static void hello_and_welcome_round_trip(void **state)
     assert_int_equal(evo_proto_get_hello(b.data, b.len, &out), -1); /* trailing byte */
     b.data[0] = 7;
     assert_int_equal(evo_proto_get_hello(b.data, b.len - 1, &out), -1); /* bad role */
+    b.data[0] = EVO_PEER_WORKER;
+    b.data[1] = 2;
+    assert_int_equal(evo_proto_get_hello(b.data, b.len - 1, &out), -1); /* reads neither vectors nor payloads */
+    b.data[1] = EVO_INPUT_PAYLOAD;
+    assert_int_equal(evo_proto_get_hello(b.data, b.len - 1, &out), 0);
+    assert_int_equal(out.reads, EVO_INPUT_PAYLOAD);
     evo_buf_reset(&b); /* with a Slurm job: one word, at most 63 bytes */
     strcpy(h.job, "4242.0");
     evo_proto_put_hello(&b, &h);
