@@ -4,6 +4,7 @@
  * slurmstepd.c. Site settings come from the plugstack.conf arguments. */
 #include <slurm/slurm_version.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plugin.h"
@@ -86,10 +87,25 @@ int slurm_spank_init(spank_t sp, int argc, char **argv)
     return context == S_CTX_LOCAL ? evo_srun_init(sp) : 0;
 }
 
+/* A refusal of the option in srun, sbatch or salloc (the message said),
+ * before any allocation, stops it there,
+ * whatever the plugstack line says: Slurm drops an optional plugin's
+ * failure (_do_call_stack, src/common/plugstack.c) and would go on to
+ * allocate and launch. Exits 1, as srun does on a bad option. */
+static int stop_if_refused(int rc)
+{
+    if (rc < 0)
+        exit(1);
+    return rc;
+}
+
 int slurm_spank_local_user_init(spank_t sp, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
+    /* Not stopped here: srun may hold an allocation of its own by now. A
+     * refused --mpi under an optional line launches tasks whose evo-farm
+     * cannot wire up, and fail: nothing of the user's runs. */
     return evo_plugin.file[0] && !evo_plugin.join[0] ? evo_srun_user_init(sp) : 0; /* joiners need no wire-up */
 }
 
@@ -101,9 +117,9 @@ int slurm_spank_init_post_opt(spank_t sp, int argc, char **argv)
         return 0;
     switch (spank_context()) {
     case S_CTX_LOCAL:
-        return evo_srun_post_opt(sp, 0);
+        return stop_if_refused(evo_srun_post_opt(sp, 0));
     case S_CTX_ALLOCATOR:
-        return evo_srun_post_opt(sp, 1);
+        return stop_if_refused(evo_srun_post_opt(sp, 1));
     default:
         return 0;
     }

@@ -144,15 +144,35 @@ static const char *wire_up_choice(void)
     return evo_mpi_pick(evo_plugin.site.mpi, mpi_default, evo_mpi_have_pmix(dirs));
 }
 
+/* This process's command line, NUL-separated, in buf: its size (0 when
+ * it cannot be read). */
+static size_t own_cmdline(char *buf, size_t size)
+{
+    size_t n = 0;
+    FILE *f = fopen("/proc/self/cmdline", "r");
+    if (f) {
+        n = fread(buf, 1, size, f);
+        fclose(f);
+    }
+    return n;
+}
+
+/* Whether srun was given --multi-prog (each task its own command line:
+ * slurmstepd builds each task's argv itself, past the plugin's reach). */
+static int multi_prog(void)
+{
+    static char cmdline[65536];
+    size_t n = own_cmdline(cmdline, sizeof cmdline);
+    for (size_t i = 0; i < n; i += strnlen(cmdline + i, n - i) + 1)
+        if (strcmp(cmdline + i, "--multi-prog") == 0)
+            return 1;
+    return 0;
+}
+
 static int farm_requested(void)
 {
     char cmdline[65536];
-    ssize_t n = 0;
-    FILE *f = fopen("/proc/self/cmdline", "r");
-    if (f) {
-        n = (ssize_t)fread(cmdline, 1, sizeof cmdline, f);
-        fclose(f);
-    }
+    ssize_t n = (ssize_t)own_cmdline(cmdline, sizeof cmdline);
     const char *replayed = getenv(EVO_PLUGIN_REPLAY_FARM); /* set, even empty: #SBATCH --evo-farm */
     int said = n > 0 ? evo_mpi_cmdline_wants_farm(cmdline, (size_t)n) : 0;
     return said == 1 || (said == 0 && replayed && strcmp(replayed, "none") != 0);
@@ -249,6 +269,11 @@ int evo_srun_post_opt(spank_t sp, int allocator)
     char *text = NULL, *dir = NULL;
     int rc = -1;
     (void)sp;
+    if (!allocator && multi_prog()) {
+        slurm_error("evo-farm: --multi-prog cannot make a farm: rank 0 runs the driver and every other task a "
+                    "worker already; give the driver as srun's command (or opt this step out with --evo-farm=none)");
+        return -1;
+    }
     if (evo_plugin.join[0])
         return join_farm(allocator);
     if (validate(&text, &dir) < 0)

@@ -19,7 +19,7 @@ t_bad_yaml_refused_before_launch() {
 
 # Everything a user can write wrong (YAML, module names, modulefiles that
 # hang or leave a process behind, an env printing garbage, a venv outside
-# the site's roots through a symlink, a bad MPI type): each fails the step
+# the site's roots through a symlink, a bad MPI type, --multi-prog): each fails the step
 # with one line, with the plugin loaded `required` and `optional` alike,
 # and nothing of the user's command runs; afterwards both nodes are idle
 # (never drained) and no slurmstepd is left.
@@ -50,6 +50,12 @@ t_user_errors_leave_nodes_idle() {
         expect_refused venv-dotdot-$line "is outside the directories this site allows" --evo-farm=u6.yaml -N2 -n2
         expect_refused mpi-$line "needs PMIx or PMI-2 but this step uses --mpi=cray_shasta" --mpi=cray_shasta --evo-farm="$EXAMPLE" -n2
         expect_refused garbage-env-$line "printed something that is not an environment" --evo-farm=u7.yaml -N2 -n2
+        printf '0-1 touch %s/ran\n' "$SCRATCH" > "$SCRATCH/multi.conf"
+        rm -f "$SCRATCH/ran"
+        (cd "$SCRATCH" && timeout 60 srun --evo-farm="$EXAMPLE" -N2 -n2 --multi-prog multi.conf) > "$SCRATCH/multi.out" 2>&1 &&
+            { cat "$SCRATCH/multi.out"; fail "multi-prog-$line: accepted"; }
+        expect_in "$SCRATCH/multi.out" "evo-farm: --multi-prog cannot make a farm"
+        [ ! -e "$SCRATCH/ran" ] || fail "multi-prog-$line: the command ran"
     done
     echo "$saved" > "$stack"
     local states="" left=""

@@ -21,8 +21,11 @@ struct fixture {
 };
 
 static struct fixture fx;
-static unsigned heartbeat_ms = 50; /* what start() gives the broker */
-static unsigned driver_quota;      /* and this (0: the default) */
+/* What start() gives the broker: with liveness 2, a test peer that says
+ * nothing for 2 s is expired. Only lost_worker_exactly_once wants that
+ * soon (50 ms); a loaded machine stalls a test longer than 100 ms. */
+static unsigned heartbeat_ms = 1000;
+static unsigned driver_quota; /* and this (0: the default) */
 
 static void start(enum evo_scheduling scheduling, unsigned batch, unsigned prefetch, unsigned retries)
 {
@@ -179,7 +182,9 @@ static void lost_worker_exactly_once(void **state)
     struct evo_stats s;
     int seen[8] = {0};
     uint64_t first;
+    heartbeat_ms = 50;
     start(EVO_SCHEDULING_DYNAMIC, 4, 1, 2);
+    heartbeat_ms = 1000;
     void *driver = peer(), *a = peer(), *b = peer();
     hello(driver, EVO_PEER_DRIVER, 1);
     expect(driver, EVO_MSG_WELCOME, NULL);
@@ -259,7 +264,7 @@ static void static_chunks_capped(void **state)
     int *seen = calloc(70000, sizeof *seen);
     heartbeat_ms = 2000; /* answering 65,536 tasks takes a while under ASan: no expiry meanwhile */
     start(EVO_SCHEDULING_STATIC, 0, 2, 2);
-    heartbeat_ms = 50;
+    heartbeat_ms = 1000;
     void *driver = peer(), *w = peer();
     hello(w, EVO_PEER_WORKER, 2);
     expect(w, EVO_MSG_WELCOME, NULL);
@@ -651,7 +656,7 @@ static void blocked_worker_gives_back(void **state)
     expect(w2, EVO_MSG_TASKS, &b);
     answer(w2, &b, NULL);
     struct evo_message m;
-    for (int i = 0; i < 5; i++) { /* w1 stays alive (heartbeat 50 ms, liveness 2) and gets nothing */
+    for (int i = 0; i < 5; i++) { /* w1 stays alive (it beats) and gets nothing */
         say(w1, EVO_MSG_HEARTBEAT, NULL);
         idle(20, w2, NULL);
     }
@@ -724,7 +729,7 @@ static void shared_constants_reach_every_worker(void **state)
         value[i] = (unsigned char)(i * 7 + i / 4099);
     heartbeat_ms = 2000; /* megabytes copied under ASan: no expiry meanwhile (these peers never beat) */
     start(EVO_SCHEDULING_DYNAMIC, 0, 2, 0);
-    heartbeat_ms = 50;
+    heartbeat_ms = 1000;
     void *w1 = peer(), *d = peer(), *w2 = peer();
     hello(w1, EVO_PEER_WORKER, 1);
     expect(w1, EVO_MSG_WELCOME, NULL);
