@@ -37,7 +37,7 @@ t_cmaes_sigterm_checkpoints_and_rerun_resumes() {
     (cd "$SCRATCH" && exec "$EVO" run "$cfg" -n 2 -q) > "$SCRATCH/out" 2>&1 &
     local farm=$! at=0 rc=0 start ms
     for _ in $(seq 500); do
-        at=$(($(wc -l < "$SCRATCH/results/logbook.csv" 2> /dev/null || echo 1) - 1)) # its header, then a line a generation
+        at=$(($({ wc -l < "$SCRATCH/results/logbook.csv"; } 2> /dev/null || echo 1) - 1)) # its header, then a line a generation
         [ "$at" -ge 31 ] && break
         sleep 0.02
     done

@@ -1,7 +1,8 @@
 # test_job_end.sh — the end of a job that is not the end of the work: a
 # requeue (scontrol requeue, what preemption with PreemptMode=REQUEUE
 # does) signals the built-in driver, which writes a checkpoint, and the
-# job's next run resumes from it by itself.
+# job's next run resumes from it by itself; a Python driver's job
+# requeues itself on a signal and its journal answers what was done.
 
 # The built-in CMA-ES in an sbatch --requeue job, no periodic checkpoint,
 # requeued at generation 31 or later: the script runs again, the driver
@@ -26,7 +27,7 @@ JOB
     local job at=0 state=""
     job=$(cd "$SCRATCH/rq" && sbatch --parsable -o "$SCRATCH/rq.out" ../rq.sh) || fail "sbatch refused the job"
     for _ in $(seq 600); do
-        at=$(($(wc -l < "$SCRATCH/rq/results/logbook.csv" 2> /dev/null || echo 1) - 1)) # a header, then a line a generation
+        at=$(($({ wc -l < "$SCRATCH/rq/results/logbook.csv"; } 2> /dev/null || echo 1) - 1)) # a header, then a line a generation
         [ "$at" -ge 31 ] && break
         sleep 0.05
     done
@@ -45,4 +46,52 @@ JOB
     cmp "$SCRATCH/rq-ref/results/logbook.csv" "$SCRATCH/rq/results/logbook.csv" || fail "the logbook differs from an unstopped run's"
     diff <(grep -vE '"(time|cores)"' "$SCRATCH/rq-ref/results/result.json") \
         <(grep -vE '"(time|cores)"' "$SCRATCH/rq/results/result.json") || fail "the result differs from an unstopped run's"
+}
+
+# The recipe of docs/slurm.md for a Python driver: #SBATCH --requeue,
+# --signal=B:USR1@60 trapped by the script to requeue itself, and
+# output.journal. Requeued midway, the job's second run answers from the
+# journal every call the first run evaluated (not evaluated again) and
+# ends with the answers of a run never stopped.
+t_python_driver_requeue_recipe() {
+    cat > "$SCRATCH/pj.yaml" <<YAML
+farm: {heartbeat: 200ms}
+evaluate: {python: /usr/bin/python3}
+output: {journal: journal}
+YAML
+    mkdir -p "$SCRATCH/pj-ref" "$SCRATCH/pj"
+    rm -rf "$SCRATCH/pj-ref/"* "$SCRATCH/pj/"*
+    (cd "$SCRATCH/pj-ref" && PYTHONPATH="$ROOT/python" "$EVO" run ../pj.yaml -n 2 -- /usr/bin/python3 \
+        "$ROOT/tests/slurm/journal_driver.py" 30 > ref.out 2>&1) || { cat "$SCRATCH/pj-ref/ref.out"; fail "the reference run failed"; }
+    cat > "$SCRATCH/pj.sh" <<JOB
+#!/bin/sh
+#SBATCH --evo-farm=$SCRATCH/pj.yaml
+#SBATCH --requeue --open-mode=append --signal=B:USR1@60
+#SBATCH -N2 -n3
+trap 'scontrol requeue \$SLURM_JOB_ID' USR1
+export PYTHONPATH=$ROOT/python
+srun /usr/bin/python3 $ROOT/tests/slurm/journal_driver.py 30 &
+wait
+JOB
+    local job at=0 state=""
+    job=$(cd "$SCRATCH/pj" && sbatch --parsable -o "$SCRATCH/pj.out" ../pj.sh) || fail "sbatch refused the job"
+    for _ in $(seq 600); do
+        at=$({ wc -l < "$SCRATCH/pj/generations"; } 2> /dev/null || echo 0)
+        [ "$at" -ge 10 ] && break
+        sleep 0.05
+    done
+    [ "$at" -ge 10 ] || { scancel "$job"; cat "$SCRATCH/pj.out"; fail "the job never reached generation 10"; }
+    scancel -b -s USR1 "$job" || fail "scancel -b -s USR1 $job refused" # what --signal=B:USR1@60 sends
+    for _ in $(seq 1200); do
+        state=$(scontrol show job "$job" 2> /dev/null | grep -o "JobState=[A-Z]*")
+        [ "$state" = JobState=COMPLETED ] || [ "$state" = JobState=FAILED ] && break
+        sleep 0.1
+    done
+    [ "$state" = JobState=COMPLETED ] || { scancel "$job"; cat "$SCRATCH/pj.out"; fail "the requeued job ended $state"; }
+    scontrol show job "$job" | grep -q "Restarts=1" || { cat "$SCRATCH/pj.out"; fail "the job did not requeue itself"; }
+    grep -E "answered from the journal|from earlier runs" "$SCRATCH/pj.out" | sed 's/^/    /'
+    grep -qE "evo-farm: [1-9][0-9]* evaluations answered from the journal" "$SCRATCH/pj.out" ||
+        { cat "$SCRATCH/pj.out"; fail "the second run answered nothing from the journal"; }
+    [ "$(grep "^journal driver: " "$SCRATCH/pj.out")" = "$(grep "^journal driver: " "$SCRATCH/pj-ref/ref.out")" ] ||
+        { cat "$SCRATCH/pj.out"; fail "the answers differ from a run never stopped"; }
 }
