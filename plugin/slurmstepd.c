@@ -21,8 +21,9 @@
 #include "task_env.h"
 #include "util/names.h"
 
-#define BATCH_STEP  0xFFFFFFFBu /* SLURM_BATCH_SCRIPT */
-#define EXTERN_STEP 0xFFFFFFFCu /* SLURM_EXTERN_CONT */
+#define BATCH_STEP       0xFFFFFFFBu /* SLURM_BATCH_SCRIPT */
+#define EXTERN_STEP      0xFFFFFFFCu /* SLURM_EXTERN_CONT */
+#define INTERACTIVE_STEP 0xFFFFFFFAu /* SLURM_INTERACTIVE_STEP: salloc's shell (use_interactive_step) */
 
 static struct {
     int skip;                  /* the batch script or extern step: nothing to do */
@@ -107,7 +108,8 @@ int evo_slurmstepd_user_init(spank_t sp)
 {
     uint32_t step = 0;
     uint16_t cpus = 1;
-    if (spank_get_item(sp, S_JOB_STEPID, &step) == ESPANK_SUCCESS && (step == BATCH_STEP || step == EXTERN_STEP)) {
+    if (spank_get_item(sp, S_JOB_STEPID, &step) == ESPANK_SUCCESS &&
+        (step == BATCH_STEP || step == EXTERN_STEP || step == INTERACTIVE_STEP)) {
         node.skip = 1; /* the sruns inside the job carry --evo-farm themselves */
         return 0;
     }

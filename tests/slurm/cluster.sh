@@ -79,6 +79,7 @@ InactiveLimit=0
 SlurmdTimeout=5
 MessageTimeout=5
 SchedulerParameters=batch_sched_delay=0
+LaunchParameters=use_interactive_step
 SlurmdParameters=config_overrides
 PlugStackConfig=$dir/etc/plugstack.conf
 CONF

@@ -37,6 +37,7 @@ TEST_ORDER="
     t_option_twice_last_wins
     t_python_driver_requeue_recipe
     t_requeued_job_resumes
+    t_salloc_interactive_step
     t_sbatch_example
     t_scancel_signals_reach_the_driver
     t_short_step_many_tasks_ends

@@ -130,3 +130,16 @@ JOB
         expect_in "$SCRATCH/array-$i.out" "results in results/${job}_$i"
     done
 }
+
+# salloc --evo-farm with LaunchParameters=use_interactive_step: salloc
+# runs the user's shell as the interactive step (srun --interactive
+# --pty $SHELL), which is not a farm; the sruns typed in that shell are.
+t_salloc_interactive_step() {
+    local cfg; cfg=$(lib_config inter sphere)
+    printf '%s\n' "echo shell-step \$SLURM_STEP_ID" "srun $EVO $DRIVER verify sphere 200 3" "exit" |
+        (cd "$SCRATCH" && timeout 60 salloc --evo-farm="$cfg" -N2 -n3) > "$SCRATCH/salloc.out" 2>&1 ||
+        { cat "$SCRATCH/salloc.out"; fail "salloc failed"; }
+    expect_in "$SCRATCH/salloc.out" "shell-step "
+    expect_in "$SCRATCH/salloc.out" "200 results, 0 failed, all as expected"
+    expect_in "$SCRATCH/salloc.out" "2 workers connected at the end"
+}
