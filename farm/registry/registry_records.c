@@ -131,12 +131,38 @@ int evo_farm_records_list(char ***paths, size_t *n, size_t max)
     return 0;
 }
 
+/* A job array's element ARRAYJOB_INDEX[.STEP] as its own JOBID[.STEP],
+ * which squeue knows while it is queued or running (%A). 0 with it in
+ * out, or -1: not such a name, or Slurm does not know it. */
+static int array_element(const char *farm, char *out, size_t size)
+{
+    size_t job = strspn(farm, "0123456789"), index = job ? strspn(farm + job + 1, "0123456789") : 0;
+    const char *rest = farm + job + 1 + index;
+    if (job == 0 || job > 20 || farm[job] != '_' || index == 0 || index > 10 ||
+        (rest[0] != '\0' && (rest[0] != '.' || rest[1] == '\0' || rest[1 + strspn(rest + 1, "0123456789")] != '\0')))
+        return -1;
+    char command[128], line[64] = "";
+    snprintf(command, sizeof command, "timeout 1 squeue -h -o %%A -j %.*s 2> /dev/null", (int)(job + 1 + index), farm);
+    FILE *p = popen(command, "r");
+    if (p == NULL)
+        return -1;
+    int got = fgets(line, sizeof line, p) != NULL;
+    pclose(p);
+    line[strcspn(line, " \n")] = '\0';
+    if (!got || line[0] == '\0' || line[strspn(line, "0123456789")] != '\0')
+        return -1;
+    int n = snprintf(out, size, "%s%s", line, rest);
+    return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
 /* FARM's file in the records directory with suffix (".join" or ""): FARM
  * itself, else the lowest step FARM.N of job FARM (a job id stands for its
- * first step). */
+ * first step); a job array's element (ARRAYJOB_INDEX) as its own job. */
 static int find(const char *farm, const char *suffix, char *out, size_t size)
 {
-    char dir[EVO_PATH_MAX];
+    char dir[EVO_PATH_MAX], element[64];
+    if (array_element(farm, element, sizeof element) == 0)
+        farm = element;
     size_t len = strlen(farm), suffix_len = strlen(suffix);
     if (farm[0] == '\0' || strchr(farm, '/') || farm[0] == '.' || evo_registry_path("farms", dir, sizeof dir) < 0)
         return -1;

@@ -105,18 +105,33 @@ JOB
 
 # A job array of farms (#SBATCH --array=0-1, output.dir the default
 # `results`): each element writes its own results/ARRAYJOB_INDEX, instead
-# of both writing (and one losing) results/result.json.
+# of both writing (and one losing) results/result.json; `evo-farm status
+# ARRAYJOB_INDEX` finds an element's farm while it runs.
 t_job_array_elements_keep_their_results() {
     mkdir -p "$SCRATCH/array"
+    export HOME="$SCRATCH/home" # where rank 0 records the farm
+    mkdir -p "$HOME"
+    cat > "$SCRATCH/array.yaml" <<YAML
+farm: {heartbeat: 200ms}
+evaluate: {library: $TESTLIB, function: slow_rastrigin}
+optimize: {strategy: cma-es, dimension: 6, centroid: 3.0, sigma: 2.0, lambda: 24, generations: 150, seed: 7}
+YAML
     cat > "$SCRATCH/array.sh" <<JOB
 #!/bin/sh
-#SBATCH --evo-farm=$EXAMPLE
+#SBATCH --evo-farm=$SCRATCH/array.yaml
 #SBATCH --array=0-1
 #SBATCH -N1 -n3
 srun "$EVO"
 JOB
-    local job state
+    local job state element="" listed=0
     job=$(cd "$SCRATCH/array" && sbatch --parsable -o "$SCRATCH/array-%a.out" ../array.sh) || fail "sbatch refused the array"
+    for _ in $(seq 300); do
+        element=$(squeue -h -o %A -j "${job}_1" 2> /dev/null | head -1)
+        [ -n "$element" ] && "$EVO" status "${job}_1" > "$SCRATCH/array-status" 2>&1 &&
+            grep -qE "^farm +$element\.0 " "$SCRATCH/array-status" && listed=1 && break
+        sleep 0.05
+    done
+    [ $listed = 1 ] || { cat "$SCRATCH/array-status"; fail "evo-farm status ${job}_1 did not find element 1's farm"; }
     for _ in $(seq 1200); do
         [ -z "$(squeue -h -j "$job" 2> /dev/null)" ] && break
         sleep 0.1
