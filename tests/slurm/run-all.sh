@@ -48,6 +48,7 @@ TEST_ORDER="
     t_status_of_a_python_step
     t_step_without_wire_up_refused
     t_strangers_refused_in_a_step
+    t_two_farm_steps_in_one_job
     t_venv_reaches_every_task
     t_user_errors_leave_nodes_idle
     t_kill_whole_node_no_kill
