@@ -51,7 +51,10 @@ def sample(executor, n, delay, in_flight):
             if len(accepted) < n:
                 propose()
     cancelled = sum(f.cancel() for f in futures)
-    return accepted, evaluated, cancelled, len(futures) - cancelled
+    # Not cancelled: running, or finished since the last wait and never
+    # looked at (both were evaluated by the farm).
+    running = sum(not f.done() for f in futures)
+    return accepted, evaluated, cancelled, running, len(futures) - cancelled - running
 
 
 if __name__ == "__main__":
@@ -61,7 +64,7 @@ if __name__ == "__main__":
     parser.add_argument("--in-flight", type=int, default=200, help="proposals submitted ahead")
     args = parser.parse_args()
     with evofarm.Executor() as executor:
-        accepted, evaluated, cancelled, running = sample(executor, args.n, args.delay, args.in_flight)
-    print("accepted %d, evaluated %d, cancelled %d before they ran, %d still running when cancelled"
-          % (len(accepted), evaluated, cancelled, running))
+        accepted, evaluated, cancelled, running, unseen = sample(executor, args.n, args.delay, args.in_flight)
+    print("accepted %d, evaluated %d, cancelled %d before they ran, %d still running when cancelled, "
+          "%d finished unseen" % (len(accepted), evaluated, cancelled, running, unseen))
     print("posterior mean %.3f (observed %.1f)" % (statistics.fmean(accepted), OBSERVED))
