@@ -136,9 +136,12 @@ int evo_farm_records_list(char ***paths, size_t *n, size_t max)
  * out, or -1: not such a name, or Slurm does not know it. */
 static int array_element(const char *farm, char *out, size_t size)
 {
-    size_t job = strspn(farm, "0123456789"), index = job ? strspn(farm + job + 1, "0123456789") : 0;
+    size_t job = strspn(farm, "0123456789");
+    if (job == 0 || job > 20 || farm[job] != '_')
+        return -1;
+    size_t index = strspn(farm + job + 1, "0123456789");
     const char *rest = farm + job + 1 + index;
-    if (job == 0 || job > 20 || farm[job] != '_' || index == 0 || index > 10 ||
+    if (index == 0 || index > 10 ||
         (rest[0] != '\0' && (rest[0] != '.' || rest[1] == '\0' || rest[1 + strspn(rest + 1, "0123456789")] != '\0')))
         return -1;
     char command[128], line[64] = "";

@@ -80,6 +80,9 @@ SlurmdTimeout=5
 MessageTimeout=5
 SchedulerParameters=batch_sched_delay=0
 LaunchParameters=use_interactive_step
+JobRequeue=1
+PreemptType=preempt/partition_prio
+PreemptMode=REQUEUE
 SlurmdParameters=config_overrides
 PlugStackConfig=$dir/etc/plugstack.conf
 CONF
@@ -88,7 +91,10 @@ CONF
         [ "$mode" = netns ] && addr=$NET.$((10 + n))
         echo "NodeName=node$n NodeHostname=node$n NodeAddr=$addr Port=$((PORT + 10 + n)) CPUs=$CPUS RealMemory=1000 State=UNKNOWN" >> "$dir/etc/slurm.conf"
     done
-    echo "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP" >> "$dir/etc/slurm.conf"
+    # urgent preempts debug's jobs by requeueing them, as a site's
+    # high-priority partition does (test_job_end.sh)
+    echo "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP PriorityTier=1" >> "$dir/etc/slurm.conf"
+    echo "PartitionName=urgent Nodes=ALL MaxTime=INFINITE State=UP PriorityTier=2" >> "$dir/etc/slurm.conf"
     if [ -n "${PLUGSTACK:-}" ]; then # an installed snippet, e.g. from the Debian package
         sed -i "s|^PlugStackConfig=.*|PlugStackConfig=$PLUGSTACK|" "$dir/etc/slurm.conf"
     else

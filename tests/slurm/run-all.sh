@@ -35,6 +35,7 @@ TEST_ORDER="
     t_no_file_python_driver
     t_option_in_help
     t_option_twice_last_wins
+    t_preempted_job_resumes
     t_python_driver_requeue_recipe
     t_requeued_job_resumes
     t_salloc_interactive_step

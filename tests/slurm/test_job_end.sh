@@ -12,7 +12,7 @@ t_requeued_job_resumes() {
     cat > "$SCRATCH/rq.yaml" <<YAML
 farm: {heartbeat: 200ms}
 evaluate: {library: $TESTLIB, function: slow_rastrigin}
-optimize: {strategy: cma-es, dimension: 6, centroid: 3.0, sigma: 2.0, lambda: 24, generations: 400, seed: 7, checkpoint: 0}
+optimize: {strategy: cma-es, dimension: 6, centroid: 3.0, sigma: 2.0, lambda: 24, generations: 400, seed: 7, checkpoint: 0, tolfun: 0, tolx: 0}
 YAML
     mkdir -p "$SCRATCH/rq-ref" "$SCRATCH/rq"
     rm -rf "$SCRATCH/rq-ref/results" "$SCRATCH/rq/results"
@@ -94,4 +94,47 @@ JOB
         { cat "$SCRATCH/pj.out"; fail "the second run answered nothing from the journal"; }
     [ "$(grep "^journal driver: " "$SCRATCH/pj.out")" = "$(grep "^journal driver: " "$SCRATCH/pj-ref/ref.out")" ] ||
         { cat "$SCRATCH/pj.out"; fail "the answers differ from a run never stopped"; }
+}
+
+# Preemption (PreemptMode=REQUEUE): a built-in CMA-ES job holding both
+# nodes of the debug partition (--exclusive) is requeued when a job of
+# the urgent partition needs them; once that has run, the first job resumes from the
+# checkpoint its driver wrote on SIGTERM, to the logbook of a run never
+# stopped.
+t_preempted_job_resumes() {
+    cat > "$SCRATCH/pre.yaml" <<YAML
+farm: {heartbeat: 200ms}
+evaluate: {library: $TESTLIB, function: slow_rastrigin}
+optimize: {strategy: cma-es, dimension: 6, centroid: 3.0, sigma: 2.0, lambda: 24, generations: 300, seed: 7, checkpoint: 0, tolfun: 0, tolx: 0}
+YAML
+    mkdir -p "$SCRATCH/pre-ref" "$SCRATCH/pre"
+    rm -rf "$SCRATCH/pre-ref/results" "$SCRATCH/pre/results"
+    (cd "$SCRATCH/pre-ref" && "$EVO" run ../pre.yaml -n 2 -q > /dev/null 2>&1) || fail "the reference run failed"
+    cat > "$SCRATCH/pre.sh" <<JOB
+#!/bin/sh
+#SBATCH --evo-farm=$SCRATCH/pre.yaml
+#SBATCH --requeue --open-mode=append -p debug
+#SBATCH -N2 -n3 --exclusive
+srun "$EVO"
+JOB
+    local job urgent at=0 state=""
+    job=$(cd "$SCRATCH/pre" && sbatch --parsable -o "$SCRATCH/pre.out" ../pre.sh) || fail "sbatch refused the job"
+    for _ in $(seq 600); do
+        at=$(($({ wc -l < "$SCRATCH/pre/results/logbook.csv"; } 2> /dev/null || echo 1) - 1))
+        [ "$at" -ge 31 ] && break
+        sleep 0.05
+    done
+    [ "$at" -ge 31 ] || { scancel "$job"; cat "$SCRATCH/pre.out"; fail "the job never reached generation 31"; }
+    urgent=$(sbatch --parsable -p urgent -N2 -n2 -o /dev/null --wrap "sleep 1") || fail "the urgent job was refused"
+    wait_job "$urgent" /dev/null
+    for _ in $(seq 1200); do
+        state=$(scontrol show job "$job" 2> /dev/null | grep -o "JobState=[A-Z]*")
+        [ "$state" = JobState=COMPLETED ] || [ "$state" = JobState=FAILED ] && break
+        sleep 0.1
+    done
+    [ "$state" = JobState=COMPLETED ] || { scancel "$job"; cat "$SCRATCH/pre.out"; fail "the preempted job ended $state"; }
+    scontrol show job "$job" | grep -q "Restarts=1" || { cat "$SCRATCH/pre.out"; fail "the job was not preempted"; }
+    expect_in "$SCRATCH/pre.out" "cma-es: stopped by signal 15 at generation"
+    expect_in "$SCRATCH/pre.out" "cma-es: resuming results at generation"
+    cmp "$SCRATCH/pre-ref/results/logbook.csv" "$SCRATCH/pre/results/logbook.csv" || fail "the logbook differs from an unstopped run's"
 }
