@@ -114,7 +114,7 @@ t_job_array_elements_keep_their_results() {
     cat > "$SCRATCH/array.yaml" <<YAML
 farm: {heartbeat: 200ms}
 evaluate: {library: $TESTLIB, function: slow_rastrigin}
-optimize: {strategy: cma-es, dimension: 6, centroid: 3.0, sigma: 2.0, lambda: 24, generations: 150, seed: 7}
+optimize: {strategy: cma-es, dimension: 6, centroid: 3.0, sigma: 2.0, lambda: 24, generations: 300, seed: 7, tolfun: 0, tolx: 0}
 YAML
     cat > "$SCRATCH/array.sh" <<JOB
 #!/bin/sh
@@ -125,10 +125,11 @@ srun "$EVO"
 JOB
     local job state element="" listed=0
     job=$(cd "$SCRATCH/array" && sbatch --parsable -o "$SCRATCH/array-%a.out" ../array.sh) || fail "sbatch refused the array"
-    for _ in $(seq 300); do
-        element=$(squeue -h -o %A -j "${job}_1" 2> /dev/null | head -1)
+    for _ in $(seq 1200); do # an element may wait for a scheduler pass
+        element=$(squeue -h -t R -o %A -j "${job}_1" 2> /dev/null | head -1)
         [ -n "$element" ] && "$EVO" status "${job}_1" > "$SCRATCH/array-status" 2>&1 &&
             grep -qE "^farm +$element\.0 " "$SCRATCH/array-status" && listed=1 && break
+        squeue -h -j "$job" 2> /dev/null | grep -q . || break # the array ended
         sleep 0.05
     done
     [ $listed = 1 ] || { cat "$SCRATCH/array-status"; fail "evo-farm status ${job}_1 did not find element 1's farm"; }
