@@ -4,48 +4,77 @@
 # job's next run resumes from it by itself; a Python driver's job
 # requeues itself on a signal and its journal answers what was done.
 
+# cmaes_job_at_31 NAME GENERATIONS SBATCH-OPTIONS — a slow built-in
+# CMA-ES (no periodic checkpoint, tolfun and tolx off) run on this machine
+# alone into $SCRATCH/NAME-ref as the reference, then as an sbatch job
+# with SBATCH-OPTIONS from $SCRATCH/NAME (output NAME.out, appended); JOB
+# once its logbook counts 31 generations or more.
+cmaes_job_at_31() {
+    local name=$1 at=0
+    cat > "$SCRATCH/$name.yaml" <<YAML
+farm: {heartbeat: 200ms}
+evaluate: {library: $TESTLIB, function: slow_rastrigin}
+optimize: {strategy: cma-es, dimension: 6, centroid: 3.0, sigma: 2.0, lambda: 24, generations: $2, seed: 7, checkpoint: 0, tolfun: 0, tolx: 0}
+YAML
+    mkdir -p "$SCRATCH/$name-ref" "$SCRATCH/$name"
+    rm -rf "$SCRATCH/$name-ref/results" "$SCRATCH/$name/results"
+    (cd "$SCRATCH/$name-ref" && "$EVO" run "../$name.yaml" -n 2 -q > /dev/null 2>&1) || fail "the reference run failed"
+    cat > "$SCRATCH/$name.sh" <<JOB
+#!/bin/sh
+#SBATCH --evo-farm=$SCRATCH/$name.yaml
+#SBATCH --requeue --open-mode=append $3
+srun "$EVO"
+JOB
+    JOB=$(cd "$SCRATCH/$name" && sbatch --parsable -o "$SCRATCH/$name.out" "../$name.sh") || fail "sbatch refused the job"
+    for _ in $(seq 600); do
+        at=$(($({ wc -l < "$SCRATCH/$name/results/logbook.csv"; } 2> /dev/null || echo 1) - 1)) # a header, then a line a generation
+        [ "$at" -ge 31 ] && break
+        sleep 0.05
+    done
+    [ "$at" -ge 31 ] || { scancel "$JOB"; cat "$SCRATCH/$name.out"; fail "the job never reached generation 31"; }
+}
+
+# resumed_as_never_stopped NAME HOW — job JOB (cmaes_job_at_31 NAME) ends
+# COMPLETED after one restart (HOW: "requeued", "preempted"), its driver
+# having said it stopped and resumed, with the reference's logbook.
+resumed_as_never_stopped() {
+    local state=""
+    for _ in $(seq 1200); do
+        state=$(scontrol show job "$JOB" 2> /dev/null | grep -o "JobState=[A-Z]*")
+        [ "$state" = JobState=COMPLETED ] || [ "$state" = JobState=FAILED ] && break
+        sleep 0.1
+    done
+    [ "$state" = JobState=COMPLETED ] || { scancel "$JOB"; cat "$SCRATCH/$1.out"; fail "the $2 job ended $state"; }
+    scontrol show job "$JOB" | grep -q "Restarts=1" || { cat "$SCRATCH/$1.out"; fail "the job was not $2"; }
+    expect_in "$SCRATCH/$1.out" "cma-es: stopped by signal 15 at generation"
+    expect_in "$SCRATCH/$1.out" "cma-es: resuming results at generation"
+    grep "stopped by signal\|resuming" "$SCRATCH/$1.out" | sed 's/^/    /'
+    cmp "$SCRATCH/$1-ref/results/logbook.csv" "$SCRATCH/$1/results/logbook.csv" || fail "the logbook differs from an unstopped run's"
+}
+
 # The built-in CMA-ES in an sbatch --requeue job, no periodic checkpoint,
 # requeued at generation 31 or later: the script runs again, the driver
 # resumes, and the logbook and result are those of a run never stopped
 # (run on this machine alone as the reference).
 t_requeued_job_resumes() {
-    cat > "$SCRATCH/rq.yaml" <<YAML
-farm: {heartbeat: 200ms}
-evaluate: {library: $TESTLIB, function: slow_rastrigin}
-optimize: {strategy: cma-es, dimension: 6, centroid: 3.0, sigma: 2.0, lambda: 24, generations: 400, seed: 7, checkpoint: 0, tolfun: 0, tolx: 0}
-YAML
-    mkdir -p "$SCRATCH/rq-ref" "$SCRATCH/rq"
-    rm -rf "$SCRATCH/rq-ref/results" "$SCRATCH/rq/results"
-    (cd "$SCRATCH/rq-ref" && "$EVO" run ../rq.yaml -n 2 -q > /dev/null 2>&1) || fail "the reference run failed"
-    cat > "$SCRATCH/rq.sh" <<JOB
-#!/bin/sh
-#SBATCH --evo-farm=$SCRATCH/rq.yaml
-#SBATCH --requeue --open-mode=append
-#SBATCH -N2 -n3
-srun "$EVO"
-JOB
-    local job at=0 state=""
-    job=$(cd "$SCRATCH/rq" && sbatch --parsable -o "$SCRATCH/rq.out" ../rq.sh) || fail "sbatch refused the job"
-    for _ in $(seq 600); do
-        at=$(($({ wc -l < "$SCRATCH/rq/results/logbook.csv"; } 2> /dev/null || echo 1) - 1)) # a header, then a line a generation
-        [ "$at" -ge 31 ] && break
-        sleep 0.05
-    done
-    [ "$at" -ge 31 ] || { scancel "$job"; cat "$SCRATCH/rq.out"; fail "the job never reached generation 31"; }
-    scontrol requeue "$job" || fail "scontrol requeue $job refused"
-    for _ in $(seq 1200); do
-        state=$(scontrol show job "$job" 2> /dev/null | grep -o "JobState=[A-Z]*")
-        [ "$state" = JobState=COMPLETED ] || [ "$state" = JobState=FAILED ] && break
-        sleep 0.1
-    done
-    [ "$state" = JobState=COMPLETED ] || { scancel "$job"; cat "$SCRATCH/rq.out"; fail "the requeued job ended $state"; }
-    scontrol show job "$job" | grep -q "Restarts=1" || fail "the job was not requeued"
-    expect_in "$SCRATCH/rq.out" "cma-es: stopped by signal 15 at generation"
-    expect_in "$SCRATCH/rq.out" "cma-es: resuming results at generation"
-    grep "stopped by signal\|resuming" "$SCRATCH/rq.out" | sed 's/^/    /'
-    cmp "$SCRATCH/rq-ref/results/logbook.csv" "$SCRATCH/rq/results/logbook.csv" || fail "the logbook differs from an unstopped run's"
+    cmaes_job_at_31 rq 400 "-N2 -n3"
+    scontrol requeue "$JOB" || fail "scontrol requeue $JOB refused"
+    resumed_as_never_stopped rq requeued
     diff <(grep -vE '"(time|cores)"' "$SCRATCH/rq-ref/results/result.json") \
         <(grep -vE '"(time|cores)"' "$SCRATCH/rq/results/result.json") || fail "the result differs from an unstopped run's"
+}
+
+# Preemption (PreemptMode=REQUEUE): a built-in CMA-ES job holding both
+# nodes of the debug partition (--exclusive) is requeued when a job of
+# the urgent partition needs them; once that has run, the first job
+# resumes from the checkpoint its driver wrote on SIGTERM, to the logbook
+# of a run never stopped.
+t_preempted_job_resumes() {
+    cmaes_job_at_31 pre 300 "-p debug -N2 -n3 --exclusive"
+    local urgent
+    urgent=$(sbatch --parsable -p urgent -N2 -n2 -o /dev/null --wrap "sleep 1") || fail "the urgent job was refused"
+    wait_job "$urgent" /dev/null
+    resumed_as_never_stopped pre preempted
 }
 
 # The recipe of docs/slurm.md for a Python driver: #SBATCH --requeue,
@@ -94,47 +123,4 @@ JOB
         { cat "$SCRATCH/pj.out"; fail "the second run answered nothing from the journal"; }
     [ "$(grep "^journal driver: " "$SCRATCH/pj.out")" = "$(grep "^journal driver: " "$SCRATCH/pj-ref/ref.out")" ] ||
         { cat "$SCRATCH/pj.out"; fail "the answers differ from a run never stopped"; }
-}
-
-# Preemption (PreemptMode=REQUEUE): a built-in CMA-ES job holding both
-# nodes of the debug partition (--exclusive) is requeued when a job of
-# the urgent partition needs them; once that has run, the first job resumes from the
-# checkpoint its driver wrote on SIGTERM, to the logbook of a run never
-# stopped.
-t_preempted_job_resumes() {
-    cat > "$SCRATCH/pre.yaml" <<YAML
-farm: {heartbeat: 200ms}
-evaluate: {library: $TESTLIB, function: slow_rastrigin}
-optimize: {strategy: cma-es, dimension: 6, centroid: 3.0, sigma: 2.0, lambda: 24, generations: 300, seed: 7, checkpoint: 0, tolfun: 0, tolx: 0}
-YAML
-    mkdir -p "$SCRATCH/pre-ref" "$SCRATCH/pre"
-    rm -rf "$SCRATCH/pre-ref/results" "$SCRATCH/pre/results"
-    (cd "$SCRATCH/pre-ref" && "$EVO" run ../pre.yaml -n 2 -q > /dev/null 2>&1) || fail "the reference run failed"
-    cat > "$SCRATCH/pre.sh" <<JOB
-#!/bin/sh
-#SBATCH --evo-farm=$SCRATCH/pre.yaml
-#SBATCH --requeue --open-mode=append -p debug
-#SBATCH -N2 -n3 --exclusive
-srun "$EVO"
-JOB
-    local job urgent at=0 state=""
-    job=$(cd "$SCRATCH/pre" && sbatch --parsable -o "$SCRATCH/pre.out" ../pre.sh) || fail "sbatch refused the job"
-    for _ in $(seq 600); do
-        at=$(($({ wc -l < "$SCRATCH/pre/results/logbook.csv"; } 2> /dev/null || echo 1) - 1))
-        [ "$at" -ge 31 ] && break
-        sleep 0.05
-    done
-    [ "$at" -ge 31 ] || { scancel "$job"; cat "$SCRATCH/pre.out"; fail "the job never reached generation 31"; }
-    urgent=$(sbatch --parsable -p urgent -N2 -n2 -o /dev/null --wrap "sleep 1") || fail "the urgent job was refused"
-    wait_job "$urgent" /dev/null
-    for _ in $(seq 1200); do
-        state=$(scontrol show job "$job" 2> /dev/null | grep -o "JobState=[A-Z]*")
-        [ "$state" = JobState=COMPLETED ] || [ "$state" = JobState=FAILED ] && break
-        sleep 0.1
-    done
-    [ "$state" = JobState=COMPLETED ] || { scancel "$job"; cat "$SCRATCH/pre.out"; fail "the preempted job ended $state"; }
-    scontrol show job "$job" | grep -q "Restarts=1" || { cat "$SCRATCH/pre.out"; fail "the job was not preempted"; }
-    expect_in "$SCRATCH/pre.out" "cma-es: stopped by signal 15 at generation"
-    expect_in "$SCRATCH/pre.out" "cma-es: resuming results at generation"
-    cmp "$SCRATCH/pre-ref/results/logbook.csv" "$SCRATCH/pre/results/logbook.csv" || fail "the logbook differs from an unstopped run's"
 }
