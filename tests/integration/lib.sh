@@ -12,8 +12,11 @@ trap 'rm -rf "$SCRATCH"' EXIT
 # The suite owns its world: a HOME of its own, so that the farm records and
 # join credentials (~/.evo-farm) of whoever runs it are neither read nor
 # written, and a mark in the environment of every process it starts, by
-# which it finds its own processes (own_pids) and never another's.
+# which it finds its own processes (own_pids) and never another's. A CI
+# runner may start it with no SHELL, which Slurm's interactive step
+# (salloc under use_interactive_step) runs: the suite names one.
 export HOME="$SCRATCH/home"
+export SHELL=/bin/sh
 mkdir -p "$HOME"
 export EVO_TEST_MARK="evo-farm-test-$$-$RANDOM"
 
