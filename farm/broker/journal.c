@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/files.h"
 #include "util/io.h"
 #include "util/log.h"
 #include "wire/proto.h"
@@ -207,11 +208,33 @@ static int header(struct evo_journal *j, const unsigned char *data, size_t size,
     return 0;
 }
 
+/* Refuses a journal file another user could have planted or may write:
+ * its answers are served as the farm's own (a Python farm unpickles
+ * them). 0, or -1 with the one-line reason in err. */
+static int not_owned(int fd, const char *path, char *err, size_t err_size)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        snprintf(err, err_size, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    const char *wrong = !S_ISREG(st.st_mode)               ? "is not a regular file"
+                        : st.st_uid != geteuid()           ? "is owned by another user"
+                        : st.st_mode & (S_IWGRP | S_IWOTH) ? "may be written by group or others (chmod go-w it)"
+                                                           : NULL;
+    if (wrong == NULL)
+        return 0;
+    snprintf(err, err_size, "journal %s %s (owner uid %u, mode %04o; the farm runs as uid %u); refusing it", path,
+             wrong, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+    return -1;
+}
+
 struct evo_journal *evo_journal_open(const char *dir, const char *identity, char *err, size_t err_size)
 {
     struct evo_journal *j = calloc(1, sizeof *j);
     unsigned char *data = NULL;
     size_t size = 0, at = 0;
+    int dir_fd = -1;
     if (j == NULL || sodium_init() < 0) {
         snprintf(err, err_size, "cannot open the journal: out of memory");
         free(j);
@@ -222,21 +245,27 @@ struct evo_journal *evo_journal_open(const char *dir, const char *identity, char
         snprintf(err, err_size, "journal directory name too long: %s", dir);
         goto error;
     }
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        snprintf(err, err_size, "cannot create the journal directory %s: %s", dir, strerror(errno));
+    if ((dir_fd = evo_owned_dir_open(dir, "journal directory", 0700, err, err_size)) < 0)
         goto error;
-    }
-    if ((j->fd = open(j->path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
-        (data = slurp(j->fd, &size)) == NULL) {
+    if ((j->fd = openat(dir_fd, "journal", O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
         snprintf(err, err_size, "cannot open %s: %s", j->path,
                  errno == ELOOP ? "it is a symbolic link; refusing it" : strerror(errno));
         goto error;
     }
+    if (not_owned(j->fd, j->path, err, err_size) < 0)
+        goto error;
+    if ((data = slurp(j->fd, &size)) == NULL) {
+        snprintf(err, err_size, "cannot read %s: %s", j->path, strerror(errno));
+        goto error;
+    }
+    close(dir_fd);
     if (header(j, data, size, identity, &at, err, err_size) < 0 || load(j, data, size, at, err, err_size) < 0)
         goto error;
     free(data);
     return j;
 error:
+    if (dir_fd >= 0)
+        close(dir_fd);
     free(data);
     evo_journal_close(j);
     return NULL;

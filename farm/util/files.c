@@ -36,23 +36,23 @@ static int make_dirs(const char *dir, mode_t mode)
     return mkdir(dir, mode) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-int evo_results_dir_open(const char *dir, mode_t mode, char *err, size_t err_size)
+int evo_owned_dir_open(const char *dir, const char *what, mode_t mode, char *err, size_t err_size)
 {
     struct stat st;
     if (make_dirs(dir, mode) < 0) {
-        snprintf(err, err_size, "cannot create the results directory %s: %s", dir, strerror(errno));
+        snprintf(err, err_size, "cannot create the %s %s: %s", what, dir, strerror(errno));
         return -1;
     }
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         int link = errno == ELOOP || (errno == ENOTDIR && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode));
-        snprintf(err, err_size, "results directory %s: %s", dir,
+        snprintf(err, err_size, "%s %s: %s", what, dir,
                  link ? "is a symbolic link (name the directory itself)" : strerror(errno));
         return -1;
     }
     const char *wrong = NULL;
     if (fstat(fd, &st) < 0) {
-        snprintf(err, err_size, "results directory %s: %s", dir, strerror(errno));
+        snprintf(err, err_size, "%s %s: %s", what, dir, strerror(errno));
         close(fd);
         return -1;
     }
@@ -61,13 +61,17 @@ int evo_results_dir_open(const char *dir, mode_t mode, char *err, size_t err_siz
     else if (st.st_mode & (S_IWGRP | S_IWOTH))
         wrong = "may be written by group or others (chmod go-w it)";
     if (wrong) {
-        snprintf(err, err_size,
-                 "results directory %s %s (owner uid %u, mode %04o; the farm runs as uid %u); refusing it", dir, wrong,
-                 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+        snprintf(err, err_size, "%s %s %s (owner uid %u, mode %04o; the farm runs as uid %u); refusing it", what, dir,
+                 wrong, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
         close(fd);
         return -1;
     }
     return fd;
+}
+
+int evo_results_dir_open(const char *dir, mode_t mode, char *err, size_t err_size)
+{
+    return evo_owned_dir_open(dir, "results directory", mode, err, err_size);
 }
 
 int evo_results_file_open(int dir_fd, const char *dir, const char *name, int flags, char *err, size_t err_size)

@@ -21,6 +21,10 @@
  * -1 with a one-line message naming DIR in err. */
 int evo_results_dir_open(const char *dir, mode_t mode, char *err, size_t err_size);
 
+/* evo_results_dir_open for another kind of directory: WHAT ("journal
+ * directory") names it in the message. */
+int evo_owned_dir_open(const char *dir, const char *what, mode_t mode, char *err, size_t err_size);
+
 /* Opens NAME in the directory dir_fd (named dir, for messages) with flags
  * (O_RDONLY, O_WRONLY or O_RDWR, and O_CREAT: mode 0644 less the umask),
  * never following a symbolic link; refuses anything but a regular file

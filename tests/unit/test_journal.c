@@ -1,7 +1,7 @@
 /* test_journal.c — the farm's journal (broker/journal.h): answers survive a
  * reopen, a torn last record is dropped and cut, another evaluator's
- * journal and a file that is not one are refused, digests tell inputs
- * apart. */
+ * journal, a file that is not one and one another user could have planted
+ * are refused, digests tell inputs apart. */
 #include "unit.h"
 #include <fcntl.h>
 #include <stdio.h>
@@ -134,11 +134,47 @@ static void another_evaluators_journal_refused(void **state)
     unlink(path);
 }
 
+/* A journal someone else could have planted or may write is refused: its
+ * answers would be served as the farm's own (a Python farm unpickles them). */
+static void planted_journal_refused(void **state)
+{
+    (void)state;
+    char err[256], path[128];
+    struct evo_journal *j = evo_journal_open(dir, "first", err, sizeof err);
+    assert_non_null(j);
+    evo_journal_close(j);
+    snprintf(path, sizeof path, "%s/journal", dir);
+    assert_int_equal(chmod(path, 0666), 0);
+    assert_null(evo_journal_open(dir, "first", err, sizeof err));
+    assert_non_null(strstr(err, "may be written by group or others"));
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_null(evo_journal_open(dir, "first", err, sizeof err));
+    assert_non_null(strstr(err, "journal directory"));
+    assert_non_null(strstr(err, "may be written by group or others"));
+    assert_int_equal(chmod(dir, 0700), 0);
+    if (geteuid() == 0) { /* only root can give a file to another user (make check as root does) */
+        assert_int_equal(chown(path, 65534, 65534), 0);
+        assert_null(evo_journal_open(dir, "first", err, sizeof err));
+        assert_non_null(strstr(err, "is owned by another user"));
+        assert_int_equal(chown(path, 0, 0), 0);
+        assert_int_equal(chown(dir, 65534, 65534), 0);
+        assert_null(evo_journal_open(dir, "first", err, sizeof err));
+        assert_non_null(strstr(err, "journal directory"));
+        assert_non_null(strstr(err, "is owned by another user"));
+        assert_int_equal(chown(dir, 0, 0), 0);
+    }
+    j = evo_journal_open(dir, "first", err, sizeof err); /* its own again: accepted */
+    assert_non_null(j);
+    evo_journal_close(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(answers_survive_a_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(torn_tail_dropped, setup, teardown),
-        cmocka_unit_test_setup_teardown(another_evaluators_journal_refused, setup, teardown)};
+        cmocka_unit_test_setup_teardown(another_evaluators_journal_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(planted_journal_refused, setup, teardown)};
     return EVO_RUN_TESTS(tests);
 }
