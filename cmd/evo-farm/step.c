@@ -28,13 +28,20 @@ struct step {
     struct evo_bootstrap *bootstrap;
     char host[EVO_HOST_MAX + 1];
     unsigned rank;
+    int wired; /* rank 0 came to the wire-up (publish_card ran) */
 };
+
+/* What rank 0 puts in place of its card when the farm failed before the
+ * wire-up (a refused journal, a port it cannot bind): the workers, waiting
+ * at the fence, end at once instead of at FENCE_TIMEOUT_S. */
+#define NO_FARM_CARD "no farm"
 
 /* Rank 0's publish callback: card out, fence, and the local driver connects
  * through loopback. */
 static int publish_card(void *arg, struct evo_credentials *creds)
 {
     struct step *s = arg;
+    s->wired = 1;
     struct evo_net nets[64];
     struct evo_card card = {0};
     char text[EVO_CARD_MAX + 512], err[EVO_ERROR_MAX];
@@ -77,7 +84,13 @@ static int run_rank0(struct step *s, const struct evo_config *config, char **dri
         .publish_arg = s,
         .expected_workers = evo_bootstrap_size(s->bootstrap) - 1,
     };
-    return evo_run_main(config, NULL, &options, self);
+    int rc = evo_run_main(config, NULL, &options, self);
+    if (s->wired)
+        return rc;
+    if (evo_bootstrap_put(s->bootstrap, EVO_CARD_KEY, NO_FARM_CARD, err, sizeof err) < 0 ||
+        evo_bootstrap_fence(s->bootstrap, FENCE_TIMEOUT_S, err, sizeof err) < 0)
+        evo_error("rank 0 on %s: cannot tell the workers that the farm did not start: %s", s->host, err);
+    return rc ? rc : 1;
 }
 
 /* A worker of the broker `card` names, reached from `host` by the route
@@ -112,6 +125,10 @@ static int run_worker(struct step *s, const struct evo_config *config, const cha
         return 1;
     }
     snprintf(who, sizeof who, "rank %u on %s", s->rank, s->host);
+    if (strcmp(text, NO_FARM_CARD) == 0) {
+        evo_info("%s: the farm did not start on rank 0 (its error says why)", who);
+        return 1;
+    }
     if (evo_card_parse(text, &card) < 0) {
         evo_error("%s: rank 0's card '%s' is not one", who, text);
         return 1;
