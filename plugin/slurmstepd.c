@@ -67,13 +67,25 @@ static void load_config(spank_t sp)
         keep_error(err);
 }
 
+/* The name of the effective user (the job's, in user_init) in name. */
+static void effective_user(char *name, size_t size)
+{
+    char buffer[4096];
+    struct passwd pw, *found = NULL;
+    if (getpwuid_r(geteuid(), &pw, buffer, sizeof buffer, &found) == 0 && found)
+        snprintf(name, size, "%s", found->pw_name);
+    else
+        snprintf(name, size, "uid %u", (unsigned)geteuid());
+}
+
 /* As the job's user (user_init runs with the user's effective ids, so
  * AT_EACCESS asks as them, not as root), on the path as this node resolves
  * it: the site's venv_roots hold here too, where `..` and symlinks are
- * resolved. */
+ * resolved. A venv the user may not enter (another user's 0700 directory)
+ * is told apart from a missing one. */
 static void check_venv(void)
 {
-    char python[EVO_PATH_MAX], resolved[PATH_MAX], err[EVO_ERROR_MAX];
+    char python[EVO_PATH_MAX], resolved[PATH_MAX], err[EVO_ERROR_MAX], user[64];
     const char *venv = node.config->environment.venv;
     if (evo_plugin.site.venv_roots[0] &&
         (realpath(venv, resolved) == NULL || !evo_site_venv_allowed(&evo_plugin.site, resolved))) {
@@ -83,13 +95,21 @@ static void check_venv(void)
         return;
     }
     snprintf(python, sizeof python, "%s/bin/python", venv);
-    if (faccessat(AT_FDCWD, python, X_OK, AT_EACCESS) != 0) {
+    if (faccessat(AT_FDCWD, python, X_OK, AT_EACCESS) == 0)
+        return;
+    if (errno == EACCES) {
+        effective_user(user, sizeof user);
+        snprintf(err, sizeof err,
+                 "%s: environment.venv %s is out of %s's reach on %s (%s: %s; the job's user must be able to "
+                 "read the venv on every node)",
+                 node.config->path, venv, user, node.host, python, strerror(EACCES));
+    } else {
         snprintf(err, sizeof err,
                  "%s: environment.venv %s has no %s on %s (make the venv with "
                  "`python3 -m venv %s` where every node can see it)",
                  node.config->path, venv, python, node.host, venv);
-        keep_error(err);
     }
+    keep_error(err);
 }
 
 static void load_modules(spank_t sp)
