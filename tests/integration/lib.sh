@@ -78,6 +78,11 @@ wait_join_credential() {
     [ -n "$id" ] && [ -e "$JOIN" ] || fail "no join credential for farm $1"
 }
 
+# as_user CMD... — runs CMD as the suite's job user: whoever runs the
+# integration suite; the Slurm suite's unprivileged user there
+# (tests/slurm/user.sh redefines it).
+as_user() { "$@"; }
+
 # wait_workers FARM N [TRIES] — until `evo-farm status` counts N workers
 # in FARM (TRIES tenths of a second at most, default 60); the count seen in
 # WORKERS.
@@ -85,7 +90,7 @@ wait_workers() {
     local i
     WORKERS=0
     for i in $(seq "${3:-60}"); do
-        WORKERS=$("$EVO" status --json "$1" 2> /dev/null | sed -nE 's/.*"workers": ([0-9]+), "drivers".*/\1/p')
+        WORKERS=$(as_user "$EVO" status --json "$1" 2> /dev/null | sed -nE 's/.*"workers": ([0-9]+), "drivers".*/\1/p')
         [ "${WORKERS:-0}" -ge "$2" ] && return 0
         sleep 0.1
     done

@@ -134,7 +134,8 @@ start() {
     for n in $(seq "$NODES"); do mkdir -p "$dir/spool/node$n" "$dir/tmp/node$n"; done
     echo "$mode" > "$dir/mode"
     write_conf "$dir" "$mode"
-    chmod 700 "$dir/munge" "$dir/munge-run"
+    chmod 700 "$dir/munge"
+    chmod 755 "$dir/munge-run" # the socket: every user's commands authenticate through it
     mungekey --create --keyfile="$dir/munge/munge.key" --force 2> /dev/null
     munged --socket="$dir/munge-run/munged.sock" --key-file="$dir/munge/munge.key" \
         --pid-file="$dir/munge-run/munged.pid" --log-file="$dir/log/munged.log" \

@@ -3,11 +3,14 @@
 # test cluster's start (tests/slurm/cluster.sh) and its stop at exit, and the
 # helpers the test_*.sh files call. Sourced by run-all.sh from tests/slurm.
 . ../integration/lib.sh
-CLUSTER="$SCRATCH/cluster"
+. ./user.sh
+# The cluster's own folder is root's, outside the user's SCRATCH: munged
+# refuses a key, and warns of a log, under a folder another user owns.
+CLUSTER=$(mktemp -d /tmp/evo-farm-cluster.XXXXXX) && chmod 755 "$CLUSTER" || exit 1
 # The README's example, with this build's library (BUILD may be another
 # Slurm's build directory: tests/slurm/versions).
 EXAMPLE="$SCRATCH/example/evolution.yaml"
-mkdir -p "$SCRATCH/example"
+user_dir "$SCRATCH/example"
 sed "s|library: .*librastrigin.so|library: $ROOT/$BUILD/examples/librastrigin.so|" \
     "$ROOT/examples/rastrigin/evolution.yaml" > "$EXAMPLE"
 grep -q "library: $ROOT/$BUILD/examples/librastrigin.so" "$EXAMPLE" || { echo "run-all.sh: cannot adapt the example"; exit 1; }
@@ -19,7 +22,7 @@ start_cluster() { # MODE
     ./cluster.sh start "$CLUSTER" "$1" > /dev/null || { cat "$CLUSTER"/log/*.log | tail -20; return 1; }
     export SLURM_CONF="$CLUSTER/etc/slurm.conf"
 }
-trap './cluster.sh stop "$CLUSTER" > /dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
+trap './cluster.sh stop "$CLUSTER" > /dev/null 2>&1; rm -rf "$SCRATCH" "$CLUSTER"; user_remove' EXIT
 
 # Both nodes must have workers: "N workers connected at the end: node1 A, node2 B".
 expect_both_nodes() {
@@ -31,7 +34,7 @@ expect_both_nodes() {
 # logbook every run under Slurm must reproduce exactly.
 local_reference() {
     [ -f "$SCRATCH/local/logbook.csv" ] && return 0
-    (cd "$SCRATCH" && "$EVO" run "$EXAMPLE" -n 2 -q > /dev/null 2>&1 && mv results local) || fail "local run failed"
+    (cd "$SCRATCH" && as_user "$EVO" run "$EXAMPLE" -n 2 -q > /dev/null 2>&1 && mv results local) || fail "local run failed"
     grep -qE '"fit": [0-9]' "$SCRATCH/local/result.json" || { cat "$SCRATCH/local/result.json"; fail "the local run found no finite fit"; }
 }
 
@@ -47,6 +50,7 @@ run_example() { # OUTFILE [srun options]
     expect_both_nodes "$out"
     cmp "$SCRATCH/local/logbook.csv" "$SCRATCH/results/logbook.csv" || fail "the logbook differs from the local run's"
     grep -q '"cores": 5,' "$SCRATCH/results/result.json" || fail "result.json does not count 5 workers"
+    [ "$(stat -c %U "$SCRATCH/results/result.json")" = "$TEST_USER" ] || fail "the job did not run as $TEST_USER"
 }
 
 # run_job DIR SCRIPT OUT [ENV=VALUE...] — sbatch SCRIPT from DIR (output to
@@ -88,13 +92,13 @@ optimize: {strategy: cma-es, dimension: 4, centroid: 3.0, sigma: 2.0, lambda: 20
 YAML
     rm -rf "$SCRATCH/results"
     export HOME="$SCRATCH/home" # where the driver records the job (~/.evo-farm/jobs/JOBID)
-    mkdir -p "$HOME"
+    user_dir "$HOME"
     (cd "$SCRATCH" && timeout 120 srun --evo-farm=st.yaml -N2 -n4 "$EVO") > "$SCRATCH/out" 2>&1 &
     local srun_pid=$!
     for _ in $(seq 300); do [ -f "$SCRATCH/results/progress.json" ] && break; sleep 0.02; done
-    "$EVO" status "$SCRATCH/results" > "$SCRATCH/status" 2>&1 || { cat "$SCRATCH/status"; wait $srun_pid; fail "status failed"; }
+    as_user "$EVO" status "$SCRATCH/results" > "$SCRATCH/status" 2>&1 || { cat "$SCRATCH/status"; wait $srun_pid; fail "status failed"; }
     local job; job=$(squeue -h -o %i | head -1)
-    "$EVO" status "$job" > "$SCRATCH/status-job" 2>&1 || { cat "$SCRATCH/status-job"; wait $srun_pid; fail "status $job failed"; }
+    as_user "$EVO" status "$job" > "$SCRATCH/status-job" 2>&1 || { cat "$SCRATCH/status-job"; wait $srun_pid; fail "status $job failed"; }
     wait $srun_pid || { tail "$SCRATCH/out"; fail "srun failed"; }
     grep -qE "^workers +3: " "$SCRATCH/status-job" || fail "status by job id did not see 3 workers"
     [ "$(stat -c %a "$HOME/.evo-farm/jobs/$job")" = 600 ] || fail "the job record is not private"
@@ -111,7 +115,7 @@ YAML
 # $SCRATCH/status).
 farm_and_joiner() {
     export HOME="$SCRATCH/home"
-    mkdir -p "$HOME"
+    user_dir "$HOME"
     local cfg; cfg=$(lib_config sj slow_sphere)
     printf 'environment: {env: {EVO_JOINED_MARK: "from the farm"}}\n' >> "$cfg"
     (cd "$SCRATCH" && timeout 120 srun --evo-farm="$cfg" -N1 -n3 -w node1 "$EVO" "$DRIVER" verify sphere "$1" 3) \
@@ -128,7 +132,7 @@ JOB
     JOINER=$(cd "$SCRATCH" && sbatch --parsable -o "$SCRATCH/joiner.out" joiner.sh) || fail "sbatch refused the joiner"
     local joined=0
     wait_workers "$REC" 4 150 && joined=1
-    "$EVO" status "$REC" > "$SCRATCH/status" 2>&1 || true
+    as_user "$EVO" status "$REC" > "$SCRATCH/status" 2>&1 || true
     [ $joined = 1 ] || { cat "$SCRATCH/status" "$SCRATCH/joiner.out"; fail "status saw ${WORKERS:-no} workers after the join"; }
     cat "$SCRATCH/status"
     grep -q "node2 2" "$SCRATCH/status" || fail "status does not show node2's 2 workers"

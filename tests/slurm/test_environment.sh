@@ -25,7 +25,7 @@ YAML
 # The module's variables in every task: the driver (rank 0) prints its
 # own, each worker's evaluator writes its task's into a file and answers 0.
 t_modules_reach_every_task() {
-    mkdir -p "$SCRATCH/modenv"
+    user_dir "$SCRATCH/modenv"
     cat > "$SCRATCH/mod.yaml" <<YAML
 farm: {batch: 1}
 evaluate: {command: [sh, -c, 'while read x; do echo "\$(hostname) \$EVO_TESTMOD \$EVO_TESTMOD_PATH \$EVO_EXTRA \$OMP_NUM_THREADS" > $SCRATCH/modenv/\$\$; echo 0; done']}

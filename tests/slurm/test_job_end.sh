@@ -16,9 +16,9 @@ farm: {heartbeat: 200ms}
 evaluate: {library: $TESTLIB, function: slow_rastrigin}
 optimize: {strategy: cma-es, dimension: 6, centroid: 3.0, sigma: 2.0, lambda: 24, generations: $2, seed: 7, checkpoint: 0, tolfun: 0, tolx: 0}
 YAML
-    mkdir -p "$SCRATCH/$name-ref" "$SCRATCH/$name"
+    user_dir "$SCRATCH/$name-ref" "$SCRATCH/$name"
     rm -rf "$SCRATCH/$name-ref/results" "$SCRATCH/$name/results"
-    (cd "$SCRATCH/$name-ref" && "$EVO" run "../$name.yaml" -n 2 -q > /dev/null 2>&1) || fail "the reference run failed"
+    (cd "$SCRATCH/$name-ref" && as_user "$EVO" run "../$name.yaml" -n 2 -q > /dev/null 2>&1) || fail "the reference run failed"
     cat > "$SCRATCH/$name.sh" <<JOB
 #!/bin/sh
 #SBATCH --evo-farm=$SCRATCH/$name.yaml
@@ -58,7 +58,7 @@ resumed_as_never_stopped() {
 # (run on this machine alone as the reference).
 t_requeued_job_resumes() {
     cmaes_job_at_31 rq 400 "-N2 -n3"
-    scontrol requeue "$JOB" || fail "scontrol requeue $JOB refused"
+    as_user scontrol requeue "$JOB" || fail "scontrol requeue $JOB refused"
     resumed_as_never_stopped rq requeued
     diff <(grep -vE '"(time|cores)"' "$SCRATCH/rq-ref/results/result.json") \
         <(grep -vE '"(time|cores)"' "$SCRATCH/rq/results/result.json") || fail "the result differs from an unstopped run's"
@@ -88,9 +88,9 @@ farm: {heartbeat: 200ms}
 evaluate: {python: /usr/bin/python3}
 output: {journal: journal}
 YAML
-    mkdir -p "$SCRATCH/pj-ref" "$SCRATCH/pj"
+    user_dir "$SCRATCH/pj-ref" "$SCRATCH/pj"
     rm -rf "$SCRATCH/pj-ref/"* "$SCRATCH/pj/"*
-    (cd "$SCRATCH/pj-ref" && PYTHONPATH="$ROOT/python" "$EVO" run ../pj.yaml -n 2 -- /usr/bin/python3 \
+    (cd "$SCRATCH/pj-ref" && PYTHONPATH="$ROOT/python" as_user "$EVO" run ../pj.yaml -n 2 -- /usr/bin/python3 \
         "$ROOT/tests/slurm/journal_driver.py" 30 > ref.out 2>&1) || { cat "$SCRATCH/pj-ref/ref.out"; fail "the reference run failed"; }
     cat > "$SCRATCH/pj.sh" <<JOB
 #!/bin/sh

@@ -8,7 +8,7 @@
 # task sees them under their EVO_FARM_ names only.
 t_export_none() {
     printf 'evaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/evolution.yaml"
-    mkdir -p "$SCRATCH/none"
+    user_dir "$SCRATCH/none"
     (cd "$SCRATCH/none" && timeout 120 srun --export=NONE --evo-farm=../evolution.yaml -N2 -n4 /usr/bin/python3 \
         "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 2) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun --export=NONE failed"; }
     expect_in "$SCRATCH/out" "3 workers connected at the end"
@@ -108,9 +108,9 @@ JOB
 # of both writing (and one losing) results/result.json; `evo-farm status
 # ARRAYJOB_INDEX` finds an element's farm while it runs.
 t_job_array_elements_keep_their_results() {
-    mkdir -p "$SCRATCH/array"
+    user_dir "$SCRATCH/array"
     export HOME="$SCRATCH/home" # where rank 0 records the farm
-    mkdir -p "$HOME"
+    user_dir "$HOME"
     cat > "$SCRATCH/array.yaml" <<YAML
 farm: {heartbeat: 200ms}
 evaluate: {library: $TESTLIB, function: slow_rastrigin}
@@ -127,7 +127,7 @@ JOB
     job=$(cd "$SCRATCH/array" && sbatch --parsable -o "$SCRATCH/array-%a.out" ../array.sh) || fail "sbatch refused the array"
     for _ in $(seq 1200); do # an element may wait for a scheduler pass
         element=$(squeue -h -t R -o %A -j "${job}_1" 2> /dev/null | head -1)
-        [ -n "$element" ] && "$EVO" status "${job}_1" > "$SCRATCH/array-status" 2>&1 &&
+        [ -n "$element" ] && as_user "$EVO" status "${job}_1" > "$SCRATCH/array-status" 2>&1 &&
             grep -qE "^farm +$element\.0 " "$SCRATCH/array-status" && listed=1 && break
         squeue -h -j "$job" 2> /dev/null | grep -q . || break # the array ended
         sleep 0.05

@@ -6,7 +6,7 @@
 # The literal command line of the README: no --mpi, no evo-farm in front.
 t_literal_command_two_nodes() {
     printf 'evaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/evolution.yaml"
-    mkdir -p "$SCRATCH/literal"
+    user_dir "$SCRATCH/literal"
     (cd "$SCRATCH/literal" && timeout 120 srun --evo-farm=../evolution.yaml -N2 -n6 /usr/bin/python3 \
         "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 5) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
     expect_in "$SCRATCH/out" "5 workers connected at the end"
@@ -23,7 +23,7 @@ t_literal_command_two_nodes() {
 # the same from a file without evaluate:; and a driver that is not Python
 # gets one line saying what is missing.
 t_no_file_python_driver() {
-    mkdir -p "$SCRATCH/bare" "$SCRATCH/bare-ref"
+    user_dir "$SCRATCH/bare" "$SCRATCH/bare-ref"
     (cd "$SCRATCH/bare" && timeout 120 srun --evo-farm -N2 -n4 /usr/bin/python3 "$ROOT/examples/deap/evolution.py" 5 \
         --seed 5 --ngen 10) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun --evo-farm failed"; }
     expect_in "$SCRATCH/out" "3 workers connected at the end"
@@ -52,7 +52,7 @@ JOB
 # builtin map gives with the same seed.
 t_deap_tutorial_two_nodes() {
     printf 'evaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/deap.yaml"
-    mkdir -p "$SCRATCH/deap" "$SCRATCH/deap-ref"
+    user_dir "$SCRATCH/deap" "$SCRATCH/deap-ref"
     (cd "$SCRATCH/deap" && timeout 120 srun --evo-farm=../deap.yaml -N2 -n6 "$EVO" /usr/bin/python3 \
         "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 30) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
     expect_both_nodes "$SCRATCH/out"

@@ -12,7 +12,7 @@ t_status_from_login_node() { status_from_here; }
 # rank 0 keeps in ~/.evo-farm/farms (a shared home on a real cluster).
 t_status_of_a_python_step() {
     export HOME="$SCRATCH/home"
-    mkdir -p "$HOME"
+    user_dir "$HOME"
     cat > "$SCRATCH/slowpy.py" <<PY
 import time
 from evofarm import futures
@@ -30,10 +30,10 @@ PY
     [ -n "$rec" ] || { wait $srun_pid; tail "$SCRATCH/out"; fail "no farm record"; }
     sleep 2
     local job=${rec%%.*}
-    "$EVO" status > "$SCRATCH/list" 2>&1 || { cat "$SCRATCH/list"; fail "status failed"; }
+    as_user "$EVO" status > "$SCRATCH/list" 2>&1 || { cat "$SCRATCH/list"; fail "status failed"; }
     grep -qE "^$rec +slurm +3 " "$SCRATCH/list" || { cat "$SCRATCH/list"; wait $srun_pid; fail "the step is not listed"; }
-    "$EVO" status "$job" > "$SCRATCH/status-job" 2>&1 || { cat "$SCRATCH/status-job"; wait $srun_pid; fail "status $job failed"; }
-    "$EVO" status --json "$job" > "$SCRATCH/status-json" 2>&1 || fail "status --json $job failed"
+    as_user "$EVO" status "$job" > "$SCRATCH/status-job" 2>&1 || { cat "$SCRATCH/status-job"; wait $srun_pid; fail "status $job failed"; }
+    as_user "$EVO" status --json "$job" > "$SCRATCH/status-json" 2>&1 || fail "status --json $job failed"
     wait $srun_pid || { tail "$SCRATCH/out"; fail "srun failed"; }
     cat "$SCRATCH/status-job"
     grep -qE "^workers +3: " "$SCRATCH/status-job" || fail "status by job id did not see 3 workers"
@@ -47,7 +47,7 @@ PY
 # and removes the record at once instead of asking its dead endpoints.
 t_status_forgets_a_killed_step() {
     export HOME="$SCRATCH/home-killed"
-    mkdir -p "$HOME"
+    user_dir "$HOME"
     printf 'import time\nfrom evofarm import futures\nwhile True:\n    list(futures.map(abs, range(20)))\n    time.sleep(0.05)\n' \
         > "$SCRATCH/forever.py"
     (cd "$SCRATCH" && timeout 120 srun --evo-farm -N2 -n3 /usr/bin/python3 forever.py) > "$SCRATCH/out" 2>&1 &
@@ -57,7 +57,7 @@ t_status_forgets_a_killed_step() {
     scancel -s KILL "$rec" || fail "scancel -s KILL $rec refused"
     wait $srun_pid 2> /dev/null || true
     [ -e "$HOME/.evo-farm/farms/$rec" ] || fail "the killed step removed its record (nothing to test)"
-    timeout 5 "$EVO" status > "$SCRATCH/list" 2>&1 || { cat "$SCRATCH/list"; fail "status failed or took over 5 s"; }
+    as_user timeout 5 "$EVO" status > "$SCRATCH/list" 2>&1 || { cat "$SCRATCH/list"; fail "status failed or took over 5 s"; }
     cat "$SCRATCH/list"
     ! grep -q "^$rec " "$SCRATCH/list" || fail "the killed step is listed"
     [ ! -e "$HOME/.evo-farm/farms/$rec" ] || fail "status kept the killed step's record"
@@ -87,13 +87,13 @@ t_join_from_another_job() {
 t_drain_a_joining_job() {
     farm_and_joiner 20000
     sleep 1
-    "$EVO" drain "$JOINER" > "$SCRATCH/drain.out" 2>&1 || { cat "$SCRATCH/drain.out"; fail "drain failed"; }
+    as_user "$EVO" drain "$JOINER" > "$SCRATCH/drain.out" 2>&1 || { cat "$SCRATCH/drain.out"; fail "drain failed"; }
     expect_in "$SCRATCH/drain.out" "farm $REC: 2 workers of $JOINER draining"
     wait_job "$JOINER" "$SCRATCH/joiner.out"
     wait $SRUN_PID || { tail "$SCRATCH/farm.out"; fail "the farm failed"; }
     expect_in "$SCRATCH/farm.out" "mapdriver: 20000 results, 0 failed, all as expected"
     expect_in "$SCRATCH/farm.out" "0 requeued from lost workers"
     grep -E "evaluations done" "$SCRATCH/farm.out" | sed 's/^/    /'
-    "$EVO" drain "$JOINER" > "$SCRATCH/out" 2>&1 && fail "drained the workers of a farm that has ended"
+    as_user "$EVO" drain "$JOINER" > "$SCRATCH/out" 2>&1 && fail "drained the workers of a farm that has ended"
     expect_in "$SCRATCH/out" "no worker of $JOINER in any running farm of yours"
 }

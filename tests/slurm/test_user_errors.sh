@@ -26,7 +26,7 @@ t_bad_yaml_refused_before_launch() {
 t_user_errors_leave_nodes_idle() {
     local stack="$CLUSTER/etc/plugstack.conf" saved
     saved=$(cat "$stack")
-    mkdir -p "$SCRATCH/roots/allowed" "$SCRATCH/outside"
+    user_dir "$SCRATCH/roots/allowed" "$SCRATCH/outside"
     "$PY" -m venv --without-pip "$SCRATCH/outside/venv"
     ln -sfn "$SCRATCH/outside/venv" "$SCRATCH/roots/allowed/venv"
     printf 'evaluate: {command: [x]}\nfarm: {retries: lots}\n' > "$SCRATCH/u1.yaml"
