@@ -33,6 +33,28 @@ NODES=${NODES:-2}
 CPUS=${CPUS:-8}
 PORT=${SLURM_TEST_PORT:-17817}
 BRIDGE=evofbr0
+# cgroups, as a site runs them: proctrack/cgroup, task/cgroup and
+# task/affinity on cgroup v1 (cgroup.conf: ConstrainCores,
+# ConstrainRAMSpace), each node in a cgroup namespace of its own (see
+# start_slurmd). CGROUPS=1 uses them, CGROUPS=auto where each controller
+# is a v1 hierarchy of this machine; the default, CGROUPS=0, keeps
+# proctrack/linuxproc and task/none until scancel -s reaches a driver
+# under proctrack/cgroup (which signals only the tasks, not what they
+# start: t_scancel_signals_reach_the_driver fails there today).
+CONTROLLERS="freezer cpuset memory cpuacct devices"
+cgroups_usable() {
+    local c
+    for c in $CONTROLLERS; do
+        [ "$(stat -f -c %T "/sys/fs/cgroup/$c" 2> /dev/null)" = cgroupfs ] || return 1
+    done
+}
+CGROUPS=${CGROUPS:-0}
+[ "$CGROUPS" = auto ] && { cgroups_usable && CGROUPS=1 || CGROUPS=0; }
+if [ "$CGROUPS" = 1 ]; then
+    PROCTRACK=proctrack/cgroup TASKPLUGIN=task/cgroup,task/affinity
+else
+    PROCTRACK=proctrack/linuxproc TASKPLUGIN=task/none
+fi
 NET=10.201.0
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
@@ -64,8 +86,8 @@ SlurmdPidFile=$dir/run/slurmd-%n.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd-%n.log
 MailProg=/bin/true
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+ProctrackType=$PROCTRACK
+TaskPlugin=$TASKPLUGIN
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 JobAcctGatherType=jobacct_gather/none
@@ -85,6 +107,12 @@ PreemptType=preempt/partition_prio
 PreemptMode=REQUEUE
 SlurmdParameters=config_overrides
 PlugStackConfig=$dir/etc/plugstack.conf
+CONF
+    cat > "$dir/etc/cgroup.conf" <<CONF
+CgroupPlugin=cgroup/v1
+CgroupMountpoint=/sys/fs/cgroup
+ConstrainCores=yes
+ConstrainRAMSpace=yes
 CONF
     for n in $(seq "$NODES"); do
         addr=127.0.0.1
@@ -147,10 +175,41 @@ start() {
     echo "SLURM_CONF=$dir/etc/slurm.conf"
 }
 
+# A node's cgroup of each controller: the root of its cgroup namespace,
+# where its slurmd finds /sys/fs/cgroup/CONTROLLER, as on a machine of its
+# own; stop removes it. (Debian's Slurm names its tree slurm_NODENAME, so
+# the two nodes would not share a job's cgroups even without it; a build
+# without multiple slurmd support would, and one node's step end would
+# kill the other's tasks, proctrack_p_signal.)
+node_cgroup() { echo "/sys/fs/cgroup/$1/evofarm-$PORT-node$2"; }
+
 start_slurmd() { # DIR N
-    local enter=()
+    local enter=() c
     [ "$(cat "$1/mode")" = netns ] && enter=(nsenter "--net=/run/netns/evof$2")
-    "${enter[@]}" unshare --uts sh -c "hostname node$2 && exec slurmd -f '$1/etc/slurm.conf' -N node$2"
+    if [ "$CGROUPS" != 1 ]; then
+        "${enter[@]}" unshare --uts sh -c "hostname node$2 && exec slurmd -f '$1/etc/slurm.conf' -N node$2"
+        return
+    fi
+    for c in $CONTROLLERS; do mkdir -p "$(node_cgroup "$c" "$2")"; done
+    cat /sys/fs/cgroup/cpuset/cpuset.cpus > "$(node_cgroup cpuset "$2")/cpuset.cpus"
+    cat /sys/fs/cgroup/cpuset/cpuset.mems > "$(node_cgroup cpuset "$2")/cpuset.mems"
+    local into="" mounts="mount -t tmpfs -o mode=755 cgroups /sys/fs/cgroup"
+    for c in $CONTROLLERS; do
+        into+="echo \$\$ > $(node_cgroup "$c" "$2")/cgroup.procs && "
+        mounts+=" && mkdir /sys/fs/cgroup/$c && mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c"
+    done
+    "${enter[@]}" sh -c "$into exec unshare --uts --cgroup --mount sh -c '$mounts && hostname node$2 && exec slurmd -f $1/etc/slurm.conf -N node$2'"
+}
+
+# Removes what start_slurmd made in the cgroup trees (deepest first).
+remove_cgroups() {
+    local n c
+    for n in $(seq "$NODES"); do
+        for c in $CONTROLLERS; do
+            [ -d "$(node_cgroup "$c" "$n")" ] || continue
+            find "$(node_cgroup "$c" "$n")" -depth -type d -exec rmdir {} + 2> /dev/null || true
+        done
+    done
 }
 
 wait_idle() { # DIR COUNT — until COUNT nodes are idle (10 s at most, even with slurmctld gone)
@@ -225,6 +284,7 @@ stop() {
         rm -f "$pidfile"
     done
     [ "$(cat "$dir/mode" 2> /dev/null)" = netns ] && remove_links
+    remove_cgroups
     return 0
 }
 

@@ -93,11 +93,11 @@ YAML
     rm -rf "$SCRATCH/results"
     export HOME="$SCRATCH/home" # where the driver records the job (~/.evo-farm/jobs/JOBID)
     user_dir "$HOME"
-    (cd "$SCRATCH" && timeout 120 srun --evo-farm=st.yaml -N2 -n4 "$EVO") > "$SCRATCH/out" 2>&1 &
+    (cd "$SCRATCH" && timeout 120 srun -J status-from-here --evo-farm=st.yaml -N2 -n4 "$EVO") > "$SCRATCH/out" 2>&1 &
     local srun_pid=$!
     for _ in $(seq 300); do [ -f "$SCRATCH/results/progress.json" ] && break; sleep 0.02; done
     as_user "$EVO" status "$SCRATCH/results" > "$SCRATCH/status" 2>&1 || { cat "$SCRATCH/status"; wait $srun_pid; fail "status failed"; }
-    local job; job=$(squeue -h -o %i | head -1)
+    local job; job=$(job_named status-from-here)
     as_user "$EVO" status "$job" > "$SCRATCH/status-job" 2>&1 || { cat "$SCRATCH/status-job"; wait $srun_pid; fail "status $job failed"; }
     wait $srun_pid || { tail "$SCRATCH/out"; fail "srun failed"; }
     grep -qE "^workers +3: " "$SCRATCH/status-job" || fail "status by job id did not see 3 workers"
@@ -175,6 +175,10 @@ worker_tasks() {
     done
     return 0
 }
+
+# job_named NAME — the id of the running job named NAME (srun -J NAME):
+# never another job a test before left ending in the queue.
+job_named() { squeue -h -n "$1" -o %i | head -1; }
 
 # first_record — the name of the first farm record in ~/.evo-farm/farms:
 # not a join credential, nor a record being written (NAME.tmp.RANDOM,

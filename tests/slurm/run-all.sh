@@ -63,7 +63,7 @@ start_cluster loopback || exit 1
 # The wire-up the plugin picks on this Slurm: PMIx where it has the plugin.
 AUTO_MPI=pmi2
 srun --mpi=list 2>&1 | grep -qw pmix && AUTO_MPI=pmix
-echo "slurm: $(srun --version), the plugin's wire-up: $AUTO_MPI"
+echo "slurm: $(srun --version), the plugin's wire-up: $AUTO_MPI, $(grep -E '^(ProctrackType|TaskPlugin)=' "$SLURM_CONF" | tr '\n' ' ')"
 run_tests "slurm (loopback)"
 [ $? = 0 ] || status=1
 ./cluster.sh stop "$CLUSTER" > /dev/null 2>&1

@@ -46,9 +46,13 @@ resumed_as_never_stopped() {
     done
     [ "$state" = JobState=COMPLETED ] || { scancel "$JOB"; cat "$SCRATCH/$1.out"; fail "the $2 job ended $state"; }
     scontrol show job "$JOB" | grep -q "Restarts=1" || { cat "$SCRATCH/$1.out"; fail "the job was not $2"; }
-    expect_in "$SCRATCH/$1.out" "cma-es: stopped by signal 15 at generation"
-    expect_in "$SCRATCH/$1.out" "cma-es: resuming results at generation"
+    # No periodic checkpoint (checkpoint: 0): only the one SIGTERM made can
+    # resume it past generation 31. (The driver's "stopped by signal 15"
+    # line may be lost: srun, which forwards it, is being ended too.)
     grep "stopped by signal\|resuming" "$SCRATCH/$1.out" | sed 's/^/    /'
+    local from
+    from=$(sed -n 's/^cma-es: resuming results at generation \([0-9]*\) .*/\1/p' "$SCRATCH/$1.out" | head -1)
+    [ "${from:-0}" -ge 31 ] || { cat "$SCRATCH/$1.out"; fail "the run did not resume from the checkpoint SIGTERM wrote"; }
     cmp "$SCRATCH/$1-ref/results/logbook.csv" "$SCRATCH/$1/results/logbook.csv" || fail "the logbook differs from an unstopped run's"
 }
 

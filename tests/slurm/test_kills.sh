@@ -83,11 +83,11 @@ t_kill_whole_node_no_kill() {
 t_scancel_signals_reach_the_driver() {
     printf 'farm: {heartbeat: 200ms}\nevaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/sig.yaml"
     rm -f "$SCRATCH/mapping"
-    (cd "$SCRATCH" && PYTHONPATH="$ROOT/python" timeout 120 srun --evo-farm=sig.yaml -N2 -n3 /usr/bin/python3 \
+    (cd "$SCRATCH" && PYTHONPATH="$ROOT/python" timeout 120 srun -J signals --evo-farm=sig.yaml -N2 -n3 /usr/bin/python3 \
         "$ROOT/tests/integration/signals.py" "$SCRATCH/mapping") > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! sig job rc=0
     for _ in $(seq 600); do [ -s "$SCRATCH/mapping" ] && break; sleep 0.05; done
-    job=$(squeue -h -o %i | head -1)
+    job=$(job_named signals)
     [ -s "$SCRATCH/mapping" ] && [ -n "$job" ] || { wait $srun_pid; tail "$SCRATCH/out"; fail "the driver never mapped"; }
     for sig in USR1 USR2 HUP ALRM; do
         scancel -s "$sig" "$job" || fail "scancel -s $sig $job refused"

@@ -151,12 +151,14 @@ JOB
 # runs the user's shell as the interactive step (srun --interactive
 # --pty $SHELL), which is not a farm; the sruns typed in that shell are.
 t_salloc_interactive_step() {
-    local cfg; cfg=$(lib_config inter sphere)
-    printf '%s\n' "echo shell-step \$SLURM_STEP_ID" "srun $EVO $DRIVER verify sphere 200 3" "exit" |
+    # slow_sphere (1 ms each): both workers join before the map ends, even
+    # on a loaded machine (200 plain spheres took 0.07 s, before one did)
+    local cfg; cfg=$(lib_config inter slow_sphere)
+    printf '%s\n' "echo shell-step \$SLURM_STEP_ID" "srun $EVO $DRIVER verify slow_sphere 1500 3" "exit" |
         (cd "$SCRATCH" && timeout 60 salloc --evo-farm="$cfg" -N2 -n3) > "$SCRATCH/salloc.out" 2>&1 ||
         { cat "$SCRATCH/salloc.out"; fail "salloc failed"; }
     expect_in "$SCRATCH/salloc.out" "shell-step "
-    expect_in "$SCRATCH/salloc.out" "200 results, 0 failed, all as expected"
+    expect_in "$SCRATCH/salloc.out" "1500 results, 0 failed, all as expected"
     expect_in "$SCRATCH/salloc.out" "2 workers connected at the end"
 }
 
