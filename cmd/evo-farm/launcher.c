@@ -117,6 +117,7 @@ static void reap(struct launch *l, struct evo_broker *broker)
         if (pid == l->driver) {
             l->driver_status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
             l->driver = 0;
+            evo_signals_job_forward(0); /* ignored again (a no-op where they never were passed on) */
             continue;
         }
         for (unsigned i = 0; i < l->nworkers; i++)
@@ -441,6 +442,8 @@ static int start_members(struct launch *l, const struct evo_config *config, cons
         evo_error("cannot start the driver: %s", strerror(errno));
         return -1;
     }
+    if (options->forward_job_signals)
+        evo_signals_job_forward(l->driver);
     evo_info("farm of %u workers on %s; driver pid %d", l->nworkers, l->creds.endpoint, (int)l->driver);
     return 0;
 }

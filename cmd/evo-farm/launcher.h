@@ -25,6 +25,10 @@ struct evo_run_options {
      * HELLO, each latecomer getting BYE, for at most one liveness period
      * (farm.heartbeat x farm.liveness). 0: no wait. */
     unsigned expected_workers;
+    /* The job's signals (USR1 and the rest, signals.h) passed on to the
+     * driver rather than ignored: Slurm gives them to the step's tasks
+     * alone (proctrack/cgroup), so the driver would never see them. */
+    int forward_job_signals;
 };
 
 /* A file without an evaluate: section is a Python driver's farm: its

@@ -67,6 +67,25 @@ static int publish_card(void *arg, struct evo_credentials *creds)
     return 0;
 }
 
+/* Whether this task is in a step cgroup of Slurm's freezer hierarchy
+ * (cgroup v1) or of the unified one (v2): proctrack/cgroup, which
+ * signals (but for SIGKILL) only the processes whose parent is
+ * slurmstepd (proctrack_p_signal in
+ * src/plugins/proctrack/cgroup/proctrack_cgroup.c). */
+static int signals_reach_tasks_only(void)
+{
+    char line[4096];
+    int found = 0;
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    if (f == NULL)
+        return 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = (strstr(line, ":freezer:") || strncmp(line, "0::", 3) == 0) && strstr(line, "/job_") &&
+                strstr(line, "/step_");
+    fclose(f);
+    return found;
+}
+
 static int run_rank0(struct step *s, const struct evo_config *config, char **driver_argv, const char *self)
 {
     struct evo_role_keys keys;
@@ -83,6 +102,7 @@ static int run_rank0(struct step *s, const struct evo_config *config, char **dri
         .publish = publish_card,
         .publish_arg = s,
         .expected_workers = evo_bootstrap_size(s->bootstrap) - 1,
+        .forward_job_signals = signals_reach_tasks_only(),
     };
     int rc = evo_run_main(config, NULL, &options, self);
     if (s->wired)

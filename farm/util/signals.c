@@ -49,6 +49,24 @@ void evo_signals_job_ignore(void)
     ignored = 1;
 }
 
+static volatile sig_atomic_t forward_to; /* a pid; 0: none */
+
+static void forward(int signo)
+{
+    pid_t pid = (pid_t)forward_to;
+    if (pid > 0)
+        kill(pid, signo);
+}
+
+void evo_signals_job_forward(pid_t pid)
+{
+    struct sigaction act = {.sa_handler = pid > 0 ? forward : SIG_IGN, .sa_flags = SA_RESTART};
+    sigemptyset(&act.sa_mask);
+    forward_to = pid;
+    for (size_t i = 0; i < JOB_SIGNALS; i++)
+        sigaction(job_signals[i], &act, NULL);
+}
+
 void evo_signals_job_restore(void)
 {
     if (!ignored)

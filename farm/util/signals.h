@@ -32,6 +32,13 @@ void evo_signals_job_set(sigset_t *set);
  * found for evo_signals_job_restore. Once per process. */
 void evo_signals_job_ignore(void);
 
+/* Passes the job's signals on to pid (the driver) instead of ignoring
+ * them, for a step whose signals Slurm gives to its tasks alone
+ * (proctrack/cgroup signals a pid only when slurmstepd is its parent):
+ * the driver, a child of the task, gets them as its user expects. pid 0
+ * ignores them again (the driver has ended). */
+void evo_signals_job_forward(pid_t pid);
+
 /* In a child between fork and exec (async-signal-safe): the job's signals
  * back to what the process found, for the driver, which must get them as
  * the user's program expects. */

@@ -36,11 +36,9 @@ BRIDGE=evofbr0
 # cgroups, as a site runs them: proctrack/cgroup, task/cgroup and
 # task/affinity on cgroup v1 (cgroup.conf: ConstrainCores,
 # ConstrainRAMSpace), each node in a cgroup namespace of its own (see
-# start_slurmd). CGROUPS=1 uses them, CGROUPS=auto where each controller
-# is a v1 hierarchy of this machine; the default, CGROUPS=0, keeps
-# proctrack/linuxproc and task/none until scancel -s reaches a driver
-# under proctrack/cgroup (which signals only the tasks, not what they
-# start: t_scancel_signals_reach_the_driver fails there today).
+# start_slurmd). CGROUPS=auto (the default) uses them where each
+# controller is a v1 hierarchy of this machine, CGROUPS=1 always, and
+# CGROUPS=0 never (proctrack/linuxproc, task/none).
 CONTROLLERS="freezer cpuset memory cpuacct devices"
 cgroups_usable() {
     local c
@@ -48,7 +46,7 @@ cgroups_usable() {
         [ "$(stat -f -c %T "/sys/fs/cgroup/$c" 2> /dev/null)" = cgroupfs ] || return 1
     done
 }
-CGROUPS=${CGROUPS:-0}
+CGROUPS=${CGROUPS:-auto}
 [ "$CGROUPS" = auto ] && { cgroups_usable && CGROUPS=1 || CGROUPS=0; }
 if [ "$CGROUPS" = 1 ]; then
     PROCTRACK=proctrack/cgroup TASKPLUGIN=task/cgroup,task/affinity
