@@ -218,15 +218,11 @@ static int not_owned(int fd, const char *path, char *err, size_t err_size)
         snprintf(err, err_size, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
-    const char *wrong = !S_ISREG(st.st_mode)               ? "is not a regular file"
-                        : st.st_uid != geteuid()           ? "is owned by another user"
-                        : st.st_mode & (S_IWGRP | S_IWOTH) ? "may be written by group or others (chmod go-w it)"
-                                                           : NULL;
-    if (wrong == NULL)
-        return 0;
-    snprintf(err, err_size, "journal %s %s (owner uid %u, mode %04o; the farm runs as uid %u); refusing it", path,
-             wrong, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
-    return -1;
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, err_size, "journal %s is not a regular file; refusing it", path);
+        return -1;
+    }
+    return evo_owned_refuse(&st, "journal", path, err, err_size);
 }
 
 struct evo_journal *evo_journal_open(const char *dir, const char *identity, char *err, size_t err_size)

@@ -427,10 +427,11 @@ int evo_driver_cmaes_main(const struct evo_config *c)
 {
     char err[EVO_ERROR_MAX], dir[EVO_PATH_MAX];
     const char *resume = getenv(EVO_VAR_RESUME);
-    if (!(resume && *resume) && evo_run_dir(c, dir, sizeof dir) < 0)
+    int asked = resume && *resume; /* --resume DIR */
+    if (!asked && evo_run_dir(c, dir, sizeof dir) < 0)
         return 1;
     struct run r = {.config = c,
-                    .dir = resume && *resume ? resume : dir,
+                    .dir = asked ? resume : dir,
                     .dir_fd = -1,
                     .best_f = INFINITY,
                     .tty = isatty(2),
@@ -445,23 +446,23 @@ int evo_driver_cmaes_main(const struct evo_config *c)
         evo_error("%s", err);
         goto out_bad;
     }
-    int found = 0;
-    if (resume && *resume) {
+    int resumed = asked;
+    if (asked) {
         if (load_checkpoint(&r, 0) < 0)
             goto out_bad;
         fprintf(stderr, "cma-es: resuming %s at generation %llu (seed %u)\n", r.dir, r.generations, r.seed);
-    } else if ((found = unfinished_checkpoint(&r)) != 0) {
+    } else if (unfinished_checkpoint(&r)) {
         int loaded = load_checkpoint(&r, 1);
         if (loaded < 0)
             goto out_bad;
-        found = loaded == 0;
-        if (found)
+        resumed = loaded == 0;
+        if (resumed)
             fprintf(stderr,
                     "cma-es: resuming %s at generation %llu (seed %u): its checkpoint is of this configuration and "
                     "the run had not finished (remove %s/checkpoint to start afresh)\n",
                     r.dir, r.generations, r.seed, r.dir);
     }
-    if (!(resume && *resume) && !found) {
+    if (!resumed) {
         struct stat st; /* an earlier run's: a requeue of this one must resume (a planted link stays, refused) */
         if (fstatat(r.dir_fd, "result.json", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
             unlinkat(r.dir_fd, "result.json", 0);

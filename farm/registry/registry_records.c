@@ -131,6 +131,16 @@ int evo_farm_records_list(char ***paths, size_t *n, size_t max)
     return 0;
 }
 
+/* `timeout 1 squeue -h OPTIONS -j JOB` (the first job_len bytes of job),
+ * its errors with its output, to read; NULL when it cannot start. The
+ * one place the records ask Slurm. */
+static FILE *squeue(const char *options, const char *job, int job_len)
+{
+    char command[160];
+    snprintf(command, sizeof command, "timeout 1 squeue -h %s -j %.*s 2>&1", options, job_len, job);
+    return popen(command, "r");
+}
+
 /* A job array's element ARRAYJOB_INDEX[.STEP] as its own JOBID[.STEP],
  * which squeue knows while it is queued or running (%A). 0 with it in
  * out, or -1: not such a name, or Slurm does not know it. */
@@ -144,15 +154,17 @@ static int array_element(const char *farm, char *out, size_t size)
     if (index == 0 || index > 10 ||
         (rest[0] != '\0' && (rest[0] != '.' || rest[1] == '\0' || rest[1 + strspn(rest + 1, "0123456789")] != '\0')))
         return -1;
-    char command[128], line[64] = "";
-    snprintf(command, sizeof command, "timeout 1 squeue -h -o %%A -j %.*s 2> /dev/null", (int)(job + 1 + index), farm);
-    FILE *p = popen(command, "r");
+    char line[64] = "";
+    FILE *p = squeue("-o %A", farm, (int)(job + 1 + index));
     if (p == NULL)
         return -1;
-    int got = fgets(line, sizeof line, p) != NULL;
+    int got = 0; /* the first line that is a job id (errors and warnings are not) */
+    while (!got && fgets(line, sizeof line, p)) {
+        line[strcspn(line, " \n")] = '\0';
+        got = line[0] != '\0' && line[strspn(line, "0123456789")] == '\0';
+    }
     pclose(p);
-    line[strcspn(line, " \n")] = '\0';
-    if (!got || line[0] == '\0' || line[strspn(line, "0123456789")] != '\0')
+    if (!got)
         return -1;
     int n = snprintf(out, size, "%s%s", line, rest);
     return n > 0 && (size_t)n < size ? 0 : -1;
@@ -225,9 +237,8 @@ static int slurm_step_running(const char *id)
     size_t job = strspn(id, "0123456789"), step = job ? strspn(id + job + 1, "0123456789") : 0;
     if (job == 0 || job > 20 || id[job] != '.' || step == 0 || id[job + 1 + step] != '\0')
         return -1;
-    char command[96], line[256];
-    snprintf(command, sizeof command, "timeout 1 squeue -h -s -o %%i -j %.*s 2>&1", (int)job, id);
-    FILE *p = popen(command, "r");
+    char line[256];
+    FILE *p = squeue("-s -o %i", id, (int)job);
     if (p == NULL)
         return -1;
     int listed = 0, unknown_job = 0;

@@ -50,23 +50,28 @@ int evo_owned_dir_open(const char *dir, const char *what, mode_t mode, char *err
                  link ? "is a symbolic link (name the directory itself)" : strerror(errno));
         return -1;
     }
-    const char *wrong = NULL;
     if (fstat(fd, &st) < 0) {
         snprintf(err, err_size, "%s %s: %s", what, dir, strerror(errno));
         close(fd);
         return -1;
     }
-    if (st.st_uid != geteuid())
-        wrong = "is owned by another user";
-    else if (st.st_mode & (S_IWGRP | S_IWOTH))
-        wrong = "may be written by group or others (chmod go-w it)";
-    if (wrong) {
-        snprintf(err, err_size, "%s %s %s (owner uid %u, mode %04o; the farm runs as uid %u); refusing it", what, dir,
-                 wrong, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+    if (evo_owned_refuse(&st, what, dir, err, err_size) < 0) {
         close(fd);
         return -1;
     }
     return fd;
+}
+
+int evo_owned_refuse(const struct stat *st, const char *what, const char *path, char *err, size_t err_size)
+{
+    const char *wrong = st->st_uid != geteuid()             ? "is owned by another user"
+                        : st->st_mode & (S_IWGRP | S_IWOTH) ? "may be written by group or others (chmod go-w it)"
+                                                            : NULL;
+    if (wrong == NULL)
+        return 0;
+    snprintf(err, err_size, "%s %s %s (owner uid %u, mode %04o; the farm runs as uid %u); refusing it", what, path,
+             wrong, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777), (unsigned)geteuid());
+    return -1;
 }
 
 int evo_results_dir_open(const char *dir, mode_t mode, char *err, size_t err_size)

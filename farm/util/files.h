@@ -25,6 +25,12 @@ int evo_results_dir_open(const char *dir, mode_t mode, char *err, size_t err_siz
  * directory") names it in the message. */
 int evo_owned_dir_open(const char *dir, const char *what, mode_t mode, char *err, size_t err_size);
 
+/* What the farm may trust as its own: owned by its effective uid, not
+ * writable by group or others. 0, or -1 with the one-line reason ("WHAT
+ * PATH is owned by another user (owner uid ...); refusing it") in err. */
+struct stat;
+int evo_owned_refuse(const struct stat *st, const char *what, const char *path, char *err, size_t err_size);
+
 /* Opens NAME in the directory dir_fd (named dir, for messages) with flags
  * (O_RDONLY, O_WRONLY or O_RDWR, and O_CREAT: mode 0644 less the umask),
  * never following a symbolic link; refuses anything but a regular file

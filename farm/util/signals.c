@@ -31,13 +31,6 @@ static const int job_signals[] = {SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, 
 static struct sigaction found[JOB_SIGNALS];
 static int ignored;
 
-void evo_signals_job_set(sigset_t *set)
-{
-    sigemptyset(set);
-    for (size_t i = 0; i < JOB_SIGNALS; i++)
-        sigaddset(set, job_signals[i]);
-}
-
 void evo_signals_job_ignore(void)
 {
     struct sigaction ignore = {.sa_handler = SIG_IGN};

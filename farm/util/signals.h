@@ -20,13 +20,12 @@ int evo_signals_block(sigset_t *old);
  * which must end on SIGTERM. 0, or -1 with errno. */
 int evo_signals_unblock(const sigset_t *old);
 
-/* The signals a job's end or a checkpoint recipe sends (scancel -s,
- * --signal=SIG@T) that would end a process by default, other than the
- * launcher's SIGINT and SIGTERM: SIGHUP, SIGUSR1, SIGUSR2, SIGALRM,
- * SIGVTALRM, SIGPROF, SIGPOLL. Slurm sends them to every process of the
- * step; they are the driver's to act on, never a reason for the farm to
- * die. */
-void evo_signals_job_set(sigset_t *set);
+/* The job's signals: those a job's end or a checkpoint recipe sends
+ * (scancel -s, --signal=SIG@T) that would end a process by default, other
+ * than the launcher's SIGINT and SIGTERM: SIGHUP, SIGUSR1, SIGUSR2,
+ * SIGALRM, SIGVTALRM, SIGPROF, SIGPOLL. Slurm sends them to every process
+ * of the step; they are the driver's to act on, never a reason for the
+ * farm to die. */
 
 /* Ignores the job's signals in this process, keeping the dispositions it
  * found for evo_signals_job_restore. Once per process. */

@@ -290,9 +290,9 @@ static int worker_loop(struct worker *w)
              * Retrying is for a broker not reached yet. A closed local
              * socket is found by the join below. One heartbeat more is
              * given first (heard_after_all): the silence may be ours. */
-            if (!w->reset && w->dealer.welcomed && !w->dealer.lost && heard_after_all(w))
-                continue;
             if (!w->reset && w->dealer.welcomed && !w->dealer.lost) {
+                if (heard_after_all(w))
+                    continue;
                 now = evo_now_ms();
                 evo_error("the broker at %s has been silent for %lld ms (heartbeat x liveness): it is gone",
                           w->creds->endpoint, (long long)(now - w->dealer.last_recv_ms));

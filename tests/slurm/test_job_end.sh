@@ -34,18 +34,25 @@ JOB
     [ "$at" -ge 31 ] || { scancel "$JOB"; cat "$SCRATCH/$name.out"; fail "the job never reached generation 31"; }
 }
 
+# completed_after_one_restart JOB OUT HOW — JOB ends (2 minutes at most)
+# COMPLETED, after one restart (HOW: "requeued", "preempted"...); OUT
+# shown if not.
+completed_after_one_restart() {
+    local state=""
+    for _ in $(seq 1200); do
+        state=$(scontrol show job "$1" 2> /dev/null | grep -o "JobState=[A-Z]*")
+        [ "$state" = JobState=COMPLETED ] || [ "$state" = JobState=FAILED ] && break
+        sleep 0.1
+    done
+    [ "$state" = JobState=COMPLETED ] || { scancel "$1"; cat "$2"; fail "the $3 job ended $state"; }
+    scontrol show job "$1" | grep -q "Restarts=1" || { cat "$2"; fail "the job was not $3"; }
+}
+
 # resumed_as_never_stopped NAME HOW — job JOB (cmaes_job_at_31 NAME) ends
 # COMPLETED after one restart (HOW: "requeued", "preempted"), its driver
 # having said it stopped and resumed, with the reference's logbook.
 resumed_as_never_stopped() {
-    local state=""
-    for _ in $(seq 1200); do
-        state=$(scontrol show job "$JOB" 2> /dev/null | grep -o "JobState=[A-Z]*")
-        [ "$state" = JobState=COMPLETED ] || [ "$state" = JobState=FAILED ] && break
-        sleep 0.1
-    done
-    [ "$state" = JobState=COMPLETED ] || { scancel "$JOB"; cat "$SCRATCH/$1.out"; fail "the $2 job ended $state"; }
-    scontrol show job "$JOB" | grep -q "Restarts=1" || { cat "$SCRATCH/$1.out"; fail "the job was not $2"; }
+    completed_after_one_restart "$JOB" "$SCRATCH/$1.out" "$2"
     # No periodic checkpoint (checkpoint: 0): only the one SIGTERM made can
     # resume it past generation 31. (The driver's "stopped by signal 15"
     # line may be lost: srun, which forwards it, is being ended too.)
@@ -106,7 +113,7 @@ export PYTHONPATH=$ROOT/python
 srun /usr/bin/python3 $ROOT/tests/slurm/journal_driver.py 30 &
 wait
 JOB
-    local job at=0 state=""
+    local job at=0
     job=$(cd "$SCRATCH/pj" && sbatch --parsable -o "$SCRATCH/pj.out" ../pj.sh) || fail "sbatch refused the job"
     for _ in $(seq 600); do
         at=$({ wc -l < "$SCRATCH/pj/generations"; } 2> /dev/null || echo 0)
@@ -115,13 +122,7 @@ JOB
     done
     [ "$at" -ge 10 ] || { scancel "$job"; cat "$SCRATCH/pj.out"; fail "the job never reached generation 10"; }
     scancel -b -s USR1 "$job" || fail "scancel -b -s USR1 $job refused" # what --signal=B:USR1@60 sends
-    for _ in $(seq 1200); do
-        state=$(scontrol show job "$job" 2> /dev/null | grep -o "JobState=[A-Z]*")
-        [ "$state" = JobState=COMPLETED ] || [ "$state" = JobState=FAILED ] && break
-        sleep 0.1
-    done
-    [ "$state" = JobState=COMPLETED ] || { scancel "$job"; cat "$SCRATCH/pj.out"; fail "the requeued job ended $state"; }
-    scontrol show job "$job" | grep -q "Restarts=1" || { cat "$SCRATCH/pj.out"; fail "the job did not requeue itself"; }
+    completed_after_one_restart "$job" "$SCRATCH/pj.out" "requeued by itself"
     grep -E "answered from the journal|from earlier runs" "$SCRATCH/pj.out" | sed 's/^/    /'
     grep -qE "evo-farm: [1-9][0-9]* evaluations answered from the journal" "$SCRATCH/pj.out" ||
         { cat "$SCRATCH/pj.out"; fail "the second run answered nothing from the journal"; }
