@@ -4,6 +4,8 @@
 # helpers the test_*.sh files call. Sourced by run-all.sh from tests/slurm.
 . ../integration/lib.sh
 . ./user.sh
+user_make || { echo "run-all.sh: cannot create the job user $TEST_USER"; exit 1; }
+user_reach_tree
 # The cluster's own folder is root's, outside the user's SCRATCH: munged
 # refuses a key, and warns of a log, under a folder another user owns.
 CLUSTER=$(mktemp -d /tmp/evo-farm-cluster.XXXXXX) && chmod 755 "$CLUSTER" || exit 1

@@ -2,7 +2,9 @@
 # every evo-farm command run, by an unprivileged user the suite creates
 # (TEST_USER, removed at exit), as at a site; the harness itself stays root
 # for what only root may do (starting daemons, killing a node, reading the
-# cluster's processes). Sourced by lib.sh after ../integration/lib.sh.
+# cluster's processes). Sourced by lib.sh after ../integration/lib.sh,
+# which then calls user_make and user_reach_tree, and by
+# tests/packaging/deb-check.sh (SCRATCH and HOME set, user_make).
 #
 # - srun, sbatch, salloc and scancel are wrappers in $SCRATCH/bin, first in
 #   PATH, that run Slurm's command as TEST_USER with the caller's
@@ -67,5 +69,3 @@ user_reach_tree() {
     EVO_TEST_TREE=$copy exec "$copy/tests/slurm/run-all.sh"
 }
 
-user_make || { echo "run-all.sh: cannot create the job user $TEST_USER"; exit 1; }
-user_reach_tree
