@@ -37,9 +37,9 @@ BRIDGE=evofbr0
 # task/affinity on cgroup v1 (cgroup.conf: ConstrainCores,
 # ConstrainRAMSpace), each node in a cgroup namespace of its own (see
 # start_slurmd). CGROUPS=auto (the default) uses them where each
-# controller is a v1 hierarchy of this machine and Slurm is older than
-# 25.05, CGROUPS=1 always, and CGROUPS=0 never (proctrack/linuxproc,
-# task/none).
+# controller is a v1 hierarchy of this machine (22.05, 24.11 and 26.05,
+# which deprecates v1 but runs it), CGROUPS=1 always, and CGROUPS=0 never
+# (proctrack/linuxproc, task/none).
 CONTROLLERS="freezer cpuset memory cpuacct devices"
 cgroups_usable() {
     local c
@@ -47,15 +47,8 @@ cgroups_usable() {
         [ "$(stat -f -c %T "/sys/fs/cgroup/$c" 2> /dev/null)" = cgroupfs ] || return 1
     done
 }
-# Slurm 25.05 and later deprecate cgroup v1 (slurmd warns); the suite has
-# run there with cgroups only on request (CGROUPS=1) so far.
-v1_cgroups_release() {
-    local v
-    v=$(slurmd -V 2> /dev/null | awk '{print $2}')
-    [ -n "$v" ] && [ "${v%%.*}" -lt 25 ]
-}
 CGROUPS=${CGROUPS:-auto}
-[ "$CGROUPS" = auto ] && { cgroups_usable && v1_cgroups_release && CGROUPS=1 || CGROUPS=0; }
+[ "$CGROUPS" = auto ] && { cgroups_usable && CGROUPS=1 || CGROUPS=0; }
 if [ "$CGROUPS" = 1 ]; then
     PROCTRACK=proctrack/cgroup TASKPLUGIN=task/cgroup,task/affinity
 else
