@@ -49,6 +49,7 @@ TEST_ORDER="
     t_status_of_a_python_step
     t_step_without_wire_up_refused
     t_strangers_refused_in_a_step
+    t_time_limit_leaves_a_checkpoint
     t_two_farm_steps_in_one_job
     t_venv_reaches_every_task
     t_venv_out_of_the_users_reach_refused

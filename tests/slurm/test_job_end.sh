@@ -129,3 +129,47 @@ JOB
     [ "$(grep "^journal driver: " "$SCRATCH/pj.out")" = "$(grep "^journal driver: " "$SCRATCH/pj-ref/ref.out")" ] ||
         { cat "$SCRATCH/pj.out"; fail "the answers differ from a run never stopped"; }
 }
+
+# A time limit: Slurm sends SIGTERM to every process of the step, then
+# SIGKILL KillWait (2 s here) later. The built-in CMA-ES, with no periodic
+# checkpoint, writes the checkpoint of its last whole generation in that
+# window: the job ends TIMEOUT with a checkpoint of as many generations as
+# its logbook holds, nothing lost but the generation in flight (a rerun
+# resumes from it: t_requeued_job_resumes). The harness (root) shortens
+# the limit to 1 minute once the run is going; Slurm checks limits every
+# 30 s or so, so the job ends 60 to 90 s after it started.
+t_time_limit_leaves_a_checkpoint() {
+    cat > "$SCRATCH/tl.yaml" <<YAML
+farm: {heartbeat: 200ms}
+evaluate: {library: $TESTLIB, function: slow_rastrigin}
+optimize: {strategy: cma-es, dimension: 6, centroid: 3.0, sigma: 2.0, lambda: 24, generations: 1000000, seed: 7, checkpoint: 0, restarts: 20}
+YAML
+    user_dir "$SCRATCH/tl"
+    cat > "$SCRATCH/tl.sh" <<JOB
+#!/bin/sh
+#SBATCH --evo-farm=$SCRATCH/tl.yaml
+#SBATCH -N2 -n3 --time=10
+srun "$EVO"
+JOB
+    local job at=0 state="" gens rows
+    job=$(cd "$SCRATCH/tl" && sbatch --parsable -o "$SCRATCH/tl.out" ../tl.sh) || fail "sbatch refused the job"
+    for _ in $(seq 600); do
+        at=$(($({ wc -l < "$SCRATCH/tl/results/logbook.csv"; } 2> /dev/null || echo 1) - 1))
+        [ "$at" -ge 5 ] && break
+        sleep 0.05
+    done
+    [ "$at" -ge 5 ] || { scancel "$job"; cat "$SCRATCH/tl.out"; fail "the job never reached generation 5"; }
+    scontrol update JobId="$job" TimeLimit=1 || { scancel "$job"; fail "cannot shorten the job's time limit"; }
+    for _ in $(seq 1500); do
+        state=$(scontrol show job "$job" 2> /dev/null | grep -o "JobState=[A-Z]*")
+        case $state in JobState=TIMEOUT | JobState=COMPLETED | JobState=FAILED | JobState=CANCELLED) break ;; esac
+        sleep 0.1
+    done
+    [ "$state" = JobState=TIMEOUT ] || { scancel "$job"; cat "$SCRATCH/tl.out"; fail "the job ended $state, not TIMEOUT"; }
+    grep "stopped by signal\|DUE TO TIME LIMIT" "$SCRATCH/tl.out" | sed 's/^/    /'
+    [ -f "$SCRATCH/tl/results/checkpoint" ] || { cat "$SCRATCH/tl.out"; fail "no checkpoint after the time limit"; }
+    gens=$(sed -n 's/^generations //p' "$SCRATCH/tl/results/checkpoint")
+    rows=$(($(wc -l < "$SCRATCH/tl/results/logbook.csv") - 1))
+    echo "time limit at generation $gens; the logbook holds $rows"
+    [ "${gens:-0}" -ge 5 ] && [ "$gens" = "$rows" ] || fail "checkpoint of ${gens:-no} generations, the logbook $rows"
+}
