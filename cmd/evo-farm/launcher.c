@@ -336,7 +336,7 @@ static void name_the_script(const struct evo_config *config, char *const *argv)
     }
 }
 
-/* The farm's record for `evo-farm status` (drivers/farm_access.h): its id
+/* The farm's record for `evo-farm status` (registry/registry.h): its id
  * is JOBID.STEP under Slurm, else HOST-PID. */
 static void record_farm(struct launch *l, const struct evo_config *config, const struct evo_run_options *options)
 {

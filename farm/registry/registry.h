@@ -2,15 +2,20 @@
  * it, each writer beside its reader. libc only: the command and the SPANK
  * plugin link it alike.
  *
- * | file                       | mode | writer                              | readers                         | format
- * |
- * |----------------------------|------|-------------------------------------|---------------------------------|--------------------------------|
- * | DIR/farm.access            | 0600 | a built-in driver (evo_access_write) | status DIR                      | access
- * lines                   | | DIR/progress.json          | 0644 | the CMA-ES driver, per generation   | status DIR |
- * one JSON object                | | ~/.evo-farm/farms/ID       | 0600 | the launcher, rank 0 of a step      | status,
- * drain                   | access lines + record lines    | | ~/.evo-farm/farms/ID.join  | 0600 | the launcher, rank 0
- * of a step      | join, srun --evo-farm-join      | access lines, "config", YAML   | | ~/.evo-farm/jobs/JOBID     |
- * 0600 | a built-in driver under Slurm       | status JOBID                    | DIR's absolute path, one line  |
+ * Every file, its mode, who writes it and who reads it (the format after
+ * the table):
+ *
+ *   DIR/farm.access            0600  a built-in driver (evo_access_write)
+ *                                    read by: status DIR          access lines
+ *   DIR/progress.json          0644  the CMA-ES driver, per generation
+ *                                    read by: status DIR          one JSON object
+ *   ~/.evo-farm/farms/ID       0600  the launcher, rank 0 of a step
+ *                                    read by: status, drain       access + record lines
+ *   ~/.evo-farm/farms/ID.join  0600  the launcher, rank 0 of a step
+ *                                    read by: join, srun --evo-farm-join
+ *                                                                 access lines, "config", YAML
+ *   ~/.evo-farm/jobs/JOBID     0600  a built-in driver under Slurm
+ *                                    read by: status JOBID        DIR's absolute path, one line
  *
  * Access lines: "endpoints E1,E2,...", "server KEY", "public KEY", "secret
  * KEY" (the status key in farm.access and a record, the worker pair in a

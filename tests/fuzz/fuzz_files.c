@@ -1,10 +1,10 @@
 /* fuzz_files.c — the readers of the files a run leaves behind: the CMA-ES
  * state of a checkpoint (farm/cmaes/cmaes_io.c evo_cmaes_load), farm.access
- * and progress.json (farm/drivers/farm_access.c). The first input byte
- * chooses the reader (and the checkpoint's shape or the file's mode), the
- * rest is the file. Asserts: no crash, leak or hang; a state that loads
- * saves, loads and saves again to the same text and survives one
- * generation; farm.access is refused when others may read it and
+ * and progress.json (farm/registry/registry_access.c and
+ * registry_progress.c). The first input byte chooses the reader (and the
+ * checkpoint's shape or the file's mode), the rest is the file. Asserts:
+ * no crash, leak or hang; a state that loads saves, loads and saves again
+ * to the same text and survives one generation; farm.access is refused when others may read it and
  * otherwise gives four words; a progress.json that reads writes back
  * (evo_progress_write) to a file that reads the same. */
 #include "fuzz.h"
