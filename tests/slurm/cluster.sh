@@ -30,7 +30,20 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 NODES=${NODES:-2}
-CPUS=${CPUS:-8}
+# Each node declares the CPUs its cpuset really holds (start_slurmd gives
+# every node this machine's whole cpuset), as a site's slurm.conf matches
+# its hardware: a step of more tasks than a node has CPUs asks for -O.
+# Memory is a consumable (CR_Core_Memory, 1000 MB per CPU unless --mem
+# says otherwise, 4000 MB a node), so ConstrainRAMSpace enforces --mem.
+cpuset_count() { # "0-1,4" -> 3; nproc without a v1 cpuset
+    local n=0 r cpus
+    cpus=$(cat /sys/fs/cgroup/cpuset/cpuset.cpus 2> /dev/null) || { nproc; return; }
+    for r in ${cpus//,/ }; do
+        case $r in *-*) n=$((n + ${r#*-} - ${r%-*} + 1)) ;; *) n=$((n + 1)) ;; esac
+    done
+    [ "$n" -gt 0 ] && echo "$n" || nproc
+}
+CPUS=${CPUS:-$(cpuset_count)}
 PORT=${SLURM_TEST_PORT:-17817}
 BRIDGE=evofbr0
 # cgroups, as a site runs them: proctrack/cgroup, task/cgroup and
@@ -88,7 +101,8 @@ MailProg=/bin/true
 ProctrackType=$PROCTRACK
 TaskPlugin=$TASKPLUGIN
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
+SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=1000
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
@@ -104,7 +118,6 @@ LaunchParameters=use_interactive_step
 JobRequeue=1
 PreemptType=preempt/partition_prio
 PreemptMode=REQUEUE
-SlurmdParameters=config_overrides
 PlugStackConfig=$dir/etc/plugstack.conf
 CONF
     cat > "$dir/etc/cgroup.conf" <<CONF
@@ -116,7 +129,7 @@ CONF
     for n in $(seq "$NODES"); do
         addr=127.0.0.1
         [ "$mode" = netns ] && addr=$NET.$((10 + n))
-        echo "NodeName=node$n NodeHostname=node$n NodeAddr=$addr Port=$((PORT + 10 + n)) CPUs=$CPUS RealMemory=1000 State=UNKNOWN" >> "$dir/etc/slurm.conf"
+        echo "NodeName=node$n NodeHostname=node$n NodeAddr=$addr Port=$((PORT + 10 + n)) CPUs=$CPUS RealMemory=4000 State=UNKNOWN" >> "$dir/etc/slurm.conf"
     done
     # urgent preempts debug's jobs by requeueing them, as a site's
     # high-priority partition does (test_job_end.sh)

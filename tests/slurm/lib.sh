@@ -44,7 +44,7 @@ run_example() { # OUTFILE [srun options]
     local out=$1 rc=0; shift
     local_reference
     rm -rf "$SCRATCH/results"
-    (cd "$SCRATCH" && timeout 120 srun --evo-farm="$EXAMPLE" -N2 -n6 "$@" "$EVO") > "$out" 2>&1 || rc=$?
+    (cd "$SCRATCH" && timeout 120 srun --evo-farm="$EXAMPLE" -N2 -n6 -O "$@" "$EVO") > "$out" 2>&1 || rc=$?
     [ $rc = 0 ] || { tail -20 "$out"; fail "srun exited $rc"; }
     expect_in "$out" "cma-es: best "
     grep -qE "evaluations done, 0 failed" "$out" || { tail -5 "$out"; fail "evaluations failed"; }
@@ -110,7 +110,7 @@ YAML
     grep -qE "^generation +[0-9]+ of 150$" "$SCRATCH/status" || fail "no generation"
 }
 
-# farm_and_joiner N — a farm of srun -N1 -n3 on node1 mapping N slow
+# farm_and_joiner N — a farm of srun -N1 -n3 -O on node1 mapping N slow
 # vectors in the background (SRUN_PID; its record REC), and a second job on
 # node2, an #SBATCH --evo-farm-join=JOBID script whose srun runs evo-farm,
 # two tasks (JOINER), once status counts its workers (shown in
@@ -120,7 +120,7 @@ farm_and_joiner() {
     user_dir "$HOME"
     local cfg; cfg=$(lib_config sj slow_sphere)
     printf 'environment: {env: {EVO_JOINED_MARK: "from the farm"}}\n' >> "$cfg"
-    (cd "$SCRATCH" && timeout 120 srun --evo-farm="$cfg" -N1 -n3 -w node1 "$EVO" "$DRIVER" verify sphere "$1" 3) \
+    (cd "$SCRATCH" && timeout 120 srun --evo-farm="$cfg" -N1 -n3 -O -w node1 "$EVO" "$DRIVER" verify sphere "$1" 3) \
         > "$SCRATCH/farm.out" 2>&1 &
     SRUN_PID=$! REC=""
     for _ in $(seq 200); do REC=$(first_record); [ -n "$REC" ] && break; sleep 0.05; done

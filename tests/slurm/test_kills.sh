@@ -6,7 +6,7 @@
 # A worker task killed -9 mid-run under --no-kill: every result still comes.
 t_kill_worker_task_no_kill() {
     printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
-    (cd "$SCRATCH" && timeout 120 srun --no-kill --evo-farm=slow.yaml -N2 -n6 "$EVO" "$DRIVER" verify sphere 4000 3) \
+    (cd "$SCRATCH" && timeout 120 srun --no-kill --evo-farm=slow.yaml -N2 -n6 -O "$EVO" "$DRIVER" verify sphere 4000 3) \
         > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! victim=""
     for _ in $(seq 100); do
@@ -54,7 +54,7 @@ t_kill_whole_node_no_kill() {
     printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
     local start
     start=$(date +%s%N)
-    (cd "$SCRATCH" && timeout 120 srun --no-kill --evo-farm=slow.yaml -N2 --ntasks-per-node=3 "$EVO" "$DRIVER" verify sphere 12000 3) \
+    (cd "$SCRATCH" && timeout 120 srun --no-kill --evo-farm=slow.yaml -N2 -n6 -O "$EVO" "$DRIVER" verify sphere 12000 3) \
         > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! seen=""
     for _ in $(seq 100); do

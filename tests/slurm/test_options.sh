@@ -35,7 +35,7 @@ t_sbatch_example() {
     cat > "$SCRATCH/job.sh" <<JOB
 #!/bin/sh
 #SBATCH --evo-farm=$EXAMPLE
-#SBATCH -N2 -n6
+#SBATCH -N2 -n6 -O
 srun "$EVO"
 JOB
     local_reference
@@ -89,13 +89,16 @@ JOB
 # (an MPI simulation per candidate, say): that srun is a plain step. The
 # replay variable that makes the job's sruns farms (its name begins with
 # SLURM_SPANK_, which Slurm does not strip) is not in the farm's tasks.
+# (--overlap --mem=0: the farm's step holds the job's CPUs and, memory
+# being a consumable, all of its memory; --overlap alone shares only the
+# CPUs on 22.05, and --mem=0 lets the step use the job's memory.)
 t_nested_srun_is_not_a_farm() {
     local cfg; cfg=$(lib_config nested sphere)
     cat > "$SCRATCH/nested.sh" <<JOB
 #!/bin/sh
 #SBATCH --evo-farm=$cfg
 #SBATCH -N2 -n3
-srun sh -c 'srun --overlap -N1 -n1 sh -c "echo nested-step \\\$SLURM_STEP_ID" && exec $DRIVER verify sphere 100 3'
+srun sh -c 'srun --overlap --mem=0 -N1 -n1 sh -c "echo nested-step \\\$SLURM_STEP_ID" && exec $DRIVER verify sphere 100 3'
 JOB
     run_job "$SCRATCH" nested.sh "$SCRATCH/nested.out"
     expect_in "$SCRATCH/nested.out" "nested-step 1"
@@ -120,7 +123,7 @@ YAML
 #!/bin/sh
 #SBATCH --evo-farm=$SCRATCH/array.yaml
 #SBATCH --array=0-1
-#SBATCH -N1 -n3
+#SBATCH -N1 -n3 -O
 srun "$EVO"
 JOB
     local job state element="" listed=0
@@ -162,7 +165,7 @@ t_salloc_interactive_step() {
     expect_in "$SCRATCH/salloc.out" "2 workers connected at the end"
 }
 
-# Two farm steps at once in one allocation (sbatch -N2 -n6, two sruns of
+# Two farm steps at once in one allocation (sbatch -N2 -n6 -O, two sruns of
 # -n3 in the background): each is its own farm, with its own record
 # (JOBID.0 and JOBID.1), keys and workers, and both finish every task.
 t_two_farm_steps_in_one_job() {
@@ -170,7 +173,7 @@ t_two_farm_steps_in_one_job() {
     cat > "$SCRATCH/two.sh" <<JOB
 #!/bin/sh
 #SBATCH --evo-farm=$cfg
-#SBATCH -N2 -n6
+#SBATCH -N2 -n6 -O
 srun -n3 --exact "$EVO" "$DRIVER" verify slow_sphere 1500 3 > "$SCRATCH/two-a.out" 2>&1 &
 srun -n3 --exact "$EVO" "$DRIVER" verify slow_sphere 1500 3 > "$SCRATCH/two-b.out" 2>&1 &
 wait

@@ -7,7 +7,7 @@
 t_literal_command_two_nodes() {
     printf 'evaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/evolution.yaml"
     user_dir "$SCRATCH/literal"
-    (cd "$SCRATCH/literal" && timeout 120 srun --evo-farm=../evolution.yaml -N2 -n6 /usr/bin/python3 \
+    (cd "$SCRATCH/literal" && timeout 120 srun --evo-farm=../evolution.yaml -N2 -n6 -O /usr/bin/python3 \
         "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 5) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
     expect_in "$SCRATCH/out" "5 workers connected at the end"
     expect_both_nodes "$SCRATCH/out"
@@ -53,7 +53,7 @@ JOB
 t_deap_tutorial_two_nodes() {
     printf 'evaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/deap.yaml"
     user_dir "$SCRATCH/deap" "$SCRATCH/deap-ref"
-    (cd "$SCRATCH/deap" && timeout 120 srun --evo-farm=../deap.yaml -N2 -n6 "$EVO" /usr/bin/python3 \
+    (cd "$SCRATCH/deap" && timeout 120 srun --evo-farm=../deap.yaml -N2 -n6 -O "$EVO" /usr/bin/python3 \
         "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 30) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
     expect_both_nodes "$SCRATCH/out"
     (cd "$SCRATCH/deap-ref" && PYTHONPATH="$ROOT/python" /usr/bin/python3 "$ROOT/examples/deap/evolution.py" 5 --seed 5 \
