@@ -22,6 +22,13 @@ INCLUDES = -Iinclude -Ifarm -I$(GEN)
 ALL_CFLAGS  = $(WARN) $(HARDEN) $(CFLAGS) $(INCLUDES) $(shell pkg-config --cflags $(PKGS))
 ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
 LIBS        = $(shell pkg-config --libs $(PKGS)) -lpmi2 -ldl -lm -lpthread
+# evo-farm and libevofarm find the libraries they were built with first,
+# whatever a module puts in LD_LIBRARY_PATH (an OpenHPC pmix module, conda's
+# libzmq): DT_RPATH is searched before LD_LIBRARY_PATH, DT_RUNPATH after it
+# (ld.so(8)); the user's own programs see LD_LIBRARY_PATH as the module set it.
+comma    := ,
+LIBDIRS  := $(sort $(foreach p,$(PKGS),$(shell pkg-config --variable=libdir $(p))))
+PIN_LIBS  = $(addprefix -Wl$(comma)-rpath$(comma),$(LIBDIRS)) -Wl,--disable-new-dtags
 
 # The layers (docs/ARCHITECTURE.md): farm/<layer>/*.c, the command apart.
 layer_src = $(foreach l,$(1),$(wildcard farm/$(l)/*.c))
@@ -102,11 +109,11 @@ $(PLUGIN): $(PLUGIN_OBJ) $(CONFIG_LIB) plugin/spank_evo_farm.map
 $(SOLIB): $(PUBLIC_OBJ) farm/client/libevofarm.map
 	@mkdir -p $(@D)
 	$(Q)$(CC) -shared -Wl,-soname,libevofarm.so.1 -Wl,--version-script=farm/client/libevofarm.map -o $@ \
-	  $(PUBLIC_OBJ) $(ALL_LDFLAGS) $(shell pkg-config --libs libzmq) -lm
+	  $(PUBLIC_OBJ) $(ALL_LDFLAGS) $(shell pkg-config --libs libzmq) -lm $(PIN_LIBS)
 
 $(BIN): $(CMD_OBJ) $(INTERNAL_LIB)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(LIBS) $(PIN_LIBS)
 
 $(BUILD)/examples/librastrigin.so: examples/rastrigin/rastrigin.c include/evofarm/evaluator.h
 	@mkdir -p $(@D)

@@ -18,6 +18,8 @@
 #include "broker/broker.h"
 #include "registry/registry.h"
 #include "util/clock.h"
+#include "util/cpus.h"
+#include "util/limits.h"
 #include "util/log.h"
 #include "worker/worker.h"
 #include "util/names.h"
@@ -71,6 +73,7 @@ static pid_t spawn(struct launch *l, char **argv, char **envp)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     evo_signals_unblock(&l->old_mask); /* a step blocked them before PMIx started its thread */
     evo_signals_job_restore();         /* the driver gets USR1 and the rest as its user expects */
+    evo_limits_restore();              /* and the open-files limit it was given */
     if (envp)
         environ = envp;
     execvp(argv[0], argv);
@@ -225,12 +228,11 @@ int evo_default_evaluator(struct evo_config *config, char *const *driver_argv)
 
 static unsigned worker_count(const struct evo_config *c, const struct evo_run_options *o)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (o->workers)
         return o->workers;
     if (c->farm.workers)
         return c->farm.workers;
-    return cores > 0 ? (unsigned)cores : 1;
+    return evo_cpus_usable(); /* the CPUs given to us (srun -c, taskset, a quota), not the machine's */
 }
 
 /* Phase 1: keys, the broker bound, and the broker published (a step's
@@ -285,6 +287,10 @@ static int start_broker(struct launch *l, const struct evo_config *config, const
     if (l->heartbeat_ms != config->farm.heartbeat_ms)
         evo_info("heartbeat %u ms for %u workers (1 s per %u; farm.heartbeat sets it)", l->heartbeat_ms, workers,
                  EVO_HEARTBEAT_WORKERS_PER_S);
+    if (evo_limits_check(workers + 1UL, err, sizeof err) < 0) { /* the workers and the driver */
+        evo_error("%s", err);
+        return -1;
+    }
     if (options->bind)
         broker_options.bind = options->bind;
     if (config->output.journal) {

@@ -13,6 +13,7 @@
 #include "drivers/driver_map.h"
 #include "worker/evaluator.h"
 #include "launcher.h"
+#include "util/limits.h"
 #include "util/log.h"
 #include "drain.h"
 #include "join.h"
@@ -37,7 +38,7 @@ static const char usage[] =
     "       evo-farm --version | --help\n"
     "\n"
     "  run    start a farm on this machine: a broker, N workers (default: farm.workers,\n"
-    "         else one per core) and a driver, COMMAND if given (it finds the farm through\n"
+    "         else one per CPU it may use) and a driver, COMMAND if given (it finds the farm through\n"
     "         EVO_FARM_* variables), else the built-in driver that optimize: names\n"
     "  check  validate FILE and print the resolved configuration\n"
     "  status list your running farms (local and Slurm, any driver), or show one: workers\n"
@@ -277,6 +278,9 @@ int main(int argc, char **argv)
     else
         self[n] = '\0';
     evo_log_init();
+    unsigned long files = evo_limits_raise(); /* a broker holds one descriptor per member (util/limits.h) */
+    if (evo_limits_found())
+        evo_info("open files: soft limit %lu raised to the hard limit, %lu", evo_limits_found(), files);
     const char *refused = getenv(EVO_VAR_REFUSED);
     if (refused) { /* the plugin refused this step: nothing of the user's runs */
         fprintf(stderr, "evo-farm: step refused: %s\n", refused);

@@ -28,6 +28,11 @@
  * position and the reason (module output is cut to fit). */
 #define EVO_ERROR_MAX (EVO_PATH_MAX + 1024)
 
+/* The descriptors a broker keeps for itself beside one per member
+ * (ZeroMQ's sockets, mailboxes and poller, PMIx, the journal, the logs,
+ * the driver's pipes; util/limits.h). */
+#define EVO_FILES_RESERVE 64
+
 /* The longest host name a member reports (the wire carries it). */
 #define EVO_HOST_MAX 255
 

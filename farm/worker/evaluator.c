@@ -17,6 +17,7 @@
 
 #include "util/clock.h"
 #include "eval_codec.h"
+#include "util/limits.h"
 #include "util/log.h"
 #include "util/trace.h"
 
@@ -98,6 +99,23 @@ error:
     return NULL;
 }
 
+/* Makes this process, and what it starts, the kernel's first choice when
+ * memory runs out (a step's --mem under ConstrainRAMSpace, the machine's):
+ * an evaluator that overruns costs one attempt of one candidate, never
+ * the broker and the farm with it. Raising one's own oom_score_adj needs
+ * no privilege. Async-signal-safe; a kernel without the file is left as
+ * it is. */
+static void oom_first(void)
+{
+    static const char most[] = "1000";
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t written = write(fd, most, sizeof most - 1); /* refused: the worker's score stays */
+    (void)written;
+    close(fd);
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void child_exec(struct evo_evaluator *ev, int in_fd, int out_fd, int report_fd)
 {
@@ -106,6 +124,8 @@ static void child_exec(struct evo_evaluator *ev, int in_fd, int out_fd, int repo
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     setpgid(0, 0);                  /* so a timeout kills the evaluator's own children too */
     sigaction(SIGPIPE, &dfl, NULL); /* the worker ignores it; an ignored signal would stay ignored across exec */
+    evo_limits_restore();           /* the open-files limit the task was given (util/limits.h) */
+    oom_first();
     if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
         goto fail;
     if (chdir(ev->workdir) < 0)

@@ -136,3 +136,32 @@ PY
     [ "$(wc -l < "$SCRATCH/out")" = 1 ] || { cat "$SCRATCH/out"; fail "not one line"; }
     expect_in "$SCRATCH/out" "noeval.yaml has no evaluate: section: say how the workers evaluate (library:, command: or python:), or run a Python driver"
 }
+
+# A local farm counts the CPUs it is given (taskset here; srun -c, a
+# cpuset or a CPU quota at a site), never the machine's: on one CPU,
+# `run` starts one worker.
+t_workers_one_per_cpu_given() {
+    local cfg; cfg=$(lib_config cpus sphere)
+    taskset -c 0 "$EVO" run "$cfg" -- "$DRIVER" verify sphere 200 3 > "$SCRATCH/out" 2>&1 || fail "exit $?"
+    expect_in "$SCRATCH/out" "200 results, 0 failed, all as expected"
+    expect_in "$SCRATCH/out" "1 worker connected at the end"
+}
+
+# The open-files limit: a soft limit below what the broker needs for its
+# 40 workers but under a larger hard one is raised (every worker joins; the
+# driver gets the limit it was given); a hard limit too small for the
+# farm's -n is said in one line, naming it.
+t_open_files_limit() {
+    local cfg; cfg=$(lib_config files sphere)
+    printf 'echo "driver limit $(ulimit -n)"\nexec "$@"\n' > "$SCRATCH/limit.sh"
+    (ulimit -Sn 30 && "$EVO" run "$cfg" -n 40 -- sh "$SCRATCH/limit.sh" "$DRIVER" verify sphere 2000 3) \
+        > "$SCRATCH/out" 2>&1 || fail "exit $?"
+    expect_in "$SCRATCH/out" "2000 results, 0 failed, all as expected"
+    expect_in "$SCRATCH/out" "40 workers connected at the end"
+    expect_in "$SCRATCH/out" "driver limit 30"
+    local rc=0
+    (ulimit -n 80 && "$EVO" run "$cfg" -n 40 -- "$DRIVER" verify sphere 200 3) > "$SCRATCH/out" 2>&1 || rc=$?
+    [ "$rc" != 0 ] || fail "a farm of 40 workers ran in 80 descriptors"
+    expect_in "$SCRATCH/out" "the open-files limit (ulimit -n) is 80, hard limit 80, and a farm of 41 members needs 105"
+    [ "$(grep -c . "$SCRATCH/out")" = 1 ] || { cat "$SCRATCH/out"; fail "more than one line"; }
+}

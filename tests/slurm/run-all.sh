@@ -31,6 +31,7 @@ TEST_ORDER="
     t_kill_worker_task_no_kill
     t_literal_command_two_nodes
     t_modules_reach_every_task
+    t_module_libraries_do_not_replace_evo_farms
     t_nested_srun_is_not_a_farm
     t_no_file_python_driver
     t_option_in_help
@@ -56,6 +57,9 @@ TEST_ORDER="
     t_results_and_journal_of_another_user_refused
     t_keys_hidden_from_other_users
     t_user_errors_leave_nodes_idle
+    t_low_open_files_limit_raised
+    t_local_farm_counts_the_tasks_cpus
+    t_evaluator_overrunning_memory_fails_alone
     t_kill_whole_node_no_kill
 "
 

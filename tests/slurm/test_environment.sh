@@ -43,3 +43,33 @@ YAML
     expect_in "$SCRATCH/out" "module load testmod nosuchmod failed on node"
     expect_in "$SCRATCH/out" "nosuchmod"
 }
+
+# A module that puts its own libzmq first on LD_LIBRARY_PATH (standinzmq:
+# a stand-in libzmq.so.5 that has none of CURVE or the rest): evo-farm, its
+# library under the Python driver and its workers still run with the
+# libraries they were built with (DT_RPATH, searched before
+# LD_LIBRARY_PATH), while the driver's environment is the module's.
+t_module_libraries_do_not_replace_evo_farms() {
+    local dir="$SCRATCH/standin"
+    user_dir "$dir"
+    printf 'int zmq_has(const char *what) { (void)what; return 0; }\n' > "$dir/zmq.c"
+    gcc -shared -fPIC -Wl,-soname,libzmq.so.5 -o "$dir/libzmq.so.5" "$dir/zmq.c" || fail "cannot build the stand-in"
+    printf 'evaluate: {python: /usr/bin/python3}\nenvironment: {modules: [standinzmq]}\n' > "$SCRATCH/standin.yaml"
+    cat > "$SCRATCH/standin.py" <<'PY'
+import os
+from evofarm import futures
+def sq(x):
+    return x * x
+if __name__ == "__main__":
+    print("driver LD_LIBRARY_PATH", os.environ.get("LD_LIBRARY_PATH"))
+    assert list(futures.map(sq, range(200))) == [x * x for x in range(200)]
+    print("200 squares right")
+PY
+    local rc=0
+    (cd "$SCRATCH" && EVO_STANDIN_DIR=$dir timeout 60 srun --evo-farm=standin.yaml -N2 -n3 /usr/bin/python3 standin.py) \
+        > "$SCRATCH/out" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
+    expect_in "$SCRATCH/out" "driver LD_LIBRARY_PATH $dir"
+    expect_in "$SCRATCH/out" "200 squares right"
+    expect_in "$SCRATCH/out" "2 workers connected at the end"
+}

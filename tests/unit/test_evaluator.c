@@ -4,15 +4,18 @@
  * past the timeout or an answer that is not one costs the candidate being
  * evaluated one failed attempt, the child is started again and the rest
  * of the batch is evaluated on it; a tick that says stop abandons the
- * batch. */
+ * batch; the child is the first the kernel kills when memory runs out and
+ * has the open-files limit the worker was given. */
 #include "unit.h"
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config/config.h"
 #include "unit_results.h"
+#include "util/limits.h"
 #include "worker/evaluator.h"
 
 static char dir[64], starts[128];
@@ -129,6 +132,39 @@ static void every_candidate_answered_in_order(void **state)
     evo_config_destroy(config);
 }
 
+/* The child is the kernel's first choice under memory pressure
+ * (oom_score_adj 1000, the worker's untouched) and runs with the
+ * open-files limit the worker was started with, not the one the worker
+ * raised for itself (util/limits.h): the fitness it answers is the sum of
+ * both. */
+static void the_child_is_first_to_go_and_keeps_the_users_limit(void **state)
+{
+    (void)state;
+    struct evo_config *config;
+    struct unit_results l;
+    struct rlimit lim;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &lim), 0);
+    if (lim.rlim_max < 100)
+        skip();
+    struct rlimit low = {50, lim.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    evo_limits_raise();
+    struct evo_evaluator *ev =
+        evaluator_of("echo $(( $(cat /proc/self/oom_score_adj) + $(ulimit -n) ))", "5s", &config);
+    assert_int_equal(run(ev, &l, never_stop, NULL), 0);
+    for (size_t i = 0; i < 3; i++)
+        answered(&l, i, 1050, NULL);
+    unit_results_free(&l);
+    FILE *f = fopen("/proc/self/oom_score_adj", "r");
+    int ours = -1;
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%d", &ours), 1);
+    fclose(f);
+    assert_true(ours < 1000);
+    evo_evaluator_destroy(ev);
+    evo_config_destroy(config);
+}
+
 /* The evaluator `body` with the farm's timeout: the second candidate (3)
  * fails with a text containing `why`, the child is started again, and the
  * first and third are answered. */
@@ -189,6 +225,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(every_candidate_answered_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_child_is_first_to_go_and_keeps_the_users_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(a_crash_fails_its_candidate_and_the_rest_run_again, setup, teardown),
         cmocka_unit_test_setup_teardown(a_hang_past_the_timeout_is_killed, setup, teardown),
         cmocka_unit_test_setup_teardown(an_answer_that_is_none_restarts_the_child, setup, teardown),
