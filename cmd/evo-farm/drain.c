@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bootstrap/card.h"
 #include "registry/registry.h"
 #include "util/clock.h"
 #include "util/names.h"
@@ -59,7 +60,8 @@ static int drain_farm(const struct evo_access *a, const char *selector, uint32_t
     snprintf(creds.server_public, sizeof creds.server_public, "%.40s", a->server);
     snprintf(creds.client_public, sizeof creds.client_public, "%.40s", a->control_public);
     snprintf(creds.client_secret, sizeof creds.client_secret, "%.40s", a->control_secret);
-    snprintf(endpoints, sizeof endpoints, "%s", a->endpoints);
+    if (evo_card_order_here(a->endpoints, a->host, endpoints, sizeof endpoints) < 0 || endpoints[0] == '\0')
+        snprintf(endpoints, sizeof endpoints, "%s", a->endpoints); /* the best reachable first */
     snprintf(err, err_size, "its broker did not answer (ended?)");
     for (char *ep = strtok_r(endpoints, ",", &save); ep && !d.welcomed; ep = strtok_r(NULL, ",", &save)) {
         snprintf(creds.endpoint, sizeof creds.endpoint, "%s", ep);

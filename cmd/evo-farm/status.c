@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bootstrap/card.h"
 #include "registry/registry.h"
 #include "evofarm/client.h"
 #include "util/names.h"
@@ -26,15 +27,21 @@ struct target {
 /* The counters of the farm behind `a`. 0, or -1 with err. */
 static int ask(const struct evo_access *a, struct evo_stats *s, char *err, size_t err_size)
 {
-    struct evo_client *c = NULL;
     char endpoints[sizeof a->endpoints], *save = NULL;
-    snprintf(endpoints, sizeof endpoints, "%s", a->endpoints);
-    for (char *ep = strtok_r(endpoints, ",", &save); ep && c == NULL; ep = strtok_r(NULL, ",", &save))
-        c = evo_client_connect(ep, a->server, a->public_key, a->secret, err, err_size);
-    int rc = c ? evo_client_stats(c, s) : -1;
-    if (c && rc < 0)
-        snprintf(err, err_size, "%s", evo_client_last_error(c));
-    evo_client_close(c);
+    int rc = -1;
+    if (evo_card_order_here(a->endpoints, a->host, endpoints, sizeof endpoints) < 0 || endpoints[0] == '\0')
+        snprintf(endpoints, sizeof endpoints, "%s", a->endpoints);
+    snprintf(err, err_size, "no endpoint to ask");
+    /* the best reachable first (bootstrap/card.h); an unreachable one (a
+     * firewall, an address only the nodes route) costs its wait, then the
+     * next is asked */
+    for (char *ep = strtok_r(endpoints, ",", &save); ep && rc < 0; ep = strtok_r(NULL, ",", &save)) {
+        struct evo_client *c = evo_client_connect(ep, a->server, a->public_key, a->secret, err, err_size);
+        rc = c ? evo_client_stats(c, s) : -1;
+        if (c && rc < 0)
+            snprintf(err, err_size, "%s", evo_client_last_error(c));
+        evo_client_close(c);
+    }
     return rc;
 }
 

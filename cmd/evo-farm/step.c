@@ -45,12 +45,11 @@ static int publish_card(void *arg, struct evo_credentials *creds)
     struct evo_net nets[64];
     struct evo_card card = {0};
     char text[EVO_CARD_MAX + 512], err[EVO_ERROR_MAX];
-    const char *colon = strrchr(creds->endpoint, ':');
-    unsigned port = colon ? (unsigned)atoi(colon + 1) : 0;
     int count = evo_card_local_nets(nets, 64);
     snprintf(card.host, sizeof card.host, "%s", s->host);
     memcpy(card.server_public, creds->server_public, EVO_KEY_TEXT);
-    if (count < 0 || evo_card_endpoints(nets, (size_t)count, port, card.endpoints, sizeof card.endpoints) < 0 ||
+    if (count < 0 ||
+        evo_card_endpoints_bound(creds->endpoint, nets, (size_t)count, card.endpoints, sizeof card.endpoints) < 0 ||
         evo_card_format(&card, text, sizeof text) < 0) {
         evo_error("rank 0 on %s: cannot list this node's addresses: %s", s->host, strerror(errno ? errno : ENOSPC));
         return -1;
@@ -61,9 +60,12 @@ static int publish_card(void *arg, struct evo_credentials *creds)
         return -1;
     }
     evo_info("broker on %s: %s (wire-up: %s)", s->host, card.endpoints, evo_bootstrap_name(s->bootstrap));
-    setenv(EVO_VAR_ENDPOINTS, card.endpoints, 1); /* for `evo-farm status` from other hosts */
-    if (strncmp(creds->endpoint, "tcp://0.0.0.0:", 14) == 0)
-        snprintf(creds->endpoint, sizeof creds->endpoint, "tcp://127.0.0.1:%u", port);
+    setenv(EVO_VAR_ENDPOINTS, card.endpoints, 1);              /* for `evo-farm status` from other hosts */
+    if (strncmp(creds->endpoint, "tcp://0.0.0.0:", 14) == 0) { /* rank 0's own members: loopback */
+        char port[16];
+        snprintf(port, sizeof port, "%s", creds->endpoint + 14);
+        snprintf(creds->endpoint, sizeof creds->endpoint, "tcp://127.0.0.1:%s", port);
+    }
     return 0;
 }
 

@@ -2,9 +2,11 @@
  * (farm/bootstrap/card.c). Input: up to 7 networks of this node (8 bytes
  * each), this node's host name, then the card text. Asserts: a card that
  * parses formats back to exactly its text; the endpoint chosen is one of
- * the card's endpoints, a tcp:// one, loopback exactly when the card is
- * this host's; the endpoints made from the networks form a card whose
- * choice works the same way. */
+ * the card's endpoints, a tcp:// one; on the card's host loopback when the
+ * card has a loopback address; from another host never loopback, never
+ * link-local, never one of this node's addresses; the endpoints made from
+ * the networks form a card whose choice works the same way; the order in
+ * which status tries them holds only the card's items, none link-local. */
 #include "fuzz.h"
 
 #include <arpa/inet.h>
@@ -29,6 +31,31 @@ static int loopback(const char *endpoint)
     return strncmp(endpoint, "tcp://127.", 10) == 0;
 }
 
+/* The IPv4 address of a "tcp://A.B.C.D:port" item of length n, or 0. */
+static uint32_t address_of(const char *endpoint, size_t n)
+{
+    char text[64];
+    struct in_addr a;
+    const char *colon = n > 6 ? memchr(endpoint + 6, ':', n - 6) : NULL;
+    if (strncmp(endpoint, "tcp://", 6) != 0 || colon == NULL || (size_t)(colon - endpoint - 6) >= sizeof text)
+        return 0;
+    memcpy(text, endpoint + 6, (size_t)(colon - endpoint - 6));
+    text[colon - endpoint - 6] = '\0';
+    return inet_pton(AF_INET, text, &a) == 1 ? ntohl(a.s_addr) : 0;
+}
+
+/* Whether the card lists an endpoint with a loopback address. */
+static int has_loopback(const char *list)
+{
+    for (const char *p = list; *p;) {
+        size_t length = strcspn(p, ",");
+        if (address_of(p, length) >> 24 == 127)
+            return 1;
+        p += length + (p[length] == ',');
+    }
+    return 0;
+}
+
 static void check_choice(const struct evo_card *card, const char *my_host, const struct evo_net *nets, size_t count)
 {
     char chosen[EVO_CARD_MAX];
@@ -37,7 +64,15 @@ static void check_choice(const struct evo_card *card, const char *my_host, const
         return;
     FUZZ_ASSERT(strlen(chosen) < size);
     FUZZ_ASSERT(strncmp(chosen, "tcp://", 6) == 0 && listed(card->endpoints, chosen));
-    FUZZ_ASSERT(loopback(chosen) == (strcmp(card->host, my_host) == 0));
+    uint32_t address = address_of(chosen, strlen(chosen));
+    FUZZ_ASSERT(address != 0 && address >> 16 != 0xa9fe); /* never link-local */
+    if (strcmp(card->host, my_host) == 0) {
+        FUZZ_ASSERT(loopback(chosen) || !has_loopback(card->endpoints));
+        return;
+    }
+    FUZZ_ASSERT(!loopback(chosen));
+    for (size_t i = 0; i < count; i++)
+        FUZZ_ASSERT(nets[i].address != address);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -63,6 +98,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(evo_card_format(&card, again, sizeof again) == 0 && strcmp(again, text) == 0);
         check_choice(&card, my_host, nets, count);
         check_choice(&card, card.host, nets, count); /* the broker's own host */
+        char order[EVO_CARD_MAX];                    /* status's order: the card's own items, none link-local */
+        if (evo_card_order(card.endpoints, my_host[0] & 1, nets, count, EVO_CARD_RANK_LAST, order, sizeof order) == 0)
+            for (const char *p = order; *p;) {
+                size_t length = strcspn(p, ",");
+                char item[EVO_CARD_MAX];
+                snprintf(item, sizeof item, "%.*s", (int)length, p);
+                FUZZ_ASSERT(listed(card.endpoints, item) && address_of(p, length) >> 16 != 0xa9fe);
+                p += length + (p[length] == ',');
+            }
     }
 
     /* A card made from these networks, as rank 0 makes it. */

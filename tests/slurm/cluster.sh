@@ -17,7 +17,9 @@
 # loopback: every slurmd on 127.0.0.1 with its own port.
 # netns:    every node also gets its own network namespace and address
 #           (10.201.0.1N/24 on a bridge this script creates), so a farm
-#           must advertise a routable address, not 127.0.0.1.
+#           must advertise a routable address, not 127.0.0.1; every node
+#           also has docker0 172.17.0.1/16 and usb0 169.254.95.120/16,
+#           listed first, which a worker must never dial.
 # Clients need SLURM_CONF=DIR/etc/slurm.conf (printed by start). The
 # plugin is loaded from PLUGIN (default: $BUILD/plugin/spank_evo_farm.so) via
 # the cluster's own PlugStackConfig, with PLUGIN_ARGS as its arguments, or
@@ -148,6 +150,16 @@ make_links() {
     ip link set "$BRIDGE" up
     for n in $(seq "$NODES"); do
         ip netns add "evof$n"
+        # What a site's nodes carry beside their network, the same on every
+        # node and listed before it (getifaddrs order): docker0's
+        # 172.17.0.1/16 and a BMC's link-local address on a USB interface.
+        # (Bridges: this kernel has no dummy links.)
+        ip -n "evof$n" link add docker0 type bridge
+        ip -n "evof$n" addr add 172.17.0.1/16 dev docker0
+        ip -n "evof$n" link set docker0 up
+        ip -n "evof$n" link add usb0 type bridge
+        ip -n "evof$n" addr add 169.254.95.120/16 dev usb0
+        ip -n "evof$n" link set usb0 up
         ip link add "evofv$n" type veth peer name eth0 netns "evof$n"
         ip link set "evofv$n" master "$BRIDGE" up
         ip -n "evof$n" addr add "$NET.$((10 + n))/24" dev eth0

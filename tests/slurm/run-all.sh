@@ -72,7 +72,7 @@ echo "slurm: $(srun --version), the plugin's wire-up: $AUTO_MPI, $(grep -E '^(Pr
 run_tests "slurm (loopback)"
 [ $? = 0 ] || status=1
 ./cluster.sh stop "$CLUSTER" > /dev/null 2>&1
-NETNS_TESTS="t_srun_example_netns t_status_from_login_node_netns"
+NETNS_TESTS="t_srun_example_netns t_status_from_login_node_netns t_bound_address_alone_published_netns"
 if ! printf '%s\n' $NETNS_TESTS | grep -qE -- "${TESTS:-.}"; then
     echo "slurm (netns): not started: TESTS selects none of its tests"
 elif unshare --net true 2> /dev/null && command -v ip > /dev/null &&
@@ -82,6 +82,19 @@ elif unshare --net true 2> /dev/null && command -v ip > /dev/null &&
     # carried a routable address (127.0.0.1 there is another machine).
     t_srun_example_netns() { run_example "$SCRATCH/out"; }
     t_status_from_login_node_netns() { status_from_here; }
+    # farm.bind naming one interface: rank 0 publishes that address alone
+    # (it published every address of the node, bound or not).
+    t_bound_address_alone_published_netns() {
+        printf 'farm: {bind: "tcp://eth0:*"}\nevaluate: {library: %s, function: sphere}\n' "$TESTLIB" > "$SCRATCH/bound.yaml"
+        local rc=0
+        (cd "$SCRATCH" && EVO_FARM_LOG=info timeout 60 srun --evo-farm=bound.yaml -N2 -n3 "$EVO" "$DRIVER" verify sphere 300 3) \
+            > "$SCRATCH/out" 2>&1 || rc=$?
+        [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
+        expect_in "$SCRATCH/out" "300 results, 0 failed, all as expected"
+        grep -qE "broker on node1: tcp://10\.201\.0\.11:[0-9]+ \(wire-up" "$SCRATCH/out" ||
+            { grep "broker on" "$SCRATCH/out"; fail "rank 0 did not publish its bound address alone"; }
+        expect_both_nodes "$SCRATCH/out"
+    }
     # shellcheck disable=SC2034 # read by run_tests (../integration/lib.sh)
     TEST_ORDER=$NETNS_TESTS
     start_cluster netns || exit 1
