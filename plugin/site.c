@@ -2,6 +2,7 @@
  * error, never ignored, so a typo cannot silently weaken a site policy. */
 #include "site.h"
 
+#include "config/config.h"
 #include "util/parse.h"
 
 #include "evo_paths.h" /* EVO_FARM_COMMAND: $(PREFIX)/bin/evo-farm, made by the Makefile */
@@ -42,11 +43,18 @@ int evo_site_parse(struct evo_site *site, int argc, char **argv, char *err, size
                   set(site->mpi, sizeof site->mpi, value) < 0;
         else if (key == 8 && strncmp(argv[i], "evo_farm", key) == 0)
             bad = set(site->evo_farm, sizeof site->evo_farm, value) < 0 || value[0] != '/';
-        else {
+        else if (key == 4 && strncmp(argv[i], "bind", key) == 0) {
+            char why[384] = "expected bind=tcp://HOST:PORT";
+            if (set(site->bind, sizeof site->bind, value) < 0 || evo_config_bind_check(value, why, sizeof why) < 0) {
+                snprintf(err, err_size, "argument %d '%s': %s", i + 1, argv[i], why);
+                return -1;
+            }
+            bad = 0;
+        } else {
             snprintf(err, err_size,
                      "argument %d '%s': unknown setting (known: modules_init=PATH, "
                      "venv_roots=DIR[:DIR...], threads=yes|no, modules_timeout=SECONDS, mpi=auto|pmix|pmi2, "
-                     "evo_farm=PATH)",
+                     "evo_farm=PATH, bind=tcp://HOST:PORT)",
                      i + 1, argv[i]);
             return -1;
         }

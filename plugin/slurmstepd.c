@@ -294,5 +294,10 @@ int evo_slurmstepd_task_init(spank_t sp)
         }
     }
     evo_env_edits_free(&edits);
+    if (rc == 0 && evo_plugin.site.bind[0] &&
+        spank_setenv(sp, EVO_VAR_SITE_BIND, evo_plugin.site.bind, 1) != ESPANK_SUCCESS) {
+        slurm_error("evo-farm: cannot set %s in the task", EVO_VAR_SITE_BIND);
+        rc = -1;
+    }
     return rc < 0 ? refuse_task(sp, "the task's environment could not be set (the line above says why)") : 0;
 }

@@ -88,6 +88,14 @@ static int signals_reach_tasks_only(void)
     return found;
 }
 
+/* Where rank 0's broker listens when farm.bind says nothing: the site's
+ * bind= (the plugin hands it over), else every address of the node. */
+static const char *site_bind(void)
+{
+    const char *site = getenv(EVO_VAR_SITE_BIND);
+    return site && site[0] ? site : "tcp://*:*";
+}
+
 static int run_rank0(struct step *s, const struct evo_config *config, char **driver_argv, const char *self)
 {
     struct evo_role_keys keys;
@@ -100,7 +108,7 @@ static int run_rank0(struct step *s, const struct evo_config *config, char **dri
         .driver_argv = driver_argv,
         .no_local_workers = 1,
         .keys = &keys,
-        .bind = strcmp(config->farm.bind, EVO_DEFAULT_BIND) == 0 ? "tcp://*:*" : config->farm.bind,
+        .bind = strcmp(config->farm.bind, EVO_DEFAULT_BIND) != 0 ? config->farm.bind : site_bind(),
         .publish = publish_card,
         .publish_arg = s,
         .expected_workers = evo_bootstrap_size(s->bootstrap) - 1,

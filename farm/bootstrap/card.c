@@ -127,8 +127,10 @@ int evo_card_endpoints_bound(const char *bound, const struct evo_net *nets, size
  * link-local one). From the broker's host: its loopback, then its other
  * addresses (a broker bound to one). From elsewhere: an address in one of
  * the peer's networks, then another routable one, then one of the peer's
- * own (it leads back to the peer: docker0's 172.17.0.1 is on every node),
- * then loopback (only a farm on the peer's own machine answers there). */
+ * own (it leads back to the peer: docker0's 172.17.0.1 is on every node;
+ * it reaches the broker only where "hosts" share a network stack, as the
+ * nodes of a one-machine test cluster do), then loopback (only a farm on
+ * the peer's own machine answers there). */
 static int rank_of(uint32_t address, int same_host, const struct evo_net *nets, size_t count)
 {
     if (address == 0 || is_link_local(address))
@@ -169,7 +171,7 @@ int evo_card_choose(const struct evo_card *card, const char *my_host, const stru
                     char *out, size_t size)
 {
     char order[EVO_CARD_MAX];
-    if (evo_card_order(card->endpoints, strcmp(card->host, my_host) == 0, nets, count, EVO_CARD_RANK_OWN - 1, order,
+    if (evo_card_order(card->endpoints, strcmp(card->host, my_host) == 0, nets, count, EVO_CARD_RANK_OWN, order,
                        sizeof order) < 0)
         return -1;
     size_t length = strcspn(order, ",");

@@ -67,12 +67,13 @@ int evo_card_order(const char *endpoints, int same_host, const struct evo_net *n
 int evo_card_order_here(const char *endpoints, const char *broker_host, char *out, size_t size);
 
 /* Picks the endpoint a task on host my_host with networks nets should
- * connect to, the first of evo_card_order short of EVO_CARD_RANK_OWN: on
- * the broker's host its loopback, else its bound address; elsewhere the
- * first endpoint in one of my networks, else the first routable one, and
- * never a link-local address nor one of my own (an address every node
- * has, such as docker0's, leads back to this node). 0, or -1 when the
- * card has no usable endpoint. */
+ * connect to, the first of evo_card_order up to EVO_CARD_RANK_OWN: on the
+ * broker's host its loopback, else its bound address; elsewhere the first
+ * endpoint in one of my networks, else the first routable one, one of my
+ * own addresses only when the card has nothing else (an address every
+ * node has, such as docker0's, leads back to this node), never a
+ * link-local one nor loopback. 0, or -1 when the card has no usable
+ * endpoint. */
 int evo_card_choose(const struct evo_card *card, const char *my_host, const struct evo_net *nets, size_t count,
                     char *out, size_t size);
 

@@ -63,16 +63,18 @@
 #define EVO_VAR_WINDOW          "EVO_FARM_WINDOW" /* a C client's tasks in the farm at once */
 #define EVO_VAR_GIVE_UP         "EVO_FARM_GIVE_UP"
 #define EVO_VAR_HOST            "EVO_FARM_HOST"
-#define EVO_VAR_LIBRARY         "EVO_FARM_LIBRARY"
-#define EVO_VAR_LOG             "EVO_FARM_LOG"
-#define EVO_VAR_RESUME          "EVO_FARM_RESUME"
-#define EVO_VAR_WORKERS         "EVO_FARM_WORKERS"
-#define EVO_VAR_READY_FD        "EVO_FARM_READY_FD"    /* evofarm's embedded farm: where __hold reports */
-#define EVO_VAR_PYTHON          "EVO_FARM_PYTHON"      /* a Python driver's interpreter, for its workers */
-#define EVO_VAR_UNIX_SOCKET     "EVO_FARM_UNIX_SOCKET" /* the broker's Unix socket, for members on its machine */
-#define EVO_VAR_PYTHON_MAIN     "EVO_FARM_PYTHON_MAIN" /* a Python driver's script, imported ahead by the workers */
-#define EVO_VAR_TRACE           "EVO_FARM_TRACE"       /* bench: timestamps along the hot path (util/trace.h) */
-#define EVO_VAR_SHARED_DIR      "EVO_FARM_SHARED_DIR"  /* a worker's constants, one file each (SHARE) */
+/* The plugin's bind= (plugin/site.h), for rank 0 when farm.bind says nothing. */
+#define EVO_VAR_SITE_BIND   "EVO_FARM_SITE_BIND"
+#define EVO_VAR_LIBRARY     "EVO_FARM_LIBRARY"
+#define EVO_VAR_LOG         "EVO_FARM_LOG"
+#define EVO_VAR_RESUME      "EVO_FARM_RESUME"
+#define EVO_VAR_WORKERS     "EVO_FARM_WORKERS"
+#define EVO_VAR_READY_FD    "EVO_FARM_READY_FD"    /* evofarm's embedded farm: where __hold reports */
+#define EVO_VAR_PYTHON      "EVO_FARM_PYTHON"      /* a Python driver's interpreter, for its workers */
+#define EVO_VAR_UNIX_SOCKET "EVO_FARM_UNIX_SOCKET" /* the broker's Unix socket, for members on its machine */
+#define EVO_VAR_PYTHON_MAIN "EVO_FARM_PYTHON_MAIN" /* a Python driver's script, imported ahead by the workers */
+#define EVO_VAR_TRACE       "EVO_FARM_TRACE"       /* bench: timestamps along the hot path (util/trace.h) */
+#define EVO_VAR_SHARED_DIR  "EVO_FARM_SHARED_DIR"  /* a worker's constants, one file each (SHARE) */
 /* Under `srun --evo-farm=FILE` the SPANK plugin hands the tasks the file's
  * text, its name as the user gave it and its absolute directory in these, so
  * no shared filesystem is needed for the configuration. */

@@ -54,3 +54,19 @@ unsigned evo_parse_env_unsigned(const char *name, unsigned max, unsigned fallbac
         n = fallback;
     return n;
 }
+
+int evo_parse_port_range(const char *text, unsigned *first, unsigned *last)
+{
+    char low[8];
+    unsigned a, b;
+    const char *dash = strchr(text, '-');
+    if (dash == NULL || (size_t)(dash - text) >= sizeof low)
+        return -1;
+    memcpy(low, text, (size_t)(dash - text));
+    low[dash - text] = '\0';
+    if (evo_parse_unsigned(low, 1, 65535, &a) < 0 || evo_parse_unsigned(dash + 1, a, 65535, &b) < 0)
+        return -1;
+    *first = a;
+    *last = b;
+    return 0;
+}

@@ -11,6 +11,10 @@ int evo_parse_duration_ms(const char *text, unsigned *ms);
  * value in *out, or -1 (*out untouched). */
 int evo_parse_unsigned(const char *text, unsigned min, unsigned max, unsigned *out);
 
+/* A TCP port range "FIRST-LAST", 1 <= FIRST <= LAST <= 65535. 0 and the
+ * range in *first and *last, or -1 (both untouched). */
+int evo_parse_port_range(const char *text, unsigned *first, unsigned *last);
+
 /* The whole number (seconds, a count) in environment variable `name`,
  * within [1, max]; the default when it is unset or not such a number. */
 unsigned evo_parse_env_unsigned(const char *name, unsigned max, unsigned fallback);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "util/names.h"
+#include "util/parse.h"
 
 /* Options common to both ends: no linger on close (a dead farm must not
  * block exit) and no high-water mark (batches bound what is queued). */
@@ -17,6 +18,33 @@ static int common_options(void *socket)
                    zmq_setsockopt(socket, ZMQ_RCVHWM, &zero, sizeof zero)
                ? -1
                : 0;
+}
+
+/* Binds `bind`; one whose port is a range "FIRST-LAST" (farm.bind, a
+ * site's bind=, where a firewall opens only those) takes the first free
+ * port of it. 0, or -1 with a message in err. */
+static int bind_in_range(void *socket, const char *bind, char *err, size_t err_size)
+{
+    const char *colon = strrchr(bind, ':');
+    unsigned first, last;
+    char one[EVO_ENDPOINT_MAX + 8];
+    if (colon == NULL || evo_parse_port_range(colon + 1, &first, &last) < 0) {
+        if (zmq_bind(socket, bind) == 0)
+            return 0;
+        snprintf(err, err_size, "cannot bind %s: %s", bind, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    for (unsigned port = first; port <= last; port++) {
+        snprintf(one, sizeof one, "%.*s:%u", (int)(colon - bind), bind, port);
+        if (zmq_bind(socket, one) == 0)
+            return 0;
+        if (zmq_errno() != EADDRINUSE) {
+            snprintf(err, err_size, "cannot bind %s: %s", one, zmq_strerror(zmq_errno()));
+            return -1;
+        }
+    }
+    snprintf(err, err_size, "cannot bind %s: every port from %u to %u is in use", bind, first, last);
+    return -1;
 }
 
 void *evo_socket_bind_router(void *context, const char *bind, struct evo_credentials *creds, char *err, size_t err_size)
@@ -37,10 +65,8 @@ void *evo_socket_bind_router(void *context, const char *bind, struct evo_credent
         snprintf(err, err_size, "cannot set up the broker socket: %s", zmq_strerror(zmq_errno()));
         goto error;
     }
-    if (zmq_bind(socket, bind) != 0) {
-        snprintf(err, err_size, "cannot bind %s: %s", bind, zmq_strerror(zmq_errno()));
+    if (bind_in_range(socket, bind, err, err_size) < 0)
         goto error;
-    }
     if (zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, creds->endpoint, &size) != 0) {
         snprintf(err, err_size, "cannot read the bound endpoint: %s", zmq_strerror(zmq_errno()));
         goto error;

@@ -11,9 +11,10 @@
 #include "proto.h"
 #include "util/buf.h"
 
-/* A bound ROUTER with CURVE server, ZAP domain and ROUTER_MANDATORY. The
- * resolved endpoint (port filled in) is written to creds->endpoint. NULL with
- * a message in err. */
+/* A bound ROUTER with CURVE server, ZAP domain and ROUTER_MANDATORY, at
+ * `bind` ("tcp://HOST:PORT", PORT a number, "*" or a range "FIRST-LAST"
+ * of which the first free port is taken). The resolved endpoint (port
+ * filled in) is written to creds->endpoint. NULL with a message in err. */
 void *evo_socket_bind_router(void *context, const char *bind, struct evo_credentials *creds, char *err,
                              size_t err_size);
 

@@ -72,7 +72,8 @@ echo "slurm: $(srun --version), the plugin's wire-up: $AUTO_MPI, $(grep -E '^(Pr
 run_tests "slurm (loopback)"
 [ $? = 0 ] || status=1
 ./cluster.sh stop "$CLUSTER" > /dev/null 2>&1
-NETNS_TESTS="t_srun_example_netns t_status_from_login_node_netns t_bound_address_alone_published_netns"
+NETNS_TESTS="t_srun_example_netns t_status_from_login_node_netns t_bound_address_alone_published_netns
+    t_site_bind_netns"
 if ! printf '%s\n' $NETNS_TESTS | grep -qE -- "${TESTS:-.}"; then
     echo "slurm (netns): not started: TESTS selects none of its tests"
 elif unshare --net true 2> /dev/null && command -v ip > /dev/null &&
@@ -95,8 +96,19 @@ elif unshare --net true 2> /dev/null && command -v ip > /dev/null &&
             { grep "broker on" "$SCRATCH/out"; fail "rank 0 did not publish its bound address alone"; }
         expect_both_nodes "$SCRATCH/out"
     }
+    # The site names the network and the ports (the plugin's bind=): rank
+    # 0 binds eth0's address and a port of the range, and publishes that.
+    t_site_bind_netns() {
+        local rc=0
+        (cd "$SCRATCH" && EVO_FARM_LOG=info timeout 60 srun --evo-farm="$EXAMPLE" -N2 -n3 "$EVO") > "$SCRATCH/out" 2>&1 || rc=$?
+        [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
+        grep -qE "broker on node1: tcp://10\.201\.0\.11:410[0-9][0-9] \(wire-up" "$SCRATCH/out" ||
+            { grep "broker on" "$SCRATCH/out"; fail "rank 0 did not bind the site's network and ports"; }
+        expect_both_nodes "$SCRATCH/out"
+    }
     # shellcheck disable=SC2034 # read by run_tests (../integration/lib.sh)
     TEST_ORDER=$NETNS_TESTS
+    export PLUGIN_ARGS="evo_farm=$EVO bind=tcp://eth0:41000-41099"
     start_cluster netns || exit 1
     run_tests "slurm (netns)"
     [ $? = 0 ] || status=1

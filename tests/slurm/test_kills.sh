@@ -32,7 +32,7 @@ t_all_worker_tasks_lost() {
     (cd "$SCRATCH" && EVO_FARM_GIVE_UP=2 timeout 60 srun --no-kill --mpi=pmi2 --evo-farm=slow.yaml -N2 -n3 "$EVO" "$DRIVER" verify sphere 100000 3) \
         > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! victims=""
-    for _ in $(seq 100); do
+    for _ in $(seq 200); do # the first step of a fresh cluster may take seconds
         victims="$(worker_tasks '^SLURM_PROCID=1$') $(worker_tasks '^SLURM_PROCID=2$')"
         [ "$(echo $victims | wc -w)" = 2 ] && break
         sleep 0.05

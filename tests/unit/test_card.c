@@ -61,6 +61,12 @@ static void an_address_every_node_has_is_never_dialled(void **state)
     strcpy(card.endpoints, "tcp://169.254.95.120:7000,tcp://172.17.0.1:7000,tcp://10.201.11.11:7000");
     assert_int_equal(evo_card_choose(&card, "node2", worker, 4, out, sizeof out), 0);
     assert_string_equal(out, "tcp://10.201.11.11:7000");
+    /* Nodes that share one network stack (a one-machine test cluster):
+     * the broker's address is also the worker's, and nothing else is on
+     * the card but loopback: that address, not the other host's loopback. */
+    strcpy(card.endpoints, "tcp://10.201.11.12:7000,tcp://127.0.0.1:7000");
+    assert_int_equal(evo_card_choose(&card, "node2", worker, 4, out, sizeof out), 0);
+    assert_string_equal(out, "tcp://10.201.11.12:7000");
     /* On the broker's own node: loopback, as before. */
     strcpy(card.endpoints, "tcp://172.17.0.1:7000,tcp://127.0.0.1:7000");
     assert_int_equal(evo_card_choose(&card, "node1", broker, 4, out, sizeof out), 0);

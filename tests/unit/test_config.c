@@ -106,6 +106,8 @@ static void errors_name_the_place(void **state)
     expect_error("evaluate: {command: [x]}\nfarm: {workers: 0}\n", "t.yaml:2:17:", "'auto' or a whole number");
     expect_error("evaluate: {command: [x]}\nfarm: {timeout: 3 days}\n", "t.yaml:2:17:", "expected a duration");
     expect_error("evaluate: {command: [x]}\nfarm: {heartbeat: 2ms}\n", "t.yaml:2:19:", "out of range");
+    expect_error("evaluate: {command: [x]}\nfarm: {bind: eth0}\n", "t.yaml:2:14:", "expected tcp://HOST:PORT");
+    expect_error("evaluate: {command: [x]}\nfarm: {bind: 'tcp://*:9-2'}\n", "t.yaml:2:14:", "port range '9-2'");
     expect_error("evaluate: {command: [x]}\nfarm: {scheduling: greedy}\n",
                  "t.yaml:2:20:", "expected one of 'dynamic', 'static'");
     expect_error("evaluate: {command: [x]}\nfarm: [1, 2]\n", "t.yaml:2:7:", "section 'farm' must be a mapping");

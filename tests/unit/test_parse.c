@@ -46,11 +46,27 @@ static void env_number_in_range_else_default(void **state)
     unsetenv("EVO_TEST_SECONDS");
 }
 
+static void port_ranges_parsed_strictly(void **state)
+{
+    (void)state;
+    unsigned a = 0, b = 0;
+    assert_int_equal(evo_parse_port_range("41000-41010", &a, &b), 0);
+    assert_true(a == 41000 && b == 41010);
+    assert_int_equal(evo_parse_port_range("7-7", &a, &b), 0);
+    assert_true(a == 7 && b == 7);
+    const char *bad[] = {"9-2", "0-5", "1-65536", "-5", "5-", "x-9", "41000", "1-2-3", "123456789-9"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (evo_parse_port_range(bad[i], &a, &b) != -1)
+            fail_msg("'%s' parsed as a port range", bad[i]);
+    assert_true(a == 7 && b == 7); /* untouched */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(durations_sizes_and_numbers_parsed_strictly),
         cmocka_unit_test(env_number_in_range_else_default),
+        cmocka_unit_test(port_ranges_parsed_strictly),
     };
     return EVO_RUN_TESTS(tests);
 }

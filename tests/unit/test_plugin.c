@@ -43,6 +43,18 @@ static void site_arguments_parsed_unknown_refused(void **state)
     char *relative_command[] = {"evo_farm=evo-farm"};
     assert_int_equal(evo_site_parse(&site, 1, relative_command, err, sizeof err), -1);
     assert_non_null(strstr(err, "expected an absolute path"));
+    char *bind[] = {"bind=tcp://ib0:41000-41099"};
+    assert_int_equal(evo_site_parse(&site, 1, bind, err, sizeof err), 0);
+    assert_string_equal(site.bind, "tcp://ib0:41000-41099");
+    char *bad_bind[] = {"bind=ib0"};
+    assert_int_equal(evo_site_parse(&site, 1, bad_bind, err, sizeof err), -1);
+    assert_non_null(strstr(err, "argument 1 'bind=ib0': expected tcp://HOST:PORT"));
+    char *bad_range[] = {"bind=tcp://*:9-2"};
+    assert_int_equal(evo_site_parse(&site, 1, bad_range, err, sizeof err), -1);
+    assert_non_null(strstr(err, "port range '9-2'"));
+    char *empty_bind[] = {"bind="};
+    assert_int_equal(evo_site_parse(&site, 1, empty_bind, err, sizeof err), -1);
+    assert_non_null(strstr(err, "expected bind=tcp://HOST:PORT"));
 }
 
 static const char *fake_env(void *base, const char *name)
