@@ -166,15 +166,43 @@ char **evo_modules_split_env(char *data, size_t len, int *garbage)
     return list;
 }
 
-/* The last non-empty line of the module command's messages. */
-static void last_line(const char *text, size_t len, char *out, size_t size)
+/* The module command's messages as one line: Tcl's modulecmd says why in
+ * one line, Lmod in a paragraph ("Lmod has detected the following
+ * error: ..." over several lines, then advice): every line joined by one
+ * space, runs of blanks and control characters (terminal escapes
+ * included) squeezed to one space, cut with "..." where it does not fit
+ * in out. */
+static void one_line(const char *text, size_t len, char *out, size_t size)
 {
-    while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
-        len--;
-    size_t start = len;
-    while (start && text[start - 1] != '\n')
-        start--;
-    snprintf(out, size, "%.*s", (int)(len - start), text + start);
+    size_t used = 0;
+    int blank = 1; /* no space at the start */
+    for (size_t i = 0; i < len && size > 4; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x20 || c == 0x7f || c == ' ') {
+            if (c == 0x1b) /* ESC [ ... letter: a terminal sequence */
+                while (i + 1 < len && !((text[i + 1] | 0x20) >= 'a' && (text[i + 1] | 0x20) <= 'z'))
+                    i++;
+            if (c == 0x1b && i + 1 < len)
+                i++;
+            if (!blank)
+                out[used++] = ' ';
+            blank = 1;
+        } else {
+            out[used++] = (char)c;
+            blank = 0;
+        }
+        if (used + 4 >= size) {
+            if (i + 1 < len) {
+                memcpy(out + used, "...", 3);
+                used += 3;
+            }
+            break;
+        }
+    }
+    while (used && out[used - 1] == ' ')
+        used--;
+    if (size)
+        out[used] = '\0';
 }
 
 /* Starts the module shell; its stdout and stderr come back on fds[0] and
@@ -223,7 +251,7 @@ int evo_modules_load(const char *init, char *const *modules, char *const *envp, 
         snprintf(err, err_size, "module load %s on %s: its output is larger than %d MiB", names, host,
                  OUTPUT_MAX >> 20);
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        last_line(bufs[1] ? bufs[1] : "", lens[1], message, sizeof message);
+        one_line(bufs[1] ? bufs[1] : "", lens[1], message, sizeof message);
         snprintf(err, err_size, "module load %s failed on %s: %s", names, host,
                  message[0]                                       ? message
                  : WIFEXITED(status) && WEXITSTATUS(status) == 97 ? "cannot source the modules init script"

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int set(char *field, size_t size, const char *value)
 {
@@ -18,10 +19,31 @@ static int set(char *field, size_t size, const char *value)
     return 0;
 }
 
+/* The first of the usual places of the script that defines `module` that
+ * exists on this machine (Debian's environment-modules first, as before),
+ * else Debian's: each distribution puts it elsewhere, and Lmod's
+ * init/bash is a drop-in for Tcl's. */
+static void default_modules_init(char *out, size_t size)
+{
+    static const char *const places[] = {
+        "/usr/share/modules/init/bash",        /* environment-modules: Debian, Ubuntu */
+        "/usr/share/Modules/init/bash",        /* environment-modules: RHEL, Rocky, Alma */
+        "/usr/share/lmod/lmod/init/bash",      /* Lmod: Debian, Ubuntu, EPEL */
+        "/opt/ohpc/admin/lmod/lmod/init/bash", /* Lmod: OpenHPC */
+    };
+    const char *found = places[0];
+    for (size_t i = 0; i < sizeof places / sizeof places[0]; i++)
+        if (access(places[i], R_OK) == 0) {
+            found = places[i];
+            break;
+        }
+    snprintf(out, size, "%s", found);
+}
+
 int evo_site_parse(struct evo_site *site, int argc, char **argv, char *err, size_t err_size)
 {
     memset(site, 0, sizeof *site);
-    strcpy(site->modules_init, "/usr/share/modules/init/bash");
+    default_modules_init(site->modules_init, sizeof site->modules_init);
     site->threads = 1;
     site->modules_timeout_s = 60;
     strcpy(site->mpi, "auto");

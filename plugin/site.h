@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 struct evo_site {
-    char modules_init[512];     /* the shell script that defines `module` */
+    char modules_init[512];     /* the shell script that defines `module` (default: the first found) */
     unsigned modules_timeout_s; /* a `module load` that takes longer is killed */
     char venv_roots[1024];      /* ':'-separated; empty = a venv may be anywhere */
     int threads;                /* set OMP_NUM_THREADS & co from cpus-per-task */

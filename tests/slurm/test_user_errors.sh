@@ -39,17 +39,20 @@ t_user_errors_leave_nodes_idle() {
     printf 'evaluate: {command: [x]}\nenvironment: {modules: [garbagemod]}\n' > "$SCRATCH/u7.yaml"
     # Slurm ignores an optional plugin's failures: the step must fail closed
     # all the same (the packages ship this line).
-    local line
+    # The broken modulefiles live apart: Lmod evaluates every modulefile on
+    # MODULEPATH when a name is unknown (its spider), and would hang on
+    # hangmod where Tcl's modulecmd says the name is unknown.
+    local line BROKEN_MODULES=$MODULEPATH:$ROOT/tests/slurm/modules-broken
     for line in required optional; do
         echo "$line ${saved#required } modules_timeout=2 venv_roots=$SCRATCH/roots/allowed" > "$stack"
         expect_refused yaml-$line "farm.retries: expected a whole number" --evo-farm=u1.yaml -N2 -n2
         expect_refused unknown-module-$line "module load nosuchmod failed on node" --evo-farm=u2.yaml -N2 -n2
-        expect_refused hanging-module-$line "module load hangmod on node1: no answer within 2 s (killed)" --evo-farm=u3.yaml -N2 -n2
-        expect_refused background-module-$line "module load bgmod on node" --evo-farm=u4.yaml -N2 -n2
+        MODULEPATH=$BROKEN_MODULES expect_refused hanging-module-$line "module load hangmod on node1: no answer within 2 s (killed)" --evo-farm=u3.yaml -N2 -n2
+        MODULEPATH=$BROKEN_MODULES expect_refused background-module-$line "module load bgmod on node" --evo-farm=u4.yaml -N2 -n2
         expect_refused venv-symlink-$line "is outside the directories this site allows" --evo-farm=u5.yaml -N2 -n2
         expect_refused venv-dotdot-$line "is outside the directories this site allows" --evo-farm=u6.yaml -N2 -n2
         expect_refused mpi-$line "needs PMIx or PMI-2 but this step uses --mpi=cray_shasta" --mpi=cray_shasta --evo-farm="$EXAMPLE" -n2
-        expect_refused garbage-env-$line "printed something that is not an environment" --evo-farm=u7.yaml -N2 -n2
+        MODULEPATH=$BROKEN_MODULES expect_refused garbage-env-$line "printed something that is not an environment" --evo-farm=u7.yaml -N2 -n2
         printf '0-1 touch %s/ran\n' "$SCRATCH" > "$SCRATCH/multi.conf"
         rm -f "$SCRATCH/ran"
         (cd "$SCRATCH" && timeout 60 srun --evo-farm="$EXAMPLE" -N2 -n2 --multi-prog multi.conf) > "$SCRATCH/multi.out" 2>&1 &&

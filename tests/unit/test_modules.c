@@ -122,6 +122,22 @@ static void failure_names_the_module_systems_line(void **state)
     evo_env_edits_free(&e);
 }
 
+/* Lmod says why in a paragraph, with a terminal colour sequence: one
+ * line comes back, every line joined, the sequence gone. */
+static void lmods_paragraph_comes_back_as_one_line(void **state)
+{
+    (void)state;
+    struct evo_env_edits e;
+    char err[512];
+    module_is("printf '\\n\\033[1;31mLmod has detected the following error:\\033[0m  The following module(s) are "
+              "unknown: \"%s\"\\n\\nPlease check the spelling or version number.\\n' \"$2\" >&2; return 1");
+    assert_int_equal(load(5000, &e, err, sizeof err), -1);
+    assert_string_equal(err,
+                        "module load testmod failed on node9: Lmod has detected the following error: The "
+                        "following module(s) are unknown: \"testmod\" Please check the spelling or version number.");
+    evo_env_edits_free(&e);
+}
+
 static void a_hang_is_killed_with_its_group(void **state)
 {
     (void)state;
@@ -289,6 +305,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(loads_and_diffs, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(failure_names_the_module_systems_line, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(lmods_paragraph_comes_back_as_one_line, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(a_hang_is_killed_with_its_group, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(a_process_left_behind_is_killed, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(clean_signal_mask_and_descriptors, make_dir, remove_dir),

@@ -57,6 +57,18 @@ PACKAGES=(
     debhelper dpkg-dev fakeroot git
 )
 
+# The module system: Tcl's environment-modules in trixie, as on the host,
+# and Lmod in sid (Debian's lmod conflicts with environment-modules, so
+# a root carries one or the other): the Slurm suite's module tests run
+# under both (tests/slurm/test_environment.sh).
+packages_for() { # SUITE — PACKAGES as that suite's root gets them, one a line
+    local p
+    for p in "${PACKAGES[@]}"; do
+        [ "$1" = sid ] && [ "$p" = environment-modules ] && p=lmod
+        echo "$p"
+    done
+}
+
 say() { echo "root.sh: $*"; }
 die() { echo "root.sh: $*" >&2; exit 1; }
 
@@ -157,8 +169,9 @@ echo "root.sh: [$suite] $(dpkg-query -W -f "\${db:Status-Abbrev}\n" | grep -c "^
 # Inside fresh mount+PID namespaces (so that debootstrap's own mounts and
 # any process a package might start end with it): make ROOTS/SUITE.
 make_in_ns() { # SUITE DIR MIRROR LOG
-    local suite=$1 dir=$2 mirror=$3 log=$4 opts
+    local suite=$1 dir=$2 mirror=$3 log=$4 opts packages
     mapfile -t opts < <(apt_opts "$suite")
+    mapfile -t packages < <(packages_for "$suite")
     say "[$suite] debootstrap --variant=minbase $suite $dir $mirror"
     debootstrap --variant=minbase "$suite" "$dir" "$mirror" >> "$log" 2>&1 ||
         { tail -20 "$log" >&2; die "[$suite] debootstrap failed (log: $log)"; }
@@ -174,14 +187,15 @@ make_in_ns() { # SUITE DIR MIRROR LOG
     mount -t proc proc "$dir/proc"
     # apt's output goes to the log, the script's own progress lines to fd 3
     chroot "$dir" /usr/bin/env -i PATH="$PATH_IN" HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
-        /bin/bash -c "$INSTALL_SCRIPT" root.sh "$suite" "${opts[@]}" -- "${PACKAGES[@]}" \
+        /bin/bash -c "$INSTALL_SCRIPT" root.sh "$suite" "${opts[@]}" -- "${packages[@]}" \
         3>&1 < /dev/null >> "$log" 2>&1 ||
         { tail -20 "$log" >&2; die "[$suite] installing the packages failed (log: $log)"; }
     umount "$dir/proc"
 }
 
 cmd_make() { # SUITE
-    local suite=$1 dir=$ROOTS/$1 start mirror log
+    local suite=$1 dir=$ROOTS/$1 start mirror log packages
+    mapfile -t packages < <(packages_for "$suite")
     start=$(date +%s)
     [ "$(id -u)" = 0 ] || die "needs root"
     command -v debootstrap > /dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
@@ -189,7 +203,7 @@ cmd_make() { # SUITE
     exec 9> "$ROOTS/.$suite.lock"
     flock 9 # one make of a suite at a time
     if [ -f "$dir/$STAMP" ]; then
-        if [ "$(sed -n 's/^packages: //p' "$dir/$STAMP")" = "${PACKAGES[*]}" ]; then
+        if [ "$(sed -n 's/^packages: //p' "$dir/$STAMP")" = "${packages[*]}" ]; then
             say "[$suite] $dir is complete"
             return 0
         fi
@@ -211,7 +225,7 @@ cmd_make() { # SUITE
         echo "suite: $suite"
         echo "mirror: $mirror"
         echo "made: $(date -u +%FT%TZ) in $(($(date +%s) - start)) s"
-        echo "packages: ${PACKAGES[*]}"
+        echo "packages: ${packages[*]}"
     } > "$dir/$STAMP"
     say "[$suite] $dir complete in $(($(date +%s) - start)) s, $(du -sh --one-file-system "$dir" | cut -f1)"
 }
