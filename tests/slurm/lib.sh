@@ -68,7 +68,11 @@ wait_job() { # JOBID [OUT] — until it ends (60 s at most); it must have COMPLE
         scontrol show job "$1" 2> /dev/null | grep -qE "JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT)" && break
         sleep 0.1
     done
-    scontrol show job "$1" | grep -q "JobState=COMPLETED" || { cat "${2:-$SCRATCH/job.out}"; fail "job $1 did not complete"; }
+    scontrol show job "$1" | grep -q "JobState=COMPLETED" || {
+        cat "${2:-$SCRATCH/job.out}"
+        scontrol show job "$1" | grep -oE "(JobState|Reason|ExitCode)=[^ ]*" | tr '\n' ' '
+        fail "job $1 did not complete"
+    }
 }
 
 # wires_up_every_way MPI — the example through --mpi=MPI, SLURM_MPI_TYPE

@@ -165,24 +165,25 @@ t_salloc_interactive_step() {
     expect_in "$SCRATCH/salloc.out" "2 workers connected at the end"
 }
 
-# Two farm steps at once in one allocation (sbatch -N2 -n6 -O, two sruns of
-# -n3 in the background): each is its own farm, with its own record
-# (JOBID.0 and JOBID.1), keys and workers, and both finish every task.
+# Two farm steps at once in one allocation (sbatch -N2 -n4, the nodes' 4
+# CPUs, two sruns of -n2 --exact in the background, each with its share of
+# CPUs and memory): each is its own farm, with its own record (JOBID.0
+# and JOBID.1), keys and worker, and both finish every task.
 t_two_farm_steps_in_one_job() {
     local cfg; cfg=$(lib_config two slow_sphere)
     cat > "$SCRATCH/two.sh" <<JOB
 #!/bin/sh
 #SBATCH --evo-farm=$cfg
-#SBATCH -N2 -n6 -O
-srun -n3 --exact "$EVO" "$DRIVER" verify slow_sphere 1500 3 > "$SCRATCH/two-a.out" 2>&1 &
-srun -n3 --exact "$EVO" "$DRIVER" verify slow_sphere 1500 3 > "$SCRATCH/two-b.out" 2>&1 &
+#SBATCH -N2 -n4
+srun -n2 --exact --mem=400M "$EVO" "$DRIVER" verify slow_sphere 1500 3 > "$SCRATCH/two-a.out" 2>&1 &
+srun -n2 --exact --mem=400M "$EVO" "$DRIVER" verify slow_sphere 1500 3 > "$SCRATCH/two-b.out" 2>&1 &
 wait
 JOB
-    run_job "$SCRATCH" two.sh "$SCRATCH/two.out"
+    run_job "$SCRATCH" two.sh "$SCRATCH/two.out" || { cat "$SCRATCH"/two-?.out; return 1; }
     local f
     for f in two-a two-b; do
         expect_in "$SCRATCH/$f.out" "1500 results, 0 failed, all as expected"
-        expect_in "$SCRATCH/$f.out" "2 workers connected at the end"
+        expect_in "$SCRATCH/$f.out" "1 worker connected at the end"
         expect_in "$SCRATCH/$f.out" " 0 connections refused"
     done
 }
