@@ -31,6 +31,9 @@ static int ask(const struct evo_access *a, struct evo_stats *s, char *err, size_
     int rc = -1;
     if (evo_card_order_here(a->endpoints, a->host, endpoints, sizeof endpoints) < 0 || endpoints[0] == '\0')
         snprintf(endpoints, sizeof endpoints, "%s", a->endpoints);
+    char tried[sizeof endpoints];
+    unsigned count = 0;
+    tried[0] = '\0';
     snprintf(err, err_size, "no endpoint to ask");
     /* the best reachable first (bootstrap/card.h); an unreachable one (a
      * firewall, an address only the nodes route) costs its wait, then the
@@ -41,6 +44,16 @@ static int ask(const struct evo_access *a, struct evo_stats *s, char *err, size_
         if (c && rc < 0)
             snprintf(err, err_size, "%s", evo_client_last_error(c));
         evo_client_close(c);
+        size_t used = strlen(tried);
+        snprintf(tried + used, sizeof tried - used, "%s%s", count++ ? ", " : "", ep);
+    }
+    if (rc < 0 && count > 1) { /* say them all: which one a firewall blocks is the reader's to judge */
+        char last[512];
+        snprintf(last, sizeof last, "%s", err);
+        snprintf(err, err_size,
+                 "none of its %u endpoints answered from here (%.1024s; a firewall between this host and the "
+                 "farm's node, or the farm has ended); the last: %s",
+                 count, tried, last);
     }
     return rc;
 }

@@ -105,6 +105,12 @@ t_cmaes_status_while_running() {
     grep -qE "^rate +[0-9]+ evaluations/s$" "$SCRATCH/out" || fail "no rate"
     "$EVO" status "$SCRATCH/results" > "$SCRATCH/out" 2>&1 && fail "status of a finished run succeeded"
     expect_in "$SCRATCH/out" "does not answer (finished, or not reachable from here)"
+    # several endpoints, none answering (a firewall, or the end): all named in one line
+    sed -i 's|^endpoints \(.*\)$|endpoints \1,tcp://127.0.0.1:1|' "$SCRATCH/results/farm.access"
+    "$EVO" status "$SCRATCH/results" > "$SCRATCH/out" 2>&1 && fail "status of a finished run succeeded"
+    grep -qE "none of its 2 endpoints answered from here \(tcp://127\.0\.0\.1:[0-9]+, tcp://127\.0\.0\.1:1; a firewall" \
+        "$SCRATCH/out" || { cat "$SCRATCH/out"; fail "the endpoints tried are not named"; }
+    [ "$(grep -c . "$SCRATCH/out")" = 1 ] || fail "more than one line"
     chmod 644 "$SCRATCH/results/farm.access"
     "$EVO" status "$SCRATCH/results" > "$SCRATCH/out" 2>&1 && fail "accepted a world-readable access file"
     expect_in "$SCRATCH/out" "readable by others (mode 644)"
