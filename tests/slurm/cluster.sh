@@ -54,7 +54,7 @@ BRIDGE=evofbr0
 # start_slurmd). CGROUPS=auto (the default) uses them where each
 # controller is a v1 hierarchy of this machine (22.05, 24.11 and 26.05,
 # which deprecates v1 but runs it), CGROUPS=1 always, and CGROUPS=0 never
-# (proctrack/linuxproc, task/none).
+# (proctrack/linuxproc, or PROCTRACK=proctrack/pgid; task/none).
 CONTROLLERS="freezer cpuset memory cpuacct devices"
 cgroups_usable() {
     local c
@@ -66,8 +66,8 @@ CGROUPS=${CGROUPS:-auto}
 [ "$CGROUPS" = auto ] && { cgroups_usable && CGROUPS=1 || CGROUPS=0; }
 if [ "$CGROUPS" = 1 ]; then
     PROCTRACK=proctrack/cgroup TASKPLUGIN=task/cgroup,task/affinity
-else
-    PROCTRACK=proctrack/linuxproc TASKPLUGIN=task/none
+else # PROCTRACK may name another tracker a site runs without cgroups (proctrack/pgid)
+    PROCTRACK=${PROCTRACK:-proctrack/linuxproc} TASKPLUGIN=task/none
 fi
 NET=10.201.0
 

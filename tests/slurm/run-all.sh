@@ -60,6 +60,7 @@ TEST_ORDER="
     t_low_open_files_limit_raised
     t_local_farm_counts_the_tasks_cpus
     t_evaluator_overrunning_memory_fails_alone
+    t_evaluators_children_end_with_the_step
     t_kill_whole_node_no_kill
 "
 
@@ -72,6 +73,18 @@ echo "slurm: $(srun --version), the plugin's wire-up: $AUTO_MPI, $(grep -E '^(Pr
 run_tests "slurm (loopback)"
 [ $? = 0 ] || status=1
 ./cluster.sh stop "$CLUSTER" > /dev/null 2>&1
+# The other process trackers a site may run (proctrack/linuxproc and
+# proctrack/pgid, task/none): what evaluators start must end with the step
+# there too (test_node.sh).
+for tracker in linuxproc pgid; do
+    printf '%s\n' "t_evaluators_children_end_$tracker" | grep -qE -- "${TESTS:-.}" || continue
+    unset -f $(declare -F | awk '{print $3}' | grep '^t_')
+    eval "t_evaluators_children_end_$tracker() { evaluators_children_end; }"
+    CGROUPS=0 PROCTRACK=proctrack/$tracker start_cluster loopback || exit 1
+    TEST_ORDER="t_evaluators_children_end_$tracker" run_tests "slurm ($tracker)"
+    [ $? = 0 ] || status=1
+    ./cluster.sh stop "$CLUSTER" > /dev/null 2>&1
+done
 NETNS_TESTS="t_srun_example_netns t_status_from_login_node_netns t_bound_address_alone_published_netns
     t_site_bind_netns"
 if ! printf '%s\n' $NETNS_TESTS | grep -qE -- "${TESTS:-.}"; then

@@ -75,3 +75,46 @@ PY
     grep -qE "^call 13 failed: .*(signal 9|Killed|SIGKILL)" "$SCRATCH/out" || fail "call 13 did not fail by the kernel's kill"
     expect_in "$SCRATCH/out" "2 workers connected at the end"
 }
+
+# evaluators_children_end — what an evaluator starts (a helper process in
+# its group, `sleep 1000 &`) ends with the step: when the step ends as the
+# driver says, and when it is cancelled mid-map. The worker kills its
+# evaluator's whole group on every way out (worker/evaluator.c), so this
+# holds whatever ProctrackType the site runs: cgroup here, linuxproc and
+# pgid in run-all.sh's proctrack rooms.
+evaluators_children_end() {
+    printf 'evaluate: {command: [sh, -c, "sleep 1000 & while read x; do echo 0; done"]}\n' > "$SCRATCH/kids.yaml"
+    local rc=0
+    (cd "$SCRATCH" && timeout 60 srun --evo-farm=kids.yaml -N2 -n3 "$EVO" "$DRIVER" constant 200 2 0) \
+        > "$SCRATCH/out" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
+    expect_in "$SCRATCH/out" "200 results, all equal to 0"
+    no_sleep_left "the step ended"
+    (cd "$SCRATCH" && timeout 60 srun -J kids --evo-farm=kids.yaml -N2 -n3 "$EVO" "$DRIVER" constant 200000 2 0) \
+        > "$SCRATCH/out" 2>&1 &
+    local srun_pid=$! job="" n=0
+    for _ in $(seq 200); do
+        n=$(./cluster.sh pids "$CLUSTER" '^sleep 1000' | wc -l)
+        [ "$n" -ge 2 ] && break
+        sleep 0.05
+    done
+    [ "$n" -ge 2 ] || { kill "$srun_pid"; fail "the evaluators' helpers never started"; }
+    job=$(job_named kids)
+    scancel "$job"
+    wait "$srun_pid" || true
+    no_sleep_left "the step was cancelled"
+}
+
+# no_sleep_left WHEN — no `sleep 1000` on the cluster's nodes within 10 s.
+no_sleep_left() {
+    local left=""
+    for _ in $(seq 100); do
+        left=$(./cluster.sh pids "$CLUSTER" '^sleep 1000')
+        [ -z "$left" ] && return 0
+        sleep 0.1
+    done
+    ps -o pid,pgid,ppid,args -p $left
+    fail "an evaluator's helper outlived its step ($1)"
+}
+
+t_evaluators_children_end_with_the_step() { evaluators_children_end; }
