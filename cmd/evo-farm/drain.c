@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bootstrap/card.h"
+#include "reach.h"
 #include "registry/registry.h"
 #include "util/clock.h"
 #include "util/names.h"
@@ -50,7 +50,8 @@ static int drain_farm(const struct evo_access *a, const char *selector, uint32_t
     struct evo_credentials creds = {0};
     struct evo_dealer d = {.heartbeat_ms = 1000, .liveness = 3};
     struct evo_buf buf = {0};
-    char endpoints[sizeof a->endpoints], *save = NULL;
+    struct evo_reach r;
+    const char *ep;
     int rc = -1;
     void *context = zmq_ctx_new();
     if (a->control_public[0] == '\0' || context == NULL) {
@@ -60,16 +61,17 @@ static int drain_farm(const struct evo_access *a, const char *selector, uint32_t
     snprintf(creds.server_public, sizeof creds.server_public, "%.40s", a->server);
     snprintf(creds.client_public, sizeof creds.client_public, "%.40s", a->control_public);
     snprintf(creds.client_secret, sizeof creds.client_secret, "%.40s", a->control_secret);
-    if (evo_card_order_here(a->endpoints, a->host, endpoints, sizeof endpoints) < 0 || endpoints[0] == '\0')
-        snprintf(endpoints, sizeof endpoints, "%s", a->endpoints); /* the best reachable first */
-    snprintf(err, err_size, "its broker did not answer (ended?)");
-    for (char *ep = strtok_r(endpoints, ",", &save); ep && !d.welcomed; ep = strtok_r(NULL, ",", &save)) {
+    evo_reach_start(&r, a);
+    while (!d.welcomed && (ep = evo_reach_next(&r)) != NULL) {
+        snprintf(err, err_size, "its broker did not answer at %s (ended?)", ep);
         snprintf(creds.endpoint, sizeof creds.endpoint, "%s", ep);
         if (evo_dealer_join(&d, context, &creds, EVO_PEER_DRIVER, &buf, err, err_size) == 0)
             await(&d, EVO_MSG_WELCOME, NULL, DRAIN_WAIT_MS);
     }
-    if (!d.welcomed)
+    if (!d.welcomed) {
+        evo_reach_failed(&r, err, err_size);
         goto out;
+    }
     evo_buf_reset(&buf);
     evo_proto_put_drain(&buf, selector);
     if (evo_dealer_send(&d, EVO_MSG_DRAIN, &buf) < 0 || await(&d, EVO_MSG_DRAINED, &buf, DRAIN_WAIT_MS) < 0 ||

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bootstrap/card.h"
+#include "reach.h"
 #include "registry/registry.h"
 #include "evofarm/client.h"
 #include "util/names.h"
@@ -24,37 +24,24 @@ struct target {
     char dir[EVO_PATH_MAX]; /* a results directory with progress.json, or empty */
 };
 
-/* The counters of the farm behind `a`. 0, or -1 with err. */
+/* The counters of the farm behind `a`, from the first of its endpoints
+ * that answers (reach.h). 0, or -1 with err. */
 static int ask(const struct evo_access *a, struct evo_stats *s, char *err, size_t err_size)
 {
-    char endpoints[sizeof a->endpoints], *save = NULL;
+    struct evo_reach r;
+    const char *ep;
     int rc = -1;
-    if (evo_card_order_here(a->endpoints, a->host, endpoints, sizeof endpoints) < 0 || endpoints[0] == '\0')
-        snprintf(endpoints, sizeof endpoints, "%s", a->endpoints);
-    char tried[sizeof endpoints];
-    unsigned count = 0;
-    tried[0] = '\0';
     snprintf(err, err_size, "no endpoint to ask");
-    /* the best reachable first (bootstrap/card.h); an unreachable one (a
-     * firewall, an address only the nodes route) costs its wait, then the
-     * next is asked */
-    for (char *ep = strtok_r(endpoints, ",", &save); ep && rc < 0; ep = strtok_r(NULL, ",", &save)) {
+    evo_reach_start(&r, a);
+    while (rc < 0 && (ep = evo_reach_next(&r)) != NULL) {
         struct evo_client *c = evo_client_connect(ep, a->server, a->public_key, a->secret, err, err_size);
         rc = c ? evo_client_stats(c, s) : -1;
         if (c && rc < 0)
             snprintf(err, err_size, "%s", evo_client_last_error(c));
         evo_client_close(c);
-        size_t used = strlen(tried);
-        snprintf(tried + used, sizeof tried - used, "%s%s", count++ ? ", " : "", ep);
     }
-    if (rc < 0 && count > 1) { /* say them all: which one a firewall blocks is the reader's to judge */
-        char last[512];
-        snprintf(last, sizeof last, "%s", err);
-        snprintf(err, err_size,
-                 "none of its %u endpoints answered from here (%.1024s; a firewall between this host and the "
-                 "farm's node, or the farm has ended); the last: %s",
-                 count, tried, last);
-    }
+    if (rc < 0)
+        evo_reach_failed(&r, err, err_size);
     return rc;
 }
 
