@@ -184,8 +184,8 @@ static void on_message(struct worker *w, struct evo_message *msg)
         break;
     case EVO_MSG_BYE:
         if (!w->dealer.welcomed)
-            evo_warn("the farm sent this worker away before welcoming it: drained, or its evaluator cannot take the "
-                     "farm's tasks (the farm's log says which)");
+            evo_warn("the farm sent this worker away before welcoming it: its driver had finished, this worker was "
+                     "drained, or its evaluator cannot take the farm's tasks (the farm's log says which)");
         w->bye = 1;
         break;
     default:
