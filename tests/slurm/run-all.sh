@@ -32,6 +32,7 @@ TEST_ORDER="
     t_literal_command_two_nodes
     t_modules_reach_every_task
     t_module_libraries_do_not_replace_evo_farms
+    t_modules_under_export_none
     t_nested_srun_is_not_a_farm
     t_no_file_python_driver
     t_option_in_help

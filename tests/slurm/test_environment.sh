@@ -74,3 +74,31 @@ PY
     expect_in "$SCRATCH/out" "200 squares right"
     expect_in "$SCRATCH/out" "2 workers connected at the end"
 }
+
+# Modules under --export=NONE: the task has no MODULEPATH of the user's,
+# and neither Tcl's nor Lmod's init/bash names the site's module
+# directories, so `module load` finds nothing. A site's modules_init= that
+# sets MODULEPATH and then sources the module system's init makes it work
+# (docs/slurm.md, "Module systems"); the load then reaches every task.
+t_modules_under_export_none() {
+    local stack="$CLUSTER/etc/plugstack.conf" saved rc=0
+    saved=$(cat "$stack")
+    printf 'evaluate: {command: [sh, -c, "while read x; do echo 0; done"]}\nenvironment: {modules: [testmod]}\n' \
+        > "$SCRATCH/none-mod.yaml"
+    cat > "$SCRATCH/site-modules.sh" <<SH
+# a site's modules_init: its module directories, then the module system's init
+export MODULEPATH=$ROOT/tests/slurm/modules
+for init in /usr/share/modules/init/bash /usr/share/lmod/lmod/init/bash; do
+    if [ -r "\$init" ]; then . "\$init"; break; fi
+done
+SH
+    chmod 644 "$SCRATCH/site-modules.sh"
+    expect_refused none-without-site "module load testmod failed on node" --export=NONE --evo-farm=none-mod.yaml -N2 -n2
+    echo "$saved modules_init=$SCRATCH/site-modules.sh" > "$stack"
+    (cd "$SCRATCH" && timeout 60 srun --export=NONE --evo-farm=none-mod.yaml -N2 -n3 "$EVO" \
+        sh -c 'echo "driver $EVO_TESTMOD"; exec "$0" constant 100 2 0' "$DRIVER") > "$SCRATCH/out" 2>&1 || rc=$?
+    echo "$saved" > "$stack"
+    [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
+    expect_in "$SCRATCH/out" "driver loaded"
+    expect_in "$SCRATCH/out" "100 results, all equal to 0"
+}
