@@ -152,11 +152,13 @@ t_workers_one_per_cpu_given() {
 # driver gets the limit it was given); a hard limit too small for the
 # farm's -n is said in one line, naming it.
 t_open_files_limit() {
-    local cfg; cfg=$(lib_config files sphere)
+    local cfg; cfg=$(lib_config files sleep_1ms)
     printf 'echo "driver limit $(ulimit -n)"\nexec "$@"\n' > "$SCRATCH/limit.sh"
-    (ulimit -Sn 30 && "$EVO" run "$cfg" -n 40 -- sh "$SCRATCH/limit.sh" "$DRIVER" verify sphere 2000 3) \
+    # 1 ms calls, 2.5 s of work for 40 workers: long enough for every one
+    # to have joined before the map ends, on a loaded machine too
+    (ulimit -Sn 30 && "$EVO" run "$cfg" -n 40 -- sh "$SCRATCH/limit.sh" "$DRIVER" verify sphere 100000 3) \
         > "$SCRATCH/out" 2>&1 || fail "exit $?"
-    expect_in "$SCRATCH/out" "2000 results, 0 failed, all as expected"
+    expect_in "$SCRATCH/out" "100000 results, 0 failed, all as expected"
     expect_in "$SCRATCH/out" "40 workers connected at the end"
     expect_in "$SCRATCH/out" "driver limit 30"
     local rc=0
