@@ -5,11 +5,21 @@
 
 #include "bootstrap/card.h"
 
+/* assert_chosen CARD HOST NETS COUNT WANT — the endpoint a peer on HOST
+ * with NETS dials from CARD is WANT. */
+static void assert_chosen(const struct evo_card *card, const char *host, const struct evo_net *nets, size_t count,
+                          const char *want)
+{
+    char out[512];
+    assert_int_equal(evo_card_choose(card, host, nets, count, out, sizeof out), 0);
+    assert_string_equal(out, want);
+}
+
 static void card_endpoints_routable_first_and_round_trip(void **state)
 {
     (void)state;
     struct evo_net nets[] = {{0x7f000001, 0xff000000}, {0x0ac90b0b, 0xffffff00}, {0xc0a80005, 0xffff0000}};
-    char endpoints[512], text[1024], out[256];
+    char endpoints[512], text[1024];
     struct evo_card card = {0}, back;
     assert_int_equal(evo_card_endpoints(nets, 3, 5555, endpoints, sizeof endpoints), 0);
     assert_string_equal(endpoints, "tcp://10.201.11.11:5555,tcp://192.168.0.5:5555,tcp://127.0.0.1:5555");
@@ -21,15 +31,12 @@ static void card_endpoints_routable_first_and_round_trip(void **state)
     assert_string_equal(back.host, "node1");
     assert_string_equal(back.endpoints, endpoints);
     /* Same host: loopback. */
-    assert_int_equal(evo_card_choose(&back, "node1", nets, 3, out, sizeof out), 0);
-    assert_string_equal(out, "tcp://127.0.0.1:5555");
+    assert_chosen(&back, "node1", nets, 3, "tcp://127.0.0.1:5555");
     /* Another host on 192.168/16 only: the address in that network. */
     struct evo_net mine[] = {{0x7f000001, 0xff000000}, {0xc0a80107, 0xffff0000}};
-    assert_int_equal(evo_card_choose(&back, "node2", mine, 2, out, sizeof out), 0);
-    assert_string_equal(out, "tcp://192.168.0.5:5555");
+    assert_chosen(&back, "node2", mine, 2, "tcp://192.168.0.5:5555");
     /* No shared network: the first non-loopback one. */
-    assert_int_equal(evo_card_choose(&back, "node3", mine, 1, out, sizeof out), 0);
-    assert_string_equal(out, "tcp://10.201.11.11:5555");
+    assert_chosen(&back, "node3", mine, 1, "tcp://10.201.11.11:5555");
     /* Garbage is not a card. */
     assert_int_equal(evo_card_parse("node1 shortkey tcp://x:1", &back), -1);
     assert_int_equal(evo_card_parse("", &back), -1);
@@ -52,25 +59,20 @@ static void an_address_every_node_has_is_never_dialled(void **state)
                                {0xa9fe5f78, 0xffff0000},
                                {0x0ac90b0c, 0xffffff00}}; /* 10.201.11.12/24 */
     struct evo_card card = {.host = "node1"};
-    char out[256];
     assert_int_equal(evo_card_endpoints(broker, 4, 7000, card.endpoints, sizeof card.endpoints), 0);
     assert_string_equal(card.endpoints, "tcp://172.17.0.1:7000,tcp://10.201.11.11:7000,tcp://127.0.0.1:7000");
-    assert_int_equal(evo_card_choose(&card, "node2", worker, 4, out, sizeof out), 0);
-    assert_string_equal(out, "tcp://10.201.11.11:7000");
+    assert_chosen(&card, "node2", worker, 4, "tcp://10.201.11.11:7000");
     /* A card from an older broker that still lists the link-local one. */
     strcpy(card.endpoints, "tcp://169.254.95.120:7000,tcp://172.17.0.1:7000,tcp://10.201.11.11:7000");
-    assert_int_equal(evo_card_choose(&card, "node2", worker, 4, out, sizeof out), 0);
-    assert_string_equal(out, "tcp://10.201.11.11:7000");
+    assert_chosen(&card, "node2", worker, 4, "tcp://10.201.11.11:7000");
     /* Nodes that share one network stack (a one-machine test cluster):
      * the broker's address is also the worker's, and nothing else is on
      * the card but loopback: that address, not the other host's loopback. */
     strcpy(card.endpoints, "tcp://10.201.11.12:7000,tcp://127.0.0.1:7000");
-    assert_int_equal(evo_card_choose(&card, "node2", worker, 4, out, sizeof out), 0);
-    assert_string_equal(out, "tcp://10.201.11.12:7000");
+    assert_chosen(&card, "node2", worker, 4, "tcp://10.201.11.12:7000");
     /* On the broker's own node: loopback, as before. */
     strcpy(card.endpoints, "tcp://172.17.0.1:7000,tcp://127.0.0.1:7000");
-    assert_int_equal(evo_card_choose(&card, "node1", broker, 4, out, sizeof out), 0);
-    assert_string_equal(out, "tcp://127.0.0.1:7000");
+    assert_chosen(&card, "node1", broker, 4, "tcp://127.0.0.1:7000");
 }
 
 /* A broker bound to one address (farm.bind) publishes that one alone; one
@@ -97,8 +99,7 @@ static void the_order_of_the_endpoints_to_try(void **state)
     struct evo_net login[] = {{0x7f000001, 0xff000000}, {0xac110001, 0xffff0000}, {0x0ac90b01, 0xffffff00}};
     struct evo_card card = {.host = "node1", .endpoints = "tcp://10.201.11.11:7000"};
     char out[512];
-    assert_int_equal(evo_card_choose(&card, "node1", node1, 2, out, sizeof out), 0);
-    assert_string_equal(out, "tcp://10.201.11.11:7000");
+    assert_chosen(&card, "node1", node1, 2, "tcp://10.201.11.11:7000");
     const char *all = "tcp://172.17.0.1:7000,tcp://169.254.95.120:7000,tcp://192.0.2.7:7000,"
                       "tcp://10.201.11.11:7000,tcp://127.0.0.1:7000";
     assert_int_equal(evo_card_order(all, 0, login, 3, EVO_CARD_RANK_LAST, out, sizeof out), 0);
