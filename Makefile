@@ -190,7 +190,7 @@ integration-check: all
 
 # The Python package against real farms (pytest, DEAP from Debian).
 python-check: all
-	@BUILD=$(BUILD) /usr/bin/python3 -m pytest -q tests/python
+	@BUILD=$(BUILD) /usr/bin/python3 -m pytest -q --timeout=300 tests/python
 
 # Real Slurm (munge, slurmctld, two slurmd) started and stopped by the suite.
 slurm-check: all

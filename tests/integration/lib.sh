@@ -102,16 +102,38 @@ fail() { echo "    FAIL: $*"; return 1; }
 # expect_in FILE TEXT — the file must contain TEXT
 expect_in() { grep -qF -- "$2" "$1" || { echo "    --- $1:"; sed 's/^/    /' "$1" | tail -15; fail "'$2' not found"; }; }
 
+# test_watchdog SECONDS — after SECONDS, marks the running test as overrun
+# ($SCRATCH/.overran) and kills it (its subshell's PID is in .test-pid)
+# with every process it started (srun among them: Slurm then ends their
+# steps), so that a test that hangs fails alone instead of stopping the
+# suite, and CI, for good. Ends quietly on SIGTERM: the test ended in time.
+# The test runs in the foreground, so that what it starts gets SIGINT and
+# SIGQUIT as from a shell (bash makes asynchronous commands ignore them).
+test_watchdog() {
+    local nap
+    sleep "$1" &
+    nap=$!
+    trap 'kill $nap 2> /dev/null; exit 0' TERM
+    wait $nap
+    touch "$SCRATCH/.overran"
+    # shellcheck disable=SC2046 # one PID per word
+    kill -KILL $(farm_tree "$(cat "$SCRATCH/.test-pid")") 2> /dev/null
+    return 0
+}
+
 # run_tests SUITE — runs every function named t_* (each in a subshell with
 # errexit, so any failed assertion fails the test) and reports them all;
 # TESTS=REGEX runs only the tests whose names match; VERBOSE=1 shows what
 # passing tests printed. They run in the order of their names, or in that of
 # TEST_ORDER where the caller sets it (names separated by white space), which
 # must then name every t_* function once and nothing else (test_order_ok).
+# A test still running after TEST_LIMIT seconds (default 300) is killed and
+# fails; the suite's on_test_overrun NAME, where it defines one, then adds
+# what tells why (the Slurm suite: the queue and the daemons' logs).
 # Call it as a plain command: inside an if condition or an && / || list
 # bash ignores errexit in everything it runs, and it refuses to run then.
 run_tests() {
-    local pass=0 failed=() t start rc probe order
+    local pass=0 failed=() t start rc probe order dog
     probe=$(set -e; false; echo ignored)
     [ -z "$probe" ] || { echo "$1: run_tests was called where bash ignores errexit"; return 1; }
     if [ -n "${TEST_ORDER:-}" ]; then
@@ -122,8 +144,18 @@ run_tests() {
     fi
     for t in $(echo "$order" | grep -E -- "${TESTS:-.}"); do
         start=$(date +%s%N)
-        (set -e; "$t") > "$SCRATCH/.log" 2>&1
+        rm -f "$SCRATCH/.overran" "$SCRATCH/.test-pid"
+        test_watchdog "${TEST_LIMIT:-300}" &
+        dog=$!
+        { (echo "$BASHPID" > "$SCRATCH/.test-pid"; set -e; "$t") > "$SCRATCH/.log" 2>&1; } 2> /dev/null
         rc=$?
+        kill $dog 2> /dev/null
+        wait $dog 2> /dev/null
+        if [ -e "$SCRATCH/.overran" ]; then
+            rc=1
+            echo "    FAIL: still running after ${TEST_LIMIT:-300} s: killed with all it started" >> "$SCRATCH/.log"
+            ! declare -F on_test_overrun > /dev/null || on_test_overrun "$t" >> "$SCRATCH/.log" 2>&1
+        fi
         if [ $rc -eq 0 ]; then
             pass=$((pass + 1))
             printf 'PASS %-32s %6d ms\n' "$t" $(( ($(date +%s%N) - start) / 1000000 ))
@@ -131,7 +163,7 @@ run_tests() {
         else
             failed+=("$t")
             printf 'FAIL %-28s\n' "$t"
-            sed 's/^/    /' "$SCRATCH/.log" | tail -40
+            sed 's/^/    /' "$SCRATCH/.log" | tail -"$([ -e "$SCRATCH/.overran" ] && echo 100 || echo 40)"
         fi
     done
     echo "$1: ${pass} passed, ${#failed[@]} failed${failed:+: ${failed[*]}}"

@@ -107,3 +107,31 @@ t_one_version() {
         ':!docs/*' || true)
     [ -z "$stray" ] || fail "the version is written in: $stray"
 }
+
+# run_tests itself: a test that hangs is killed after TEST_LIMIT seconds
+# with what it started, fails with a line that says so and the suite's
+# on_test_overrun output, and the tests after it still run.
+t_a_hanging_test_fails_alone() {
+    cat > "$SCRATCH/suite.sh" <<'SUITE'
+CHILD=$2
+. "$1/tests/integration/lib.sh"
+t_1_hangs() { sleep 300 & echo "$!" > "$CHILD"; sleep 300; }
+t_2_after() { true; }
+on_test_overrun() { echo "overrun hook: $1"; }
+TEST_LIMIT=1 run_tests demo
+SUITE
+    local rc=0
+    timeout 30 env -u TESTS -u VERBOSE bash "$SCRATCH/suite.sh" "$ROOT" "$SCRATCH/child" > "$SCRATCH/out" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || { cat "$SCRATCH/out"; fail "the suite exited $rc, not 1"; }
+    expect_in "$SCRATCH/out" "FAIL: still running after 1 s: killed with all it started"
+    expect_in "$SCRATCH/out" "overrun hook: t_1_hangs"
+    expect_in "$SCRATCH/out" "PASS t_2_after"
+    expect_in "$SCRATCH/out" "demo: 1 passed, 1 failed: t_1_hangs"
+    local child i
+    child=$(cat "$SCRATCH/child")
+    for i in $(seq 50); do # killed, it may be a zombie a moment before its new parent reaps it
+        kill -0 "$child" 2> /dev/null || return 0
+        sleep 0.1
+    done
+    fail "what the hung test started (PID $child) still runs"
+}

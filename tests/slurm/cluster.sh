@@ -115,7 +115,7 @@ KillWait=2
 InactiveLimit=0
 SlurmdTimeout=5
 MessageTimeout=5
-SchedulerParameters=batch_sched_delay=0
+SchedulerParameters=batch_sched_delay=0,bf_interval=1
 LaunchParameters=use_interactive_step
 JobRequeue=1
 PreemptType=preempt/partition_prio

@@ -26,6 +26,27 @@ start_cluster() { # MODE
 }
 trap './cluster.sh stop "$CLUSTER" > /dev/null 2>&1; rm -rf "$SCRATCH" "$CLUSTER"; user_remove' EXIT
 
+# on_test_overrun NAME — what run_tests adds to the output of a test it
+# killed for running too long: the queue, the jobs' states and reasons and
+# the ends of the daemons' logs; then the test's jobs are cancelled and the
+# next test waits (60 s at most) for both nodes to be idle again.
+on_test_overrun() {
+    local i
+    for i in "$CLUSTER"/log/slurm*.log; do
+        echo "--- the end of $i:"
+        tail -12 "$i"
+    done
+    echo "--- the queue, the jobs and the nodes when $1 was killed:"
+    squeue -a -t all -o '%.8i %.10u %.11T %.14r %.8M %N' 2>&1
+    sinfo -h -N -o '%N %T %E' 2>&1 | sort -u
+    scancel -u "$TEST_USER" 2> /dev/null
+    for i in $(seq 120); do
+        [ "$(sinfo -h -N -o '%T' 2> /dev/null | grep -cx idle)" -ge 2 ] && return 0
+        sleep 0.5
+    done
+    echo "--- the nodes are not idle 60 s after: $(sinfo -h -N -o '%N %T' | paste -sd ' ')"
+}
+
 # Both nodes must have workers: "N workers connected at the end: node1 A, node2 B".
 expect_both_nodes() {
     grep -E "workers? connected at the end: .*node1 [0-9]+" "$1" | grep -qE "node2 [0-9]+" ||
@@ -44,7 +65,7 @@ run_example() { # OUTFILE [srun options]
     local out=$1 rc=0; shift
     local_reference
     rm -rf "$SCRATCH/results"
-    (cd "$SCRATCH" && timeout 120 srun --evo-farm="$EXAMPLE" -N2 -n6 -O "$@" "$EVO") > "$out" 2>&1 || rc=$?
+    (cd "$SCRATCH" && timeout -k 10 120 srun --evo-farm="$EXAMPLE" -N2 -n6 -O "$@" "$EVO") > "$out" 2>&1 || rc=$?
     [ $rc = 0 ] || { tail -20 "$out"; fail "srun exited $rc"; }
     expect_in "$out" "cma-es: best "
     grep -qE "evaluations done, 0 failed" "$out" || { tail -5 "$out"; fail "evaluations failed"; }
@@ -99,7 +120,7 @@ YAML
     rm -rf "$SCRATCH/results"
     export HOME="$SCRATCH/home" # where the driver records the job (~/.evo-farm/jobs/JOBID)
     user_dir "$HOME"
-    (cd "$SCRATCH" && timeout 120 srun -J status-from-here --evo-farm=st.yaml -N2 -n4 "$EVO") > "$SCRATCH/out" 2>&1 &
+    (cd "$SCRATCH" && timeout -k 10 120 srun -J status-from-here --evo-farm=st.yaml -N2 -n4 "$EVO") > "$SCRATCH/out" 2>&1 &
     local srun_pid=$!
     for _ in $(seq 300); do [ -f "$SCRATCH/results/progress.json" ] && break; sleep 0.02; done
     as_user "$EVO" status "$SCRATCH/results" > "$SCRATCH/status" 2>&1 || { cat "$SCRATCH/status"; wait $srun_pid; fail "status failed"; }
@@ -124,7 +145,7 @@ farm_and_joiner() {
     user_dir "$HOME"
     local cfg; cfg=$(lib_config sj slow_sphere)
     printf 'environment: {env: {EVO_JOINED_MARK: "from the farm"}}\n' >> "$cfg"
-    (cd "$SCRATCH" && timeout 120 srun --evo-farm="$cfg" -N1 -n3 -O -w node1 "$EVO" "$DRIVER" verify sphere "$1" 3) \
+    (cd "$SCRATCH" && timeout -k 10 120 srun --evo-farm="$cfg" -N1 -n3 -O -w node1 "$EVO" "$DRIVER" verify sphere "$1" 3) \
         > "$SCRATCH/farm.out" 2>&1 &
     SRUN_PID=$! REC=""
     for _ in $(seq 200); do REC=$(first_record); [ -n "$REC" ] && break; sleep 0.05; done
@@ -164,7 +185,7 @@ JOB
 expect_refused() {
     local name=$1 text=$2; shift 2
     rm -f "$SCRATCH/ran"
-    (cd "$SCRATCH" && timeout 60 srun "$@" sh -c "touch $SCRATCH/ran") > "$SCRATCH/$name.out" 2>&1 &&
+    (cd "$SCRATCH" && timeout -k 10 60 srun "$@" sh -c "touch $SCRATCH/ran") > "$SCRATCH/$name.out" 2>&1 &&
         { cat "$SCRATCH/$name.out"; fail "$name: accepted"; }
     grep -F -- "$text" "$SCRATCH/$name.out" | grep -q "evo-farm: " ||
         { cat "$SCRATCH/$name.out"; fail "$name: no line saying '$text'"; }

@@ -102,7 +102,7 @@ elif unshare --net true 2> /dev/null && command -v ip > /dev/null &&
     t_bound_address_alone_published_netns() {
         printf 'farm: {bind: "tcp://eth0:*"}\nevaluate: {library: %s, function: sphere}\n' "$TESTLIB" > "$SCRATCH/bound.yaml"
         local rc=0
-        (cd "$SCRATCH" && EVO_FARM_LOG=info timeout 60 srun --evo-farm=bound.yaml -N2 -n3 "$EVO" "$DRIVER" verify sphere 300 3) \
+        (cd "$SCRATCH" && EVO_FARM_LOG=info timeout -k 10 60 srun --evo-farm=bound.yaml -N2 -n3 "$EVO" "$DRIVER" verify sphere 300 3) \
             > "$SCRATCH/out" 2>&1 || rc=$?
         [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
         expect_in "$SCRATCH/out" "300 results, 0 failed, all as expected"
@@ -114,7 +114,7 @@ elif unshare --net true 2> /dev/null && command -v ip > /dev/null &&
     # 0 binds eth0's address and a port of the range, and publishes that.
     t_site_bind_netns() {
         local rc=0
-        (cd "$SCRATCH" && EVO_FARM_LOG=info timeout 60 srun --evo-farm="$EXAMPLE" -N2 -n3 "$EVO") > "$SCRATCH/out" 2>&1 || rc=$?
+        (cd "$SCRATCH" && EVO_FARM_LOG=info timeout -k 10 60 srun --evo-farm="$EXAMPLE" -N2 -n3 "$EVO") > "$SCRATCH/out" 2>&1 || rc=$?
         [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
         grep -qE "broker on node1: tcp://10\.201\.0\.11:410[0-9][0-9] \(wire-up" "$SCRATCH/out" ||
             { grep "broker on" "$SCRATCH/out"; fail "rank 0 did not bind the site's network and ports"; }

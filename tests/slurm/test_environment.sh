@@ -10,7 +10,7 @@ environment: {venv: $SCRATCH/venv}
 YAML
     # fitness.py "slow_prefix" answers len(sys.prefix): every result must be
     # the venv's (10 ms each, so the tasks of both nodes have joined by then).
-    (cd "$SCRATCH" && timeout 60 srun --evo-farm=venv.yaml -N2 -n4 "$EVO" "$DRIVER" constant 200 2 \
+    (cd "$SCRATCH" && timeout -k 10 60 srun --evo-farm=venv.yaml -N2 -n4 "$EVO" "$DRIVER" constant 200 2 \
         $(( ${#SCRATCH} + 5 )) > "$SCRATCH/out" 2>&1) || { tail "$SCRATCH/out"; fail "srun exited $?"; }
     local want=$(( ${#SCRATCH} + 5 ))
     expect_in "$SCRATCH/out" "200 results, all equal to $want"
@@ -31,7 +31,7 @@ farm: {batch: 1}
 evaluate: {command: [sh, -c, 'while read x; do echo "\$(hostname) \$EVO_TESTMOD \$EVO_TESTMOD_PATH \$EVO_EXTRA \$OMP_NUM_THREADS" > $SCRATCH/modenv/\$\$; echo 0; done']}
 environment: {modules: [testmod], env: {EVO_EXTRA: {prepend: /x}}}
 YAML
-    (cd "$SCRATCH" && timeout 60 srun --evo-farm=mod.yaml -N2 -n4 "$EVO" sh -c 'echo "driver $(hostname) $EVO_TESTMOD $EVO_TESTMOD_PATH $EVO_EXTRA $OMP_NUM_THREADS"; '"$DRIVER"' constant 300 2 0') \
+    (cd "$SCRATCH" && timeout -k 10 60 srun --evo-farm=mod.yaml -N2 -n4 "$EVO" sh -c 'echo "driver $(hostname) $EVO_TESTMOD $EVO_TESTMOD_PATH $EVO_EXTRA $OMP_NUM_THREADS"; '"$DRIVER"' constant 300 2 0') \
         > "$SCRATCH/out" 2>&1 || { cat "$SCRATCH/out"; fail "srun exited $?"; }
     expect_in "$SCRATCH/out" "driver node1 loaded /opt/testmod/bin /x 1"
     expect_in "$SCRATCH/out" "300 results, all equal to 0"
@@ -67,7 +67,7 @@ if __name__ == "__main__":
     print("200 squares right")
 PY
     local rc=0
-    (cd "$SCRATCH" && EVO_STANDIN_DIR=$dir timeout 60 srun --evo-farm=standin.yaml -N2 -n3 /usr/bin/python3 standin.py) \
+    (cd "$SCRATCH" && EVO_STANDIN_DIR=$dir timeout -k 10 60 srun --evo-farm=standin.yaml -N2 -n3 /usr/bin/python3 standin.py) \
         > "$SCRATCH/out" 2>&1 || rc=$?
     [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
     expect_in "$SCRATCH/out" "driver LD_LIBRARY_PATH $dir"
@@ -95,7 +95,7 @@ SH
     chmod 644 "$SCRATCH/site-modules.sh"
     expect_refused none-without-site "module load testmod failed on node" --export=NONE --evo-farm=none-mod.yaml -N2 -n2
     echo "$saved modules_init=$SCRATCH/site-modules.sh" > "$stack"
-    (cd "$SCRATCH" && timeout 60 srun --export=NONE --evo-farm=none-mod.yaml -N2 -n3 "$EVO" \
+    (cd "$SCRATCH" && timeout -k 10 60 srun --export=NONE --evo-farm=none-mod.yaml -N2 -n3 "$EVO" \
         sh -c 'echo "driver $EVO_TESTMOD"; exec "$0" constant 100 2 0' "$DRIVER") > "$SCRATCH/out" 2>&1 || rc=$?
     echo "$saved" > "$stack"
     [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }

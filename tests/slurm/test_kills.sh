@@ -6,7 +6,7 @@
 # A worker task killed -9 mid-run under --no-kill: every result still comes.
 t_kill_worker_task_no_kill() {
     printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
-    (cd "$SCRATCH" && timeout 120 srun --no-kill --evo-farm=slow.yaml -N2 -n6 -O "$EVO" "$DRIVER" verify sphere 4000 3) \
+    (cd "$SCRATCH" && timeout -k 10 120 srun --no-kill --evo-farm=slow.yaml -N2 -n6 -O "$EVO" "$DRIVER" verify sphere 4000 3) \
         > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! victim=""
     for _ in $(seq 100); do
@@ -29,7 +29,7 @@ t_kill_worker_task_no_kill() {
 # (PMI-2: the PMIx plugin of 22.05 cancels a step whose tasks abort.)
 t_all_worker_tasks_lost() {
     printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
-    (cd "$SCRATCH" && EVO_FARM_GIVE_UP=2 timeout 60 srun --no-kill --mpi=pmi2 --evo-farm=slow.yaml -N2 -n3 "$EVO" "$DRIVER" verify sphere 100000 3) \
+    (cd "$SCRATCH" && EVO_FARM_GIVE_UP=2 timeout -k 10 60 srun --no-kill --mpi=pmi2 --evo-farm=slow.yaml -N2 -n3 "$EVO" "$DRIVER" verify sphere 100000 3) \
         > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! victims=""
     for _ in $(seq 200); do # the first step of a fresh cluster may take seconds
@@ -42,7 +42,7 @@ t_all_worker_tasks_lost() {
     kill -9 $victims
     local rc=0
     wait $srun_pid || rc=$?
-    [ $rc != 124 ] || { tail "$SCRATCH/out"; fail "the step hung with no worker left"; }
+    [ "$rc" != 124 ] || { tail "$SCRATCH/out"; fail "the step hung with no worker left"; }
     expect_in "$SCRATCH/out" "no worker has been connected for 2 s"
     grep -qE "mapdriver: 100000 results, [1-9][0-9]* failed" "$SCRATCH/out" || { tail "$SCRATCH/out"; fail "not every evaluation answered"; }
 }
@@ -54,7 +54,7 @@ t_kill_whole_node_no_kill() {
     printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
     local start
     start=$(date +%s%N)
-    (cd "$SCRATCH" && timeout 120 srun --no-kill --evo-farm=slow.yaml -N2 -n6 -O "$EVO" "$DRIVER" verify sphere 12000 3) \
+    (cd "$SCRATCH" && timeout -k 10 120 srun --no-kill --evo-farm=slow.yaml -N2 -n6 -O "$EVO" "$DRIVER" verify sphere 12000 3) \
         > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! seen=""
     for _ in $(seq 100); do
@@ -83,7 +83,7 @@ t_kill_whole_node_no_kill() {
 t_scancel_signals_reach_the_driver() {
     printf 'farm: {heartbeat: 200ms}\nevaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/sig.yaml"
     rm -f "$SCRATCH/mapping"
-    (cd "$SCRATCH" && PYTHONPATH="$ROOT/python" timeout 120 srun -J signals --evo-farm=sig.yaml -N2 -n3 /usr/bin/python3 \
+    (cd "$SCRATCH" && PYTHONPATH="$ROOT/python" timeout -k 10 120 srun -J signals --evo-farm=sig.yaml -N2 -n3 /usr/bin/python3 \
         "$ROOT/tests/integration/signals.py" "$SCRATCH/mapping") > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! sig job rc=0
     for _ in $(seq 600); do [ -s "$SCRATCH/mapping" ] && break; sleep 0.05; done

@@ -12,7 +12,7 @@ t_low_open_files_limit_raised() {
     local rc=0
     # 1 ms calls, about 2 s of work for 29 workers: every one has joined
     # before the map ends (the step also warns of any that never joined)
-    (cd "$SCRATCH" && ulimit -Sn 24 && timeout 120 srun --evo-farm="$cfg" -N2 -n30 -O "$EVO" \
+    (cd "$SCRATCH" && ulimit -Sn 24 && timeout -k 10 120 srun --evo-farm="$cfg" -N2 -n30 -O "$EVO" \
         sh "$SCRATCH/limit.sh" "$DRIVER" verify sphere 60000 3) > "$SCRATCH/out" 2>&1 || rc=$?
     [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
     expect_in "$SCRATCH/out" "60000 results, 0 failed, all as expected"
@@ -26,7 +26,7 @@ t_low_open_files_limit_raised() {
 t_local_farm_counts_the_tasks_cpus() {
     local cfg; cfg=$(lib_config cpus sphere)
     local rc=0
-    (cd "$SCRATCH" && timeout 60 srun -n1 -c1 sh -c \
+    (cd "$SCRATCH" && timeout -k 10 60 srun -n1 -c1 sh -c \
         'echo "task cpus $(nproc)"; "$0" run "$1" -- "$2" verify sphere 300 3' "$EVO" "$cfg" "$DRIVER") \
         > "$SCRATCH/out" 2>&1 || rc=$?
     [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
@@ -69,7 +69,7 @@ if __name__ == "__main__":
     print("%d right, %d failed" % (right, failed))
 PY
     local rc=0
-    (cd "$SCRATCH" && timeout 120 srun --evo-farm=oom.yaml -N1 -n3 -O --mem=200M /usr/bin/python3 oom.py) \
+    (cd "$SCRATCH" && timeout -k 10 120 srun --evo-farm=oom.yaml -N1 -n3 -O --mem=200M /usr/bin/python3 oom.py) \
         > "$SCRATCH/out" 2>&1 || rc=$?
     [ "$rc" != 124 ] || fail "the step did not end"
     cat "$SCRATCH/out"
@@ -87,12 +87,12 @@ PY
 evaluators_children_end() {
     printf 'evaluate: {command: [sh, -c, "sleep 1000 & while read x; do echo 0; done"]}\n' > "$SCRATCH/kids.yaml"
     local rc=0
-    (cd "$SCRATCH" && timeout 60 srun --evo-farm=kids.yaml -N2 -n3 "$EVO" "$DRIVER" constant 200 2 0) \
+    (cd "$SCRATCH" && timeout -k 10 60 srun --evo-farm=kids.yaml -N2 -n3 "$EVO" "$DRIVER" constant 200 2 0) \
         > "$SCRATCH/out" 2>&1 || rc=$?
     [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
     expect_in "$SCRATCH/out" "200 results, all equal to 0"
     no_sleep_left "the step ended"
-    (cd "$SCRATCH" && timeout 60 srun -J kids --evo-farm=kids.yaml -N2 -n3 "$EVO" "$DRIVER" constant 200000 2 0) \
+    (cd "$SCRATCH" && timeout -k 10 60 srun -J kids --evo-farm=kids.yaml -N2 -n3 "$EVO" "$DRIVER" constant 200000 2 0) \
         > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! job="" n=0
     for _ in $(seq 200); do

@@ -9,10 +9,10 @@
 t_export_none() {
     printf 'evaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/evolution.yaml"
     user_dir "$SCRATCH/none"
-    (cd "$SCRATCH/none" && timeout 120 srun --export=NONE --evo-farm=../evolution.yaml -N2 -n4 /usr/bin/python3 \
+    (cd "$SCRATCH/none" && timeout -k 10 120 srun --export=NONE --evo-farm=../evolution.yaml -N2 -n4 /usr/bin/python3 \
         "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 2) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun --export=NONE failed"; }
     expect_in "$SCRATCH/out" "3 workers connected at the end"
-    (cd "$SCRATCH" && timeout 60 srun --export=NONE --evo-farm=evolution.yaml -N1 -n2 /usr/bin/env) > "$SCRATCH/env" 2>&1 ||
+    (cd "$SCRATCH" && timeout -k 10 60 srun --export=NONE --evo-farm=evolution.yaml -N1 -n2 /usr/bin/env) > "$SCRATCH/env" 2>&1 ||
         { cat "$SCRATCH/env"; fail "srun env failed"; }
     grep -q "^EVO_FARM_CLIENT_SECRET=" "$SCRATCH/env" || fail "the driver has no key of its own"
     grep -q "^SLURM_EVO_FARM_" "$SCRATCH/env" && fail "the SLURM_EVO_FARM_ carriers reached the task"
@@ -158,7 +158,7 @@ t_salloc_interactive_step() {
     # on a loaded machine (200 plain spheres took 0.07 s, before one did)
     local cfg; cfg=$(lib_config inter slow_sphere)
     printf '%s\n' "echo shell-step \$SLURM_STEP_ID" "srun $EVO $DRIVER verify slow_sphere 1500 3" "exit" |
-        (cd "$SCRATCH" && timeout 60 salloc --evo-farm="$cfg" -N2 -n3) > "$SCRATCH/salloc.out" 2>&1 ||
+        (cd "$SCRATCH" && timeout -k 10 60 salloc --evo-farm="$cfg" -N2 -n3) > "$SCRATCH/salloc.out" 2>&1 ||
         { cat "$SCRATCH/salloc.out"; fail "salloc failed"; }
     expect_in "$SCRATCH/salloc.out" "shell-step "
     expect_in "$SCRATCH/salloc.out" "1500 results, 0 failed, all as expected"

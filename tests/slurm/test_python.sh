@@ -7,13 +7,13 @@
 t_literal_command_two_nodes() {
     printf 'evaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/evolution.yaml"
     user_dir "$SCRATCH/literal"
-    (cd "$SCRATCH/literal" && timeout 120 srun --evo-farm=../evolution.yaml -N2 -n6 -O /usr/bin/python3 \
+    (cd "$SCRATCH/literal" && timeout -k 10 120 srun --evo-farm=../evolution.yaml -N2 -n6 -O /usr/bin/python3 \
         "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 5) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
     expect_in "$SCRATCH/out" "5 workers connected at the end"
     expect_both_nodes "$SCRATCH/out"
     [ "$(grep -c "best fitness" "$SCRATCH/out")" = 1 ] || fail "the driver did not run exactly once"
     # evo-farm given explicitly is not wrapped twice
-    (cd "$SCRATCH/literal" && timeout 120 srun --evo-farm=../evolution.yaml -N2 -n3 "$EVO" /usr/bin/python3 \
+    (cd "$SCRATCH/literal" && timeout -k 10 120 srun --evo-farm=../evolution.yaml -N2 -n3 "$EVO" /usr/bin/python3 \
         "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 2) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
     expect_in "$SCRATCH/out" "2 workers connected at the end"
 }
@@ -24,7 +24,7 @@ t_literal_command_two_nodes() {
 # gets one line saying what is missing.
 t_no_file_python_driver() {
     user_dir "$SCRATCH/bare" "$SCRATCH/bare-ref"
-    (cd "$SCRATCH/bare" && timeout 120 srun --evo-farm -N2 -n4 /usr/bin/python3 "$ROOT/examples/deap/evolution.py" 5 \
+    (cd "$SCRATCH/bare" && timeout -k 10 120 srun --evo-farm -N2 -n4 /usr/bin/python3 "$ROOT/examples/deap/evolution.py" 5 \
         --seed 5 --ngen 10) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun --evo-farm failed"; }
     expect_in "$SCRATCH/out" "3 workers connected at the end"
     expect_both_nodes "$SCRATCH/out"
@@ -40,10 +40,10 @@ JOB
     run_job "$SCRATCH/bare" ../bare.sh "$SCRATCH/bare.out"
     expect_in "$SCRATCH/bare.out" "3 workers connected at the end"
     printf 'farm: {retries: 2}\n' > "$SCRATCH/noeval.yaml" # the default heartbeat: a loaded machine stalls 600 ms
-    (cd "$SCRATCH/bare" && timeout 120 srun --evo-farm=../noeval.yaml -N2 -n3 /usr/bin/python3 \
+    (cd "$SCRATCH/bare" && timeout -k 10 120 srun --evo-farm=../noeval.yaml -N2 -n3 /usr/bin/python3 \
         "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 2) > "$SCRATCH/out" 2>&1 || { tail "$SCRATCH/out"; fail "no evaluate: failed"; }
     expect_in "$SCRATCH/out" "2 workers connected at the end"
-    (cd "$SCRATCH" && timeout 60 srun --evo-farm=noeval.yaml -N1 -n2 /bin/true) > "$SCRATCH/out" 2>&1 && fail "accepted"
+    (cd "$SCRATCH" && timeout -k 10 60 srun --evo-farm=noeval.yaml -N1 -n2 /bin/true) > "$SCRATCH/out" 2>&1 && fail "accepted"
     expect_in "$SCRATCH/out" "has no evaluate: section: say how the workers evaluate"
 }
 
@@ -53,7 +53,7 @@ JOB
 t_deap_tutorial_two_nodes() {
     printf 'evaluate: {python: /usr/bin/python3}\n' > "$SCRATCH/deap.yaml"
     user_dir "$SCRATCH/deap" "$SCRATCH/deap-ref"
-    (cd "$SCRATCH/deap" && timeout 120 srun --evo-farm=../deap.yaml -N2 -n6 -O "$EVO" /usr/bin/python3 \
+    (cd "$SCRATCH/deap" && timeout -k 10 120 srun --evo-farm=../deap.yaml -N2 -n6 -O "$EVO" /usr/bin/python3 \
         "$ROOT/examples/deap/evolution.py" 5 --seed 5 --ngen 30) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
     expect_both_nodes "$SCRATCH/out"
     (cd "$SCRATCH/deap-ref" && PYTHONPATH="$ROOT/python" /usr/bin/python3 "$ROOT/examples/deap/evolution.py" 5 --seed 5 \

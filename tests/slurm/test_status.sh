@@ -24,7 +24,7 @@ if __name__ == "__main__":
     while time.time() < end:
         assert sum(futures.map(sq, range(20))) == 2470
 PY
-    (cd "$SCRATCH" && timeout 120 srun --evo-farm -N2 -n4 /usr/bin/python3 slowpy.py) > "$SCRATCH/out" 2>&1 &
+    (cd "$SCRATCH" && timeout -k 10 120 srun --evo-farm -N2 -n4 /usr/bin/python3 slowpy.py) > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! rec=""
     for _ in $(seq 200); do rec=$(first_record); [ -n "$rec" ] && break; sleep 0.05; done
     [ -n "$rec" ] || { wait $srun_pid; tail "$SCRATCH/out"; fail "no farm record"; }
@@ -50,7 +50,7 @@ t_status_forgets_a_killed_step() {
     user_dir "$HOME"
     printf 'import time\nfrom evofarm import futures\nwhile True:\n    list(futures.map(abs, range(20)))\n    time.sleep(0.05)\n' \
         > "$SCRATCH/forever.py"
-    (cd "$SCRATCH" && timeout 120 srun --evo-farm -N2 -n3 /usr/bin/python3 forever.py) > "$SCRATCH/out" 2>&1 &
+    (cd "$SCRATCH" && timeout -k 10 120 srun --evo-farm -N2 -n3 /usr/bin/python3 forever.py) > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! rec=""
     for _ in $(seq 200); do rec=$(first_record); [ -n "$rec" ] && break; sleep 0.05; done
     [ -n "$rec" ] || { kill $srun_pid; tail "$SCRATCH/out"; fail "no farm record"; }

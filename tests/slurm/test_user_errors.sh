@@ -55,7 +55,7 @@ t_user_errors_leave_nodes_idle() {
         MODULEPATH=$BROKEN_MODULES expect_refused garbage-env-$line "printed something that is not an environment" --evo-farm=u7.yaml -N2 -n2
         printf '0-1 touch %s/ran\n' "$SCRATCH" > "$SCRATCH/multi.conf"
         rm -f "$SCRATCH/ran"
-        (cd "$SCRATCH" && timeout 60 srun --evo-farm="$EXAMPLE" -N2 -n2 --multi-prog multi.conf) > "$SCRATCH/multi.out" 2>&1 &&
+        (cd "$SCRATCH" && timeout -k 10 60 srun --evo-farm="$EXAMPLE" -N2 -n2 --multi-prog multi.conf) > "$SCRATCH/multi.out" 2>&1 &&
             { cat "$SCRATCH/multi.out"; fail "multi-prog-$line: accepted"; }
         expect_in "$SCRATCH/multi.out" "evo-farm: --multi-prog cannot make a farm"
         [ ! -e "$SCRATCH/ran" ] || fail "multi-prog-$line: the command ran"

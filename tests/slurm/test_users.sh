@@ -39,7 +39,7 @@ YAML
 t_results_and_journal_of_another_user_refused() {
     mkdir -p "$SCRATCH/theirs" "$SCRATCH/planted" && chmod 755 "$SCRATCH/theirs" && chmod 1777 "$SCRATCH/planted"
     cmaes_config "dir: $SCRATCH/theirs" theirs
-    (cd "$SCRATCH" && timeout 60 srun --evo-farm=theirs.yaml -N2 -n3 "$EVO") > "$SCRATCH/theirs.out" 2>&1 &&
+    (cd "$SCRATCH" && timeout -k 10 60 srun --evo-farm=theirs.yaml -N2 -n3 "$EVO") > "$SCRATCH/theirs.out" 2>&1 &&
         { cat "$SCRATCH/theirs.out"; fail "a results directory of root's was accepted"; }
     expect_in "$SCRATCH/theirs.out" "results directory $SCRATCH/theirs is owned by another user"
     cat "$SCRATCH/theirs.out"
@@ -53,9 +53,9 @@ t_results_and_journal_of_another_user_refused() {
     # (refused on rank 0 before the wire-up: the workers waiting at the
     # fence are told, and the step ends by itself, not when timeout kills it)
     local rc=0
-    (cd "$SCRATCH" && timeout 60 srun --evo-farm=planted.yaml -N2 -n3 "$EVO") > "$SCRATCH/planted.out" 2>&1 || rc=$?
+    (cd "$SCRATCH" && timeout -k 10 60 srun --evo-farm=planted.yaml -N2 -n3 "$EVO") > "$SCRATCH/planted.out" 2>&1 || rc=$?
     [ $rc != 0 ] || { cat "$SCRATCH/planted.out"; fail "a planted journal was accepted"; }
-    [ $rc != 124 ] || { cat "$SCRATCH/planted.out"; fail "the refused step did not end by itself"; }
+    [ "$rc" != 124 ] || { cat "$SCRATCH/planted.out"; fail "the refused step did not end by itself"; }
     expect_in "$SCRATCH/planted.out" "journal directory $SCRATCH/planted/journal is owned by another user"
     cat "$SCRATCH/planted.out"
     [ "$(cat "$SCRATCH/planted/journal/journal")" = planted ] || fail "the planted journal was written"
@@ -66,7 +66,7 @@ t_results_and_journal_of_another_user_refused() {
 # step's processes (readable by every user in /proc).
 t_keys_hidden_from_other_users() {
     local cfg; cfg=$(lib_config procs slow_sphere)
-    (cd "$SCRATCH" && timeout 120 srun --evo-farm="$cfg" -N2 -n3 "$EVO" "$DRIVER" verify slow_sphere 1500 3) \
+    (cd "$SCRATCH" && timeout -k 10 120 srun --evo-farm="$cfg" -N2 -n3 "$EVO" "$DRIVER" verify slow_sphere 1500 3) \
         > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! tasks="" p secrets="" secret checked=0
     for _ in $(seq 200); do

@@ -29,7 +29,7 @@ t_srun_example_every_mpi_choice() {
 # once, instead of waiting a minute for a broker that is gone and failing.
 t_short_step_many_tasks_ends() {
     local rc=0
-    (cd "$SCRATCH" && timeout 30 srun --evo-farm="$EXAMPLE" -N2 -n32 -O "$EVO" true) > "$SCRATCH/out" 2>&1 || rc=$?
+    (cd "$SCRATCH" && timeout -k 10 30 srun --evo-farm="$EXAMPLE" -N2 -n32 -O "$EVO" true) > "$SCRATCH/out" 2>&1 || rc=$?
     [ $rc = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
     grep -q "never joined\|giving up" "$SCRATCH/out" && { cat "$SCRATCH/out"; fail "a worker was left behind"; }
     return 0
@@ -50,7 +50,7 @@ t_step_without_wire_up_refused() {
 # task is a worker with the worker's key, not a second driver.
 t_heterogeneous_step() {
     local cfg; cfg=$(lib_config het slow_sphere)
-    (cd "$SCRATCH" && timeout 120 srun --evo-farm="$cfg" -n1 -w node1 "$EVO" "$DRIVER" verify slow_sphere 300 3 : \
+    (cd "$SCRATCH" && timeout -k 10 120 srun --evo-farm="$cfg" -n1 -w node1 "$EVO" "$DRIVER" verify slow_sphere 300 3 : \
         -n2 -w node2 "$EVO" "$DRIVER" verify slow_sphere 300 3) > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
     expect_in "$SCRATCH/out" "300 results, 0 failed, all as expected"
     expect_in "$SCRATCH/out" "2 workers connected at the end"
