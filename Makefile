@@ -38,7 +38,7 @@ PUBLIC_SRC   := $(call layer_src,util wire client)
 # The SPANK plugin's share of the runtime: the YAML loader (no ZeroMQ,
 # libsodium or PMIx may reach slurmstepd).
 CONFIG_SRC   := $(call layer_src,config registry) farm/util/parse.c farm/util/clock.c farm/util/files.c \
-		farm/util/log.c farm/util/host.c
+		farm/util/log.c farm/util/host.c farm/util/networks.c
 # Everything the command, the tests and the benches link.
 INTERNAL_SRC := $(call layer_src,util config registry wire bootstrap broker worker client drivers cmaes)
 CMD_SRC      := $(wildcard cmd/evo-farm/*.c)

@@ -3,6 +3,7 @@
 #include "site.h"
 
 #include "config/config.h"
+#include "util/networks.h"
 #include "util/parse.h"
 
 #include "evo_paths.h" /* EVO_FARM_COMMAND: $(PREFIX)/bin/evo-farm, made by the Makefile */
@@ -67,7 +68,7 @@ int evo_site_parse(struct evo_site *site, int argc, char **argv, char *err, size
             bad = set(site->evo_farm, sizeof site->evo_farm, value) < 0 || value[0] != '/';
         else if (key == 4 && strncmp(argv[i], "bind", key) == 0) {
             char why[384] = "expected bind=tcp://HOST:PORT";
-            if (set(site->bind, sizeof site->bind, value) < 0 || evo_config_bind_check(value, why, sizeof why) < 0) {
+            if (set(site->bind, sizeof site->bind, value) < 0 || evo_bind_check(value, why, sizeof why) < 0) {
                 snprintf(err, err_size, "argument %d '%s': %s", i + 1, argv[i], why);
                 return -1;
             }

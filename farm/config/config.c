@@ -15,6 +15,7 @@
 
 #include "config_walk.h"
 #include "util/files.h"
+#include "util/networks.h"
 #include "util/parse.h"
 #include "util/names.h"
 
@@ -64,27 +65,12 @@ static int farm_liveness(struct walk *w, yaml_node_t *v)
     return walk_unsigned(w, v, 2, 100, &w->config->farm.liveness);
 }
 
-int evo_config_bind_check(const char *bind, char *why, size_t size)
-{
-    unsigned first, last;
-    const char *colon = strrchr(bind, ':');
-    if (strncmp(bind, "tcp://", 6) != 0 || colon == NULL || colon < bind + 6) {
-        snprintf(why, size, "expected tcp://HOST:PORT (PORT a number, * or FIRST-LAST), got '%s'", bind);
-        return -1;
-    }
-    if (strchr(colon, '-') && evo_parse_port_range(colon + 1, &first, &last) < 0) {
-        snprintf(why, size, "the port range '%s' is not FIRST-LAST with 1 <= FIRST <= LAST <= 65535", colon + 1);
-        return -1;
-    }
-    return 0;
-}
-
 static int farm_bind(struct walk *w, yaml_node_t *v)
 {
     char why[EVO_ENDPOINT_MAX + 128];
     if (walk_string(w, v, &w->config->farm.bind) < 0)
         return -1;
-    return evo_config_bind_check(w->config->farm.bind, why, sizeof why) < 0 ? walk_fail(w, v, "%s", why) : 0;
+    return evo_bind_check(w->config->farm.bind, why, sizeof why) < 0 ? walk_fail(w, v, "%s", why) : 0;
 }
 
 static const struct walk_field farm_fields[] = {{"workers", farm_workers},     {"scheduling", farm_scheduling},

@@ -152,9 +152,4 @@ void evo_config_destroy(struct evo_config *config);
 /* Prints the resolved config (every default filled in) as YAML. */
 void evo_config_print(const struct evo_config *config, FILE *out);
 
-/* 0 when bind is an endpoint the broker can bind: "tcp://HOST:PORT", PORT
- * a number, "*" or a range FIRST-LAST (farm.bind, the plugin's bind=);
- * else -1 with the reason in why. */
-int evo_config_bind_check(const char *bind, char *why, size_t size);
-
 #endif

@@ -1,7 +1,9 @@
 /* parse.c — parsing of scalar values used by the config, the command line
- * and the environment: durations and bounded whole numbers (see parse.h). */
+ * and the environment: durations, bounded whole numbers, port ranges and
+ * IPv4 networks (see parse.h). */
 #include "parse.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -68,5 +70,22 @@ int evo_parse_port_range(const char *text, unsigned *first, unsigned *last)
         return -1;
     *first = a;
     *last = b;
+    return 0;
+}
+
+int evo_parse_cidr(const char *text, uint32_t *address, uint32_t *netmask)
+{
+    char host[INET_ADDRSTRLEN];
+    struct in_addr in;
+    unsigned bits;
+    const char *slash = strchr(text, '/');
+    if (slash == NULL || (size_t)(slash - text) >= sizeof host)
+        return -1;
+    memcpy(host, text, (size_t)(slash - text));
+    host[slash - text] = '\0';
+    if (inet_pton(AF_INET, host, &in) != 1 || evo_parse_unsigned(slash + 1, 0, 32, &bits) < 0)
+        return -1;
+    *netmask = bits ? ~(uint32_t)0 << (32 - bits) : 0;
+    *address = ntohl(in.s_addr) & *netmask;
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "util/names.h"
+#include "util/networks.h"
 #include "util/parse.h"
 
 /* Options common to both ends: no linger on close (a dead farm must not
@@ -20,11 +21,17 @@ static int common_options(void *socket)
                : 0;
 }
 
-/* Binds `bind`; one whose port is a range "FIRST-LAST" (farm.bind, a
- * site's bind=, where a firewall opens only those) takes the first free
- * port of it. 0, or -1 with a message in err. */
-static int bind_in_range(void *socket, const char *bind, char *err, size_t err_size)
+/* Binds `named`; one that names networks by preference binds the address
+ * of the first this node has (evo_bind_resolve); one whose port is a range
+ * "FIRST-LAST" (farm.bind, a site's bind=, where a firewall opens only
+ * those) takes the first free port of it. 0, or -1 with a message in err. */
+static int bind_in_range(void *socket, const char *named, char *err, size_t err_size)
 {
+    char bind[EVO_ENDPOINT_MAX], why[EVO_ERROR_MAX];
+    if (evo_bind_resolve(named, bind, sizeof bind, why, sizeof why) < 0) {
+        snprintf(err, err_size, "cannot bind %s: %s", named, why);
+        return -1;
+    }
     const char *colon = strrchr(bind, ':');
     unsigned first, last;
     char one[EVO_ENDPOINT_MAX + 8];

@@ -19,7 +19,8 @@
 #           (10.201.0.1N/24 on a bridge this script creates), so a farm
 #           must advertise a routable address, not 127.0.0.1; every node
 #           also has docker0 172.17.0.1/16 and usb0 169.254.95.120/16,
-#           listed first, which a worker must never dial.
+#           listed first, which a worker must never dial, and ib0
+#           10.202.0.1N/24 on a second bridge: a stand-in for IPoIB.
 # Clients need SLURM_CONF=DIR/etc/slurm.conf (printed by start). The
 # plugin is loaded from PLUGIN (default: $BUILD/plugin/spank_evo_farm.so) via
 # the cluster's own PlugStackConfig, with PLUGIN_ARGS as its arguments, or
@@ -48,6 +49,7 @@ cpuset_count() { # "0-1,4" -> 3; nproc without a v1 cpuset
 CPUS=${CPUS:-$(cpuset_count)}
 PORT=${SLURM_TEST_PORT:-17817}
 BRIDGE=evofbr0
+IB_BRIDGE=evofib0
 # cgroups, as a site runs them: proctrack/cgroup, task/cgroup and
 # task/affinity on cgroup v1 (cgroup.conf: ConstrainCores,
 # ConstrainRAMSpace), each node in a cgroup namespace of its own (see
@@ -70,6 +72,7 @@ else # PROCTRACK may name another tracker a site runs without cgroups (proctrack
     PROCTRACK=${PROCTRACK:-proctrack/linuxproc} TASKPLUGIN=task/none
 fi
 NET=10.201.0
+IB_NET=10.202.0
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
@@ -148,6 +151,9 @@ make_links() {
     ip link add "$BRIDGE" type bridge
     ip addr add "$NET.1/24" dev "$BRIDGE"
     ip link set "$BRIDGE" up
+    ip link add "$IB_BRIDGE" type bridge
+    ip addr add "$IB_NET.1/24" dev "$IB_BRIDGE"
+    ip link set "$IB_BRIDGE" up
     for n in $(seq "$NODES"); do
         ip netns add "evof$n"
         # What a site's nodes carry beside their network, the same on every
@@ -164,6 +170,11 @@ make_links() {
         ip link set "evofv$n" master "$BRIDGE" up
         ip -n "evof$n" addr add "$NET.$((10 + n))/24" dev eth0
         ip -n "evof$n" link set eth0 up
+        # A second network, as InfiniBand's IPoIB beside Ethernet.
+        ip link add "evofi$n" type veth peer name ib0 netns "evof$n"
+        ip link set "evofi$n" master "$IB_BRIDGE" up
+        ip -n "evof$n" addr add "$IB_NET.$((10 + n))/24" dev ib0
+        ip -n "evof$n" link set ib0 up
         ip -n "evof$n" link set lo up
         ip -n "evof$n" route add default via "$NET.1"
     done
@@ -173,8 +184,10 @@ remove_links() {
     for n in $(seq "$NODES"); do
         ip netns del "evof$n" 2>/dev/null || true
         ip link del "evofv$n" 2>/dev/null || true
+        ip link del "evofi$n" 2>/dev/null || true
     done
     ip link del "$BRIDGE" 2>/dev/null || true
+    ip link del "$IB_BRIDGE" 2>/dev/null || true
 }
 
 start() {

@@ -87,7 +87,7 @@ for tracker in linuxproc pgid; do
     ./cluster.sh stop "$CLUSTER" > /dev/null 2>&1
 done
 NETNS_TESTS="t_srun_example_netns t_status_from_login_node_netns t_bound_address_alone_published_netns
-    t_site_bind_netns"
+    t_site_bind_netns t_named_networks_by_preference_netns"
 if ! printf '%s\n' $NETNS_TESTS | grep -qE -- "${TESTS:-.}"; then
     echo "slurm (netns): not started: TESTS selects none of its tests"
 elif unshare --net true 2> /dev/null && command -v ip > /dev/null &&
@@ -99,30 +99,53 @@ elif unshare --net true 2> /dev/null && command -v ip > /dev/null &&
     t_status_from_login_node_netns() { status_from_here; }
     # farm.bind naming one interface: rank 0 publishes that address alone
     # (it published every address of the node, bound or not).
-    t_bound_address_alone_published_netns() {
-        printf 'farm: {bind: "tcp://eth0:*"}\nevaluate: {library: %s, function: sphere}\n' "$TESTLIB" > "$SCRATCH/bound.yaml"
-        local rc=0
+    # bound_farm BIND — 300 sphere calls on both nodes with farm.bind
+    # BIND; rank 0's log (EVO_FARM_LOG=info) in $SCRATCH/out, and srun's
+    # exit status in RC.
+    bound_farm() {
+        printf 'farm: {bind: "%s"}\nevaluate: {library: %s, function: sphere}\n' "$1" "$TESTLIB" > "$SCRATCH/bound.yaml"
+        RC=0
         (cd "$SCRATCH" && EVO_FARM_LOG=info timeout -k 10 60 srun --evo-farm=bound.yaml -N2 -n3 "$EVO" "$DRIVER" verify sphere 300 3) \
-            > "$SCRATCH/out" 2>&1 || rc=$?
-        [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
+            > "$SCRATCH/out" 2>&1 || RC=$?
+    }
+    # bound_farm_ran_on ENDPOINT_REGEX WHY — bound_farm's step ran every
+    # call right on both nodes and rank 0 published ENDPOINT alone (WHY:
+    # what failed when it did not).
+    bound_farm_ran_on() {
+        [ "$RC" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $RC"; }
         expect_in "$SCRATCH/out" "300 results, 0 failed, all as expected"
-        grep -qE "broker on node1: tcp://10\.201\.0\.11:[0-9]+ \(wire-up" "$SCRATCH/out" ||
-            { grep "broker on" "$SCRATCH/out"; fail "rank 0 did not publish its bound address alone"; }
+        grep -qE "broker on node1: tcp://$1 \(wire-up" "$SCRATCH/out" || { grep "broker on" "$SCRATCH/out"; fail "$2"; }
         expect_both_nodes "$SCRATCH/out"
     }
-    # The site names the network and the ports (the plugin's bind=): rank
-    # 0 binds eth0's address and a port of the range, and publishes that.
+    t_bound_address_alone_published_netns() {
+        bound_farm "tcp://eth0:*"
+        bound_farm_ran_on '10\.201\.0\.11:[0-9]+' "rank 0 did not publish its bound address alone"
+    }
+    # The site names the networks by preference and the ports (the
+    # plugin's bind=, below): rank 0 binds ib0's address (the network
+    # named first) and a port of the range, and publishes that.
     t_site_bind_netns() {
         local rc=0
         (cd "$SCRATCH" && EVO_FARM_LOG=info timeout -k 10 60 srun --evo-farm="$EXAMPLE" -N2 -n3 "$EVO") > "$SCRATCH/out" 2>&1 || rc=$?
         [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $rc"; }
-        grep -qE "broker on node1: tcp://10\.201\.0\.11:410[0-9][0-9] \(wire-up" "$SCRATCH/out" ||
+        grep -qE "broker on node1: tcp://10\.202\.0\.11:410[0-9][0-9] \(wire-up" "$SCRATCH/out" ||
             { grep "broker on" "$SCRATCH/out"; fail "rank 0 did not bind the site's network and ports"; }
         expect_both_nodes "$SCRATCH/out"
     }
+    # A job's list by preference: a network rank 0's node lacks is passed
+    # over for the next (interface names and networks alike); none of
+    # them there is one line naming them, and the step ends.
+    t_named_networks_by_preference_netns() {
+        bound_farm "tcp://hfi0,10.99.0.0/16,10.201.0.0/24,ib0:*"
+        bound_farm_ran_on '10\.201\.0\.11:[0-9]+' "rank 0 did not bind the first network its node has"
+        bound_farm "tcp://hfi0,10.99.0.0/16:*"
+        [ "$RC" != 0 ] && [ "$RC" != 124 ] || { tail "$SCRATCH/out"; fail "srun exited $RC with no network of the list on the node"; }
+        expect_in "$SCRATCH/out" "none of the networks hfi0,10.99.0.0/16 is on this node (it has lo 127.0.0.1, "
+        expect_in "$SCRATCH/out" "ib0 10.202.0.11"
+    }
     # shellcheck disable=SC2034 # read by run_tests (../integration/lib.sh)
     TEST_ORDER=$NETNS_TESTS
-    export PLUGIN_ARGS="evo_farm=$EVO bind=tcp://eth0:41000-41099"
+    export PLUGIN_ARGS="evo_farm=$EVO bind=tcp://10.202.0.0/24,eth0:41000-41099"
     start_cluster netns || exit 1
     run_tests "slurm (netns)"
     [ $? = 0 ] || status=1
