@@ -60,6 +60,7 @@ TEST_ORDER="
     t_user_errors_leave_nodes_idle
     t_low_open_files_limit_raised
     t_local_farm_counts_the_tasks_cpus
+    t_rank0_gets_the_cpus_its_component_asks
     t_evaluator_overrunning_memory_fails_alone
     t_evaluators_children_end_with_the_step
     t_kill_whole_node_no_kill

@@ -39,6 +39,27 @@ t_local_farm_counts_the_tasks_cpus() {
         { tail -3 "$SCRATCH/out"; fail "the farm did not start one worker per CPU of the task ($cpus)"; }
 }
 
+# Rank 0's broker, its I/O thread and the driver run on the CPUs Slurm
+# gives rank 0 (task/affinity's binding): one with -c1 beside the workers,
+# as many as the first component asks for in a heterogeneous step (the
+# recipe of docs/slurm.md "CPUs"). The driver says what it may use.
+t_rank0_gets_the_cpus_its_component_asks() {
+    local cfg rc=0 show='echo "rank 0 may use $(nproc) CPUs"; exec "$0" "$@"'
+    cfg=$(lib_config rank0 sphere)
+    (cd "$SCRATCH" && timeout -k 10 60 srun --evo-farm="$cfg" -N2 -n3 -c1 "$EVO" sh -c "$show" "$DRIVER" verify sphere 300 3) \
+        > "$SCRATCH/out" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun -c1 exited $rc"; }
+    expect_in "$SCRATCH/out" "300 results, 0 failed, all as expected"
+    grep -q '^TaskPlugin=.*task/affinity' "$SLURM_CONF" || return 0
+    expect_in "$SCRATCH/out" "rank 0 may use 1 CPUs"
+    (cd "$SCRATCH" && timeout -k 10 60 srun --evo-farm="$cfg" -n1 -c2 -w node1 "$EVO" sh -c "$show" "$DRIVER" verify sphere 300 3 : \
+        -n2 -c1 -w node2 "$EVO" sh -c "$show" "$DRIVER" verify sphere 300 3) > "$SCRATCH/out" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "the heterogeneous step exited $rc"; }
+    expect_in "$SCRATCH/out" "300 results, 0 failed, all as expected"
+    expect_in "$SCRATCH/out" "rank 0 may use 2 CPUs"
+    expect_in "$SCRATCH/out" "2 workers connected at the end"
+}
+
 # An evaluator that overruns the step's memory (--mem under
 # ConstrainRAMSpace) is the one the kernel kills, never the broker: that
 # call fails after its attempts, with the reason; every other call is
