@@ -286,6 +286,16 @@ static void on_message(struct evo_broker *b, struct evo_message *msg)
             broker_send_to(b, identity, identity_size, EVO_MSG_RESET, NULL);
         return;
     }
+    /* Every message must come with the key its peer said HELLO with (the
+     * CURVE User-Id the ZAP handler set; a Unix-socket member has none): a
+     * connection that came by another's routing id gets nothing of it. */
+    const char *user = evo_message_user_id(msg);
+    if ((user ? evo_key_role_of(user) : EVO_KEY_ALL) != peer->key) {
+        b->counters.auth_refused++;
+        evo_debug("a message of type %d for %s pid %u came with another key: refused", msg->type, peer->host,
+                  peer->pid);
+        return;
+    }
     peer->last_recv_ms = evo_now_ms();
     if (on_peer_message(b, peer, msg->type, body, size) < 0) {
         b->counters.malformed++;
@@ -304,6 +314,23 @@ void broker_take(struct evo_broker *b, struct evo_message *msg, int rc)
     evo_message_close(msg);
 }
 
+/* Whether a message off the ROUTER claims a routing id of the broker's
+ * Unix-socket members: any ZeroMQ peer may choose its own id
+ * (ZMQ_ROUTING_ID), and one that took a local member's would act, and be
+ * answered, as that member. Such a message is refused and counted. */
+static int claims_a_local_id(struct evo_broker *b, struct evo_message *msg)
+{
+    size_t size;
+    const void *identity = evo_message_identity(msg, &size);
+    if (!broker_unix_is_stream(identity, size))
+        return 0;
+    b->counters.auth_refused++;
+    evo_debug("a ZeroMQ peer (key %s) claimed a local member's routing id: refused",
+              evo_key_role_name(evo_key_role_of(evo_message_user_id(msg))));
+    evo_message_close(msg);
+    return 1;
+}
+
 static void drain_router(struct evo_broker *b)
 {
     /* Bounded so that heartbeats and dispatch still happen under a flood. */
@@ -312,7 +339,8 @@ static void drain_router(struct evo_broker *b)
         int rc = evo_message_recv(b->router, 1, &msg);
         if (rc < 0)
             return;
-        broker_take(b, &msg, rc);
+        if (!claims_a_local_id(b, &msg))
+            broker_take(b, &msg, rc);
     }
 }
 

@@ -12,6 +12,7 @@
 #include "broker/broker_internal.h" /* to look at the outboxes */
 #include "util/clock.h"
 #include "wire/proto.h"
+#include "wire/stream.h"
 #include "wire/transport.h"
 
 struct fixture {
@@ -423,6 +424,82 @@ static void submit_refused(void *s, const char *key)
     evo_buf_free(&done);
 }
 
+/* A DEALER holding the farm's key for `role` that chooses its own routing
+ * id, as any ZeroMQ client may (ZMQ_ROUTING_ID). */
+static void *peer_with_id(const struct evo_role_keys *keys, enum evo_key_role role, const void *id, size_t size)
+{
+    int zero = 0;
+    void *s = zmq_socket(fx.context, ZMQ_DEALER);
+    assert_non_null(s);
+    assert_int_equal(zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero), 0);
+    assert_int_equal(zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, fx.creds.server_public, EVO_KEY_TEXT - 1), 0);
+    assert_int_equal(zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, keys->public_key[role], EVO_KEY_TEXT - 1), 0);
+    assert_int_equal(zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, keys->secret[role], EVO_KEY_TEXT - 1), 0);
+    assert_int_equal(zmq_setsockopt(s, ZMQ_ROUTING_ID, id, size), 0);
+    assert_int_equal(zmq_connect(s, fx.creds.endpoint), 0);
+    return s;
+}
+
+/* A member on the broker's Unix socket (the driver of `evo-farm run`, of
+ * rank 0) has a routing id the broker makes up. A ZeroMQ peer holding only
+ * the status key that takes that id gets none of the member's rights: its
+ * SUBMIT is refused and counted, nothing is queued, no RESET reaches the
+ * member, and the member's own SUBMIT is still taken. */
+static void a_local_members_routing_id_cannot_be_taken(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/evo-test-forge-XXXXXX", path[64], err[256];
+    struct evo_role_keys keys;
+    struct evo_stats s;
+    struct evo_message m;
+    start(EVO_SCHEDULING_DYNAMIC, 8, 1, 0);
+    assert_int_equal(evo_role_keys_generate(&keys), 0);
+    assert_int_equal(evo_broker_admit(fx.broker, EVO_KEY_STATUS, keys.public_key[EVO_KEY_STATUS]), 0);
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/broker", dir);
+    assert_int_equal(evo_broker_listen_unix(fx.broker, path, err, sizeof err), 0);
+    struct evo_stream *local = evo_stream_connect(path, err, sizeof err);
+    assert_non_null(local);
+    struct evo_buf b = {0};
+    struct evo_hello h = {.kind = EVO_PEER_DRIVER, .pid = 1};
+    strcpy(h.host, "testhost");
+    evo_proto_put_hello(&b, &h);
+    assert_int_equal(evo_stream_send(local, EVO_MSG_HELLO, &b, 1000), 0);
+    int welcomed = 0;
+    for (int i = 0; i < 3000 && !welcomed; i++) {
+        evo_broker_step(fx.broker, -1, 1);
+        if (evo_stream_recv(local, &m, NULL, 0) == 0) {
+            welcomed = m.type == EVO_MSG_WELCOME;
+            evo_message_close(&m);
+        }
+    }
+    assert_true(welcomed);
+    const unsigned char first_stream[] = {0, 0xff, 'S', 1, 0, 0, 0};
+    void *forger = peer_with_id(&keys, EVO_KEY_STATUS, first_stream, sizeof first_stream);
+    submit(forger, 2);
+    idle(500, forger, NULL);
+    evo_broker_stats(fx.broker, &s);
+    assert_int_equal(s.queued, 0);
+    assert_int_equal(s.auth_refused, 1);
+    while (evo_stream_recv(local, &m, NULL, 0) == 0) { /* heartbeats only */
+        assert_int_equal(m.type, EVO_MSG_HEARTBEAT);
+        evo_message_close(&m);
+    }
+    evo_buf_reset(&b);
+    evo_proto_begin_inputs(&b, 1);
+    evo_proto_put_vector(&b, 0, 1, &(double){0.5});
+    assert_int_equal(evo_stream_send(local, EVO_MSG_SUBMIT, &b, 1000), 0);
+    idle(200, forger, NULL);
+    evo_broker_stats(fx.broker, &s);
+    assert_int_equal(s.queued, 1);
+    evo_buf_free(&b);
+    zmq_close(forger);
+    evo_stream_close(local);
+    stop_broker();
+    unlink(path);
+    rmdir(dir);
+}
+
 /* Each key may do what its role allows and nothing else (wire/credentials.h):
  * the worker and status keys cannot submit, the driver, nested and status
  * keys cannot take work; each refusal is counted; the driver's and the
@@ -813,6 +890,7 @@ int main(void)
                                        cmocka_unit_test(outboxes_go_with_their_drivers),
                                        cmocka_unit_test(retries_then_error),
                                        cmocka_unit_test(keys_by_role),
+                                       cmocka_unit_test(a_local_members_routing_id_cannot_be_taken),
                                        cmocka_unit_test(drain_lets_workers_finish),
                                        cmocka_unit_test(malformed_and_strangers),
                                        cmocka_unit_test(close_sends_latecomers_away),
