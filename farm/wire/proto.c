@@ -117,8 +117,7 @@ int evo_proto_get_hello(const void *data, size_t size, struct evo_hello *out)
     const unsigned char *host = evo_get_bytes(&r, n);
     uint16_t j = evo_get_u16(&r);
     const unsigned char *job = evo_get_bytes(&r, j);
-    if (r.bad || r.left != 0 || n == 0 || n > EVO_PROTO_MAX_HOST || memchr(host, 0, n) != NULL ||
-        !word_ok(job, j, 0, EVO_PROTO_MAX_JOB))
+    if (r.bad || r.left != 0 || !word_ok(host, n, 1, EVO_PROTO_MAX_HOST) || !word_ok(job, j, 0, EVO_PROTO_MAX_JOB))
         return -1;
     if ((out->kind != EVO_PEER_WORKER && out->kind != EVO_PEER_DRIVER) ||
         (out->reads != EVO_INPUT_VECTOR && out->reads != EVO_INPUT_PAYLOAD))

@@ -37,11 +37,24 @@ static void host_name_always_terminated(void **state)
     assert_true(strlen(small) < sizeof small);
 }
 
+/* A variable holding spaces, a terminal's escape sequence or bytes above
+ * ASCII gives one printable word, which HELLO may carry. */
+static void host_name_is_one_printable_word(void **state)
+{
+    (void)state;
+    char name[64];
+    setenv("EVO_FARM_HOST", "my node\x1b[2J\xc3\xa9", 1);
+    evo_host_name(name, sizeof name);
+    assert_string_equal(name, "my_node_[2J__");
+    unsetenv("EVO_FARM_HOST");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(order_of_sources),
         cmocka_unit_test(host_name_always_terminated),
+        cmocka_unit_test(host_name_is_one_printable_word),
     };
     return EVO_RUN_TESTS(tests);
 }

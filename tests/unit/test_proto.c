@@ -64,6 +64,15 @@ static void hello_and_welcome_round_trip(void **state)
     assert_string_equal(out.job, "4242.0");
     b.data[b.len - 2] = ' ';
     assert_int_equal(evo_proto_get_hello(b.data, b.len, &out), -1);
+    /* The host is one word too: a terminal's escape sequence, a space or a
+     * byte above ASCII would reach the logs and evo-farm status raw. */
+    const char *hosts[] = {"node1\x1b[2J", "node 1", "n\xc3\xa9ud"};
+    for (size_t i = 0; i < sizeof hosts / sizeof *hosts; i++) {
+        evo_buf_reset(&b);
+        strcpy(h.host, hosts[i]);
+        evo_proto_put_hello(&b, &h);
+        assert_int_equal(evo_proto_get_hello(b.data, b.len, &out), -1);
+    }
     evo_buf_reset(&b);
     struct evo_welcome w = {100, 3, 9}, wo;
     evo_proto_put_welcome(&b, &w);
