@@ -142,6 +142,8 @@ int evo_drain_main(int argc, char **argv)
         answered += drain_record(paths[i], selector, &total);
     evo_farm_records_free(paths, n);
     if (total == 0) {
+        if (farm && !answered) /* its own line said why */
+            return 1;
         fprintf(stderr, "evo-farm: drain: no worker of %s in %s (evo-farm status lists them)%s\n", selector,
                 farm ? "that farm" : "any running farm of yours",
                 answered ? "; any that joins later is sent away" : "");

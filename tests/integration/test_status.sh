@@ -211,6 +211,16 @@ t_drain_joined_workers() {
     "$EVO" status --json "$FARM_ID" > "$SCRATCH/json" 2>&1 || fail "status failed"
     "$PY" -c "import json,sys; s=json.load(open(sys.argv[1])); assert s['workers'] == 1 and s['requeued'] == 0, s" \
         "$SCRATCH/json" || fail "after the drain: $(cat "$SCRATCH/json")"
+    # A farm none of whose endpoints answers from here (a firewall between):
+    # drain names every endpoint it tried, in one line, as status does.
+    local rec="$HOME/.evo-farm/farms/$FARM_ID"
+    cp -p "$rec" "$SCRATCH/record"
+    sed -i 's|^endpoints .*$|endpoints tcp://127.0.0.1:1,tcp://127.0.0.1:2|' "$rec"
+    "$EVO" drain 777 --farm "$FARM_ID" > "$SCRATCH/out" 2>&1 && fail "drained a farm it could not reach"
+    cp -p "$SCRATCH/record" "$rec"
+    grep -qE "none of its 2 endpoints answered from here \(tcp://127\.0\.0\.1:1, tcp://127\.0\.0\.1:2; a firewall" \
+        "$SCRATCH/out" || { cat "$SCRATCH/out"; fail "drain did not name the endpoints it tried"; }
+    [ "$(grep -c . "$SCRATCH/out")" = 1 ] || { cat "$SCRATCH/out"; fail "more than one line"; }
     wait $runpid || { tail "$SCRATCH/dr.out"; fail "the farm failed"; }
     expect_in "$SCRATCH/dr.out" "mapdriver: 8000 results, 0 failed, all as expected"
     expect_in "$SCRATCH/dr.out" "0 requeued from lost workers"
