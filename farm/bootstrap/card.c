@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/host.h"
+#include "util/networks.h"
 
 static int is_loopback(uint32_t address)
 {
@@ -41,9 +42,8 @@ int evo_card_local_nets(struct evo_net *nets, size_t max)
     if (getifaddrs(&list) < 0)
         return -1;
     for (i = list; i && count < max; i = i->ifa_next) {
-        if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP))
+        if (!evo_if_ipv4(i, &nets[count].address))
             continue;
-        nets[count].address = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
         nets[count].netmask = i->ifa_netmask ? ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr) : 0;
         count++;
     }

@@ -286,16 +286,6 @@ static void on_message(struct evo_broker *b, struct evo_message *msg)
             broker_send_to(b, identity, identity_size, EVO_MSG_RESET, NULL);
         return;
     }
-    /* Every message must come with the key its peer said HELLO with (the
-     * CURVE User-Id the ZAP handler set; a Unix-socket member has none): a
-     * connection that came by another's routing id gets nothing of it. */
-    const char *user = evo_message_user_id(msg);
-    if ((user ? evo_key_role_of(user) : EVO_KEY_ALL) != peer->key) {
-        b->counters.auth_refused++;
-        evo_debug("a message of type %d for %s pid %u came with another key: refused", msg->type, peer->host,
-                  peer->pid);
-        return;
-    }
     peer->last_recv_ms = evo_now_ms();
     if (on_peer_message(b, peer, msg->type, body, size) < 0) {
         b->counters.malformed++;

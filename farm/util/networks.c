@@ -11,6 +11,21 @@
 
 #include "parse.h"
 
+int evo_if_ipv4(const struct ifaddrs *i, uint32_t *address)
+{
+    if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP))
+        return 0;
+    *address = ntohl(((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr.s_addr);
+    return 1;
+}
+
+/* "A.B.C.D" of a host-order address into text (INET_ADDRSTRLEN bytes). */
+static void address_text(uint32_t address, char *text)
+{
+    struct in_addr in = {htonl(address)};
+    inet_ntop(AF_INET, &in, text, INET_ADDRSTRLEN);
+}
+
 /* The host part of bind: [start, end) between "tcp://" and the last ':'. */
 static int host_part(const char *bind, const char **start, const char **end)
 {
@@ -104,13 +119,12 @@ static int entry_here(const char *entry, void *arg)
     int is_network = strchr(entry, '/') != NULL;
     if (is_network && evo_parse_cidr(entry, &network, &netmask) < 0)
         return 0;
-    for (struct ifaddrs *i = s->list; i; i = i->ifa_next) {
-        if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP))
+    uint32_t address;
+    for (const struct ifaddrs *i = s->list; i; i = i->ifa_next) {
+        if (!evo_if_ipv4(i, &address) ||
+            (is_network ? (address & netmask) != network : strcmp(i->ifa_name, entry) != 0))
             continue;
-        struct in_addr in = ((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr;
-        if (is_network ? (ntohl(in.s_addr) & netmask) != network : strcmp(i->ifa_name, entry) != 0)
-            continue;
-        inet_ntop(AF_INET, &in, s->address, sizeof s->address);
+        address_text(address, s->address);
         return 1;
     }
     return 0;
@@ -123,9 +137,10 @@ static void list_interfaces(const struct ifaddrs *list, char *out, size_t size)
     out[0] = '\0';
     for (const struct ifaddrs *i = list; i && used < size; i = i->ifa_next) {
         char text[INET_ADDRSTRLEN];
-        if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP))
+        uint32_t address;
+        if (!evo_if_ipv4(i, &address))
             continue;
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr, text, sizeof text);
+        address_text(address, text);
         int n = snprintf(out + used, size - used, "%s%s %s", used ? ", " : "", i->ifa_name, text);
         used += n > 0 ? (size_t)n : 0;
     }

@@ -5,6 +5,14 @@
 #define EVO_NETWORKS_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+struct ifaddrs;
+
+/* Whether entry i of getifaddrs's list is an interface that is up with an
+ * IPv4 address: 1 with that address (host byte order) in *address, else
+ * 0. The one filter of every reader of this node's addresses. */
+int evo_if_ipv4(const struct ifaddrs *i, uint32_t *address);
 
 /* Whether the host part of `bind` ("tcp://HOST:PORTS") is a list of
  * networks ("ib0,eth0", "10.202.0.0/16,eth0") or a network ("A.B.C.D/N"),
