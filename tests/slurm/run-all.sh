@@ -100,13 +100,13 @@ elif unshare --net true 2> /dev/null && command -v ip > /dev/null &&
     t_status_from_login_node_netns() { status_from_here; }
     # farm.bind naming one interface: rank 0 publishes that address alone
     # (it published every address of the node, bound or not).
-    # bound_farm BIND — 300 sphere calls on both nodes with farm.bind
-    # BIND; rank 0's log (EVO_FARM_LOG=info) in $SCRATCH/out, and srun's
-    # exit status in RC.
+    # bound_farm BIND — 600 calls of 1.5 ms (long enough for every worker
+    # to join) on both nodes with farm.bind BIND; rank 0's log
+    # (EVO_FARM_LOG=info) in $SCRATCH/out, and srun's exit status in RC.
     bound_farm() {
-        printf 'farm: {bind: "%s"}\nevaluate: {library: %s, function: sphere}\n' "$1" "$TESTLIB" > "$SCRATCH/bound.yaml"
+        printf 'farm: {bind: "%s"}\nevaluate: {library: %s, function: slow_sphere}\n' "$1" "$TESTLIB" > "$SCRATCH/bound.yaml"
         RC=0
-        (cd "$SCRATCH" && EVO_FARM_LOG=info timeout -k 10 60 srun --evo-farm=bound.yaml -N2 -n3 "$EVO" "$DRIVER" verify sphere 300 3) \
+        (cd "$SCRATCH" && EVO_FARM_LOG=info timeout -k 10 60 srun --evo-farm=bound.yaml -N2 -n3 "$EVO" "$DRIVER" verify slow_sphere 600 3) \
             > "$SCRATCH/out" 2>&1 || RC=$?
     }
     # bound_farm_ran_on ENDPOINT_REGEX WHY — bound_farm's step ran every
@@ -114,7 +114,7 @@ elif unshare --net true 2> /dev/null && command -v ip > /dev/null &&
     # what failed when it did not).
     bound_farm_ran_on() {
         [ "$RC" = 0 ] || { tail "$SCRATCH/out"; fail "srun exited $RC"; }
-        expect_in "$SCRATCH/out" "300 results, 0 failed, all as expected"
+        expect_in "$SCRATCH/out" "600 results, 0 failed, all as expected"
         grep -qE "broker on node1: tcp://$1 \(wire-up" "$SCRATCH/out" || { grep "broker on" "$SCRATCH/out"; fail "$2"; }
         expect_both_nodes "$SCRATCH/out"
     }

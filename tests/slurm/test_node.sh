@@ -45,17 +45,17 @@ t_local_farm_counts_the_tasks_cpus() {
 # recipe of docs/slurm.md "CPUs"). The driver says what it may use.
 t_rank0_gets_the_cpus_its_component_asks() {
     local cfg rc=0 show='echo "rank 0 may use $(nproc) CPUs"; exec "$0" "$@"'
-    cfg=$(lib_config rank0 sphere)
-    (cd "$SCRATCH" && timeout -k 10 60 srun --evo-farm="$cfg" -N2 -n3 -c1 "$EVO" sh -c "$show" "$DRIVER" verify sphere 300 3) \
+    cfg=$(lib_config rank0 slow_sphere) # long enough for every worker to join
+    (cd "$SCRATCH" && timeout -k 10 60 srun --evo-farm="$cfg" -N2 -n3 -c1 "$EVO" sh -c "$show" "$DRIVER" verify slow_sphere 600 3) \
         > "$SCRATCH/out" 2>&1 || rc=$?
     [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "srun -c1 exited $rc"; }
-    expect_in "$SCRATCH/out" "300 results, 0 failed, all as expected"
+    expect_in "$SCRATCH/out" "600 results, 0 failed, all as expected"
     grep -q '^TaskPlugin=.*task/affinity' "$SLURM_CONF" || return 0
     expect_in "$SCRATCH/out" "rank 0 may use 1 CPUs"
-    (cd "$SCRATCH" && timeout -k 10 60 srun --evo-farm="$cfg" -n1 -c2 -w node1 "$EVO" sh -c "$show" "$DRIVER" verify sphere 300 3 : \
-        -n2 -c1 -w node2 "$EVO" sh -c "$show" "$DRIVER" verify sphere 300 3) > "$SCRATCH/out" 2>&1 || rc=$?
+    (cd "$SCRATCH" && timeout -k 10 60 srun --evo-farm="$cfg" -n1 -c2 -w node1 "$EVO" sh -c "$show" "$DRIVER" verify slow_sphere 600 3 : \
+        -n2 -c1 -w node2 "$EVO" sh -c "$show" "$DRIVER" verify slow_sphere 600 3) > "$SCRATCH/out" 2>&1 || rc=$?
     [ "$rc" = 0 ] || { tail "$SCRATCH/out"; fail "the heterogeneous step exited $rc"; }
-    expect_in "$SCRATCH/out" "300 results, 0 failed, all as expected"
+    expect_in "$SCRATCH/out" "600 results, 0 failed, all as expected"
     expect_in "$SCRATCH/out" "rank 0 may use 2 CPUs"
     expect_in "$SCRATCH/out" "2 workers connected at the end"
 }
