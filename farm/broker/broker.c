@@ -238,8 +238,10 @@ static int on_peer_message(struct evo_broker *b, struct broker_peer *peer, int t
     case EVO_MSG_BYE:
         broker_drop_peer(b, peer, "said BYE");
         return 0;
+    case EVO_MSG_RESULTS_PART:
+        return worker ? broker_accept_results(b, peer, body, size, 0) : -1;
     case EVO_MSG_RESULTS:
-        if (!worker || broker_accept_results(b, peer, body, size) < 0)
+        if (!worker || broker_accept_results(b, peer, body, size, 1) < 0)
             return -1;
         broker_drain_done(b, peer); /* a draining worker that holds nothing now leaves */
         return 0;

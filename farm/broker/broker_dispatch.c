@@ -12,14 +12,30 @@
 
 #define AUTO_BATCH_TARGET_NS 20000000.0 /* 20 ms of evaluation per batch */
 #define AUTO_BATCH_MAX       16384
-#define BATCH_MAX            65536       /* tasks in one TASKS, in every mode: far below the protocol's 1,048,576 */
-#define BATCH_BYTES          (32u << 20) /* and about this many bytes (one task at least) */
+#define BATCH_MAX            65536      /* tasks in one TASKS, in every mode: far below the protocol's 1,048,576 */
+#define BATCH_BYTES          (8u << 20) /* and about this many bytes (one task at least) */
 
-/* The driver's outbox with its result list started, or NULL when the
- * driver is gone (its results have nowhere to go). */
-static struct broker_peer *outbox_open(struct evo_broker *b, uint32_t driver)
+/* Sends a driver's outbox as one DONE (broker_send drops the driver when
+ * that fails). */
+static void outbox_send(struct evo_broker *b, struct broker_peer *d)
+{
+    evo_buf_patch_u32(&d->outbox, 0, d->outbox_count);
+    d->outbox_count = 0;
+    EVO_TRACE("broker.done");
+    broker_send(b, d, EVO_MSG_DONE, &d->outbox);
+}
+
+/* The driver's outbox with its result list started and room for an item
+ * of `bytes` (a full one goes out first: no DONE passes
+ * EVO_PROTO_MAX_MESSAGE), or NULL when the driver is gone (its results
+ * have nowhere to go). */
+static struct broker_peer *outbox_open(struct evo_broker *b, uint32_t driver, size_t bytes)
 {
     struct broker_peer *d = broker_peer_by_serial(b, driver);
+    if (d != NULL && d->outbox_count > 0 && d->outbox.len + bytes > EVO_PROTO_MAX_MESSAGE) {
+        outbox_send(b, d);
+        d = broker_peer_by_serial(b, driver);
+    }
     if (d == NULL)
         return NULL;
     if (d->outbox_count == 0) {
@@ -30,9 +46,16 @@ static struct broker_peer *outbox_open(struct evo_broker *b, uint32_t driver)
     return d;
 }
 
+/* An error item's bytes (its text is cut at 65535). */
+static size_t error_bytes(const char *text)
+{
+    size_t n = strlen(text);
+    return 8 + 1 + 2 + (n < 65535 ? n : 65535);
+}
+
 static void refuse(struct evo_broker *b, uint32_t driver, uint64_t tag, const char *reason)
 {
-    struct broker_peer *d = outbox_open(b, driver);
+    struct broker_peer *d = outbox_open(b, driver, error_bytes(reason));
     if (d == NULL)
         return;
     evo_proto_put_result_error(&d->outbox, tag, EVO_RESULT_ERROR, reason);
@@ -68,7 +91,7 @@ static int answer_from_journal(struct evo_broker *b, struct broker_peer *driver,
                                const unsigned char *digest)
 {
     const struct evo_journal_entry *e = evo_journal_find(b->options.journal, digest);
-    struct broker_peer *d = e ? outbox_open(b, driver->serial) : NULL;
+    struct broker_peer *d = e ? outbox_open(b, driver->serial, evo_proto_result_bytes(e->n, e->payload_size)) : NULL;
     if (d == NULL)
         return 0;
     if (e->n)
@@ -129,15 +152,19 @@ int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const
     return 0;
 }
 
+/* An answer: journaled (but an exception, OK_UNKEPT, which a rerun must
+ * raise again only if it happens again) and put in the driver's outbox, an
+ * unkept answer as any payload. */
 static void deliver_ok(struct evo_broker *b, struct evo_task *task, const struct evo_result_item *item)
 {
-    if (b->options.journal) /* kept even when its driver is gone: a rerun asks again */
+    if (b->options.journal && item->status != EVO_RESULT_OK_UNKEPT) /* kept even when its driver is gone */
         evo_journal_record(b->options.journal, task->digest, item->status == EVO_RESULT_OK ? item->n : 0,
                            item->objectives, item->payload, item->payload_size);
-    struct broker_peer *d = outbox_open(b, task->driver);
+    struct broker_peer *d = outbox_open(
+        b, task->driver, evo_proto_result_bytes(item->status == EVO_RESULT_OK ? item->n : 0, item->payload_size));
     if (d == NULL)
         return;
-    if (item->status == EVO_RESULT_OK_PAYLOAD)
+    if (item->status != EVO_RESULT_OK)
         evo_proto_put_result_payload(&d->outbox, task->tag, item->payload_size, item->payload);
     else
         evo_proto_put_result_ok(&d->outbox, task->tag, item->n, item->objectives);
@@ -148,11 +175,11 @@ static void deliver_ok(struct evo_broker *b, struct evo_task *task, const struct
 static void deliver_error(struct evo_broker *b, struct evo_task *task, const char *reason)
 {
     char text[1024];
-    struct broker_peer *d = outbox_open(b, task->driver);
-    if (d == NULL)
-        return;
     snprintf(text, sizeof text, "task %llu failed after %u attempt%s: %s", (unsigned long long)task->tag,
              task->attempts, task->attempts == 1 ? "" : "s", reason);
+    struct broker_peer *d = outbox_open(b, task->driver, error_bytes(text));
+    if (d == NULL)
+        return;
     evo_proto_put_result_error(&d->outbox, task->tag, EVO_RESULT_ERROR, text);
     d->outbox_count++;
     b->counters.failed++;
@@ -163,12 +190,8 @@ void broker_flush_outboxes(struct evo_broker *b)
 {
     struct broker_peer *d;
     while ((d = broker_peer_next_outbox(b)) != NULL) {
-        if (d->outbox_count == 0)
-            continue;
-        evo_buf_patch_u32(&d->outbox, 0, d->outbox_count);
-        d->outbox_count = 0;
-        EVO_TRACE("broker.done");
-        broker_send(b, d, EVO_MSG_DONE, &d->outbox);
+        if (d->outbox_count > 0)
+            outbox_send(b, d);
     }
 }
 
@@ -209,7 +232,7 @@ static void on_item(struct evo_broker *b, struct broker_peer *worker, const stru
         b->counters.late_dropped++;
         return;
     }
-    if (item->status == EVO_RESULT_OK || item->status == EVO_RESULT_OK_PAYLOAD) {
+    if (item->status != EVO_RESULT_ATTEMPT_FAILED) {
         b->in_flight--;
         deliver_ok(b, task, item);
         task_finished(b, task);
@@ -230,14 +253,14 @@ static void on_item(struct evo_broker *b, struct broker_peer *worker, const stru
     requeue(b, task);
 }
 
-int broker_accept_results(struct evo_broker *b, struct broker_peer *worker, const void *body, size_t size)
+int broker_accept_results(struct evo_broker *b, struct broker_peer *worker, const void *body, size_t size, int last)
 {
     struct evo_results_reader list;
     struct evo_result_item item;
     EVO_TRACE("broker.results");
     if (evo_proto_results_open(body, size, 1, EVO_RESULT_ATTEMPT_FAILED, &list) < 0)
         return -1;
-    if (worker->batches_in_flight > 0)
+    if (last && worker->batches_in_flight > 0) /* a RESULTS_PART leaves its batch open */
         worker->batches_in_flight--;
     broker_peer_ready(b, worker);
     if (list.elapsed_ns > 0) {
@@ -308,7 +331,6 @@ struct withdraw_arg {
     uint32_t driver;
     const uint64_t *tags; /* sorted */
     size_t count;
-    struct broker_peer *box; /* the driver, its outbox open */
 };
 
 static void withdraw_if_asked(struct evo_task *task, void *arg)
@@ -317,8 +339,11 @@ static void withdraw_if_asked(struct evo_task *task, void *arg)
     if (task->driver != a->driver || task->state != EVO_TASK_QUEUED ||
         bsearch(&task->tag, a->tags, a->count, sizeof *a->tags, compare_u64) == NULL)
         return;
-    evo_proto_put_result_withdrawn(&a->box->outbox, task->tag);
-    a->box->outbox_count++;
+    struct broker_peer *box = outbox_open(a->broker, a->driver, 9);
+    if (box == NULL)
+        return;
+    evo_proto_put_result_withdrawn(&box->outbox, task->tag);
+    box->outbox_count++;
     task_finished(a->broker, task); /* its queue entry is skipped */
 }
 
@@ -331,9 +356,8 @@ int broker_accept_withdraw(struct evo_broker *b, struct broker_peer *driver, con
     qsort(tags, count, sizeof *tags, compare_u64);
     /* One pass over the outstanding tasks, whatever the number of tags:
      * withdrawing is rare (a task that waits on its own children). */
-    struct withdraw_arg arg = {b, driver->serial, tags, count, outbox_open(b, driver->serial)};
-    if (arg.box)
-        evo_task_table_each(&b->tasks, withdraw_if_asked, &arg);
+    struct withdraw_arg arg = {b, driver->serial, tags, count};
+    evo_task_table_each(&b->tasks, withdraw_if_asked, &arg);
     free(tags);
     return 0;
 }
@@ -393,6 +417,10 @@ static size_t send_batch(struct evo_broker *b, struct broker_peer *worker, size_
         struct evo_task *task = evo_task_table_get(&b->tasks, id);
         if (task == NULL || task->state != EVO_TASK_QUEUED)
             continue; /* its driver has gone */
+        if (sent > 0 && buf->len + evo_proto_input_bytes(task->kind, task->size) > EVO_PROTO_MAX_MESSAGE) {
+            evo_id_queue_push_front(&b->queue, id); /* the next batch's first; its room was just freed */
+            break;
+        }
         evo_proto_put_input(buf, task->id, task->kind, task->size, task->in.data);
         task->state = EVO_TASK_IN_FLIGHT;
         task->worker = worker->serial;

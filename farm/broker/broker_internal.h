@@ -178,8 +178,9 @@ int broker_accept_submit(struct evo_broker *b, struct broker_peer *driver, const
 /* Answers every task of a SUBMIT with an error saying `reason`. */
 void broker_refuse_submit(struct evo_broker *b, struct broker_peer *driver, const void *body, size_t size,
                           const char *reason);
-/* Takes a RESULTS from a worker. 0, or -1 if malformed. */
-int broker_accept_results(struct evo_broker *b, struct broker_peer *worker, const void *body, size_t size);
+/* Takes a RESULTS (last = 1: its batch is answered) or a RESULTS_PART (0:
+ * more of the batch follows) from a worker. 0, or -1 if malformed. */
+int broker_accept_results(struct evo_broker *b, struct broker_peer *worker, const void *body, size_t size, int last);
 /* Requeues every task a worker holds. */
 void broker_requeue_worker(struct evo_broker *b, struct broker_peer *worker);
 /* Forgets every task of a driver. */

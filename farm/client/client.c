@@ -357,6 +357,8 @@ static int submit_inputs(struct evo_client *c, enum evo_input_kind kind, const s
         while (start + n < count && n < most && (n == 0 || c->buf.len < SUBMIT_BYTES)) {
             uint32_t size;
             const void *data = input_at(in, start + n, &size);
+            if (n > 0 && c->buf.len + evo_proto_input_bytes(kind, size) > EVO_PROTO_MAX_MESSAGE)
+                break; /* no SUBMIT passes it: the next one starts with this input */
             evo_proto_put_input(&c->buf, c->next_tag + n, kind, size, data);
             n++;
         }

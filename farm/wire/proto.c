@@ -29,7 +29,7 @@ int evo_proto_parse_header(const void *data, size_t size, char *why, size_t why_
         snprintf(why, why_size, "protocol version %u (this is version %d)", h[2], EVO_PROTO_VERSION);
         return -1;
     }
-    if (h[3] < EVO_MSG_HELLO || h[3] > EVO_MSG_DRAINED) {
+    if (h[3] < EVO_MSG_HELLO || h[3] > EVO_MSG_RESULTS_PART) {
         snprintf(why, why_size, "unknown message type %u", h[3]);
         return -1;
     }
@@ -279,12 +279,32 @@ void evo_proto_put_result_ok(struct evo_buf *buf, uint64_t id, unsigned n, const
         evo_buf_put_f64(buf, objectives[i]);
 }
 
-void evo_proto_put_result_payload(struct evo_buf *buf, uint64_t id, uint32_t size, const void *data)
+static void put_answer(struct evo_buf *buf, uint64_t id, enum evo_result_status status, uint32_t size, const void *data)
 {
     evo_buf_put_u64(buf, id);
-    evo_buf_put_u8(buf, EVO_RESULT_OK_PAYLOAD);
+    evo_buf_put_u8(buf, (uint8_t)status);
     evo_buf_put_u32(buf, size);
     evo_buf_put(buf, data, size);
+}
+
+void evo_proto_put_result_payload(struct evo_buf *buf, uint64_t id, uint32_t size, const void *data)
+{
+    put_answer(buf, id, EVO_RESULT_OK_PAYLOAD, size, data);
+}
+
+void evo_proto_put_result_unkept(struct evo_buf *buf, uint64_t id, uint32_t size, const void *data)
+{
+    put_answer(buf, id, EVO_RESULT_OK_UNKEPT, size, data);
+}
+
+size_t evo_proto_input_bytes(enum evo_input_kind kind, uint32_t size)
+{
+    return 8 + 1 + 4 + (kind == EVO_INPUT_PAYLOAD ? (size_t)size : (size_t)size * sizeof(double));
+}
+
+size_t evo_proto_result_bytes(unsigned n, uint32_t payload_size)
+{
+    return n > 0 ? 8 + 1 + 1 + 8 * (size_t)n : 8 + 1 + 4 + (size_t)payload_size;
 }
 
 void evo_proto_put_result_error(struct evo_buf *buf, uint64_t id, enum evo_result_status status, const char *text)
@@ -309,7 +329,8 @@ static int result_item_get(struct evo_reader *r, enum evo_result_status allowed_
     item->payload_size = 0;
     if (r->bad)
         return -1;
-    if (item->status == EVO_RESULT_OK_PAYLOAD) {
+    if (item->status == EVO_RESULT_OK_PAYLOAD ||
+        (item->status == EVO_RESULT_OK_UNKEPT && allowed_error == EVO_RESULT_ATTEMPT_FAILED)) {
         uint32_t n = evo_get_u32(r);
         item->payload = r->bad || n > EVO_PROTO_MAX_PAYLOAD ? NULL : evo_get_bytes(r, n);
         item->payload_size = n;

@@ -1,4 +1,4 @@
-/* proto.h — encoding and strict validation of evo-farm protocol v6 messages
+/* proto.h — encoding and strict validation of evo-farm protocol v7 messages
  * (docs/protocol.md). Pure functions over bytes: no sockets here. */
 #ifndef EVO_PROTO_H
 #define EVO_PROTO_H
@@ -10,7 +10,7 @@
 #include "util/buf.h"
 #include "util/names.h" /* EVO_MAX_DIMENSION, EVO_MAX_OBJECTIVES, EVO_HOST_MAX */
 
-#define EVO_PROTO_VERSION     6
+#define EVO_PROTO_VERSION     7
 #define EVO_PROTO_HEADER_SIZE 4
 #define EVO_PROTO_MAX_ITEMS   (1u << 20)
 #define EVO_PROTO_MAX_HOST    EVO_HOST_MAX
@@ -19,6 +19,11 @@
 #define EVO_PROTO_SHARE_PIECE (1u << 20) /* bytes of a constant in one SHARE: it travels in pieces */
 #define EVO_PROTO_MAX_NAME    64         /* bytes of a shared constant's name */
 #define EVO_PROTO_MAX_JOB     63         /* bytes of a worker's Slurm JOBID.STEP */
+/* The largest body of any message (one payload item and its framing):
+ * every sender keeps its messages within it (batches, result lists and
+ * constants travel in pieces) and every socket refuses a bigger frame
+ * (ZMQ_MAXMSGSIZE) before reading it, authenticated or not. */
+#define EVO_PROTO_MAX_MESSAGE (EVO_PROTO_MAX_PAYLOAD + (64u << 10))
 
 enum evo_msg_type {
     EVO_MSG_HELLO = 1,
@@ -32,11 +37,12 @@ enum evo_msg_type {
     EVO_MSG_STATS = 9,
     EVO_MSG_BYE = 10,
     EVO_MSG_RESET = 11,
-    EVO_MSG_WITHDRAW = 12, /* driver -> broker: tags to take back if no worker has them */
-    EVO_MSG_BLOCKED = 13,  /* worker -> broker: its evaluation waits on others; work given back */
-    EVO_MSG_SHARE = 14,    /* driver -> broker -> every worker: a named constant */
-    EVO_MSG_DRAIN = 15,    /* control -> broker: give no more work to these workers; they leave when done */
-    EVO_MSG_DRAINED = 16,  /* broker -> control: how many workers that drain concerned */
+    EVO_MSG_WITHDRAW = 12,     /* driver -> broker: tags to take back if no worker has them */
+    EVO_MSG_BLOCKED = 13,      /* worker -> broker: its evaluation waits on others; work given back */
+    EVO_MSG_SHARE = 14,        /* driver -> broker -> every worker: a named constant */
+    EVO_MSG_DRAIN = 15,        /* control -> broker: give no more work to these workers; they leave when done */
+    EVO_MSG_DRAINED = 16,      /* broker -> control: how many workers that drain concerned */
+    EVO_MSG_RESULTS_PART = 17, /* worker -> broker: results of a batch whose RESULTS follows */
 };
 
 /* What a peer says it is in HELLO (its key's role, wire/credentials.h, decides what it may do). */
@@ -48,6 +54,7 @@ enum evo_result_status {
     EVO_RESULT_ERROR = 2,          /* broker -> driver, final: text */
     EVO_RESULT_OK_PAYLOAD = 3,     /* an opaque answer (bytes) */
     EVO_RESULT_WITHDRAWN = 4,      /* broker -> driver: taken back, never evaluated; no body */
+    EVO_RESULT_OK_UNKEPT = 5,      /* worker -> broker: an answer (bytes) no journal keeps (an exception) */
 };
 
 /* What a task carries: a vector of doubles, or opaque bytes (a payload,
@@ -125,6 +132,15 @@ void evo_input_list_free(struct evo_input_list *list);
 void evo_proto_begin_results(struct evo_buf *buf, uint32_t count);
 void evo_proto_put_result_ok(struct evo_buf *buf, uint64_t id, unsigned n, const double *objectives);
 void evo_proto_put_result_payload(struct evo_buf *buf, uint64_t id, uint32_t size, const void *data);
+/* An answer the journal must not keep (status EVO_RESULT_OK_UNKEPT): a
+ * Python exception the call raised, delivered to the driver as a payload. */
+void evo_proto_put_result_unkept(struct evo_buf *buf, uint64_t id, uint32_t size, const void *data);
+/* The bytes an item takes in a message: an input (vector or payload), or
+ * an answer (n objectives when n > 0, else a payload of payload_size), so
+ * that a sender starts a new message before one would pass
+ * EVO_PROTO_MAX_MESSAGE. */
+size_t evo_proto_input_bytes(enum evo_input_kind kind, uint32_t size);
+size_t evo_proto_result_bytes(unsigned n, uint32_t payload_size);
 /* `text` is truncated to 65535 bytes. */
 void evo_proto_put_result_error(struct evo_buf *buf, uint64_t id, enum evo_result_status status, const char *text);
 
@@ -153,7 +169,8 @@ struct evo_results_reader {
 };
 
 /* Validates the whole body first (statuses other than `allowed_error`, OK
- * and OK_PAYLOAD are malformed, as are a count of 0 or above
+ * and OK_PAYLOAD are malformed, but OK_UNKEPT in a worker's results, whose
+ * allowed_error is ATTEMPT_FAILED, as are a count of 0 or above
  * EVO_PROTO_MAX_ITEMS and trailing bytes), so a caller acts on no item of
  * a malformed body. 0, or -1 if malformed. */
 int evo_proto_results_open(const void *data, size_t size, int with_elapsed, enum evo_result_status allowed_error,

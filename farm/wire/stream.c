@@ -68,12 +68,20 @@ struct evo_stream *evo_stream_accept(int listen_fd, uid_t uid, int *refused)
 struct evo_stream *evo_stream_connect(const char *path, char *err, size_t err_size)
 {
     struct sockaddr_un a;
+    struct ucred cred;
+    socklen_t len = sizeof cred;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || address(&a, path) < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
         snprintf(err, err_size, "cannot connect to %s: %s", path, strerror(errno));
         if (fd >= 0)
             close(fd);
+        return NULL;
+    }
+    if (cred.uid != getuid()) { /* a socket another user made at the path: never our broker */
+        snprintf(err, err_size, "%s is a socket of uid %u, not ours (%u): not the farm's broker", path,
+                 (unsigned)cred.uid, (unsigned)getuid());
+        close(fd);
         return NULL;
     }
     return stream_of(fd);

@@ -17,8 +17,8 @@
 #include "transport.h"
 #include "util/buf.h"
 
-#define EVO_STREAM_MAX      (EVO_PROTO_MAX_SHARE + 4096) /* the largest message accepted */
-#define EVO_STREAM_READ_MAX (1u << 20)                   /* bytes read by one evo_stream_recv, at most */
+#define EVO_STREAM_MAX      (EVO_PROTO_MAX_MESSAGE + EVO_PROTO_HEADER_SIZE) /* the largest message accepted */
+#define EVO_STREAM_READ_MAX (1u << 20) /* bytes read by one evo_stream_recv, at most */
 
 struct evo_stream {
     int fd;
@@ -38,7 +38,9 @@ int evo_stream_listen(const char *path, char *err, size_t err_size);
  * NULL (nothing pending, or refused: *refused is then set to 1). */
 struct evo_stream *evo_stream_accept(int listen_fd, uid_t uid, int *refused);
 
-/* Connects to the socket at `path`: a stream, or NULL with err. */
+/* Connects to the socket at `path`: a stream, or NULL with err, also when
+ * the process listening there (SO_PEERCRED) is not of our uid: a path
+ * another user recreated after the broker removed it, or made first. */
 struct evo_stream *evo_stream_connect(const char *path, char *err, size_t err_size);
 
 /* Closes and frees; NULL is fine. */

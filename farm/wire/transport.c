@@ -10,13 +10,21 @@
 #include "util/parse.h"
 
 /* Options common to both ends: no linger on close (a dead farm must not
- * block exit) and no high-water mark (batches bound what is queued). */
+ * block exit), no high-water mark (batches bound what is queued), no
+ * frame above the protocol's largest message (libzmq sizes a frame from
+ * its header before CURVE has checked anything: without the limit, any
+ * connection to the port could make the broker allocate 1 GiB per frame),
+ * and a handshake that has not ended in EVO_HANDSHAKE_MS closes the
+ * connection (libzmq's default waits 30 s). */
 static int common_options(void *socket)
 {
-    int zero = 0;
+    int zero = 0, handshake = EVO_HANDSHAKE_MS;
+    int64_t most = EVO_PROTO_MAX_MESSAGE;
     return zmq_setsockopt(socket, ZMQ_LINGER, &zero, sizeof zero) ||
                    zmq_setsockopt(socket, ZMQ_SNDHWM, &zero, sizeof zero) ||
-                   zmq_setsockopt(socket, ZMQ_RCVHWM, &zero, sizeof zero)
+                   zmq_setsockopt(socket, ZMQ_RCVHWM, &zero, sizeof zero) ||
+                   zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &most, sizeof most) ||
+                   zmq_setsockopt(socket, ZMQ_HANDSHAKE_IVL, &handshake, sizeof handshake)
                ? -1
                : 0;
 }

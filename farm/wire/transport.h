@@ -11,6 +11,10 @@
 #include "proto.h"
 #include "util/buf.h"
 
+/* A ZeroMQ connection whose CURVE handshake has not ended after this long
+ * is closed (ZMQ_HANDSHAKE_IVL): a stranger cannot hold one open. */
+#define EVO_HANDSHAKE_MS 5000
+
 /* A bound ROUTER with CURVE server, ZAP domain and ROUTER_MANDATORY, at
  * `bind` ("tcp://HOST:PORT", PORT a number, "*" or a range "FIRST-LAST"
  * of which the first free port is taken). The resolved endpoint (port

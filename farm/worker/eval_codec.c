@@ -209,16 +209,18 @@ static size_t take_frame(const char *data, size_t size, struct evo_eval_output *
     unsigned char status = (unsigned char)data[0];
     n = (uint32_t)(unsigned char)data[1] | (uint32_t)(unsigned char)data[2] << 8 |
         (uint32_t)(unsigned char)data[3] << 16 | (uint32_t)(unsigned char)data[4] << 24;
-    if (status > 3 || n > EVO_CODEC_MAX_FRAME || (status >= 2 && n != 0)) {
-        invalid(out, status > 1 ? "bad frame status" : "frame larger than 16 MiB", data, size);
+    int notice = status == 2 || status == 3;
+    if (status > 4 || n > EVO_CODEC_MAX_FRAME || (notice && n != 0)) {
+        invalid(out, notice || status > 4 ? "bad frame status" : "frame larger than 16 MiB", data, size);
         return size;
     }
     if (size < 5u + n)
         return 0;
-    if (status >= 2) {
+    if (notice) {
         out->notice = status == 2 ? EVO_NOTICE_BLOCKED : EVO_NOTICE_RESUMED;
-    } else if (status == 0) {
+    } else if (status == 0 || status == 4) {
         out->ok = 1;
+        out->unkept = status == 4;
         out->payload = data + 5;
         out->payload_size = n;
     } else {

@@ -10,7 +10,8 @@
  *    (0 vector, 1 payload) + u32 size + the doubles or bytes; output u8
  *    status (0 ok: u32 n + n bytes of answer; 1 error: u32 n + n bytes of
  *    text; 2 and 3, u32 0: notices, not answers — the call in progress now
- *    waits on other tasks / has stopped waiting), little-endian sizes.
+ *    waits on other tasks / has stopped waiting; 4: as 0, an answer no
+ *    journal keeps: the exception the call raised), little-endian sizes.
  * Pure functions over buffers. */
 #ifndef EVO_EVAL_CODEC_H
 #define EVO_EVAL_CODEC_H
@@ -38,6 +39,7 @@ struct evo_eval_output {
                             to evo_codec_take_output (NULL otherwise) */
     uint32_t payload_size;
     int notice; /* frames: not an answer but EVO_NOTICE_BLOCKED or _RESUMED */
+    int unkept; /* frames: an answer no journal keeps (status 4) */
 };
 
 enum { EVO_NOTICE_NONE = 0, EVO_NOTICE_BLOCKED = 1, EVO_NOTICE_RESUMED = 2 };

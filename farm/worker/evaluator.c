@@ -323,7 +323,9 @@ static int take_answers(struct evo_evaluator *ev, struct run_state *s)
         set_blocked(ev, 0);
         EVO_TRACE("worker.answer");
         uint64_t id = s->batch->id[s->answered++];
-        if (answer.ok && answer.payload)
+        if (answer.ok && answer.payload && answer.unkept)
+            evo_proto_put_result_unkept(s->out, id, answer.payload_size, answer.payload);
+        else if (answer.ok && answer.payload)
             evo_proto_put_result_payload(s->out, id, answer.payload_size, answer.payload);
         else if (answer.ok)
             evo_proto_put_result_ok(s->out, id, answer.n, answer.objectives);

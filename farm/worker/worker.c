@@ -17,6 +17,7 @@
 #include "util/names.h"
 #include "util/parse.h"
 #include "wire/dealer.h"
+#include "wire/results_pieces.h"
 #include "wire/share_pieces.h"
 #include "util/trace.h"
 
@@ -47,6 +48,7 @@ struct worker {
     int blocked;               /* the call in progress waits on other tasks (a Python call on its own futures) */
     struct evo_buf buf;        /* the RESULTS of the batch being evaluated */
     struct evo_buf notice_buf; /* BLOCKED messages, sent while `buf` fills */
+    struct evo_buf piece_buf;  /* a piece of a RESULTS too big for one message */
     struct evo_shared_dir shared;
     struct evo_share_progress share_in; /* the constant arriving in pieces */
 };
@@ -214,6 +216,12 @@ static int converse(void *arg)
     return w->reset || w->bye || evo_dealer_silent(&w->dealer, now);
 }
 
+static int send_results(void *arg, enum evo_msg_type type, const struct evo_buf *body)
+{
+    struct worker *w = arg;
+    return evo_dealer_send(&w->dealer, type, body);
+}
+
 static void run_batch(struct worker *w)
 {
     struct batch *b = w->head;
@@ -231,7 +239,7 @@ static void run_batch(struct worker *w)
         for (int i = 0; i < 8; i++)
             w->buf.data[i] = (unsigned char)(elapsed >> (8 * i));
         EVO_TRACE("worker.results");
-        evo_dealer_send(&w->dealer, EVO_MSG_RESULTS, &w->buf);
+        evo_results_send(&w->buf, EVO_PROTO_MAX_MESSAGE, &w->piece_buf, send_results, w);
     }
     evo_input_list_free(&b->list);
     free(b);
@@ -374,6 +382,7 @@ out:
         zmq_ctx_term(w.context);
     evo_buf_free(&w.buf);
     evo_buf_free(&w.notice_buf);
+    evo_buf_free(&w.piece_buf);
     evo_shared_dir_remove(&w.shared);
     return rc;
 }

@@ -68,14 +68,40 @@ def _needs_value(fn, main):
     return main is None or "<locals>" in qualname or not _main_defines(main, qualname.split(".")[0])
 
 
+DIGEST = 32  # bytes of a script's SHA-256
+_digests = {}
+
+
+def script_digest(path):
+    """The SHA-256 of the script at path, read once: what a worker checks
+    the file it imports against (another node's file at that path, or one
+    changed since, is not the driver's)."""
+    digest = _digests.get(path)
+    if digest is None:
+        import hashlib
+        try:
+            with open(path, "rb") as f:
+                digest = hashlib.sha256(f.read()).digest()
+        except OSError:
+            digest = bytes(DIGEST)  # unreadable here: a worker that finds it refuses it
+        _digests[path] = digest
+    return digest
+
+
 def encode(fn, args, kwargs, main=None):
     """The payload of one call: u16 length + the main script's path (empty
-    when there is none), then the pickled (fn, args, kwargs), so a worker
-    can import the script before it unpickles the call. Functions travel by
-    name; what cannot (a lambda, a closure, a function defined under the
-    main guard) travels by value through cloudpickle when it is installed.
-    Raises FarmError naming what cannot be sent."""
+    when there is none) and, with a path, the script's SHA-256
+    (script_digest), then the pickled (fn, args, kwargs), so a worker can
+    import the script, the driver's and no other, before it unpickles the
+    call. Functions travel by name; what cannot (a lambda, a closure, a
+    function defined under the main guard) travels by value through
+    cloudpickle when it is installed. Raises FarmError naming what cannot be
+    sent."""
     head = (main or "").encode()
+    if main:
+        head_digest = script_digest(main)
+    else:
+        head_digest = b""
     user_fn = _user_function(fn, args)
     call = (fn, args, kwargs)
     cloud = _cloudpickle()
@@ -84,7 +110,7 @@ def encode(fn, args, kwargs, main=None):
             body = cloud.dumps(call, protocol=PROTOCOL)
         else:
             body = _pickle(call)
-        return b"".join((len(head).to_bytes(2, "little"), head, body))
+        return b"".join((len(head).to_bytes(2, "little"), head, head_digest, body))
     except Exception as e:  # PicklingError, AttributeError, TypeError
         what = getattr(user_fn, "__qualname__", repr(user_fn))
         try:

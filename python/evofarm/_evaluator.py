@@ -1,8 +1,10 @@
 """The Python evaluator: `evaluate: {python: python3}` runs ``python3 -u -m
 evofarm._evaluator`` in each worker's evaluator slot. It reads frames from
 stdin (u8 kind, u32 size, bytes: a call as encoded by evofarm._calls.encode) and
-answers each with one frame (u8 status 0, u32 size, a pickled ("ok",
-value) or ("raise", exception, traceback text)). While a call waits on
+answers each with one frame (u8 status, u32 size, then status 0 and a
+pickled ("ok", value), or status 4 and a pickled ("raise", exception,
+traceback text): an answer the farm's journal never keeps, so that a rerun
+calls again what raised). While a call waits on
 futures it submitted itself, the evaluator says so with a notice frame (status 2,
 size 0) and again when it goes on (status 3): the worker then gives back the
 work queued behind the call and stops its clock (docs/python.md, "Futures
@@ -12,11 +14,12 @@ import importlib.util
 import os
 import pickle
 import select
+import stat
 import struct
 import sys
 import traceback
 
-from . import _trace
+from . import _calls, _trace
 
 _mains = {}
 _out = None        # the frame stream, while this process serves a worker
@@ -38,12 +41,41 @@ def set_blocked(blocked):
     _out.flush()
 
 
-def _load_main(path):
+def _refuse_directory(path):
+    """Raises ImportError when the directory of the driver's script (first
+    on sys.path, where its imports are found) may be written by users other
+    than ours and root: world-writable (/tmp, /dev/shm, a node's scratch),
+    or someone else's. A group's project directory is trusted as the group
+    is."""
+    directory = os.path.dirname(path)
+    try:
+        st = os.stat(directory)
+    except OSError as e:
+        raise ImportError("the driver's script %s: %s" % (path, e.strerror)) from None
+    if st.st_mode & stat.S_IWOTH or st.st_uid not in (os.getuid(), 0):
+        why = "any user may write it" if st.st_mode & stat.S_IWOTH else "it belongs to uid %d" % st.st_uid
+        raise ImportError("the driver's script %s: a worker will not import it, nor what it imports, from %s: %s "
+                          "(mode %o), so another user could plant either; move the script to a directory of yours"
+                          % (path, directory, why, stat.S_IMODE(st.st_mode)))
+
+
+def _load_main(path, digest=None):
     """The driver's script imported as __mp_main__ (its `if __name__ ==
     "__main__":` block does not run) and aliased as __main__, as
-    multiprocessing's spawn does, so that pickles of __main__.f resolve."""
-    module = _mains.get(path)
-    if module is None:
+    multiprocessing's spawn does, so that pickles of __main__.f resolve.
+    Imported from the bytes whose SHA-256 it checks: a call's `digest` is
+    the driver's, and a worker that finds other bytes at the path (another
+    node's file, one changed since) refuses them, as it refuses a directory
+    others may write (_refuse_directory)."""
+    loaded = _mains.get(path)
+    if loaded is None:
+        import hashlib
+        _refuse_directory(path)
+        with open(path, "rb") as f:
+            source = f.read()
+        here = hashlib.sha256(source).digest()
+        if digest is not None and here != digest:
+            raise ImportError(_differs(path))
         directory = os.path.dirname(path)
         if directory not in sys.path:
             sys.path.insert(0, directory)
@@ -52,17 +84,27 @@ def _load_main(path):
         sys.modules["__mp_main__"] = module
         sys.modules["__main__"] = module
         try:
-            spec.loader.exec_module(module)
+            exec(compile(source, path, "exec"), module.__dict__)
         except BaseException:
             del sys.modules["__mp_main__"]
             raise
-        _mains[path] = module
-    sys.modules["__main__"] = module
+        loaded = _mains[path] = (module, here)
+    elif digest is not None and loaded[1] != digest:
+        raise ImportError(_differs(path))
+    sys.modules["__main__"] = loaded[0]
+
+
+def _differs(path):
+    import socket
+    return ("the driver's script %s on %s is not the driver's: its contents differ (another file at that path on "
+            "this node, or the script changed since the driver started); a worker runs the driver's script or "
+            "nothing" % (path, socket.gethostname()))
 
 
 def _answer(value):
+    """(the pickled answer, whether it is a raised exception)"""
     try:
-        return pickle.dumps(("ok", value), protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(("ok", value), protocol=pickle.HIGHEST_PROTOCOL), False
     except Exception as e:
         return _raised(TypeError("the function's return value cannot be sent back: %s" % e))
 
@@ -70,9 +112,9 @@ def _answer(value):
 def _raised(exc):
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     try:
-        return pickle.dumps(("raise", exc, tb), protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(("raise", exc, tb), protocol=pickle.HIGHEST_PROTOCOL), True
     except Exception:
-        return pickle.dumps(("raise", None, tb), protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(("raise", None, tb), protocol=pickle.HIGHEST_PROTOCOL), True
 
 
 _calls_running = [0]  # a token for each call running in this process, innermost last
@@ -90,6 +132,11 @@ def call(payload):
     raises (an import error on this worker included) is answered, so the
     driver re-raises it; only the evaluator's own death is the farm's
     business (it retries the task elsewhere)."""
+    return _call_marked(payload)[0]
+
+
+def _call_marked(payload):
+    """call(), and whether its answer is a raised exception."""
     _next_token[0] += 1
     _calls_running.append(_next_token[0])
     try:
@@ -102,9 +149,10 @@ def _call(payload):
     try:
         n = int.from_bytes(payload[:2], "little")
         main = payload[2:2 + n].decode() or None
-        inner = memoryview(payload)[2 + n:]
+        digest = bytes(payload[2 + n:2 + n + _calls.DIGEST]) if main is not None else None
+        inner = memoryview(payload)[2 + n + (_calls.DIGEST if main is not None else 0):]
         if main is not None:
-            _load_main(main)
+            _load_main(main, digest)
         try:
             fn, args, kwargs = pickle.loads(inner)
         except AttributeError as exc:
@@ -113,7 +161,10 @@ def _call(payload):
                                      "`if __name__ == \"__main__\":` block; define the function at module level "
                                      "in %s" % (exc, main)) from None
             raise
-        return _answer(fn(*args, **kwargs))
+        value = fn(*args, **kwargs)
+        answer, raised = _answer(value)
+        # a map's chunk answers for each of its calls: one that raised makes it unkept too
+        return answer, raised or (fn is _calls.run_chunk and bool(value[1]))
     except Exception as exc:
         return _raised(exc)
 
@@ -171,8 +222,8 @@ def _answer_frame(kind, data):
     if kind != 1:
         text = b"the python evaluator takes calls from evofarm (Python drivers), not vectors"
         return struct.pack("<BI", 1, len(text)) + text
-    answer = call(data)
-    return struct.pack("<BI", 0, len(answer)) + answer
+    answer, raised = _call_marked(data)
+    return struct.pack("<BI", 4 if raised else 0, len(answer)) + answer
 
 
 def lend():

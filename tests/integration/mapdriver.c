@@ -225,16 +225,16 @@ static void send_malformed(const char *endpoint)
     zmq_connect(s, endpoint);
     zmq_send(s, "XX", 2, 0);                   /* short header */
     zmq_send(s, "EF\x09\x01", 4, 0);           /* wrong version */
-    zmq_send(s, "EF\x06\x63", 4, 0);           /* unknown type */
-    zmq_send(s, "EF\x06\x01", 4, ZMQ_SNDMORE); /* HELLO, */
+    zmq_send(s, "EF\x07\x63", 4, 0);           /* unknown type */
+    zmq_send(s, "EF\x07\x01", 4, ZMQ_SNDMORE); /* HELLO, */
     zmq_send(s, "\x01\x00", 2, 0);             /* truncated body */
-    zmq_send(s, "EF\x06\x01", 4, ZMQ_SNDMORE); /* a valid HELLO as a driver */
+    zmq_send(s, "EF\x07\x01", 4, ZMQ_SNDMORE); /* a valid HELLO as a driver */
     zmq_send(s, "\x02\x00\x01\x00\x00\x00\x01\x00x\x00\x00", 11, 0);
-    zmq_send(s, "EF\x06\x06", 4, ZMQ_SNDMORE); /* SUBMIT claiming 1000 vectors */
+    zmq_send(s, "EF\x07\x06", 4, ZMQ_SNDMORE); /* SUBMIT claiming 1000 vectors */
     zmq_send(s, "\xe8\x03\x00\x00\x01\x00\x00\x00", 8, 0);
-    zmq_send(s, "EF\x06\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
+    zmq_send(s, "EF\x07\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
     zmq_send(s, "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 12, 0);
-    zmq_send(s, "EF\x06\x03", 4, ZMQ_SNDMORE); /* HEARTBEAT with a body */
+    zmq_send(s, "EF\x07\x03", 4, ZMQ_SNDMORE); /* HEARTBEAT with a body */
     zmq_send(s, "zz", 2, 0);
     sleep(1);
     zmq_close(s);

@@ -6,7 +6,7 @@ materialised up front (the driver's peak, VmHWM); and the input of
 every map form read lazily, at most a window of tasks ahead of its
 reader, an endless one included, and still read after its executor's
 shutdown (submitted then, as concurrent.futures submits at the call)."""
-from conftest import run_script
+from conftest import PY, run_script
 
 # allowed VmRSS growth, driver and broker each: from before the map to 10 %
 # of it, from 10 % to 90 %, and (the driver's) peak over its size before
@@ -144,3 +144,29 @@ def test_every_map_reads_its_input_lazily(tmp_path):
         assert 0 < int(most) <= int(bound), line
     assert lines[5:] == ["chunks True", "order True", "completed True", "after with True True", "cut [2, 3, 4]"], \
         p.stdout
+
+
+BIG_ANSWERS = '''
+from evofarm import futures
+
+def blob(i):
+    return bytes([i]) * (5 << 20)
+
+if __name__ == "__main__":
+    total = 0
+    for i, b in enumerate(futures.map(blob, range(12), chunksize=1)):
+        assert len(b) == 5 << 20 and b[0] == i and b[-1] == i, i
+        total += len(b)
+    print("bytes", total)
+'''
+
+
+def test_answers_bigger_than_a_message_arrive_whole(farm, tmp_path):
+    """12 answers of 5 MiB: a worker's batch of them, and the DONE that
+    carries them to the driver, pass the largest message every socket
+    takes (16 MiB + 64 KiB): they travel in pieces, none lost."""
+    (tmp_path / "big.py").write_text(BIG_ANSWERS)
+    cfg = tmp_path / "big.yaml"
+    cfg.write_text("farm: {heartbeat: 200ms, batch: 6}\nevaluate: {python: %s}\n" % PY)
+    p = farm.run("big.py", workers=1, config=cfg)
+    assert "bytes %d" % (12 * 5 << 20) in p.stdout, p.stdout + p.stderr[-2000:]

@@ -68,3 +68,33 @@ def test_killed_deap_run_resumes_from_the_journal(farm, tmp_path):
     assert known == all_tasks // 2, (known, all_tasks, rerun.stderr[-1500:])
     assert hits == known and done == all_tasks - known, (done, hits, known, all_tasks)
     print("tasks: %d in all; rerun: %d from the journal, %d evaluated" % (all_tasks, hits, done))
+
+
+RAISES_ONCE = """\
+import os, sys
+from evofarm import futures
+
+def value(x):
+    if not os.path.exists("fixed"):
+        raise ImportError("a worker that lacks a module: %d" % x)
+    return x * 2
+
+if __name__ == "__main__":
+    try:
+        print(sum(futures.map(value, range(4))))
+    except ImportError as e:
+        print("raised:", e)
+"""
+
+
+def test_a_raised_exception_is_never_journaled(farm, tmp_path):
+    """A call that raised (a broken worker's ImportError) is not an answer
+    to serve again: the rerun with the same journal calls it again."""
+    (tmp_path / "raises.py").write_text(RAISES_ONCE)
+    cmd = [EVO, "run", str(farm.config()), "-n", "1", "--journal", str(tmp_path / "journal"), "--", PY, "raises.py"]
+    first = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0 and "raised: a worker that lacks a module" in first.stdout, first.stderr[-2000:]
+    (tmp_path / "fixed").write_text("")
+    rerun = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0 and rerun.stdout.strip() == "12", rerun.stdout + rerun.stderr[-2000:]
+    assert counts(rerun.stderr)[1] == 0, rerun.stderr[-2000:]

@@ -631,15 +631,15 @@ static void malformed_and_strangers(void **state)
     void *x = peer();
     say(x, EVO_MSG_HEARTBEAT, NULL);
     expect(x, EVO_MSG_RESET, NULL);
-    zmq_send(x, "EF\x06\x04", 4, ZMQ_SNDMORE); /* TASKS towards the broker */
+    zmq_send(x, "EF\x07\x04", 4, ZMQ_SNDMORE); /* TASKS towards the broker */
     zmq_send(x, "zz", 2, 0);
     expect(x, EVO_MSG_RESET, NULL);
     zmq_send(x, "EF", 2, 0);
     hello(x, EVO_PEER_DRIVER, 9);
     expect(x, EVO_MSG_WELCOME, NULL);
-    zmq_send(x, "EF\x06\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
+    zmq_send(x, "EF\x07\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
     zmq_send(x, "12345678\x01\x00\x00\x00", 12, 0);
-    zmq_send(x, "EF\x06\x06", 4, ZMQ_SNDMORE); /* SUBMIT with a lying count */
+    zmq_send(x, "EF\x07\x06", 4, ZMQ_SNDMORE); /* SUBMIT with a lying count */
     zmq_send(x, "\x05\x00\x00\x00", 4, 0);
     idle(50, x, NULL);
     evo_broker_stats(fx.broker, &s);

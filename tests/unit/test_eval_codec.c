@@ -119,6 +119,14 @@ static void frames_split_anywhere(void **state)
     assert_int_equal(evo_codec_take_output(EVO_CODEC_FRAMES, answer + 8, size - 8, 1, &o), 9);
     assert_false(o.ok);
     assert_string_equal(o.text, "evaluator reported: oops");
+    assert_false(o.unkept);
+    /* status 4: an answer (an exception the call raised) no journal keeps */
+    assert_int_equal(evo_codec_take_output(EVO_CODEC_FRAMES,
+                                           "\x04\x02\x00\x00\x00"
+                                           "ex",
+                                           7, 1, &o),
+                     7);
+    assert_true(o.ok && o.unkept && o.payload_size == 2);
     /* a bad status or an absurd size breaks the stream */
     assert_int_equal(evo_codec_take_output(EVO_CODEC_FRAMES, "\x05\x00\x00\x00\x00", 5, 1, &o), 5);
     assert_true(o.broken);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "wire/proto.h"
+#include "wire/results_pieces.h"
 #include "wire/share_pieces.h"
 #include "unit_results.h"
 
@@ -20,11 +21,11 @@ static void header_version_and_type_checked(void **state)
     assert_string_equal(why, "header frame of 3 bytes (expected 4)");
     h[2] = 1;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), -1);
-    assert_string_equal(why, "protocol version 1 (this is version 6)");
+    assert_string_equal(why, "protocol version 1 (this is version 7)");
     evo_proto_header(h, EVO_MSG_SUBMIT);
-    h[3] = 16;
-    assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), EVO_MSG_DRAINED);
     h[3] = 17;
+    assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), EVO_MSG_RESULTS_PART);
+    h[3] = 18;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), -1);
     h[3] = 0;
     assert_int_equal(evo_proto_parse_header(h, 4, why, sizeof why), -1);
@@ -477,10 +478,76 @@ static void constants_travel_in_pieces(void **state)
     evo_buf_free(&b);
 }
 
+/* What evo_results_send handed on: each message's type, item count,
+ * elapsed time and first id. */
+struct sent_results {
+    int n;
+    int type[8];
+    uint32_t count[8];
+    uint64_t elapsed[8], first[8];
+    size_t biggest;
+};
+
+static int keep_results(void *arg, enum evo_msg_type type, const struct evo_buf *body)
+{
+    struct sent_results *s = arg;
+    struct evo_results_reader r;
+    struct evo_result_item item;
+    assert_true(s->n < 8);
+    assert_int_equal(evo_proto_results_open(body->data, body->len, 1, EVO_RESULT_ATTEMPT_FAILED, &r), 0);
+    s->type[s->n] = type;
+    s->count[s->n] = r.count;
+    s->elapsed[s->n] = r.elapsed_ns;
+    assert_int_equal(evo_proto_results_next(&r, &item), 1);
+    s->first[s->n] = item.id;
+    s->biggest = body->len > s->biggest ? body->len : s->biggest;
+    s->n++;
+    return 0;
+}
+
+/* A batch's answers bigger than one message go as RESULTS_PARTs of whole
+ * items within the limit, then one RESULTS with the batch's elapsed time;
+ * an item alone over the limit goes alone; a small batch is one RESULTS as
+ * it was; an exception's answer (OK_UNKEPT) is an answer in RESULTS only. */
+static void results_travel_in_pieces(void **state)
+{
+    (void)state;
+    struct evo_buf whole = {0}, scratch = {0};
+    size_t limit = 1000;
+    unsigned char bytes[900] = {0};
+    evo_buf_put_u64(&whole, 12345);
+    evo_proto_begin_results(&whole, 6);
+    evo_proto_put_result_payload(&whole, 10, 400, bytes); /* 413 bytes each */
+    evo_proto_put_result_payload(&whole, 11, 400, bytes);
+    evo_proto_put_result_unkept(&whole, 12, 400, bytes);
+    evo_proto_put_result_payload(&whole, 13, 900, bytes); /* alone over the limit with the header */
+    evo_proto_put_result_error(&whole, 14, EVO_RESULT_ATTEMPT_FAILED, "no");
+    double f = 1.5;
+    evo_proto_put_result_ok(&whole, 15, 1, &f);
+    struct sent_results sent = {0};
+    assert_int_equal(evo_results_send(&whole, limit, &scratch, keep_results, &sent), 0);
+    assert_int_equal(sent.n, 3);
+    assert_true(sent.type[0] == EVO_MSG_RESULTS_PART && sent.count[0] == 2 && sent.first[0] == 10);
+    assert_true(sent.type[1] == EVO_MSG_RESULTS_PART && sent.count[1] == 1 && sent.first[1] == 12);
+    assert_true(sent.type[2] == EVO_MSG_RESULTS && sent.count[2] == 3 && sent.first[2] == 13);
+    assert_true(sent.elapsed[0] == 0 && sent.elapsed[1] == 0 && sent.elapsed[2] == 12345);
+    struct sent_results one = {0};
+    assert_int_equal(evo_results_send(&whole, whole.len, &scratch, keep_results, &one), 0);
+    assert_true(one.n == 1 && one.type[0] == EVO_MSG_RESULTS && one.count[0] == 6 && one.biggest == whole.len);
+    struct evo_results_reader r; /* the broker's DONE never carries OK_UNKEPT */
+    evo_buf_reset(&scratch);
+    evo_proto_begin_results(&scratch, 1);
+    evo_proto_put_result_unkept(&scratch, 1, 3, "abc");
+    assert_int_equal(evo_proto_results_open(scratch.data, scratch.len, 0, EVO_RESULT_ERROR, &r), -1);
+    evo_buf_free(&whole);
+    evo_buf_free(&scratch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(constants_travel_in_pieces),
+        cmocka_unit_test(results_travel_in_pieces),
         cmocka_unit_test(header_version_and_type_checked),
         cmocka_unit_test(hello_and_welcome_round_trip),
         cmocka_unit_test(drain_and_drained_round_trip),
