@@ -196,6 +196,11 @@ python-check: all
 slurm-check: all
 	@BUILD=$(BUILD) tests/slurm/run-all.sh
 
+# Another user of the machine against a farm (needs root: it makes both
+# users); loopback only.
+adversary-check: all
+	@BUILD=$(BUILD) tests/adversary/run-all.sh
+
 # The Debian packages built, installed, run under the test Slurm and purged;
 # the RPM spec built with rpmbuild.
 package-check: all
@@ -209,9 +214,9 @@ lint:
 # As root (CI), everything; as another user, everything that needs no
 # root: the Slurm suite (it starts munge, slurmctld and slurmd) and the
 # package checks (dpkg -i, rpmbuild's install) are skipped, and said so.
-ROOT_SUITES := $(if $(filter 0,$(shell id -u)),slurm-check package-check,)
+ROOT_SUITES := $(if $(filter 0,$(shell id -u)),adversary-check slurm-check package-check,)
 check: lint unit-check asan-check integration-check python-check $(ROOT_SUITES)
-	@[ -n "$(ROOT_SUITES)" ] || echo "make check: skipped slurm-check and package-check: they need root (a Slurm cluster of munge, slurmctld and two slurmd; packages installed and purged); run make check as root for them"
+	@[ -n "$(ROOT_SUITES)" ] || echo "make check: skipped adversary-check, slurm-check and package-check: they need root (two users made; a Slurm cluster of munge, slurmctld and two slurmd; packages installed and purged); run make check as root for them"
 	@echo "make check: all suites passed$(if $(ROOT_SUITES),, (but the two above))"
 
 # The Slurm suite (and the unit suite, and a plugin package pinned to that

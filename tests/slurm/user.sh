@@ -17,8 +17,9 @@
 #   022), and the cluster's own folder stays root's (the munge key).
 # If the tree under test is out of the user's reach (a clone under a 0700
 # home), it is copied to a temporary folder the user can read, and the
-# suite runs again from there.
-TEST_USER=evofarm-test
+# suite (SUITE_SCRIPT, default tests/slurm/run-all.sh) runs again from there.
+# tests/adversary/run-all.sh sources this file too, its victim the user.
+TEST_USER=${TEST_USER:-evofarm-test}
 
 user_remove() {
     [ -n "${TEST_USER_MADE:-}" ] && userdel "$TEST_USER" 2> /dev/null
@@ -58,7 +59,8 @@ user_dir() {
 
 # The tree out of the user's reach: run the suite again from a copy.
 user_reach_tree() {
-    as_user test -x "$EVO" -a -r "$ROOT/tests/slurm/run-all.sh" -a -r "$ROOT/python/evofarm/__init__.py" && return 0
+    local suite=${SUITE_SCRIPT:-tests/slurm/run-all.sh}
+    as_user test -x "$EVO" -a -r "$ROOT/$suite" -a -r "$ROOT/python/evofarm/__init__.py" && return 0
     [ -z "${EVO_TEST_TREE:-}" ] || { echo "run-all.sh: the job user $TEST_USER cannot read $ROOT"; exit 1; }
     local copy
     copy=$(mktemp -d /tmp/evo-farm-tree.XXXXXX) && chmod 755 "$copy" &&
@@ -66,6 +68,6 @@ user_reach_tree() {
     echo "run-all.sh: $ROOT is out of the job user's reach: running from a copy in $copy"
     user_remove
     rm -rf "$SCRATCH"
-    EVO_TEST_TREE=$copy exec "$copy/tests/slurm/run-all.sh"
+    EVO_TEST_TREE=$copy exec "$copy/$suite"
 }
 
