@@ -59,6 +59,11 @@ void evo_journal_identity(const struct evo_config *c, char out[2 * EVO_JOURNAL_D
                                   strlen(parts[i] ? parts[i] : "") + 1);
     for (char **arg = c->evaluate.command; arg && *arg; arg++)
         crypto_generichash_update(&st, (const unsigned char *)*arg, strlen(*arg) + 1);
+    if (c->output.journal_version) { /* only when given: a journal made without one keeps its identity */
+        crypto_generichash_update(&st, (const unsigned char *)"\0version", 8);
+        crypto_generichash_update(&st, (const unsigned char *)c->output.journal_version,
+                                  strlen(c->output.journal_version) + 1);
+    }
     crypto_generichash_final(&st, digest, sizeof digest);
     sodium_bin2hex(out, 2 * EVO_JOURNAL_DIGEST + 1, digest, sizeof digest);
 }

@@ -28,7 +28,10 @@ struct evo_journal_entry {
 };
 
 /* The identity of a config's evaluator (hex, NUL-terminated, 33 bytes):
- * its kind, library and function, command, interpreter and objectives. */
+ * its kind, library and function, command, interpreter and objectives, and
+ * the journal's version when the config gives one (journal: {dir,
+ * version}). It names the evaluator, not its code: a library rebuilt or a
+ * script changed at the same path keeps it, unless the version changes. */
 void evo_journal_identity(const struct evo_config *config, char out[2 * EVO_JOURNAL_DIGEST + 1]);
 
 /* Opens DIR/journal, creating DIR (0700) and the file as needed, and loads

@@ -162,9 +162,29 @@ static int output_dir(struct walk *w, yaml_node_t *v)
     return 0;
 }
 
-static int output_journal(struct walk *w, yaml_node_t *v)
+static int journal_dir(struct walk *w, yaml_node_t *v)
 {
     return walk_string(w, v, &w->config->output.journal);
+}
+
+static int journal_version(struct walk *w, yaml_node_t *v)
+{
+    return walk_string(w, v, &w->config->output.journal_version);
+}
+
+static const struct walk_field journal_fields[] = {{"dir", journal_dir}, {"version", journal_version}, {NULL, NULL}};
+
+/* journal: DIR, or {dir: DIR, version: TEXT} (TEXT joins the journal's
+ * identity: a new version of the code behind `evaluate:` starts afresh). */
+static int output_journal(struct walk *w, yaml_node_t *v)
+{
+    if (v->type != YAML_MAPPING_NODE)
+        return journal_dir(w, v);
+    if (walk_mapping(w, v, "output.journal", journal_fields) < 0)
+        return -1;
+    if (w->config->output.journal == NULL)
+        return walk_fail(w, v, "a journal given as a mapping names its directory: {dir: DIR, version: TEXT}");
+    return 0;
 }
 
 static const struct walk_field output_fields[] = {{"dir", output_dir}, {"journal", output_journal}, {NULL, NULL}};
@@ -399,6 +419,7 @@ void evo_config_destroy(struct evo_config *c)
     free(c->optimize.upper);
     free(c->output.dir);
     free(c->output.journal);
+    free(c->output.journal_version);
     free(c);
 }
 

@@ -79,8 +79,9 @@ struct evo_config {
         double tolfun, tolx; /* tolx relative to sigma */
     } optimize;
     struct {
-        char *dir;     /* relative to the working directory of the run */
-        char *journal; /* the journal's directory (as dir), or NULL: none */
+        char *dir;             /* relative to the working directory of the run */
+        char *journal;         /* the journal's directory (as dir), or NULL: none */
+        char *journal_version; /* joins the journal's identity (journal: {dir, version}), or NULL */
     } output;
 };
 

@@ -204,8 +204,13 @@ void evo_config_print(const struct evo_config *c, FILE *out)
     print_string(out, c->output.dir);
     fputc('\n', out);
     if (c->output.journal) {
-        fputs("  journal: ", out);
+        fputs(c->output.journal_version ? "  journal: {dir: " : "  journal: ", out);
         print_string(out, c->output.journal);
+        if (c->output.journal_version) {
+            fputs(", version: ", out);
+            print_string(out, c->output.journal_version);
+            fputc('}', out);
+        }
         fputc('\n', out);
     }
 }

@@ -319,9 +319,7 @@ int walk_env(struct walk *w, yaml_node_t *v, struct evo_env_change **out, size_t
     return 0;
 }
 
-/* Walks one mapping against its key table: unknown and repeated keys are
- * errors. */
-static int walk_mapping(struct walk *w, yaml_node_t *node, const char *name, const struct walk_field *fields)
+int walk_mapping(struct walk *w, yaml_node_t *node, const char *name, const struct walk_field *fields)
 {
     char where[128];
     w->section = NULL;

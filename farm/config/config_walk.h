@@ -59,6 +59,10 @@ int walk_string_list(struct walk *w, yaml_node_t *v, int allow_scalar, char ***o
 /* The environment.env mapping: NAME: value | {prepend: v} | {append: v} | null. */
 int walk_env(struct walk *w, yaml_node_t *v, struct evo_env_change **out, size_t *count);
 
+/* Walks one mapping against its key table (`name` for messages): unknown
+ * and repeated keys are errors. */
+int walk_mapping(struct walk *w, yaml_node_t *node, const char *name, const struct walk_field *fields);
+
 /* config_optimize.c: the optimize: section's keys and its cross checks. */
 extern const struct walk_field evo_optimize_fields[];
 int evo_check_optimize(struct walk *w, yaml_node_t *optimize);

@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include "broker/journal.h"
 #include "config/config.h"
 
 static char err[1200];
@@ -251,6 +252,45 @@ static void output_dir_job_patterns(void **state)
     assert_int_equal(evo_output_dir_expand("results/%A_%a", &element, out, 8), -1); /* does not fit */
 }
 
+/* journal: DIR, or {dir, version}: the version joins the journal's
+ * identity (a new version of the evaluator's code starts afresh), and a
+ * journal without one keeps the identity it always had. */
+static void journal_version_salts_its_identity(void **state)
+{
+    (void)state;
+    char plain[2 * EVO_JOURNAL_DIGEST + 1], v1[sizeof plain], v2[sizeof plain];
+    struct evo_config *c = parse("evaluate: {command: [x]}\noutput: {journal: /j}\n");
+    assert_non_null(c);
+    assert_string_equal(c->output.journal, "/j");
+    assert_null(c->output.journal_version);
+    evo_journal_identity(c, plain);
+    evo_config_destroy(c);
+    assert_string_equal(plain, "6fba097a6f0583e3081e71b2fcb93afe"); /* as every earlier release computed it */
+    c = parse("evaluate: {command: [x]}\noutput: {journal: {dir: /j, version: '1'}}\n");
+    assert_non_null(c);
+    assert_string_equal(c->output.journal, "/j");
+    assert_string_equal(c->output.journal_version, "1");
+    evo_journal_identity(c, v1);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    evo_config_print(c, f);
+    fclose(f);
+    assert_non_null(strstr(text, "journal: {dir: \"/j\", version: \"1\"}"));
+    free(text);
+    evo_config_destroy(c);
+    c = parse("evaluate: {command: [x]}\noutput: {journal: {dir: /j, version: '2'}}\n");
+    assert_non_null(c);
+    evo_journal_identity(c, v2);
+    evo_config_destroy(c);
+    assert_string_not_equal(plain, v1);
+    assert_string_not_equal(v1, v2);
+    expect_error("evaluate: {command: [x]}\noutput: {journal: {version: '2'}}\n",
+                 "t.yaml:2:19:", "a journal given as a mapping names its directory");
+    expect_error("evaluate: {command: [x]}\noutput: {journal: {dir: /j, salt: x}}\n",
+                 "t.yaml:2:29:", "unknown key 'salt' in section 'output.journal' (known: dir, version)");
+}
+
 static void missing_file_is_one_line_error(void **state)
 {
     (void)state;
@@ -308,7 +348,7 @@ int main(void)
         cmocka_unit_test(errors_name_the_place),   cmocka_unit_test(missing_file_is_one_line_error),
         cmocka_unit_test(output_dir_job_patterns), cmocka_unit_test(no_evaluate_is_a_python_farm),
         cmocka_unit_test(print_round_trips),       cmocka_unit_test(heartbeat_scales_unless_given),
-        cmocka_unit_test(command_string_and_home),
+        cmocka_unit_test(command_string_and_home), cmocka_unit_test(journal_version_salts_its_identity),
     };
     return EVO_RUN_TESTS(tests);
 }
