@@ -38,7 +38,7 @@ PUBLIC_SRC   := $(call layer_src,util wire client)
 # The SPANK plugin's share of the runtime: the YAML loader (no ZeroMQ,
 # libsodium or PMIx may reach slurmstepd).
 CONFIG_SRC   := $(call layer_src,config registry) farm/util/parse.c farm/util/clock.c farm/util/files.c \
-		farm/util/log.c farm/util/host.c farm/util/networks.c
+		farm/util/log.c farm/util/host.c farm/util/networks.c farm/util/fds.c
 # Everything the command, the tests and the benches link.
 INTERNAL_SRC := $(call layer_src,util config registry wire bootstrap broker worker client drivers cmaes)
 CMD_SRC      := $(wildcard cmd/evo-farm/*.c)
@@ -150,7 +150,7 @@ $(BUILD)/bench/scale: $(BUILD)/obj/bench/scale.o $(INTERNAL_LIB)
 PLUGIN_PURE := plugin/site.c plugin/task_env.c
 $(BUILD)/tests/test_plugin: $(call obj_of,$(PLUGIN_PURE))
 $(BUILD)/tests/test_mpi: $(call obj_of,plugin/mpi.c)
-$(BUILD)/tests/test_modules: $(call obj_of,plugin/modules.c plugin/task_env.c)
+$(BUILD)/tests/test_modules: $(call obj_of,plugin/modules.c plugin/task_env.c farm/util/fds.c)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(INTERNAL_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS) -lcmocka
@@ -171,7 +171,7 @@ $(ASAN_LIB): $(patsubst %.c,$(BUILD)/asan-obj/%.o,$(INTERNAL_SRC))
 	$(Q)rm -f $@ && ar rcs $@ $^
 $(BUILD)/asan/test_plugin: $(patsubst %.c,$(BUILD)/asan-obj/%.o,$(PLUGIN_PURE))
 $(BUILD)/asan/test_mpi: $(BUILD)/asan-obj/plugin/mpi.o
-$(BUILD)/asan/test_modules: $(BUILD)/asan-obj/plugin/modules.o $(BUILD)/asan-obj/plugin/task_env.o
+$(BUILD)/asan/test_modules: $(BUILD)/asan-obj/plugin/modules.o $(BUILD)/asan-obj/plugin/task_env.o $(BUILD)/asan-obj/farm/util/fds.o
 $(BUILD)/asan/%: $(BUILD)/asan-obj/tests/unit/%.o $(ASAN_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS) -lcmocka

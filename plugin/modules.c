@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "util/fds.h"
 
 #define OUTPUT_MAX    (4 << 20)
 #define AFTER_EXIT_MS 500 /* reading on after the shell ended, for what it wrote last */
@@ -26,21 +27,6 @@
 static const char script[] = ". \"$0\" > /dev/null 2>&1 || { echo \"cannot source $0\" >&2; exit 97; }\n"
                              "module load \"$@\" >&2 || exit 98\n"
                              "exec env -0\n";
-
-/* Closes every descriptor from 3 up. close_range where the kernel has it;
- * some kernels and sandboxes answer ENOSYS, and then each one below the
- * descriptor limit is closed in turn. Async-signal-safe. */
-static void close_from_3(void)
-{
-    struct rlimit lim;
-    if (close_range(3, ~0U, 0) == 0)
-        return;
-    rlim_t top = getrlimit(RLIMIT_NOFILE, &lim) == 0 ? lim.rlim_cur : 65536;
-    if (top == RLIM_INFINITY || top > (1 << 20))
-        top = 1 << 20;
-    for (rlim_t fd = 3; fd < top; fd++)
-        close((int)fd);
-}
 
 /* In the child: a process group of its own, default signals and an empty
  * mask (slurmstepd blocks several), only stdin (/dev/null), the two pipes
@@ -65,7 +51,7 @@ static void child(const char *init, char *const *modules, char *const *envp, int
     if (argv == NULL || null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 ||
         (getuid() != uid && (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)))
         _exit(96);
-    close_from_3();
+    evo_fds_close_from(3, 0);
     argv[0] = "bash";
     argv[1] = "-c";
     argv[2] = (char *)script;

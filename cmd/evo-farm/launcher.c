@@ -6,6 +6,7 @@
 #include "launcher.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "registry/registry.h"
 #include "util/clock.h"
 #include "util/cpus.h"
+#include "util/fds.h"
 #include "util/limits.h"
 #include "util/log.h"
 #include "worker/worker.h"
@@ -65,12 +67,22 @@ struct launch {
 
 /* envp NULL: ours (the workers': this process keeps the worker pair as
  * its own and the nested pair for their evaluators, start_members). */
+/* Starts argv: a worker (envp NULL) inherits no descriptor but the
+ * standard three; the driver (envp given) keeps what its user handed
+ * `evo-farm run` (an embedder's ready pipe among them) but a step's PMI
+ * socket. */
 static pid_t spawn(struct launch *l, char **argv, char **envp)
 {
+    const char *pmi = getenv("PMI_FD"); /* Slurm's PMI-2 socket of rank 0's task */
+    int pmi_fd = pmi && pmi[0] && pmi[strspn(pmi, "0123456789")] == '\0' && strlen(pmi) < 9 ? atoi(pmi) : -1;
     pid_t pid = fork();
     if (pid != 0)
         return pid;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (envp == NULL)
+        evo_fds_close_from(3, 1);
+    else if (pmi_fd >= 3)
+        fcntl(pmi_fd, F_SETFD, FD_CLOEXEC);
     evo_signals_unblock(&l->old_mask); /* a step blocked them before PMIx started its thread */
     evo_signals_job_restore();         /* the driver gets USR1 and the rest as its user expects */
     evo_limits_restore();              /* and the open-files limit it was given */

@@ -17,6 +17,7 @@
 
 #include "util/clock.h"
 #include "eval_codec.h"
+#include "util/fds.h"
 #include "util/limits.h"
 #include "util/log.h"
 #include "util/trace.h"
@@ -128,6 +129,7 @@ static void child_exec(struct evo_evaluator *ev, int in_fd, int out_fd, int repo
     oom_first();
     if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
         goto fail;
+    evo_fds_close_from(3, 1); /* the report pipe stays until exec: nothing else of the worker's goes with it */
     if (chdir(ev->workdir) < 0)
         goto fail;
     execvp(ev->argv[0], ev->argv);

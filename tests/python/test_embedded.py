@@ -110,3 +110,35 @@ def test_local_farm_killed_is_one_error_at_once(tmp_path):
     line = p.stdout.strip().splitlines()[-1]
     assert line.startswith("lost after ") and "its connection closed" in line, p.stdout + p.stderr[-1500:]
     assert float(line.split()[2]) < 2.0, line
+
+
+HELD = '''
+import os
+from evofarm import futures
+
+def held(_):
+    """The descriptors this evaluator holds beyond its standard three and
+    its frame stream to the worker."""
+    from evofarm import _evaluator
+    std = {os.readlink("/proc/self/fd/%d" % fd) for fd in (0, 1, 2, _evaluator._out.fileno())}
+    extra = {}
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink("/proc/self/fd/" + name)
+        except OSError:  # the directory listdir itself held
+            continue
+        if int(name) > 2 and target not in std:
+            extra[int(name)] = target
+    return extra
+
+if __name__ == "__main__":
+    print("held", sorted(futures.map(held, range(4)), key=len)[-1])
+'''
+
+
+def test_evaluators_inherit_no_descriptor(tmp_path):
+    """An evaluator holds its frames and nothing of the processes above it:
+    not the ready pipe the package hands the local farm's `evo-farm run`
+    (it leaked into every worker and evaluator), nor a worker's sockets."""
+    p = run_script(tmp_path, HELD, EVO_FARM_WORKERS="2")
+    assert "held {}" in p.stdout, p.stdout + p.stderr[-2000:]
