@@ -3,10 +3,14 @@
  * or leak; a body that decodes re-encodes to exactly the same bytes (the
  * decoders are strict: one encoding per message), and decoding those bytes
  * again gives the same message; RESULTS and DONE, read in place, give
- * exactly their count of items, each a view inside the body. */
+ * exactly their count of items, each a view inside the body; a RESULTS cut
+ * into pieces (wire/results_pieces.h) under a small limit gives back the
+ * same items in order, every piece within the limit or one item alone,
+ * the last a RESULTS with the batch's elapsed time. */
 #include "fuzz.h"
 
 #include "wire/proto.h"
+#include "wire/results_pieces.h"
 
 enum { HEADER, HELLO, WELCOME, INPUTS, IDS, BLOCKED, SHARE, STATS, RESULTS, DONE, DRAIN, DRAINED, DECODERS };
 
@@ -163,6 +167,44 @@ static void put_error(struct evo_buf *buf, const struct evo_result_item *item)
     free(text);
 }
 
+/* What evo_results_send handed on, checked piece by piece against the
+ * whole body's items. */
+struct pieces_check {
+    const struct evo_buf *whole;
+    struct evo_results_reader all; /* the whole body's items, in order */
+    size_t limit;
+    int last_seen;
+    uint32_t items;
+};
+
+static int piece_sent(void *arg, enum evo_msg_type type, const struct evo_buf *body)
+{
+    struct pieces_check *c = arg;
+    struct evo_results_reader r;
+    struct evo_result_item item, want;
+    FUZZ_ASSERT(!c->last_seen && (type == EVO_MSG_RESULTS || type == EVO_MSG_RESULTS_PART));
+    FUZZ_ASSERT(evo_proto_results_open(body->data, body->len, 1, EVO_RESULT_ATTEMPT_FAILED, &r) == 0);
+    FUZZ_ASSERT(body->len <= c->limit || r.count == 1);
+    c->last_seen = type == EVO_MSG_RESULTS;
+    FUZZ_ASSERT(r.elapsed_ns == (c->last_seen ? c->all.elapsed_ns : 0) || body == c->whole);
+    while (evo_proto_results_next(&r, &item)) {
+        FUZZ_ASSERT(evo_proto_results_next(&c->all, &want) == 1);
+        FUZZ_ASSERT(item.id == want.id && item.status == want.status);
+        c->items++;
+    }
+    return 0;
+}
+
+static void pieces(const struct evo_buf *whole, size_t limit)
+{
+    struct evo_buf scratch = {0};
+    struct pieces_check c = {.whole = whole, .limit = limit};
+    FUZZ_ASSERT(evo_proto_results_open(whole->data, whole->len, 1, EVO_RESULT_ATTEMPT_FAILED, &c.all) == 0);
+    FUZZ_ASSERT(evo_results_send(whole, limit, &scratch, piece_sent, &c) == 0);
+    FUZZ_ASSERT(c.last_seen && c.items == c.all.count);
+    evo_buf_free(&scratch);
+}
+
 /* RESULTS (with elapsed_ns, attempts may fail) or DONE (final errors and
  * withdrawn tasks), read in place. */
 static void results(struct evo_buf *buf, const uint8_t *data, size_t size, int with_elapsed)
@@ -186,9 +228,14 @@ static void results(struct evo_buf *buf, const uint8_t *data, size_t size, int w
             evo_proto_put_result_ok(buf, item.id, item.n, item.objectives);
             break;
         case EVO_RESULT_OK_PAYLOAD:
+        case EVO_RESULT_OK_UNKEPT:
+            FUZZ_ASSERT(item.status == EVO_RESULT_OK_PAYLOAD || with_elapsed); /* a worker's only */
             FUZZ_ASSERT(item.payload_size <= EVO_PROTO_MAX_PAYLOAD);
             FUZZ_ASSERT(item.payload >= data && item.payload + item.payload_size <= end); /* a view of the body */
-            evo_proto_put_result_payload(buf, item.id, item.payload_size, item.payload);
+            if (item.status == EVO_RESULT_OK_PAYLOAD)
+                evo_proto_put_result_payload(buf, item.id, item.payload_size, item.payload);
+            else
+                evo_proto_put_result_unkept(buf, item.id, item.payload_size, item.payload);
             break;
         case EVO_RESULT_WITHDRAWN:
             FUZZ_ASSERT(!with_elapsed);
@@ -202,6 +249,8 @@ static void results(struct evo_buf *buf, const uint8_t *data, size_t size, int w
     }
     FUZZ_ASSERT(read == reader.count && !evo_proto_results_next(&reader, &item));
     same_bytes(buf, data, size);
+    if (with_elapsed)
+        pieces(buf, 64 + size % 512);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

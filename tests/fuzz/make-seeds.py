@@ -43,6 +43,8 @@ def proto():
     payload = u64(2) + u8(3) + u32(2) + b"ok"
     failed = u64(3) + u8(1) + u16(4) + b"oops"
     write("proto", "results", u8(8) + u64(123456) + u32(3) + ok + payload + failed)
+    big = b"".join(u64(10 + i) + u8(3 if i % 2 else 5) + u32(200) + bytes([i]) * 200 for i in range(4))
+    write("proto", "results-pieces", u8(8) + u64(99) + u32(5) + big + failed)  # cut into pieces (a 5: unkept)
     error = u64(3) + u8(2) + u16(4) + b"gave"
     withdrawn = u64(4) + u8(4)
     write("proto", "done", u8(9) + u32(4) + ok + payload + error + withdrawn)
