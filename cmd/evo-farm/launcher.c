@@ -23,6 +23,7 @@
 #include "util/fds.h"
 #include "util/limits.h"
 #include "util/log.h"
+#include "worker/shared_dir.h"
 #include "worker/worker.h"
 #include "util/names.h"
 #include "util/host.h"
@@ -530,6 +531,7 @@ static void finish(struct launch *l, const struct evo_config *config, const stru
         rmdir(l->unix_dir);
     if (l->workers)
         stop_workers(l);
+    evo_shared_dir_remove_unused(l->creds.server_public); /* the node's constants, even if a worker was killed */
     if (l->driver > 0) {
         kill(l->driver, SIGKILL);
         waitpid(l->driver, NULL, 0);

@@ -367,7 +367,8 @@ int evo_worker_main(const struct evo_config *config, const struct evo_credential
         goto out;
     }
     evo_evaluator_on_blocked(w.evaluator, on_blocked, &w);
-    if (evo_shared_dir_create(&w.shared) < 0) /* first: its name goes into the evaluator's environment */
+    if (evo_shared_dir_create(&w.shared, creds->server_public) <
+        0) /* first: its name goes into the evaluators' environment */
         evo_warn("cannot create a directory for shared constants: %s (they will not reach this worker)",
                  strerror(errno));
     evaluator_environment(creds);

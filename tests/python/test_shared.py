@@ -69,3 +69,35 @@ def test_a_1_gib_constant_loses_no_worker(tmp_path):
     assert len(set(re.findall(r"worker (\d+) joined", p.stderr))) == 2, p.stderr[-3000:]
     sends = re.findall(r"constant 'big' \((\d+) bytes\) sent to worker (\d+)", p.stderr)
     assert len(sends) == 2 and all(int(n) > (1 << 30) - 4096 for n, _ in sends), sends
+
+
+NODE = '''
+import os, signal, time
+from evofarm import futures, shared
+
+def where(i):
+    time.sleep(0.01)
+    d = os.environ["EVO_FARM_SHARED_DIR"]
+    return d, tuple(sorted(n for n in os.listdir(d) if not n.startswith("."))), os.getppid()
+
+if __name__ == "__main__":
+    shared.setConst(table=b"x" * (1 << 20))
+    out = list(futures.map(where, range(40), chunksize=1))
+    print("dirs", len({d for d, _, _ in out}), "workers", len({p for _, _, p in out}))
+    print("files", sorted({f for _, f, _ in out}))
+    print("dir", out[0][0])
+    for pid in {p for _, _, p in out}:
+        os.kill(pid, signal.SIGKILL)  # the workers die without a word: the launcher removes it at the end
+'''
+
+
+def test_one_copy_of_a_constant_per_node(tmp_path):
+    """The workers of a node share one directory of constants, one file
+    per constant (a 1 GiB constant on 16 workers no longer takes 16 GiB of
+    /tmp), and it is gone after the farm even when its workers were killed."""
+    import os
+    p = run_script(tmp_path, NODE, EVO_FARM_WORKERS="2", timeout=120)
+    lines = dict(line.split(" ", 1) for line in p.stdout.splitlines())
+    assert lines["dirs"] == "1 workers 2", p.stdout + p.stderr[-2000:]
+    assert lines["files"] == "[('table',)]", p.stdout
+    assert not os.path.exists(lines["dir"]), lines["dir"]

@@ -1,6 +1,8 @@
-/* test_shared_dir.c — a worker's shared constants as files: a private
- * directory named in EVO_FARM_SHARED_DIR, each constant whole under its
- * name (a copy replaced, never appended), nothing left after remove. */
+/* test_shared_dir.c — a farm's shared constants as files: one directory
+ * per farm and node named in EVO_FARM_SHARED_DIR (a private one without a
+ * farm key, or when the node's is not ours), each constant whole under its
+ * name, one copy for every worker of the node, nothing left after the
+ * last worker leaves or, when it was killed, after the launcher's end. */
 #include "unit.h"
 #include <errno.h>
 #include <stdio.h>
@@ -28,7 +30,7 @@ static void create_put_remove(void **state)
     struct evo_shared_dir d = {.part_fd = 0};
     struct stat st;
     setenv("TMPDIR", "/tmp", 1);
-    assert_int_equal(evo_shared_dir_create(&d), 0);
+    assert_int_equal(evo_shared_dir_create(&d, NULL), 0);
     assert_string_equal(getenv("EVO_FARM_SHARED_DIR"), d.path);
     assert_int_equal(strncmp(d.path, "/tmp/evo-farm-shared-", 21), 0);
     assert_int_equal(lstat(d.path, &st), 0);
@@ -60,11 +62,11 @@ static void pieces_appear_whole(void **state)
     (void)state;
     struct evo_shared_dir d = {.part_fd = 0};
     struct stat st;
-    char path[EVO_PATH_MAX + 16], part[EVO_PATH_MAX + 16];
+    char path[EVO_PATH_MAX + 16], part[EVO_PATH_MAX + 32];
     setenv("TMPDIR", "/tmp", 1);
-    assert_int_equal(evo_shared_dir_create(&d), 0);
+    assert_int_equal(evo_shared_dir_create(&d, NULL), 0);
     snprintf(path, sizeof path, "%s/big", d.path);
-    snprintf(part, sizeof part, "%s/.big.part", d.path);
+    snprintf(part, sizeof part, "%s/.big.part.%ld", d.path, (long)getpid());
     assert_int_equal(evo_shared_dir_write(&d, "x", 1), -1); /* nothing begun */
     assert_int_equal(errno, ENOENT);
     assert_int_equal(evo_shared_dir_begin(&d, "big"), 0);
@@ -93,8 +95,56 @@ static void pieces_appear_whole(void **state)
     assert_int_equal(lstat(saved, &st), -1);
 }
 
+/* Two workers of one farm on a node share its directory: the second
+ * takes a constant's pieces without writing them; the directory stays
+ * while one of them lives and goes with the last. A worker killed (its
+ * lock let go, nothing removed) leaves it to the launcher's
+ * evo_shared_dir_remove_unused. A directory another user could have made
+ * at the name (not 0700 here) is refused for a private one. */
+static void one_copy_per_node(void **state)
+{
+    (void)state;
+    struct evo_shared_dir a = {.part_fd = 0}, b = {.part_fd = 0}, c = {.part_fd = 0};
+    struct stat st;
+    char name[EVO_PATH_MAX], kept[EVO_PATH_MAX];
+    setenv("TMPDIR", "/tmp", 1);
+    assert_int_equal(evo_shared_dir_name("farm-key-1", name, sizeof name), 0);
+    assert_int_equal(evo_shared_dir_create(&a, "farm-key-1"), 0);
+    assert_int_equal(evo_shared_dir_create(&b, "farm-key-1"), 0);
+    assert_string_equal(a.path, name);
+    assert_string_equal(b.path, name);
+    assert_int_equal(lstat(name, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+    assert_int_equal(evo_shared_dir_put(&a, "table", "abc", 3), 0);
+    assert_int_equal(evo_shared_dir_begin(&b, "table"), 0); /* on the node already */
+    assert_true(evo_shared_dir_writing(&b));
+    assert_int_equal(evo_shared_dir_write(&b, "xyz", 3), 0);
+    assert_int_equal(evo_shared_dir_commit(&b), 0);
+    assert_false(evo_shared_dir_writing(&b));
+    read_back(name, "table", "abc", 3);
+    evo_shared_dir_remove(&a);
+    assert_int_equal(lstat(name, &st), 0); /* b still holds it */
+    read_back(name, "table", "abc", 3);
+    evo_shared_dir_remove(&b);
+    assert_int_equal(lstat(name, &st), -1); /* the last one out */
+    assert_int_equal(evo_shared_dir_create(&c, "farm-key-1"), 0);
+    assert_int_equal(evo_shared_dir_put(&c, "t", "1", 1), 0);
+    close(c.lock_fd - 1); /* killed: its lock goes, its directory stays */
+    assert_int_equal(lstat(name, &st), 0);
+    evo_shared_dir_remove_unused("farm-key-1");
+    assert_int_equal(lstat(name, &st), -1);
+    assert_int_equal(mkdir(name, 0755), 0); /* made by someone else, or left open */
+    assert_int_equal(evo_shared_dir_create(&c, "farm-key-1"), 0);
+    assert_string_not_equal(c.path, name);
+    memcpy(kept, c.path, sizeof kept);
+    evo_shared_dir_remove(&c);
+    assert_int_equal(lstat(kept, &st), -1);
+    assert_int_equal(rmdir(name), 0);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(create_put_remove), cmocka_unit_test(pieces_appear_whole)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(create_put_remove), cmocka_unit_test(pieces_appear_whole),
+                                       cmocka_unit_test(one_copy_per_node)};
     return EVO_RUN_TESTS(tests);
 }
