@@ -44,8 +44,9 @@ victim_farm() {
     # setpriv itself, not as_user: the PID of the background job is the farm's
     setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups "$EVO" run "$cfg" -n "$n" -- "$@" > "$SCRATCH/$name.out" 2>&1 &
     FARM_PID=$!
-    # a test that fails leaves no farm behind (each test is a subshell)
-    trap 'kill -KILL $(farm_tree "$FARM_PID") 2> /dev/null; wait 2> /dev/null' EXIT
+    # a test that fails leaves no farm behind (each test is a subshell; the
+    # trap runs under errexit and must not turn a pass into a failure)
+    trap 'kill -KILL $(farm_tree "$FARM_PID") 2> /dev/null || true; wait 2> /dev/null || true' EXIT
     RECORD=""
     for i in $(seq 100); do
         RECORD=$(ls "$HOME/.evo-farm/farms/"*"-$FARM_PID" 2> /dev/null || true)
