@@ -115,8 +115,8 @@ void broker_drop_peer(struct evo_broker *b, struct broker_peer *peer, const char
 }
 
 /* What each key allows (wire/credentials.h) and, for the refusals, what
- * it is for. A Unix stream (no User-Id) may do all, as the key of role
- * "all" does. */
+ * it is for. A member on a Unix stream (no CURVE, no User-Id) names the
+ * key it holds in its HELLO and gets that key's role. */
 static const struct {
     unsigned rights;
     const char *limits;
@@ -146,12 +146,22 @@ static void on_hello(struct evo_broker *b, struct broker_peer *known, const void
                      const void *body, size_t size, const char *user)
 {
     struct evo_hello hello;
-    struct broker_peer asked = {.key = user ? evo_key_role_of(user) : EVO_KEY_ALL};
+    struct broker_peer asked = {.key = EVO_KEY_ROLES};
     char why[160];
     if (evo_proto_get_hello(body, size, &hello) < 0 || identity_size > EVO_IDENTITY_MAX) {
         b->counters.malformed++;
         return;
     }
+    if (user == NULL) { /* a Unix stream (every ZeroMQ peer has a User-Id): the key its member holds */
+        user = evo_zap_user_of(b->zap, hello.key);
+        if (user == NULL) {
+            b->counters.auth_refused++;
+            evo_warn("refused a local member from %s pid %u: it holds none of the farm's keys", hello.host, hello.pid);
+            broker_send_to(b, identity, identity_size, EVO_MSG_BYE, NULL);
+            return;
+        }
+    }
+    asked.key = evo_key_role_of(user);
     if (hello.kind == EVO_PEER_WORKER && !may(&asked, BROKER_MAY_WORK)) {
         b->counters.auth_refused++;
         refusal(&asked, why, sizeof why);

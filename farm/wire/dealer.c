@@ -51,6 +51,8 @@ int evo_dealer_join(struct evo_dealer *d, void *context, const struct evo_creden
     }
     if (d->socket == NULL && d->stream == NULL)
         return -1;
+    if (d->stream) /* no CURVE on a Unix stream: the key we hold says what we may do */
+        snprintf(hello.key, sizeof hello.key, "%s", creds->client_public);
     evo_host_name(hello.host, sizeof hello.host);
     hello_job(hello.job, sizeof hello.job);
     evo_buf_reset(scratch);

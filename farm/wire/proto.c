@@ -59,6 +59,9 @@ void evo_proto_put_hello(struct evo_buf *buf, const struct evo_hello *hello)
     evo_buf_put(buf, hello->host, n);
     evo_buf_put_u16(buf, (uint16_t)j);
     evo_buf_put(buf, hello->job, j);
+    size_t k = strnlen(hello->key, EVO_PROTO_KEY);
+    evo_buf_put_u8(buf, (uint8_t)k);
+    evo_buf_put(buf, hello->key, k);
 }
 
 /* A name of 1..max bytes of printable ASCII without spaces (a host, a job,
@@ -117,7 +120,10 @@ int evo_proto_get_hello(const void *data, size_t size, struct evo_hello *out)
     const unsigned char *host = evo_get_bytes(&r, n);
     uint16_t j = evo_get_u16(&r);
     const unsigned char *job = evo_get_bytes(&r, j);
-    if (r.bad || r.left != 0 || !word_ok(host, n, 1, EVO_PROTO_MAX_HOST) || !word_ok(job, j, 0, EVO_PROTO_MAX_JOB))
+    uint8_t k = evo_get_u8(&r);
+    const unsigned char *key = evo_get_bytes(&r, k);
+    if (r.bad || r.left != 0 || !word_ok(host, n, 1, EVO_PROTO_MAX_HOST) || !word_ok(job, j, 0, EVO_PROTO_MAX_JOB) ||
+        (k != 0 && k != EVO_PROTO_KEY) || !word_ok(key, k, 0, EVO_PROTO_KEY))
         return -1;
     if ((out->kind != EVO_PEER_WORKER && out->kind != EVO_PEER_DRIVER) ||
         (out->reads != EVO_INPUT_VECTOR && out->reads != EVO_INPUT_PAYLOAD))
@@ -126,6 +132,8 @@ int evo_proto_get_hello(const void *data, size_t size, struct evo_hello *out)
     out->host[n] = '\0';
     memcpy(out->job, job, j);
     out->job[j] = '\0';
+    memcpy(out->key, key, k);
+    out->key[k] = '\0';
     return 0;
 }
 

@@ -19,6 +19,7 @@
 #define EVO_PROTO_SHARE_PIECE (1u << 20) /* bytes of a constant in one SHARE: it travels in pieces */
 #define EVO_PROTO_MAX_NAME    64         /* bytes of a shared constant's name */
 #define EVO_PROTO_MAX_JOB     63         /* bytes of a worker's Slurm JOBID.STEP */
+#define EVO_PROTO_KEY         40         /* a Z85 public key's characters (HELLO over a Unix stream) */
 /* The largest body of any message (one payload item and its framing):
  * every sender keeps its messages within it (batches, result lists and
  * constants travel in pieces) and every socket refuses a bigger frame
@@ -77,6 +78,7 @@ struct evo_hello {
     uint32_t pid;
     char host[EVO_PROTO_MAX_HOST + 1];
     char job[EVO_PROTO_MAX_JOB + 1]; /* the peer's Slurm JOBID.STEP, or empty */
+    char key[EVO_PROTO_KEY + 1];     /* over a Unix stream: the public key the peer holds (its role); else empty */
 };
 
 struct evo_welcome {

@@ -42,6 +42,17 @@ int evo_zap_admit(struct evo_zap *zap, const char *public_key, const char *user_
     return 0;
 }
 
+const char *evo_zap_user_of(const struct evo_zap *zap, const char *public_key)
+{
+    uint8_t key[32];
+    if (strlen(public_key) != 40 || zmq_z85_decode(key, public_key) == NULL)
+        return NULL;
+    for (int k = 0; k < zap->nkeys; k++)
+        if (memcmp(key, zap->key[k], sizeof key) == 0)
+            return zap->user[k];
+    return NULL;
+}
+
 void *evo_zap_socket(struct evo_zap *zap)
 {
     return zap->socket;

@@ -21,6 +21,10 @@ struct evo_zap *evo_zap_create(void *context);
  * EVO_ZAP_KEYS keys in all. 0, or -1 with errno EINVAL. */
 int evo_zap_admit(struct evo_zap *zap, const char *public_key, const char *user_id);
 
+/* The User-Id of the admitted `public_key` (Z85), or NULL: what a member
+ * on a Unix stream, which has no CURVE, may do is its key's role too. */
+const char *evo_zap_user_of(const struct evo_zap *zap, const char *public_key);
+
 /* The REP socket, to poll for ZMQ_POLLIN. */
 void *evo_zap_socket(struct evo_zap *zap);
 

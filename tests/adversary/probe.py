@@ -61,7 +61,8 @@ def send(s, kind, body=None):
 
 
 def hello_body(kind, host=b"probe"):
-    return struct.pack("<BBIH", kind, 0, os.getpid(), len(host)) + host + struct.pack("<H", 0)
+    """HELLO (docs/protocol.md): no job, and no key (that is for Unix streams)."""
+    return struct.pack("<BBIH", kind, 0, os.getpid(), len(host)) + host + struct.pack("<HB", 0, 0)
 
 
 def replies(s, seconds):

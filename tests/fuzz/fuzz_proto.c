@@ -42,7 +42,9 @@ static void hello(struct evo_buf *buf, const uint8_t *data, size_t size)
     same_bytes(buf, data, size);
     FUZZ_ASSERT(evo_proto_get_hello(buf->data, buf->len, &again) == 0);
     FUZZ_ASSERT(again.kind == h.kind && again.reads == h.reads && again.pid == h.pid &&
-                strcmp(again.host, h.host) == 0 && strcmp(again.job, h.job) == 0 && strlen(h.job) <= EVO_PROTO_MAX_JOB);
+                strcmp(again.host, h.host) == 0 && strcmp(again.job, h.job) == 0 &&
+                strlen(h.job) <= EVO_PROTO_MAX_JOB && strcmp(again.key, h.key) == 0 &&
+                (strlen(h.key) == 0 || strlen(h.key) == EVO_PROTO_KEY));
 }
 
 static void drain(struct evo_buf *buf, const uint8_t *data, size_t size)

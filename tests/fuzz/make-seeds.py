@@ -26,8 +26,10 @@ f64 = lambda v: struct.pack("<d", v)
 def proto():
     # first byte: HEADER, HELLO, WELCOME, INPUTS, IDS, BLOCKED, SHARE, STATS, RESULTS, DONE, DRAIN, DRAINED
     write("proto", "header", u8(0) + b"EF\x04\x04")
-    write("proto", "hello", u8(1) + u8(1) + u32(4242) + u16(5) + b"node1" + u16(0))
-    write("proto", "hello-job", u8(1) + u8(1) + u32(4242) + u16(5) + b"node1" + u16(6) + b"4242.0")
+    write("proto", "hello", u8(1) + u8(1) + u32(4242) + u16(5) + b"node1" + u16(0) + u8(0))
+    write("proto", "hello-job", u8(1) + u8(1) + u32(4242) + u16(5) + b"node1" + u16(6) + b"4242.0" + u8(0))
+    key = b"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+    write("proto", "hello-key", u8(1) + u8(2) + u32(4242) + u16(5) + b"node1" + u16(0) + u8(len(key)) + key)
     write("proto", "drain", u8(10) + u16(6) + b"4242.0")
     write("proto", "drained", u8(11) + u32(3))
     write("proto", "welcome", u8(2) + u32(1000) + u32(3) + u32(7))

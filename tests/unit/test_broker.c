@@ -440,6 +440,33 @@ static void *peer_with_id(const struct evo_role_keys *keys, enum evo_key_role ro
     return s;
 }
 
+/* A member on the broker's Unix socket at path says HELLO as `kind`
+ * holding `key` (NULL: none); the first WELCOME or BYE it hears (0: none
+ * within 3 s) in *answer. */
+static struct evo_stream *local_member(const char *path, uint8_t kind, const char *key, int *answer)
+{
+    char err[256];
+    struct evo_message m;
+    struct evo_stream *local = evo_stream_connect(path, err, sizeof err);
+    assert_non_null(local);
+    struct evo_buf b = {0};
+    struct evo_hello h = {.kind = kind, .pid = 1};
+    strcpy(h.host, "testhost");
+    snprintf(h.key, sizeof h.key, "%s", key ? key : "");
+    evo_proto_put_hello(&b, &h);
+    assert_int_equal(evo_stream_send(local, EVO_MSG_HELLO, &b, 1000), 0);
+    evo_buf_free(&b);
+    *answer = 0;
+    for (int i = 0; i < 3000 && *answer == 0; i++) {
+        evo_broker_step(fx.broker, -1, 1);
+        if (evo_stream_recv(local, &m, NULL, 0) == 0) {
+            *answer = m.type == EVO_MSG_WELCOME || m.type == EVO_MSG_BYE ? m.type : 0;
+            evo_message_close(&m);
+        }
+    }
+    return local;
+}
+
 /* A member on the broker's Unix socket (the driver of `evo-farm run`, of
  * rank 0) has a routing id the broker makes up. A ZeroMQ peer holding only
  * the status key that takes that id gets none of the member's rights: its
@@ -452,28 +479,17 @@ static void a_local_members_routing_id_cannot_be_taken(void **state)
     struct evo_role_keys keys;
     struct evo_stats s;
     struct evo_message m;
+    int answer;
     start(EVO_SCHEDULING_DYNAMIC, 8, 1, 0);
     assert_int_equal(evo_role_keys_generate(&keys), 0);
     assert_int_equal(evo_broker_admit(fx.broker, EVO_KEY_STATUS, keys.public_key[EVO_KEY_STATUS]), 0);
+    assert_int_equal(evo_broker_admit(fx.broker, EVO_KEY_DRIVER, keys.public_key[EVO_KEY_DRIVER]), 0);
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/broker", dir);
     assert_int_equal(evo_broker_listen_unix(fx.broker, path, err, sizeof err), 0);
-    struct evo_stream *local = evo_stream_connect(path, err, sizeof err);
-    assert_non_null(local);
+    struct evo_stream *local = local_member(path, EVO_PEER_DRIVER, keys.public_key[EVO_KEY_DRIVER], &answer);
+    assert_int_equal(answer, EVO_MSG_WELCOME);
     struct evo_buf b = {0};
-    struct evo_hello h = {.kind = EVO_PEER_DRIVER, .pid = 1};
-    strcpy(h.host, "testhost");
-    evo_proto_put_hello(&b, &h);
-    assert_int_equal(evo_stream_send(local, EVO_MSG_HELLO, &b, 1000), 0);
-    int welcomed = 0;
-    for (int i = 0; i < 3000 && !welcomed; i++) {
-        evo_broker_step(fx.broker, -1, 1);
-        if (evo_stream_recv(local, &m, NULL, 0) == 0) {
-            welcomed = m.type == EVO_MSG_WELCOME;
-            evo_message_close(&m);
-        }
-    }
-    assert_true(welcomed);
     const unsigned char first_stream[] = {0, 0xff, 'S', 1, 0, 0, 0};
     void *forger = peer_with_id(&keys, EVO_KEY_STATUS, first_stream, sizeof first_stream);
     submit(forger, 2);
@@ -495,6 +511,67 @@ static void a_local_members_routing_id_cannot_be_taken(void **state)
     evo_buf_free(&b);
     zmq_close(forger);
     evo_stream_close(local);
+    stop_broker();
+    unlink(path);
+    rmdir(dir);
+}
+
+/* No CURVE on the Unix socket: a member there names in its HELLO the key
+ * it holds and gets that key's role, as over ZeroMQ. Without one of the
+ * farm's keys it is refused; the nested key (every evaluator's) may submit
+ * but not take work; the status key may not submit. */
+static void a_local_member_has_its_keys_role(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/evo-test-role-XXXXXX", path[64], err[256];
+    struct evo_role_keys keys, strangers;
+    struct evo_stats s;
+    struct evo_message m;
+    int answer;
+    start(EVO_SCHEDULING_DYNAMIC, 8, 1, 0);
+    assert_int_equal(evo_role_keys_generate(&keys), 0);
+    assert_int_equal(evo_role_keys_generate(&strangers), 0);
+    assert_int_equal(evo_broker_admit(fx.broker, EVO_KEY_STATUS, keys.public_key[EVO_KEY_STATUS]), 0);
+    assert_int_equal(evo_broker_admit(fx.broker, EVO_KEY_NESTED, keys.public_key[EVO_KEY_NESTED]), 0);
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/broker", dir);
+    assert_int_equal(evo_broker_listen_unix(fx.broker, path, err, sizeof err), 0);
+    struct evo_stream *none = local_member(path, EVO_PEER_DRIVER, NULL, &answer);
+    assert_int_equal(answer, EVO_MSG_BYE);
+    struct evo_stream *stranger = local_member(path, EVO_PEER_DRIVER, strangers.public_key[EVO_KEY_NESTED], &answer);
+    assert_int_equal(answer, EVO_MSG_BYE);
+    struct evo_stream *evaluator = local_member(path, EVO_PEER_WORKER, keys.public_key[EVO_KEY_NESTED], &answer);
+    assert_int_equal(answer, EVO_MSG_BYE); /* an evaluator takes no work */
+    evo_broker_stats(fx.broker, &s);
+    assert_int_equal(s.auth_refused, 3);
+    assert_int_equal(s.workers, 0);
+    struct evo_stream *nested = local_member(path, EVO_PEER_DRIVER, keys.public_key[EVO_KEY_NESTED], &answer);
+    assert_int_equal(answer, EVO_MSG_WELCOME);
+    struct evo_stream *status = local_member(path, EVO_PEER_DRIVER, keys.public_key[EVO_KEY_STATUS], &answer);
+    assert_int_equal(answer, EVO_MSG_WELCOME);
+    struct evo_buf b = {0};
+    evo_proto_begin_inputs(&b, 1);
+    evo_proto_put_vector(&b, 0, 1, &(double){0.5});
+    assert_int_equal(evo_stream_send(status, EVO_MSG_SUBMIT, &b, 1000), 0);
+    assert_int_equal(evo_stream_send(nested, EVO_MSG_SUBMIT, &b, 1000), 0);
+    int refused = 0;
+    for (int i = 0; i < 3000 && !refused; i++) {
+        evo_broker_step(fx.broker, -1, 1);
+        if (evo_stream_recv(status, &m, NULL, 0) == 0) {
+            refused = m.type == EVO_MSG_DONE;
+            evo_message_close(&m);
+        }
+    }
+    assert_true(refused);
+    evo_broker_stats(fx.broker, &s);
+    assert_int_equal(s.queued, 1); /* the nested member's */
+    assert_int_equal(s.auth_refused, 4);
+    evo_buf_free(&b);
+    evo_stream_close(none);
+    evo_stream_close(stranger);
+    evo_stream_close(evaluator);
+    evo_stream_close(nested);
+    evo_stream_close(status);
     stop_broker();
     unlink(path);
     rmdir(dir);
@@ -891,6 +968,7 @@ int main(void)
                                        cmocka_unit_test(retries_then_error),
                                        cmocka_unit_test(keys_by_role),
                                        cmocka_unit_test(a_local_members_routing_id_cannot_be_taken),
+                                       cmocka_unit_test(a_local_member_has_its_keys_role),
                                        cmocka_unit_test(drain_lets_workers_finish),
                                        cmocka_unit_test(malformed_and_strangers),
                                        cmocka_unit_test(close_sends_latecomers_away),

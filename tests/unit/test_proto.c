@@ -74,6 +74,19 @@ static void hello_and_welcome_round_trip(void **state)
         evo_proto_put_hello(&b, &h);
         assert_int_equal(evo_proto_get_hello(b.data, b.len, &out), -1);
     }
+    /* Over a Unix stream, the key the member holds: 40 Z85 characters */
+    strcpy(h.host, "node1");
+    strcpy(h.key, "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
+    evo_buf_reset(&b);
+    evo_proto_put_hello(&b, &h);
+    assert_int_equal(evo_proto_get_hello(b.data, b.len, &out), 0);
+    assert_string_equal(out.key, h.key);
+    b.data[b.len - 1] = ' ';
+    assert_int_equal(evo_proto_get_hello(b.data, b.len, &out), -1);
+    h.key[39] = '\0'; /* 39 characters: no key */
+    evo_buf_reset(&b);
+    evo_proto_put_hello(&b, &h);
+    assert_int_equal(evo_proto_get_hello(b.data, b.len, &out), -1);
     evo_buf_reset(&b);
     struct evo_welcome w = {100, 3, 9}, wo;
     evo_proto_put_welcome(&b, &w);
