@@ -525,17 +525,22 @@ static void finish(struct launch *l, const struct evo_config *config, const stru
         summary(l->broker, started);
     if (l->published && options->expected_workers)
         see_latecomers_off(l->broker, config, l->heartbeat_ms, options->expected_workers);
-    evo_broker_destroy(l->broker); /* removes the Unix socket */
-    evo_journal_close(l->journal);
-    if (l->unix_dir[0])
-        rmdir(l->unix_dir);
+    /* The members told BYE and gone before the Unix socket goes: none is
+     * left to find its path again (another user may have made a socket
+     * there, which a member refuses anyway: wire/stream.h). */
+    if (l->broker)
+        evo_broker_shut_down(l->broker);
     if (l->workers)
         stop_workers(l);
-    evo_shared_dir_remove_unused(l->creds.server_public); /* the node's constants, even if a worker was killed */
     if (l->driver > 0) {
         kill(l->driver, SIGKILL);
         waitpid(l->driver, NULL, 0);
     }
+    evo_broker_destroy(l->broker); /* removes the Unix socket */
+    evo_journal_close(l->journal);
+    if (l->unix_dir[0])
+        rmdir(l->unix_dir);
+    evo_shared_dir_remove_unused(l->creds.server_public); /* the node's constants, even if a worker was killed */
     free(l->workers);
     free(l->driver_env);
     explicit_bzero(&l->keys, sizeof l->keys);
