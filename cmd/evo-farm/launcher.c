@@ -334,9 +334,33 @@ static int start_broker(struct launch *l, const struct evo_config *config, const
     return 0;
 }
 
+/* The driver's sys.argv (SCRIPT.py and what follows it) for the workers'
+ * Python evaluators (EVO_FARM_PYTHON_ARGV: each argument's bytes in hex,
+ * separated by commas), so that a script reading sys.argv at its top
+ * level reads the same there. */
+static void name_the_arguments(char *const *argv)
+{
+    size_t size = 1;
+    for (size_t i = 0; argv[i]; i++)
+        size += 2 * strlen(argv[i]) + 1;
+    char *text = malloc(size), *at = text;
+    if (text == NULL)
+        return;
+    for (size_t i = 0; argv[i]; i++) {
+        if (i > 0)
+            *at++ = ',';
+        for (const unsigned char *c = (const unsigned char *)argv[i]; *c; c++)
+            at += sprintf(at, "%02x", *c);
+    }
+    *at = '\0';
+    setenv(EVO_VAR_PYTHON_ARGV, text, 1);
+    free(text);
+}
+
 /* A Python driver's script (python3 [-u|-O...] SCRIPT.py ...): named to
  * the workers so that their Python evaluators import it while the driver
- * starts, not when the first call arrives (EVO_FARM_PYTHON_MAIN). */
+ * starts, not when the first call arrives (EVO_FARM_PYTHON_MAIN), with
+ * the driver's arguments. */
 static void name_the_script(const struct evo_config *config, char *const *argv)
 {
     char path[PATH_MAX];
@@ -351,6 +375,8 @@ static void name_the_script(const struct evo_config *config, char *const *argv)
         size_t n = strlen(argv[i]);
         if (n > 3 && strcmp(argv[i] + n - 3, ".py") == 0 && realpath(argv[i], path) != NULL)
             setenv(EVO_VAR_PYTHON_MAIN, path, 1);
+        if (!getenv(EVO_VAR_PYTHON_ARGV))
+            name_the_arguments(argv + i);
         return;
     }
 }

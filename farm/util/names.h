@@ -73,6 +73,8 @@
 #define EVO_VAR_PYTHON      "EVO_FARM_PYTHON"      /* a Python driver's interpreter, for its workers */
 #define EVO_VAR_UNIX_SOCKET "EVO_FARM_UNIX_SOCKET" /* the broker's Unix socket, for members on its machine */
 #define EVO_VAR_PYTHON_MAIN "EVO_FARM_PYTHON_MAIN" /* a Python driver's script, imported ahead by the workers */
+#define EVO_VAR_PYTHON_ARGV "EVO_FARM_PYTHON_ARGV" /* its sys.argv, each argument in hex, comma-separated */
+#define EVO_VAR_PYTHON_PATH "EVO_FARM_PYTHON_PATH" /* its sys.path, the same way (an embedded farm's) */
 #define EVO_VAR_TRACE       "EVO_FARM_TRACE"       /* bench: timestamps along the hot path (util/trace.h) */
 #define EVO_VAR_SHARED_DIR  "EVO_FARM_SHARED_DIR"  /* a worker's constants, one file each (SHARE) */
 /* Under `srun --evo-farm=FILE` the SPANK plugin hands the tasks the file's

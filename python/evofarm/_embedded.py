@@ -6,6 +6,7 @@ driver is ``evo-farm __hold``: it hands this process the farm's variables
 and keeps the farm up until this process closes its end of a pipe, at exit
 at the latest (the farm then stops: nothing is left running)."""
 import atexit
+import json
 import os
 import shutil
 import subprocess
@@ -52,7 +53,9 @@ class EmbeddedFarm:
         self._dir = tempfile.TemporaryDirectory(prefix="evofarm-")
         config = os.path.join(self._dir.name, "farm.yaml")
         with open(config, "w") as f:
-            f.write("evaluate: {python: %s}\n" % sys.executable)
+            # the workers' directory is the driver's (a data file opened by a
+            # relative path), not the configuration's temporary one
+            f.write("evaluate: {python: %s, workdir: %s}\n" % (json.dumps(sys.executable), json.dumps(os.getcwd())))
         argv = [evo, "run", config, "-q"]
         if workers:
             argv += ["-n", str(int(workers))]
@@ -61,6 +64,9 @@ class EmbeddedFarm:
         from ._calls import main_path
         if main_path() and main_path().endswith(".py"):  # imported by the workers while this one goes on
             env["EVO_FARM_PYTHON_MAIN"] = main_path()
+        # the workers are this process's twins: its arguments and its sys.path (pytest's, say)
+        env["EVO_FARM_PYTHON_ARGV"] = ",".join(os.fsencode(a).hex() for a in sys.argv)
+        env["EVO_FARM_PYTHON_PATH"] = ",".join(os.fsencode(p).hex() for p in sys.path)
         env.pop("EVO_FARM_WORKERS", None)
         try:
             self._process = subprocess.Popen(argv + ["--", evo, "__hold"], stdin=subprocess.PIPE, env=env,

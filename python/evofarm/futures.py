@@ -63,6 +63,7 @@ def map_as_completed(fn: Callable[..., T], *iterables: Iterable[Any], timeout: O
     its own task). The input is read as results are consumed: at most the
     executor's window of calls is in the farm or waiting for its reader;
     the timeout counts from this call."""
+    timeout = _limit(timeout)
     deadline = None if timeout is None else time.monotonic() + timeout
     executor = _farm()
     return _window.as_completed(executor, fn, zip(*iterables), executor._map_window(), deadline, wait)
@@ -91,10 +92,18 @@ def _helper(fs: List["cf.Future[Any]"]) -> Optional[Executor]:
     return next((h for h in helpers if isinstance(h, Executor)), None)
 
 
+def _limit(timeout: Optional[float]) -> Optional[float]:
+    """SCOOP's meaning of a timeout: a negative one (SCOOP's wait defaults
+    to -1) is no limit, as None is; concurrent.futures would return at once."""
+    return None if timeout is None or timeout < 0 else timeout
+
+
 def wait(fs: Iterable["cf.Future[T]"], timeout: Optional[float] = None,
          return_when: str = ALL_COMPLETED) -> "cf._base.DoneAndNotDoneFutures[T]":
-    """concurrent.futures.wait over evofarm futures: (done, not_done)."""
+    """concurrent.futures.wait over evofarm futures: (done, not_done); a
+    negative timeout, SCOOP's default, waits without limit."""
     fs = list(fs)
+    timeout = _limit(timeout)
     helper = _helper(list(fs))
     if helper is not None:
         if return_when == FIRST_EXCEPTION:
@@ -112,8 +121,9 @@ def wait(fs: Iterable["cf.Future[T]"], timeout: Optional[float] = None,
 
 
 def as_completed(fs: Iterable["cf.Future[T]"], timeout: Optional[float] = None) -> Iterator["cf.Future[T]"]:
-    """Yields the futures of fs as they complete."""
+    """Yields the futures of fs as they complete (a negative timeout: no limit)."""
     fs = list(fs)
+    timeout = _limit(timeout)
     helper = _helper(fs)
     if helper is None:
         yield from cf.as_completed(fs, timeout=timeout)

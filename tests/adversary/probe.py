@@ -61,8 +61,10 @@ def send(s, kind, body=None):
 
 
 def hello_body(kind, host=b"probe"):
-    """HELLO (docs/protocol.md): no job, and no key (that is for Unix streams)."""
-    return struct.pack("<BBIH", kind, 0, os.getpid(), len(host)) + host + struct.pack("<HB", 0, 0)
+    """HELLO (docs/protocol.md): no job, and no key (that is for Unix
+    streams; protocol 6, whose HELLO ends at the job, has none)."""
+    end = struct.pack("<HB", 0, 0) if HEADER[2] >= 7 else struct.pack("<H", 0)
+    return struct.pack("<BBIH", kind, 0, os.getpid(), len(host)) + host + end
 
 
 def replies(s, seconds):
