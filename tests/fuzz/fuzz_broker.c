@@ -73,6 +73,7 @@ static struct {
     uint64_t ntags;
     uint64_t answers; /* DONE items seen */
     char path[128];
+    char key[EVO_KEY_TEXT]; /* the key every peer names in its HELLO (admitted with role "all") */
 } h;
 
 static char dir[64];
@@ -226,6 +227,7 @@ static void hello(int slot, int role)
     struct evo_hello msg = {.kind = (uint8_t)role, .pid = 1000 + (uint32_t)slot};
     struct evo_buf body = {0};
     snprintf(msg.host, sizeof msg.host, "node%d", slot % 2);
+    snprintf(msg.key, sizeof msg.key, "%s", h.key);
     evo_proto_put_hello(&body, &msg);
     forget(slot); /* HELLO again: the broker drops what it knew of this peer */
     p->said = role;
@@ -429,6 +431,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(evo_credentials_generate(&creds) == 0);
     FUZZ_ASSERT((h.broker = evo_broker_create(&options, &creds, err, sizeof err)) != NULL);
     FUZZ_ASSERT(evo_broker_admit(h.broker, EVO_KEY_ALL, creds.client_public) == 0);
+    memcpy(h.key, creds.client_public, sizeof h.key);
     snprintf(h.path, sizeof h.path, "%s/broker", dir);
     FUZZ_ASSERT(evo_broker_listen_unix(h.broker, h.path, err, sizeof err) == 0);
     for (int i = 0; i < PEERS - 1; i++)
