@@ -228,8 +228,8 @@ static void send_malformed(const char *endpoint)
     zmq_send(s, "EF\x07\x63", 4, 0);           /* unknown type */
     zmq_send(s, "EF\x07\x01", 4, ZMQ_SNDMORE); /* HELLO, */
     zmq_send(s, "\x01\x00", 2, 0);             /* truncated body */
-    zmq_send(s, "EF\x07\x01", 4, ZMQ_SNDMORE); /* a valid HELLO as a driver */
-    zmq_send(s, "\x02\x00\x01\x00\x00\x00\x01\x00x\x00\x00", 11, 0);
+    zmq_send(s, "EF\x07\x01", 4, ZMQ_SNDMORE); /* a valid HELLO as a driver (no job, no key) */
+    zmq_send(s, "\x02\x00\x01\x00\x00\x00\x01\x00x\x00\x00\x00", 12, 0);
     zmq_send(s, "EF\x07\x06", 4, ZMQ_SNDMORE); /* SUBMIT claiming 1000 vectors */
     zmq_send(s, "\xe8\x03\x00\x00\x01\x00\x00\x00", 8, 0);
     zmq_send(s, "EF\x07\x05", 4, ZMQ_SNDMORE); /* RESULTS from a driver */
