@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -65,11 +66,40 @@ struct evo_stream *evo_stream_accept(int listen_fd, uid_t uid, int *refused)
     return stream_of(fd);
 }
 
+/* Whether the directory of the socket at path is ours alone (ours, no
+ * access for group or others, no symbolic link), as the broker makes it;
+ * err says why not. */
+static int directory_ours(const char *path, char *err, size_t err_size)
+{
+    char dir[sizeof((struct sockaddr_un *)0)->sun_path];
+    struct stat st;
+    const char *slash = strrchr(path, '/');
+    size_t n = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
+    if (n >= sizeof dir) {
+        snprintf(err, err_size, "cannot connect to %s: %s", path, strerror(ENAMETOOLONG));
+        return 0;
+    }
+    memcpy(dir, slash ? path : ".", n);
+    dir[n] = '\0';
+    if (lstat(dir, &st) < 0) {
+        snprintf(err, err_size, "cannot connect to %s: %s", path, strerror(errno));
+        return 0;
+    }
+    if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077) != 0) {
+        snprintf(err, err_size, "%s is in %s, which is not ours alone (owner uid %u, mode %04o): not the farm's broker",
+                 path, dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        return 0;
+    }
+    return 1;
+}
+
 struct evo_stream *evo_stream_connect(const char *path, char *err, size_t err_size)
 {
     struct sockaddr_un a;
     struct ucred cred;
     socklen_t len = sizeof cred;
+    if (!directory_ours(path, err, err_size))
+        return NULL;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || address(&a, path) < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {

@@ -39,8 +39,10 @@ int evo_stream_listen(const char *path, char *err, size_t err_size);
 struct evo_stream *evo_stream_accept(int listen_fd, uid_t uid, int *refused);
 
 /* Connects to the socket at `path`: a stream, or NULL with err, also when
- * the process listening there (SO_PEERCRED) is not of our uid: a path
- * another user recreated after the broker removed it, or made first. */
+ * the socket's directory is not ours alone (ours, 0700 or stricter, no
+ * link, as the broker makes it) or the process listening there
+ * (SO_PEERCRED) is not of our uid: a path another user recreated after the
+ * broker removed it, or made first. */
 struct evo_stream *evo_stream_connect(const char *path, char *err, size_t err_size);
 
 /* Closes and frees; NULL is fine. */

@@ -298,6 +298,13 @@ static int worker_loop(struct worker *w)
              * Retrying is for a broker not reached yet. A closed local
              * socket is found by the join below. One heartbeat more is
              * given first (heard_after_all): the silence may be ours. */
+            if (!w->reset && w->dealer.welcomed && w->dealer.lost) {
+                /* The broker closes a live member's local connection only
+                 * as it ends: no new one to the path (another user may
+                 * have made a socket there since). */
+                evo_error("the broker is gone (its connection at %s closed)", w->creds->unix_socket);
+                return 1;
+            }
             if (!w->reset && w->dealer.welcomed && !w->dealer.lost) {
                 if (heard_after_all(w))
                     continue;
