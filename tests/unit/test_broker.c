@@ -440,6 +440,16 @@ static void *peer_with_id(const struct evo_role_keys *keys, enum evo_key_role ro
     return s;
 }
 
+/* The broker listens on a Unix socket, `broker` in a fresh directory made
+ * from the template dir; its path in path. */
+static void listen_locally(char *dir, char *path, size_t size)
+{
+    char err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, size, "%s/broker", dir);
+    assert_int_equal(evo_broker_listen_unix(fx.broker, path, err, sizeof err), 0);
+}
+
 /* A member on the broker's Unix socket at path says HELLO as `kind`
  * holding `key` (NULL: none); the first WELCOME or BYE it hears (0: none
  * within 3 s) in *answer. */
@@ -475,7 +485,7 @@ static struct evo_stream *local_member(const char *path, uint8_t kind, const cha
 static void a_local_members_routing_id_cannot_be_taken(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/evo-test-forge-XXXXXX", path[64], err[256];
+    char dir[] = "/tmp/evo-test-forge-XXXXXX", path[64];
     struct evo_role_keys keys;
     struct evo_stats s;
     struct evo_message m;
@@ -484,9 +494,7 @@ static void a_local_members_routing_id_cannot_be_taken(void **state)
     assert_int_equal(evo_role_keys_generate(&keys), 0);
     assert_int_equal(evo_broker_admit(fx.broker, EVO_KEY_STATUS, keys.public_key[EVO_KEY_STATUS]), 0);
     assert_int_equal(evo_broker_admit(fx.broker, EVO_KEY_DRIVER, keys.public_key[EVO_KEY_DRIVER]), 0);
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/broker", dir);
-    assert_int_equal(evo_broker_listen_unix(fx.broker, path, err, sizeof err), 0);
+    listen_locally(dir, path, sizeof path);
     struct evo_stream *local = local_member(path, EVO_PEER_DRIVER, keys.public_key[EVO_KEY_DRIVER], &answer);
     assert_int_equal(answer, EVO_MSG_WELCOME);
     struct evo_buf b = {0};
@@ -523,7 +531,7 @@ static void a_local_members_routing_id_cannot_be_taken(void **state)
 static void a_local_member_has_its_keys_role(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/evo-test-role-XXXXXX", path[64], err[256];
+    char dir[] = "/tmp/evo-test-role-XXXXXX", path[64];
     struct evo_role_keys keys, strangers;
     struct evo_stats s;
     struct evo_message m;
@@ -533,9 +541,7 @@ static void a_local_member_has_its_keys_role(void **state)
     assert_int_equal(evo_role_keys_generate(&strangers), 0);
     assert_int_equal(evo_broker_admit(fx.broker, EVO_KEY_STATUS, keys.public_key[EVO_KEY_STATUS]), 0);
     assert_int_equal(evo_broker_admit(fx.broker, EVO_KEY_NESTED, keys.public_key[EVO_KEY_NESTED]), 0);
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/broker", dir);
-    assert_int_equal(evo_broker_listen_unix(fx.broker, path, err, sizeof err), 0);
+    listen_locally(dir, path, sizeof path);
     struct evo_stream *none = local_member(path, EVO_PEER_DRIVER, NULL, &answer);
     assert_int_equal(answer, EVO_MSG_BYE);
     struct evo_stream *stranger = local_member(path, EVO_PEER_DRIVER, strangers.public_key[EVO_KEY_NESTED], &answer);
