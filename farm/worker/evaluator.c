@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,42 +365,47 @@ static void restart_after(struct evo_evaluator *ev, struct run_state *s, const c
     s->written = s->answered;
 }
 
-/* One poll round of a running child. */
-static void serve_child(struct evo_evaluator *ev, struct run_state *s, int tick_ms)
+/* One poll round of a running child, and of `watch` beside it (NULL:
+ * none). Whether `watch` has input. (zmq_poll reports a raw descriptor's
+ * hang-up as ZMQ_POLLERR.) */
+static int serve_child(struct evo_evaluator *ev, struct run_state *s, int tick_ms, const zmq_pollitem_t *watch)
 {
     queue_inputs(ev, s);
     int64_t now = evo_now_ms();
     int wait = s->deadline_ms - now < tick_ms ? (int)(s->deadline_ms - now) : tick_ms;
-    struct pollfd fds[2] = {{ev->out_fd, POLLIN, 0}, {ev->in_fd, ev->pending.len > ev->pending_at ? POLLOUT : 0, 0}};
-    if (poll(fds, 2, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
-        return;
-    if ((fds[1].revents & (POLLOUT | POLLERR)) && flush_inputs(ev) < 0) {
+    zmq_pollitem_t items[3] = {{NULL, ev->out_fd, ZMQ_POLLIN, 0},
+                               {NULL, ev->in_fd, ev->pending.len > ev->pending_at ? ZMQ_POLLOUT : 0, 0}};
+    int n = 2;
+    if (watch != NULL)
+        items[n++] = *watch;
+    if (zmq_poll(items, n, wait < 0 ? 0 : wait) < 0)
+        return 0; /* EINTR: the caller's loop comes back */
+    short from_child = items[0].revents, to_child = items[1].revents;
+    if ((to_child & (ZMQ_POLLOUT | ZMQ_POLLERR)) && flush_inputs(ev) < 0) {
         ev->pending_at = ev->pending.len; /* child gone: its stdout will say EOF */
     }
-    int rc = (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) ? read_outputs(ev) : 0;
+    int rc = (from_child & (ZMQ_POLLIN | ZMQ_POLLERR)) ? read_outputs(ev) : 0;
     if (take_answers(ev, s) < 0) {
         stop_child(ev, 0, NULL, 0);
         evo_buf_reset(&ev->pending);
         ev->pending_at = 0;
         s->written = s->answered;
-        return;
-    }
-    /* Ended although something it started still holds its output open: as
-     * good as EOF (everything it wrote has been read above). Asked only in
-     * a round with nothing to read, off the path of a busy child. */
-    if (rc != 0 || (fds[0].revents == 0 && child_ended(ev))) {
+    } else if (rc != 0 || (from_child == 0 && child_ended(ev))) {
+        /* Ended although something it started still holds its output open:
+         * as good as EOF (everything it wrote has been read above). Asked
+         * only in a round with nothing to read, off the path of a busy
+         * child. */
         restart_after(ev, s, NULL);
-        return;
-    }
-    if (evo_now_ms() >= s->deadline_ms) {
+    } else if (evo_now_ms() >= s->deadline_ms) {
         char why[128];
         snprintf(why, sizeof why, "evaluation timed out after %.3gs (evaluator killed)", ev->timeout_ms / 1000.0);
         restart_after(ev, s, why);
     }
+    return watch != NULL && (items[2].revents & ZMQ_POLLIN);
 }
 
 int evo_evaluator_run(struct evo_evaluator *ev, const struct evo_input_list *batch, struct evo_buf *out,
-                      int (*tick)(void *arg), void *arg, int tick_ms)
+                      int (*tick)(void *arg), void *arg, int tick_ms, const zmq_pollitem_t *watch)
 {
     struct run_state s = {batch, out, 0, 0, 0, INT64_MAX};
     int64_t next_tick = evo_now_ms() + tick_ms;
@@ -424,8 +428,8 @@ int evo_evaluator_run(struct evo_evaluator *ev, const struct evo_input_list *bat
         }
         if (s.written == s.answered)
             s.deadline_ms = next_deadline(ev);
-        serve_child(ev, &s, tick_ms);
-        if (evo_now_ms() >= next_tick) {
+        int heard = serve_child(ev, &s, tick_ms, watch);
+        if (heard || evo_now_ms() >= next_tick) {
             next_tick = evo_now_ms() + tick_ms;
             if (tick && tick(arg))
                 return -1;

@@ -7,6 +7,7 @@
 #define EVO_EVALUATOR_H
 
 #include <stdint.h>
+#include <zmq.h>
 
 #include "util/buf.h"
 #include "config/config.h"
@@ -21,10 +22,13 @@ struct evo_evaluator *evo_evaluator_create(const struct evo_config *config, cons
 
 /* Evaluates every vector of `batch` and appends one RESULTS item per vector
  * to `out` (status OK or ATTEMPT_FAILED with the reason). Between polls it
- * calls tick(arg) at least every tick_ms; if tick returns non-zero the batch
- * is abandoned and -1 is returned (`out` is then partial). 0 on success. */
+ * calls tick(arg) at least every tick_ms, and at once whenever `watch` (the
+ * broker's connection, polled beside the child; NULL: none) has input, so
+ * that what arrives during a long call (tasks a waiting call gives back)
+ * is taken when it arrives; if tick returns non-zero the batch is
+ * abandoned and -1 is returned (`out` is then partial). 0 on success. */
 int evo_evaluator_run(struct evo_evaluator *ev, const struct evo_input_list *batch, struct evo_buf *out,
-                      int (*tick)(void *arg), void *arg, int tick_ms);
+                      int (*tick)(void *arg), void *arg, int tick_ms, const zmq_pollitem_t *watch);
 
 /* Starts the child now rather than at the first batch (a failure to start
  * is reported then, to the batch's first candidate). */

@@ -233,7 +233,9 @@ static void run_batch(struct worker *w)
     evo_buf_put_u64(&w->buf, 0);
     evo_proto_begin_results(&w->buf, (uint32_t)b->list.count);
     int tick_ms = (int)(w->dealer.heartbeat_ms / 2 ? w->dealer.heartbeat_ms / 2 : 1);
-    if (evo_evaluator_run(w->evaluator, &b->list, &w->buf, converse, w, tick_ms) == 0 && !w->reset && !w->buf.failed) {
+    zmq_pollitem_t broker = evo_dealer_pollitem(&w->dealer);
+    if (evo_evaluator_run(w->evaluator, &b->list, &w->buf, converse, w, tick_ms, &broker) == 0 && !w->reset &&
+        !w->buf.failed) {
         uint64_t elapsed = (uint64_t)(evo_now_ns() - start);
         /* elapsed_ns leads the RESULTS body (docs/protocol.md). */
         for (int i = 0; i < 8; i++)

@@ -73,20 +73,28 @@ static int never_stop(void *arg)
     return 0;
 }
 
-/* Runs the batch; its answers in l (decoded as a worker's RESULTS). */
-static int run(struct evo_evaluator *ev, struct unit_results *l, int (*tick)(void *), void *arg)
+/* Runs the batch, ticking every tick_ms and when `watch` has input; its
+ * answers in l (decoded as a worker's RESULTS). */
+static int run_watching(struct evo_evaluator *ev, struct unit_results *l, int (*tick)(void *), void *arg, int tick_ms,
+                        const zmq_pollitem_t *watch)
 {
     struct evo_input_list batch;
     struct evo_buf out = {0};
     three_candidates(&batch);
     evo_buf_put_u64(&out, 0); /* elapsed_ns, as the worker puts it */
     evo_proto_begin_results(&out, (uint32_t)batch.count);
-    int rc = evo_evaluator_run(ev, &batch, &out, tick, arg, 20);
+    int rc = evo_evaluator_run(ev, &batch, &out, tick, arg, tick_ms, watch);
     if (rc == 0)
         assert_int_equal(unit_get_results(out.data, out.len, 1, EVO_RESULT_ATTEMPT_FAILED, l), 0);
     evo_input_list_free(&batch);
     evo_buf_free(&out);
     return rc;
+}
+
+/* run_watching every 20 ms, watching nothing. */
+static int run(struct evo_evaluator *ev, struct unit_results *l, int (*tick)(void *), void *arg)
+{
+    return run_watching(ev, l, tick, arg, 20, NULL);
 }
 
 static int lines_in(const char *path)
@@ -221,6 +229,43 @@ static void a_tick_that_says_stop_abandons_the_batch(void **state)
     evo_config_destroy(config);
 }
 
+/* Drains the pipe whose read end *arg is, and counts the ticks that found
+ * something in it (in arg[1]). */
+static int drain_pipe(void *arg)
+{
+    int *p = arg;
+    char c;
+    if (read(p[0], &c, 1) == 1)
+        p[1]++;
+    return 0;
+}
+
+/* A worker hears the broker during a long call, not a tick later: tasks a
+ * waiting call gives back (a nested map) go back at once (issue 26: they
+ * waited half a heartbeat, 500 ms a nested map). */
+static void input_beside_a_call_ticks_at_once(void **state)
+{
+    (void)state;
+    struct evo_config *config;
+    struct unit_results l;
+    int fds[2], seen[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "x", 1), 1);
+    seen[0] = fds[0];
+    seen[1] = 0;
+    zmq_pollitem_t watch = {NULL, fds[0], ZMQ_POLLIN, 0};
+    struct evo_evaluator *ev = evaluator_of("sleep 0.2; echo $x", "5s", &config);
+    assert_int_equal(run_watching(ev, &l, drain_pipe, seen, 60000, &watch), 0); /* no tick is due in 60 s */
+    assert_int_equal(seen[1], 1);
+    for (size_t i = 0; i < 3; i++)
+        answered(&l, i, 1 + 2 * (double)i, NULL);
+    unit_results_free(&l);
+    close(fds[0]);
+    close(fds[1]);
+    evo_evaluator_destroy(ev);
+    evo_config_destroy(config);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +274,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_crash_fails_its_candidate_and_the_rest_run_again, setup, teardown),
         cmocka_unit_test_setup_teardown(a_hang_past_the_timeout_is_killed, setup, teardown),
         cmocka_unit_test_setup_teardown(an_answer_that_is_none_restarts_the_child, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_tick_that_says_stop_abandons_the_batch, setup, teardown)};
+        cmocka_unit_test_setup_teardown(a_tick_that_says_stop_abandons_the_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(input_beside_a_call_ticks_at_once, setup, teardown)};
     return EVO_RUN_TESTS(tests);
 }
