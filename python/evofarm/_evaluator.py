@@ -248,22 +248,37 @@ def input_fd():
 
 
 def serve(fd, out):
+    """Answers the frames on fd, in order, on out, until EOF; or until the
+    worker closes out (it stops a call whose driver has gone, or is told
+    to leave): then this process ends quietly, as the worker expects."""
     global _frames
     _frames = _Frames(fd)
-    while True:
-        frame = _frames.take()
-        if frame is None:
-            return
-        if _trace.on:
-            _trace.point("evaluator.read")
-        answer = _answer_frame(frame[1], frame[2])
-        if _trace.on:
-            _trace.point("evaluator.answer")
-        set_blocked(False)
-        out.write(answer)
-        for seq in sorted(_held):  # calls lent to this one: all done before it
-            out.write(_held.pop(seq))
-        out.flush()
+    try:
+        while True:
+            frame = _frames.take()
+            if frame is None:
+                return
+            if _trace.on:
+                _trace.point("evaluator.read")
+            answer = _answer_frame(frame[1], frame[2])
+            if _trace.on:
+                _trace.point("evaluator.answer")
+            set_blocked(False)
+            out.write(answer)
+            for seq in sorted(_held):  # calls lent to this one: all done before it
+                out.write(_held.pop(seq))
+            out.flush()
+    except BrokenPipeError:
+        _leave()
+
+
+def _leave():
+    """Ends this process at once, without a word: the worker that reads
+    our answers has closed its end (what is buffered for it has nowhere to
+    go, and flushing it at exit would only print a traceback)."""
+    import atexit
+    atexit._run_exitfuncs()
+    os._exit(0)
 
 
 def _hex_list(name):
