@@ -208,12 +208,11 @@ static int set_defaults(struct evo_config *c)
     c->evaluate.startup_timeout_ms = 30000;
     c->farm.bind = strdup(EVO_DEFAULT_BIND);
     c->output.dir = strdup("results");
-    c->evaluate.workdir = strdup(c->dir);
     c->optimize.sigma = 1.0;
     c->optimize.checkpoint = 10;
     c->optimize.tolfun = 1e-12;
     c->optimize.tolx = 1e-12;
-    return (c->farm.bind && c->output.dir && c->evaluate.workdir) ? 0 : -1;
+    return (c->farm.bind && c->output.dir) ? 0 : -1;
 }
 
 /* The bundled Python evaluator's command line for interpreter `python`; kind PYTHON.
@@ -287,6 +286,11 @@ static int check_config(struct walk *w, yaml_node_t *root)
         return walk_fail(w, evaluate, "evaluate: 'library' needs 'function' (the symbol to call)");
     else
         c->evaluate.kind = c->evaluate.library ? EVO_EVALUATOR_LIBRARY : EVO_EVALUATOR_COMMAND;
+    /* A library or command runs beside the file that names it; the Python
+     * evaluator, the driver's twin, where its member runs (NULL) */
+    if (c->evaluate.kind != EVO_EVALUATOR_PYTHON && c->evaluate.workdir == NULL &&
+        (c->evaluate.workdir = strdup(c->dir)) == NULL)
+        return walk_fail(w, evaluate, "out of memory");
     return optimize ? evo_check_optimize(w, optimize) : 0;
 }
 

@@ -46,7 +46,8 @@ struct evo_config {
         char *function;
         char **command; /* NULL-terminated argv (python: the Python evaluator's command line) */
         char *python;   /* interpreter for the Python evaluator, e.g. "python3" */
-        char *workdir;  /* absolute; default: the config's directory */
+        char *workdir;  /* absolute; default: the config's directory, but NULL
+                         * (the member's own) for the Python evaluator */
         unsigned objectives;
         unsigned startup_timeout_ms; /* extra time for a fresh evaluator's first answer */
     } evaluate;

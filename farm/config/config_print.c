@@ -176,9 +176,12 @@ static void print_evaluate(const struct evo_config *c, FILE *out)
         fputs("  command: ", out);
         print_list(out, c->evaluate.command);
     }
-    fputs("  workdir: ", out);
-    print_string(out, c->evaluate.workdir);
-    fprintf(out, "\n  objectives: %u\n", c->evaluate.objectives);
+    if (c->evaluate.workdir) {
+        fputs("  workdir: ", out);
+        print_string(out, c->evaluate.workdir);
+        fputc('\n', out);
+    }
+    fprintf(out, "  objectives: %u\n", c->evaluate.objectives);
     print_duration(out, "startup_timeout", c->evaluate.startup_timeout_ms);
 }
 

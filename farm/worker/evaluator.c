@@ -86,11 +86,11 @@ struct evo_evaluator *evo_evaluator_create(const struct evo_config *c, const cha
     }
     if (ev->codec == EVO_CODEC_TEXT)
         setenv("PYTHONUNBUFFERED", "1", 0); /* a Python evaluator that forgets to flush would stall */
-    ev->workdir = strdup(c->evaluate.workdir);
+    ev->workdir = c->evaluate.workdir ? strdup(c->evaluate.workdir) : NULL;
     for (size_t i = 0; ev->argv && i < argc; i++)
         if (ev->argv[i] == NULL)
             goto error;
-    if (ev->argv == NULL || ev->workdir == NULL)
+    if (ev->argv == NULL || (c->evaluate.workdir && ev->workdir == NULL))
         goto error;
     return ev;
 error:
@@ -129,7 +129,7 @@ static void child_exec(struct evo_evaluator *ev, int in_fd, int out_fd, int repo
     if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
         goto fail;
     evo_fds_close_from(3, 1); /* the report pipe stays until exec: nothing else of the worker's goes with it */
-    if (chdir(ev->workdir) < 0)
+    if (ev->workdir && chdir(ev->workdir) < 0) /* NULL: the worker's own directory */
         goto fail;
     execvp(ev->argv[0], ev->argv);
 fail:
@@ -163,7 +163,7 @@ static int start_child(struct evo_evaluator *ev)
         close(in[1]);
         close(out[0]);
         snprintf(ev->start_error, sizeof ev->start_error, "cannot start evaluator '%s' in %s: %s", ev->argv[0],
-                 ev->workdir, strerror(child_errno));
+                 ev->workdir ? ev->workdir : "the worker's directory", strerror(child_errno));
         return -1;
     }
     fcntl(in[1], F_SETFL, O_NONBLOCK);

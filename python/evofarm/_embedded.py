@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 
+from . import _twin
 from ._errors import FarmError
 
 _VARIABLES = ("EVO_FARM_ENDPOINT", "EVO_FARM_SERVER_KEY", "EVO_FARM_CLIENT_PUBLIC", "EVO_FARM_CLIENT_SECRET")
@@ -65,8 +66,7 @@ class EmbeddedFarm:
         if main_path() and main_path().endswith(".py"):  # imported by the workers while this one goes on
             env["EVO_FARM_PYTHON_MAIN"] = main_path()
         # the workers are this process's twins: its arguments and its sys.path (pytest's, say)
-        env["EVO_FARM_PYTHON_ARGV"] = ",".join(os.fsencode(a).hex() for a in sys.argv)
-        env["EVO_FARM_PYTHON_PATH"] = ",".join(os.fsencode(p).hex() for p in sys.path)
+        env.update(_twin.environment())
         env.pop("EVO_FARM_WORKERS", None)
         try:
             self._process = subprocess.Popen(argv + ["--", evo, "__hold"], stdin=subprocess.PIPE, env=env,
@@ -109,6 +109,12 @@ class EmbeddedFarm:
 
 
 _farm = None
+
+
+def started():
+    """Whether this process started its own farm (its workers then have
+    its argv and sys.path from the farm's environment: evofarm._twin)."""
+    return _farm is not None
 
 
 def ensure(workers=None):

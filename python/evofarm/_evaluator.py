@@ -19,7 +19,7 @@ import struct
 import sys
 import traceback
 
-from . import _calls, _trace
+from . import _calls, _trace, _twin
 
 _mains = {}
 _out = None        # the frame stream, while this process serves a worker
@@ -152,6 +152,7 @@ def _call(payload):
         digest = bytes(payload[2 + n:2 + n + _calls.DIGEST]) if main is not None else None
         inner = memoryview(payload)[2 + n + (_calls.DIGEST if main is not None else 0):]
         if main is not None:
+            _twin.from_constant()
             _load_main(main, digest)
         try:
             fn, args, kwargs = pickle.loads(inner)
@@ -281,36 +282,13 @@ def _leave():
     os._exit(0)
 
 
-def _hex_list(name):
-    """An environment variable of the driver's (EVO_FARM_PYTHON_ARGV,
-    _PATH: each item's bytes in hex, comma-separated) as a list, or None."""
-    text = os.environ.get(name)
-    if text is None:
-        return None
-    return [os.fsdecode(bytes.fromhex(item)) for item in text.split(",")]
-
-
-def _twin():
-    """This evaluator takes the driver's sys.argv, and the entries of the
-    driver's sys.path that exist here ahead of its own, as multiprocessing's
-    spawn does, so the driver's script and what it imports find here what
-    they found there."""
-    argv = _hex_list("EVO_FARM_PYTHON_ARGV")
-    if argv:
-        sys.argv = argv
-    path = _hex_list("EVO_FARM_PYTHON_PATH")
-    if path:
-        ours = [p for p in path if p == "" or os.path.exists(p)]
-        sys.path[:] = ours + [p for p in sys.path if p not in ours]
-
-
 def main():
     global _out
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # print() in user code goes to stderr, not into the frames
     sys.stdout = sys.stderr
     _out = out
-    _twin()
+    _twin.from_environment()
     script = os.environ.get("EVO_FARM_PYTHON_MAIN")
     if script:  # the driver's script, imported while the driver starts (its first call would do it)
         try:

@@ -18,7 +18,7 @@ import uuid
 import weakref
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, TypeVar
 
-from . import _calls, _embedded, _trace, _window
+from . import _calls, _embedded, _trace, _twin, _window
 from ._client import WITHDRAWN, Client
 from ._errors import FarmError
 
@@ -113,6 +113,8 @@ class Executor(cf.Executor):
         self._maps = weakref.WeakSet()     # the inputs of maps still being read (_window.Feed)
         self._thread = threading.Thread(target=self._run, name="evofarm-dispatch", daemon=True)
         self._thread.start()
+        if not self._nested and not _embedded.started():  # the workers started with their task's argv
+            _twin.share(self)
 
     # -- the dispatch thread -------------------------------------------------
     def _run(self):

@@ -49,6 +49,36 @@ def test_evo_farm_runs_workers_with_the_drivers_arguments(farm, tmp_path):
     assert p.returncode == 0 and "areas [(32, 16)]" in p.stdout, p.stdout + p.stderr[-2000:]
 
 
+# The driver adds a folder to sys.path at run time, under its main guard
+# (as pytest does before it imports a test): the workers do not run that
+# block, and unpickle objects of classes from that folder all the same.
+LATE_PATH = '''
+import os, sys
+from evofarm import futures
+
+def area(shape):
+    with open("data.txt") as f:
+        return shape.area() * int(f.read()), len(sys.argv), os.path.basename(os.getcwd())
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.abspath("lib"))
+    import shapes
+    print("areas", sorted(set(futures.map(area, [shapes.Square(int(sys.argv[1]))] * 8, chunksize=1))))
+'''
+
+
+def test_a_path_the_driver_adds_at_run_time_reaches_the_workers(farm, tmp_path):
+    twin_files(tmp_path)
+    (tmp_path / "late.py").write_text(LATE_PATH)
+    cfg = farm.config()
+    os.mkdir(tmp_path / "elsewhere")  # the workers run where evo-farm run was started, not beside the YAML file
+    os.rename(cfg, tmp_path / "elsewhere" / "farm.yaml")
+    p = subprocess.run([EVO, "run", "elsewhere/farm.yaml", "-n", "2", "--", PY, "late.py", "5", "x"], cwd=tmp_path,
+                       env=dict(os.environ), capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr[-2000:]
+    assert "areas [(50, 3, %r)]" % tmp_path.name in p.stdout, p.stdout + p.stderr[-2000:]
+
+
 WAIT = '''
 import time
 from evofarm import futures

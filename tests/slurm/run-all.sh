@@ -22,6 +22,7 @@ TEST_ORDER="
     t_all_worker_tasks_lost
     t_bad_yaml_refused_before_launch
     t_deap_tutorial_two_nodes
+    t_workers_are_the_drivers_twins_two_nodes
     t_drain_a_joining_job
     t_export_none
     t_heterogeneous_step

@@ -61,3 +61,34 @@ t_deap_tutorial_two_nodes() {
     cmp "$SCRATCH/deap/logbook_c5.txt" "$SCRATCH/deap-ref/logbook_c5.txt" || fail "logbook differs from the builtin map's"
     grep -q '"cores": 5' "$SCRATCH/deap/solutions_c5_n5.json" || fail "solutions json does not say 5 cores"
 }
+
+# The workers are the driver's twins on both nodes (docs/python.md, "How
+# calls travel"): the task's directory (srun's, not the YAML file's), the
+# driver's sys.argv (read at the script's top) and the folder it put on
+# sys.path under its main guard.
+t_workers_are_the_drivers_twins_two_nodes() {
+    printf 'evaluate: {python: /usr/bin/python3}\nfarm: {retries: 0}\n' > "$SCRATCH/twin.yaml"
+    user_dir "$SCRATCH/twin" "$SCRATCH/twin/lib"
+    printf 'class Square:\n    def __init__(self, side):\n        self.side = side\n\n    def area(self):\n        return self.side * self.side\n' \
+        > "$SCRATCH/twin/lib/shapes.py"
+    echo 2 > "$SCRATCH/twin/data.txt"
+    cat > "$SCRATCH/twin/twin.py" <<'PY'
+import os, socket, sys
+SIDE = int(sys.argv[1])                      # read at the top, on every worker too
+from evofarm import futures
+
+def area(shape):
+    with open("data.txt") as f:              # the task's directory
+        return shape.area() * SIDE * int(f.read()), socket.gethostname()
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.abspath("lib"))
+    import shapes
+    got = list(futures.map(area, [shapes.Square(3)] * 40, chunksize=1))
+    print("areas", sorted(set(a for a, _ in got)), "hosts", len(set(h for _, h in got)))
+PY
+    chown -R "$TEST_USER:" "$SCRATCH/twin"
+    (cd "$SCRATCH/twin" && timeout -k 10 120 srun --evo-farm=../twin.yaml -N2 -n4 /usr/bin/python3 twin.py 4) \
+        > "$SCRATCH/out" 2>&1 || { tail -20 "$SCRATCH/out"; fail "srun failed"; }
+    expect_in "$SCRATCH/out" "areas [72] hosts 2"
+}

@@ -89,6 +89,21 @@ static void defaults_for_what_the_file_omits(void **state)
     assert_null(c->optimize.strategy);
     assert_string_equal(c->output.dir, "results");
     evo_config_destroy(c);
+    /* The Python evaluator is the driver's twin: it runs where its member
+     * runs (the task's directory under Slurm), unless the file says */
+    c = parse("evaluate: {python: python3}\n");
+    assert_non_null(c);
+    assert_null(c->evaluate.workdir);
+    evo_config_destroy(c);
+    c = parse("evaluate: {python: python3, workdir: data}\n");
+    assert_non_null(c);
+    assert_string_equal(c->evaluate.workdir, "/tmp/data");
+    evo_config_destroy(c);
+    c = parse("evaluate: {command: [python3, fitness.py]}\n");
+    assert_non_null(c);
+    assert_null(c->optimize.strategy);
+    assert_string_equal(c->output.dir, "results");
+    evo_config_destroy(c);
     c = parse("farm: {workers: auto, batch: auto, timeout: none}\nevaluate: {command: ./f}\n");
     assert_non_null(c);
     assert_int_equal(c->farm.timeout_ms, 0);
@@ -336,6 +351,7 @@ static void print_round_trips(void **state)
         fail_msg("printed config does not load: %s\n%s", err, text);
     assert_int_equal(again->evaluate.kind, EVO_EVALUATOR_PYTHON);
     assert_string_equal(again->evaluate.python, "/usr/bin/python3");
+    assert_null(again->evaluate.workdir); /* where its member runs, on any node */
     evo_config_destroy(again);
     evo_config_destroy(c);
     free(text);
