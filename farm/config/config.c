@@ -114,6 +114,17 @@ static int evaluate_startup_timeout(struct walk *w, yaml_node_t *v)
     return walk_duration(w, v, 0, 1u << 31, 1, &w->config->evaluate.startup_timeout_ms);
 }
 
+static int evaluate_start(struct walk *w, yaml_node_t *v)
+{
+    static const char *names[] = {"fork", "spawn", NULL};
+    int index;
+    if (walk_choice(w, v, names, &index) < 0)
+        return -1;
+    w->config->evaluate.spawn = index == 1;
+    w->config->evaluate.start_set = 1;
+    return 0;
+}
+
 static const struct walk_field evaluate_fields[] = {{"library", evaluate_library},
                                                     {"function", evaluate_function},
                                                     {"command", evaluate_command},
@@ -121,6 +132,7 @@ static const struct walk_field evaluate_fields[] = {{"library", evaluate_library
                                                     {"workdir", evaluate_workdir},
                                                     {"objectives", evaluate_objectives},
                                                     {"startup_timeout", evaluate_startup_timeout},
+                                                    {"start", evaluate_start},
                                                     {NULL, NULL}};
 
 static int environment_venv(struct walk *w, yaml_node_t *v)
@@ -286,6 +298,8 @@ static int check_config(struct walk *w, yaml_node_t *root)
         return walk_fail(w, evaluate, "evaluate: 'library' needs 'function' (the symbol to call)");
     else
         c->evaluate.kind = c->evaluate.library ? EVO_EVALUATOR_LIBRARY : EVO_EVALUATOR_COMMAND;
+    if (c->evaluate.start_set && c->evaluate.kind != EVO_EVALUATOR_PYTHON)
+        return walk_fail(w, evaluate, "evaluate: 'start' (fork or spawn) goes with 'python'");
     /* A library or command runs beside the file that names it; the Python
      * evaluator, the driver's twin, where its member runs (NULL) */
     if (c->evaluate.kind != EVO_EVALUATOR_PYTHON && c->evaluate.workdir == NULL &&

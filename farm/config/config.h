@@ -46,6 +46,9 @@ struct evo_config {
         char *function;
         char **command; /* NULL-terminated argv (python: the Python evaluator's command line) */
         char *python;   /* interpreter for the Python evaluator, e.g. "python3" */
+        int spawn;      /* python: each evaluator a fresh interpreter (start: spawn), not
+                         * forked from the node's fork server (start: fork, the default) */
+        int start_set;  /* `start` was given */
         char *workdir;  /* absolute; default: the config's directory, but NULL
                          * (the member's own) for the Python evaluator */
         unsigned objectives;

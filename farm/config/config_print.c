@@ -172,6 +172,8 @@ static void print_evaluate(const struct evo_config *c, FILE *out)
         fputs("  python: ", out);
         print_string(out, c->evaluate.python);
         fputc('\n', out);
+        if (c->evaluate.spawn)
+            fputs("  start: spawn\n", out);
     } else {
         fputs("  command: ", out);
         print_list(out, c->evaluate.command);

@@ -16,9 +16,11 @@
 
 #include "util/clock.h"
 #include "eval_codec.h"
+#include "forkserver.h"
 #include "util/fds.h"
 #include "util/limits.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "util/trace.h"
 
 #define WRITE_AHEAD 65536 /* bytes of candidates queued beyond the answered ones */
@@ -32,8 +34,11 @@ struct evo_evaluator {
     unsigned startup_ms; /* added to the first deadline of a fresh child */
     int fresh;           /* started, not answered yet */
     pid_t pid;           /* 0 = not running */
-    int in_fd;           /* child's stdin */
-    int out_fd;          /* child's stdout */
+    int fork;            /* python: asks the node's fork server for its children (forkserver.h) */
+    int forked;          /* the child running came from the fork server: it says when the child ends */
+    struct evo_forkserver server;
+    int in_fd;  /* child's stdin */
+    int out_fd; /* child's stdout */
     char start_error[256];
     struct evo_buf pending; /* encoded, not yet written */
     size_t pending_at;
@@ -69,6 +74,8 @@ struct evo_evaluator *evo_evaluator_create(const struct evo_config *c, const cha
     ev->timeout_ms = c->farm.timeout_ms;
     ev->startup_ms = c->evaluate.startup_timeout_ms;
     ev->in_fd = ev->out_fd = -1;
+    ev->server.fd = -1;
+    ev->fork = c->evaluate.kind == EVO_EVALUATOR_PYTHON && !c->evaluate.spawn;
     if (c->evaluate.kind == EVO_EVALUATOR_LIBRARY) {
         const char *args[] = {self, "__evaluate-library", c->evaluate.library, c->evaluate.function};
         ev->codec = EVO_CODEC_BINARY;
@@ -116,16 +123,24 @@ static void oom_first(void)
     close(fd);
 }
 
+/* What an evaluator, or the fork server its evaluators come from, is
+ * given before exec: only async-signal-safe calls. */
+static void child_prepare(void *arg)
+{
+    (void)arg;
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigaction(SIGPIPE, &dfl, NULL); /* the worker ignores it; an ignored signal would stay ignored across exec */
+    evo_limits_restore();           /* the open-files limit the task was given (util/limits.h) */
+    oom_first();
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void child_exec(struct evo_evaluator *ev, int in_fd, int out_fd, int report_fd)
 {
     int err;
-    struct sigaction dfl = {.sa_handler = SIG_DFL};
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    setpgid(0, 0);                  /* so a timeout kills the evaluator's own children too */
-    sigaction(SIGPIPE, &dfl, NULL); /* the worker ignores it; an ignored signal would stay ignored across exec */
-    evo_limits_restore();           /* the open-files limit the task was given (util/limits.h) */
-    oom_first();
+    setpgid(0, 0); /* so a timeout kills the evaluator's own children too */
+    child_prepare(ev);
     if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
         goto fail;
     evo_fds_close_from(3, 1); /* the report pipe stays until exec: nothing else of the worker's goes with it */
@@ -139,9 +154,70 @@ fail:
     _exit(127);
 }
 
+/* The fork server's prepare: the evaluator's, and its directory. */
+static void server_prepare(void *arg)
+{
+    struct evo_evaluator *ev = arg;
+    child_prepare(ev);
+    if (ev->workdir && chdir(ev->workdir) < 0)
+        _exit(127);
+}
+
+/* A child from the node's fork server (connecting to it, or starting it,
+ * first). 0, or -1 with ev->fork cleared when there is no server to be
+ * had: every later child is then started afresh, and this is said once. */
+static int start_forked(struct evo_evaluator *ev)
+{
+    char err[256];
+    const char *dir = getenv(EVO_VAR_SHARED_DIR);
+    char *server[] = {ev->argv[0], "-u", "-m", "evofarm._forkserver", NULL};
+    for (int attempt = 0; dir && attempt < 2; attempt++) { /* a server gone since: one more, started anew */
+        int in[2], out[2];
+        if (ev->server.fd < 0 && evo_forkserver_connect(&ev->server, dir, server, server_prepare, ev,
+                                                        (int)ev->startup_ms, err, sizeof err) < 0)
+            break;
+        if (pipe2(in, O_CLOEXEC) < 0) {
+            snprintf(err, sizeof err, "pipe: %s", strerror(errno));
+            break;
+        }
+        if (pipe2(out, O_CLOEXEC) < 0) {
+            snprintf(err, sizeof err, "pipe: %s", strerror(errno));
+            close(in[0]);
+            close(in[1]);
+            break;
+        }
+        pid_t pid = evo_forkserver_spawn(&ev->server, in[0], out[1], err, sizeof err);
+        close(in[0]);
+        close(out[1]);
+        if (pid < 0) {
+            close(in[1]);
+            close(out[0]);
+            continue;
+        }
+        fcntl(in[1], F_SETFL, O_NONBLOCK);
+        fcntl(out[0], F_SETFL, O_NONBLOCK);
+        ev->pid = pid;
+        ev->forked = 1;
+        ev->in_fd = in[1];
+        ev->out_fd = out[0];
+        ev->rlen = 0;
+        ev->fresh = 1;
+        evo_debug("evaluator forked by the node's fork server (pid %d)", (int)pid);
+        return 0;
+    }
+    if (dir)
+        evo_warn("%s: each evaluator starts its own interpreter instead (evaluate: {start: spawn} says so "
+                 "without trying)",
+                 err);
+    ev->fork = 0;
+    return -1;
+}
+
 /* Starts the child. 0, or -1 with start_error set. */
 static int start_child(struct evo_evaluator *ev)
 {
+    if (ev->fork && start_forked(ev) == 0)
+        return 0;
     int in[2] = {-1, -1}, out[2] = {-1, -1}, report[2] = {-1, -1}, child_errno = 0;
     if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0)
         goto error;
@@ -192,23 +268,19 @@ error:
  * id cannot be reused before stop_child has killed the group. */
 static int child_ended(const struct evo_evaluator *ev)
 {
+    if (ev->forked)
+        return ev->pid > 0 && evo_forkserver_child_ended(&ev->server);
     siginfo_t info;
     info.si_pid = 0;
     return ev->pid > 0 && waitid(P_PID, (id_t)ev->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
            info.si_pid == ev->pid;
 }
 
-/* Stops the child; describes how it ended in `why` when given. Phases:
- * close its stdin, give it `grace_ms` to exit on its own, then SIGKILL. */
-static void stop_child(struct evo_evaluator *ev, int grace_ms, char *why, size_t why_size)
+/* stop_child's wait for a child of ours: `grace_ms` for it to exit on its
+ * own, then SIGKILL; its wait status in *status. */
+static void stop_spawned(struct evo_evaluator *ev, int grace_ms, int *status)
 {
-    int status = 0;
     pid_t done = 0;
-    if (ev->pid == 0)
-        return;
-    close(ev->in_fd);
-    close(ev->out_fd);
-    ev->in_fd = ev->out_fd = -1;
     for (int waited = 0; waited <= grace_ms; waited += 5) {
         if (child_ended(ev)) {
             done = ev->pid;
@@ -222,7 +294,42 @@ static void stop_child(struct evo_evaluator *ev, int grace_ms, char *why, size_t
     kill(-ev->pid, SIGKILL);
     if (done == 0)
         kill(ev->pid, SIGKILL);
-    waitpid(ev->pid, &status, 0);
+    waitpid(ev->pid, status, 0);
+}
+
+/* The same for a child of the fork server, which reaps it, kills its
+ * group and tells us its status: the pid stays the child's until we have
+ * heard (so the SIGKILL reaches no other process). A server gone took
+ * the child with it (PR_SET_PDEATHSIG); one that says nothing in 5 s
+ * after SIGKILL is left, and kills the child when we close. */
+static void stop_forked(struct evo_evaluator *ev, int grace_ms, int *status)
+{
+    int rc = evo_forkserver_wait(&ev->server, grace_ms, status);
+    if (rc < 0) {
+        kill(ev->pid, SIGKILL);
+        rc = evo_forkserver_wait(&ev->server, 5000, status);
+    }
+    if (rc < 0)
+        evo_forkserver_close(&ev->server);
+    if (rc != 0)
+        *status = SIGKILL; /* as a wait status: killed by SIGKILL */
+    ev->forked = 0;
+}
+
+/* Stops the child; describes how it ended in `why` when given. Phases:
+ * close its stdin, give it `grace_ms` to exit on its own, then SIGKILL. */
+static void stop_child(struct evo_evaluator *ev, int grace_ms, char *why, size_t why_size)
+{
+    int status = 0;
+    if (ev->pid == 0)
+        return;
+    close(ev->in_fd);
+    close(ev->out_fd);
+    ev->in_fd = ev->out_fd = -1;
+    if (ev->forked)
+        stop_forked(ev, grace_ms, &status);
+    else
+        stop_spawned(ev, grace_ms, &status);
     if (why && WIFSIGNALED(status))
         snprintf(why, why_size, "evaluator killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
     else if (why)
@@ -449,6 +556,7 @@ void evo_evaluator_destroy(struct evo_evaluator *ev)
     if (ev == NULL)
         return;
     stop_child(ev, 500, NULL, 0);
+    evo_forkserver_close(&ev->server);
     for (size_t i = 0; ev->argv && ev->argv[i]; i++)
         free(ev->argv[i]);
     free(ev->argv);

@@ -357,6 +357,9 @@ static void evaluator_environment(const struct evo_credentials *creds)
         (setenv(EVO_VAR_ENDPOINT, creds->endpoint, 1) || setenv(EVO_VAR_SERVER_KEY, creds->server_public, 1)))
         evo_warn("cannot tell the evaluator where the farm is: %s", strerror(errno));
     explicit_bzero(secret, sizeof secret);
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    setenv(EVO_VAR_MEMBER_PID, pid, 1);
 }
 
 int evo_worker_main(const struct evo_config *config, const struct evo_credentials *creds, const char *self)

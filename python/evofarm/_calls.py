@@ -4,13 +4,14 @@ workers the way multiprocessing's spawn start method finds them."""
 import os
 import pickle
 import sys
+from typing import Optional
 
 from ._errors import FarmError, RemoteTraceback
 
 PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
-def main_path():
+def main_path() -> Optional[str]:
     """The driver's main script, or None (interactive, python -c)."""
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
@@ -72,7 +73,7 @@ DIGEST = 32  # bytes of a script's SHA-256
 _digests = {}
 
 
-def script_digest(path):
+def script_digest(path: str) -> bytes:
     """The SHA-256 of the script at path, read once: what a worker checks
     the file it imports against (another node's file at that path, or one
     changed since, is not the driver's)."""

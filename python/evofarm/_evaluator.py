@@ -282,24 +282,44 @@ def _leave():
     os._exit(0)
 
 
-def main():
+def prepare():
+    """What an evaluator does before its first call, also a fork server
+    before it forks evaluators (evofarm._forkserver): become the driver's
+    twin; import the driver's script when it is known already (the farm's
+    environment names it, or the driver's constant does), as its first
+    call would; room for nested calls."""
     global _out
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # print() in user code goes to stderr, not into the frames
-    sys.stdout = sys.stderr
-    _out = out
+    if _out is None:  # an Executor made at the script's top sees itself inside a worker
+        _out = open(os.devnull, "wb")
     _twin.from_environment()
-    script = os.environ.get("EVO_FARM_PYTHON_MAIN")
-    if script:  # the driver's script, imported while the driver starts (its first call would do it)
+    script, digest = os.environ.get("EVO_FARM_PYTHON_MAIN"), None
+    if not script:
+        script, digest = _twin.from_constant()
+    if script:
         try:
-            _load_main(script)
+            _load_main(script, digest)
         except BaseException:  # the first call that needs it raises the error, where the driver sees it
             _mains.pop(script, None)
             sys.modules.pop("__mp_main__", None)
     # Calls that wait on futures run others inline (evofarm.Executor._help):
     # room for deep nesting.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+
+
+def serve_stdio():
+    """Serves the frames on stdin, answering on stdout; what the user's
+    code prints goes to stderr instead."""
+    global _out
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # print() in user code goes to stderr, not into the frames
+    sys.stdout = sys.stderr
+    _out = out
     serve(sys.stdin.fileno(), out)
+
+
+def main():
+    prepare()
+    serve_stdio()
 
 
 if __name__ == "__main__":

@@ -10,11 +10,12 @@ while the driver starts; in a farm that exists before the driver
 (`evo-farm run`, a Slurm step, where the workers start with the task's
 own command line), the driver's first Executor shares them as the
 constant TWIN, which reaches every worker, on every node, before any
-call submitted after it."""
+call submitted after it; with the path and SHA-256 of the driver's
+script, which a fork server imports before it forks evaluators."""
 import os
 import pickle
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 TWIN = "_evofarm_twin"
 _done = [False]  # this process took the constant, or shared it, already
@@ -51,23 +52,24 @@ def from_environment() -> None:
     _become(_hex_list("EVO_FARM_PYTHON_ARGV"), _hex_list("EVO_FARM_PYTHON_PATH"))
 
 
-def from_constant() -> None:
+def from_constant() -> Tuple[Optional[str], Optional[bytes]]:
     """In an evaluator, before it first imports the driver's script: the
     driver's argv and path from the constant its driver shared, if it did
     (once per process; the constant is written before any call submitted
-    after it arrives)."""
+    after it arrives). (the driver's script, its SHA-256), or Nones."""
     if _done[0]:
-        return
+        return None, None
     _done[0] = True
     directory = os.environ.get("EVO_FARM_SHARED_DIR")
     if not directory:
-        return
+        return None, None
     try:
         with open(os.path.join(directory, TWIN), "rb") as f:
-            argv, path = pickle.load(f)
-    except (OSError, pickle.UnpicklingError, ValueError, EOFError):
-        return
+            argv, path, main, digest = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, ValueError, EOFError, TypeError):
+        return None, None
     _become(argv, path)
+    return main, digest
 
 
 def share(executor: Any) -> None:
@@ -76,4 +78,8 @@ def share(executor: Any) -> None:
     if _done[0]:
         return
     _done[0] = True
-    executor._share(TWIN, pickle.dumps((list(sys.argv), list(sys.path)), protocol=pickle.HIGHEST_PROTOCOL))
+    from . import _calls
+    main = _calls.main_path()
+    digest = _calls.script_digest(main) if main else None
+    executor._share(TWIN, pickle.dumps((list(sys.argv), list(sys.path), main, digest),
+                                       protocol=pickle.HIGHEST_PROTOCOL))

@@ -1,6 +1,6 @@
 """roles.py — run as a farm's Python driver by test_roles.sh and the Slurm
 suite: every call reports its evaluator's EVO_FARM_ variables and its
-worker's environment (the evaluator's parent, as it was started), and
+worker's environment (EVO_FARM_MEMBER_PID's, as it was started), and
 submits a nested future; the driver checks that neither holds its key,
 that the evaluator does not hold its worker's, and that the nested calls
 were answered. Prints "roles ok"."""
@@ -12,7 +12,7 @@ def square(x):
 
 def look(x):
     mine = {k: v for k, v in os.environ.items() if k.startswith("EVO_FARM_")}
-    with open("/proc/%d/environ" % os.getppid(), "rb") as f:
+    with open("/proc/%d/environ" % int(os.environ["EVO_FARM_MEMBER_PID"]), "rb") as f:
         worker = dict(v.split("=", 1) for v in f.read().decode(errors="replace").split("\0") if "=" in v)
     return mine, worker, futures.submit(square, x).result()
 

@@ -13,7 +13,7 @@ def probe(i):
     big = shared.getConst("big")
     if i == 20 and not os.path.exists("killed"):  # once: this worker dies, another takes its place
         open("killed", "w").close()
-        os.kill(os.getppid(), 9)
+        os.kill(int(os.environ["EVO_FARM_MEMBER_PID"]), 9)
     return len(big), zlib.crc32(big), shared.getConst("small"), shared.getConst("missing", timeout=0.01)
 
 if __name__ == "__main__":
@@ -78,7 +78,7 @@ from evofarm import futures, shared
 def where(i):
     time.sleep(0.01)
     d = os.environ["EVO_FARM_SHARED_DIR"]
-    return d, tuple(sorted(n for n in os.listdir(d) if not n.startswith("."))), os.getppid()
+    return d, tuple(sorted(n for n in os.listdir(d) if not n.startswith("."))), int(os.environ["EVO_FARM_MEMBER_PID"])
 
 if __name__ == "__main__":
     shared.setConst(table=b"x" * (1 << 20))

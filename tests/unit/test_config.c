@@ -99,6 +99,15 @@ static void defaults_for_what_the_file_omits(void **state)
     assert_non_null(c);
     assert_string_equal(c->evaluate.workdir, "/tmp/data");
     evo_config_destroy(c);
+    /* its evaluators are forked from the node's fork server unless the file says spawn */
+    c = parse("evaluate: {python: python3}\n");
+    assert_non_null(c);
+    assert_false(c->evaluate.spawn);
+    evo_config_destroy(c);
+    c = parse("evaluate: {python: python3, start: spawn}\n");
+    assert_non_null(c);
+    assert_true(c->evaluate.spawn);
+    evo_config_destroy(c);
     c = parse("evaluate: {command: [python3, fitness.py]}\n");
     assert_non_null(c);
     assert_null(c->optimize.strategy);
@@ -118,6 +127,9 @@ static void errors_name_the_place(void **state)
     expect_error("evaluate: {command: [x]}\nfarm:\n  retries: many\n",
                  "t.yaml:3:12:", "farm.retries: expected a whole number from 0 to 100, got 'many'");
     expect_error("evaluate: {command: [x]}\nfarm: {retries: 101}\n", "t.yaml:2:17:", "from 0 to 100");
+    expect_error("evaluate: {command: [x], start: fork}\n",
+                 "t.yaml:1:11:", "'start' (fork or spawn) goes with 'python'");
+    expect_error("evaluate: {python: python3, start: clone}\n", "t.yaml:1:36:", "clone");
     expect_error("evaluate: {command: [x]}\nfarm: {retries: -1}\n", "t.yaml:2:17:", "got '-1'");
     expect_error("evaluate: {command: [x]}\nfarm: {workers: 0}\n", "t.yaml:2:17:", "'auto' or a whole number");
     expect_error("evaluate: {command: [x]}\nfarm: {timeout: 3 days}\n", "t.yaml:2:17:", "expected a duration");
@@ -352,6 +364,7 @@ static void print_round_trips(void **state)
     assert_int_equal(again->evaluate.kind, EVO_EVALUATOR_PYTHON);
     assert_string_equal(again->evaluate.python, "/usr/bin/python3");
     assert_null(again->evaluate.workdir); /* where its member runs, on any node */
+    assert_false(again->evaluate.spawn);
     evo_config_destroy(again);
     evo_config_destroy(c);
     free(text);

@@ -1,0 +1,245 @@
+"""The fork server of a node's Python evaluators (`evaluate: {python: ...,
+start: fork}`, the default): one interpreter per farm and node imports
+the driver's script once, as an evaluator would, and every worker of the
+node gets its evaluator forked from it, instead of a fresh interpreter
+that imports everything again (as multiprocessing's forkserver with
+set_forkserver_preload).
+
+    python3 -u -m evofarm._forkserver SOCKET LOCK
+
+The worker that finds no server starts this one (farm/worker/forkserver.c)
+and reads "ready" on our stdout once SOCKET listens. Each worker keeps
+one connection for its life, on which, as many times as it needs one:
+
+    worker -> server   u32 size, then its environment (NAME=VALUE, each
+                       NUL-terminated), with its child's stdin, stdout and
+                       stderr attached (SCM_RIGHTS)
+    server -> worker   i32: the child's pid, or -errno when fork failed
+    server -> worker   i32: the child's wait status, once it has ended
+
+The child takes the worker's environment and CPU affinity, makes its own
+process group, and dies with this server (PR_SET_PDEATHSIG); the server
+kills a worker's child when the worker's connection closes before it has
+ended (the worker died), and leaves, removing SOCKET, when no worker is
+connected (under LOCK, so that a worker starting a new server never finds
+a socket about to go)."""
+import ctypes
+import fcntl
+import os
+import selectors
+import signal
+import socket
+import struct
+import sys
+
+from . import _evaluator
+
+_PR_SET_PDEATHSIG = 1
+_PR_SET_NAME = 15
+
+
+def _name(libc, name):
+    """The process's name in ps -o comm, top and /proc/PID/comm (its command
+    line stays the server's)."""
+    libc.prctl(_PR_SET_NAME, ctypes.c_char_p(name), 0, 0, 0)
+
+
+class _Worker:
+    def __init__(self, sock):
+        self.sock = sock
+        self.pid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+        self.child = 0      # its child's pid while it lives
+        self.pidfd = -1
+        self.open = True    # the worker is still connected
+
+
+def _receive(sock):
+    """(environment, [stdin, stdout, stderr]) of a request; None at EOF or
+    on a malformed one."""
+    data, fds, _, _ = socket.recv_fds(sock, 65536, 3)
+    if len(data) < 4:
+        for fd in fds:
+            os.close(fd)
+        return None
+    size = struct.unpack_from("<I", data)[0]
+    while len(data) < 4 + size:
+        more = sock.recv(4 + size - len(data))
+        if not more:
+            break
+        data += more
+    if len(fds) != 3 or len(data) != 4 + size:
+        for fd in fds:
+            os.close(fd)
+        return None
+    env = {}
+    for item in data[4:].split(b"\0"):
+        name, sep, value = item.partition(b"=")
+        if sep and name:
+            env[name] = value
+    return env, fds
+
+
+def _child(server_pid, worker, env, fds, closing):
+    """In the forked child: become the worker's evaluator; never returns.
+    `closing`: what of the server's is to be closed here (its selector,
+    listener, connections and pidfds); what the driver's script opened
+    at import stays open, as in any fork."""
+    try:
+        os.setpgid(0, 0)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        _name(libc, b"evofarm-eval")
+        if os.getppid() != server_pid:  # the server died before prctl
+            os._exit(1)
+        for thing in closing:
+            thing.close() if hasattr(thing, "close") else os.close(thing)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.environb.clear()
+        os.environb.update(env)
+        try:
+            os.sched_setaffinity(0, os.sched_getaffinity(worker.pid))
+        except OSError:
+            pass
+        _reseed()
+        _evaluator.serve_stdio()
+    except BaseException:  # what the user's code does to us is its business; the worker sees the exit
+        import traceback
+        traceback.print_exc()
+    os._exit(0)
+
+
+def _reseed():
+    """Each child draws its own random numbers, as a fresh interpreter
+    would: Python's random reseeds itself after fork, numpy's global
+    generator does not."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        try:
+            numpy.random.seed()
+        except Exception:
+            pass
+
+
+def _say(worker, value):
+    if worker.open:
+        try:
+            worker.sock.sendall(struct.pack("<i", value))
+        except OSError:
+            pass
+
+
+def _leave_if_idle(listener, path, lock_path):
+    """With no worker connected: leaves, unless one is about to connect
+    (a worker holds LOCK while it connects or starts a server)."""
+    try:
+        lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    except OSError:  # the farm's directory is gone: its last worker left
+        os._exit(0)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    if _pending(listener):
+        os.close(lock)
+        return
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    os._exit(0)
+
+
+def _pending(listener):
+    with selectors.DefaultSelector() as sel:
+        sel.register(listener, selectors.EVENT_READ)
+        return bool(sel.select(0))
+
+
+def serve(path, lock_path):
+    old = os.umask(0o077)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    listener.bind(path)
+    os.umask(old)
+    listener.listen(128)
+    os.write(1, b"ready\n")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    sel = selectors.DefaultSelector()
+    sel.register(listener, selectors.EVENT_READ, None)
+    workers = set()
+    server_pid = os.getpid()
+    while True:
+        if not workers and not _pending(listener):
+            _leave_if_idle(listener, path, lock_path)
+        for key, _ in sel.select():
+            what = key.data
+            if what is None:
+                sock, _ = listener.accept()
+                worker = _Worker(sock)
+                workers.add(worker)
+                sel.register(sock, selectors.EVENT_READ, ("worker", worker))
+            elif what[0] == "worker":
+                worker = what[1]
+                request = _receive(worker.sock)
+                if request is None:  # the worker left (or broke the protocol): its child goes too
+                    sel.unregister(worker.sock)
+                    worker.sock.close()
+                    worker.open = False
+                    if worker.child:
+                        _kill_group(worker.child)
+                    else:
+                        workers.discard(worker)
+                    continue
+                env, fds = request
+                closing = [sel, listener] + [w.sock for w in workers if w.open] + \
+                    [w.pidfd for w in workers if w.pidfd >= 0]
+                try:
+                    pid = os.fork()
+                except OSError as e:
+                    for fd in fds:
+                        os.close(fd)
+                    _say(worker, -e.errno)
+                    continue
+                if pid == 0:
+                    _child(server_pid, worker, env, fds, closing)
+                for fd in fds:
+                    os.close(fd)
+                worker.child = pid
+                worker.pidfd = os.pidfd_open(pid)
+                sel.register(worker.pidfd, selectors.EVENT_READ, ("child", worker))
+                _say(worker, pid)
+            else:  # a child ended: reaped, whatever it started killed, its worker told
+                worker = what[1]
+                sel.unregister(worker.pidfd)
+                os.close(worker.pidfd)
+                _, status = os.waitpid(worker.child, 0)
+                _kill_group(worker.child)
+                worker.child, worker.pidfd = 0, -1
+                _say(worker, status)
+                if not worker.open:
+                    workers.discard(worker)
+
+
+def _kill_group(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: python3 -m evofarm._forkserver SOCKET LOCK (started by an evo-farm worker)")
+    path, lock_path = sys.argv[1:]
+    _name(ctypes.CDLL(None, use_errno=True), b"evofarm-forksrv")
+    _evaluator.prepare()  # sys.argv is the driver's from here on
+    serve(path, lock_path)
+
+
+if __name__ == "__main__":
+    from evofarm import _forkserver as _module  # as the package knows it (see _evaluator)
+    _module.main()
