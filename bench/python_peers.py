@@ -13,6 +13,8 @@ runs them all, several times, and takes medians):
                                      command was started, given by the
                                      caller) to the first result of a
                                      one-item map, the peer's start-up included
+                                     (with PEERS_IMPORTS=a,b,c: those
+                                     modules imported at the script's top)
     python_peers.py tutorial PEER W  the tutorial's job for 250 generations
                                      with its trivial Rastrigin fitness:
                                      seconds, the farm's overhead on top of
@@ -24,10 +26,18 @@ PEER: evofarm (run as the driver of `evo-farm run ... -n W`), pool
 .map under `mpiexec -n W+1 python3 -m mpi4py.futures`), dask (dask.distributed LocalCluster, Client.map + gather). Each peer
 gets W worker processes. Prints one line: "MODE PEER: ... = FIGURE".
 """
+import importlib
+import os
 import sys
 import time
 
 from deap import base, creator
+
+# PEERS_IMPORTS=numpy,scipy.stats,pandas (python_peers.sh's heavy mode):
+# imported at the script's top, as a pyABC script imports its stack, so
+# that a peer's start-up includes what its workers must import (or fork)
+for _name in filter(None, os.environ.get("PEERS_IMPORTS", "").split(",")):
+    importlib.import_module(_name)
 
 # at module level, as in the tutorial: workers that unpickle individuals
 # (forked, spawned or importing this script) must know the classes

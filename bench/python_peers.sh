@@ -6,7 +6,9 @@
 # python3-deap, python3-numpy, python3-mpi4py, openmpi-bin and
 # python3-distributed (apt-get install); a peer that is missing says "failed".
 # Modes: roundtrip (one call at a time, us), launch (command start to the
-# first result, ms), trivial (calls/s), tutorial (250 generations, s), job
+# first result, ms), heavy (the same with numpy, scipy.stats and, when
+# python3-pandas is installed, pandas imported at the script's top; peer
+# "spawn" is evofarm with `start: spawn`), trivial (calls/s), tutorial (250 generations, s), job
 # (20 generations of 1 ms calls, % of ideal); MODES="..." picks some.
 # Usage: bench/python_peers.sh [REPEAT] [WORKERS]
 set -eu
@@ -19,17 +21,29 @@ EVO=${EVO:-$ROOT/${BUILD:-build}/bin/evo-farm} # EVO=another/tree/build/bin/evo-
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 printf 'evaluate: {python: %s}\n' "$PY" > "$TMP/py.yaml"
+printf 'evaluate: {python: %s, start: spawn}\n' "$PY" > "$TMP/spawn.yaml"
+# heavy: launch with a pyABC-sized stack imported at the script's top
+HEAVY=numpy,scipy.stats
+! "$PY" -c 'import pandas' 2> /dev/null || HEAVY=$HEAVY,pandas
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 # mpiexec refuses root otherwise
 
 one() { # MODE PEER — one run's result line
-    local t0
+    local t0 mode=$1
+    if [ "$mode" = heavy ]; then
+        export PEERS_IMPORTS=$HEAVY
+        mode=launch
+    else
+        unset PEERS_IMPORTS
+    fi
     t0=$("$PY" -c 'import time; print(repr(time.time()))')
+    set -- "$mode" "$2" "$1"
     case $2 in
     evofarm) (cd "$TMP" && "$EVO" run py.yaml -n "$W" -q -- "$PY" "$ROOT/bench/python_peers.py" "$1" evofarm "$W" "$t0") ;;
+    spawn) (cd "$TMP" && "$EVO" run spawn.yaml -n "$W" -q -- "$PY" "$ROOT/bench/python_peers.py" "$1" evofarm "$W" "$t0") ;;
     embedded) (cd "$TMP" && env -u EVO_FARM_ENDPOINT EVO_FARM_WORKERS="$W" PYTHONPATH="$(dirname "$(dirname "$(dirname "$EVO")")")/python" "$PY" "$ROOT/bench/python_peers.py" "$1" evofarm "$W" "$t0") ;;
     mpi4py) (cd "$TMP" && mpiexec --oversubscribe -n $((W + 1)) "$PY" -m mpi4py.futures "$ROOT/bench/python_peers.py" "$1" mpi4py "$W" "$t0") ;;
     *) (cd "$TMP" && "$PY" "$ROOT/bench/python_peers.py" "$1" "$2" "$W" "$t0") ;;
-    esac 2> /dev/null | grep "^$1 \(evofarm\|$2\):" | sed "s/^$1 evofarm:/$1 $2:/"
+    esac 2> /dev/null | grep "^$1 \(evofarm\|$2\):" | sed "s/^$1 evofarm:/$3 $2:/; s/^$1 $2:/$3 $2:/"
 }
 
 echo "== Python peers, $W workers, $(nproc) cores, medians of $REPEAT runs, $(date -u +%Y-%m-%d)"
@@ -37,6 +51,7 @@ peers_of() { # MODE — the peers measured for it
     case $1 in
     tutorial) echo serial evofarm pool ppe mpi4py ;; # dask: 50,000 calls at about 11 ms each
     launch) echo evofarm embedded pool ppe mpi4py dask ;;
+    heavy) echo evofarm spawn embedded pool ;; # evofarm: forked from the fork server; spawn: start: spawn
     *) echo evofarm pool ppe mpi4py dask ;;
     esac
 }

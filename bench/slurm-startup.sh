@@ -9,6 +9,9 @@
 #                        evaluation (includes shutting every worker down)
 # Shapes: -N2 -n6 -O and -N2 -n32 -O (the nodes declare the CPUs they
 # really have, 2 each on this machine, so both are overcommitted).
+# Then a Python driver that imports numpy, scipy.stats (and pandas when
+# installed) at its top: srun of the imports alone beside the step's first
+# result, with the fork server and with start: spawn.
 # Medians of REPEAT runs (default 5). Needs root, like the Slurm tests.
 # Usage: bench/slurm-startup.sh [REPEAT]
 set -eu
@@ -50,3 +53,42 @@ for shape in "-N2 -n6 -O" "-N2 -n32 -O"; do
     echo "   runs: true ${true_ms[*]} | first ${first_ms[*]} | step ${step_ms[*]}"
 done
 echo "(medians of $REPEAT runs; every figure of a row is from the same runs)"
+
+# A Python driver whose top imports a pyABC-sized stack: `srun` of those
+# imports alone (every task imports them once), beside the --evo-farm
+# step's first result with its workers forked from each node's fork
+# server (start: fork, the default) and started afresh (start: spawn).
+HEAVY=numpy,scipy.stats
+! python3 -c 'import pandas' 2> /dev/null || HEAVY=$HEAVY,pandas
+printf 'evaluate: {python: /usr/bin/python3}\n' > fork.yaml
+printf 'evaluate: {python: /usr/bin/python3, start: spawn}\n' > spawn.yaml
+cat > heavy.py <<PY
+import sys, time
+import ${HEAVY//,/, }
+from evofarm import futures
+if __name__ == "__main__":
+    assert list(futures.map(abs, [-1])) == [1]
+    print("first result %.0f ms" % ((time.time_ns() - int(sys.argv[1])) / 1e6))
+PY
+echo "== a Python driver importing $HEAVY at its top, -N2 -n3 -O (the driver and 2 workers)"
+printf '%-28s %10s\n' "" "median ms"
+srun -N2 -n3 -O /usr/bin/python3 -c "import ${HEAVY//,/, }" # warm-up: the page cache
+imports=() fork=() spawn=()
+for _ in $(seq "$REPEAT"); do
+    t0=$(date +%s%N)
+    srun -N2 -n3 -O /usr/bin/python3 -c "import ${HEAVY//,/, }"
+    imports+=("$(ms_since "$t0")")
+    for mode in fork spawn; do
+        t0=$(date +%s%N)
+        out=$(PYTHONPATH=$ROOT/python srun --evo-farm=$mode.yaml -N2 -n3 -O /usr/bin/python3 heavy.py "$t0" 2>&1) ||
+            { echo "$out"; exit 1; }
+        ms=$(echo "$out" | sed -nE 's/^first result ([0-9]+) ms/\1/p')
+        if [ $mode = fork ]; then fork+=("$ms"); else spawn+=("$ms"); fi
+    done
+done
+i=$(printf '%s\n' "${imports[@]}" | median)
+f=$(printf '%s\n' "${fork[@]}" | median)
+s=$(printf '%s\n' "${spawn[@]}" | median)
+printf '%-28s %10s\n' "srun python3 -c 'import ...'" "$i" "first result, fork server" "$f" "first result, start: spawn" "$s"
+awk -v i="$i" -v f="$f" -v s="$s" 'BEGIN {printf "fork / imports = %.2f, spawn / imports = %.2f (same runs)\n", f / i, s / i}'
+echo "   runs: imports ${imports[*]} | fork ${fork[*]} | spawn ${spawn[*]}"

@@ -17,5 +17,6 @@ Standard library only; the farm is reached through libevofarm (ctypes).
 """
 from ._errors import FarmError, RemoteTraceback
 from .executor import Executor
+from . import futures, shared  # `import evofarm` then `evofarm.futures.map`, as pyABC's examples write it
 
-__all__ = ["Executor", "FarmError", "RemoteTraceback", "futures"]
+__all__ = ["Executor", "FarmError", "RemoteTraceback", "futures", "shared"]

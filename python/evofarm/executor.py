@@ -75,16 +75,24 @@ class Executor(cf.Executor):
     EVO_FARM_WORKERS, else one per core) and stopped at exit.
     initializer(*initargs) runs once in each worker process before its
     first call of this executor (also in a process that joins or replaces
-    one later), as with ProcessPoolExecutor.
+    one later), as with ProcessPoolExecutor, whose parameters it takes in
+    its order (mp_context is ignored; max_tasks_per_child is refused).
     window: calls in the farm at once (default: 4 per worker, at least 64,
     at most the C client's window, EVO_FARM_WINDOW, default 65,536); the
     rest wait in this process, where cancel() stops them for good. One map
     also reads its input by at most a window of tasks ahead."""
 
-    def __init__(self, max_workers: Optional[int] = None, initializer: Optional[Callable[..., object]] = None,
-                 initargs: Iterable[Any] = (), *, window: Optional[int] = None) -> None:
+    def __init__(self, max_workers: Optional[int] = None, mp_context: Any = None,
+                 initializer: Optional[Callable[..., object]] = None, initargs: Iterable[Any] = (), *,
+                 max_tasks_per_child: Optional[int] = None, window: Optional[int] = None) -> None:
+        # ProcessPoolExecutor's parameters, in its order: mp_context is taken
+        # and not used (the farm starts its workers), so that
+        # Executor(4, None, init) is what ProcessPoolExecutor(4, None, init) is
         if max_workers is not None and max_workers <= 0:
             raise ValueError("max_workers must be greater than 0")
+        if max_tasks_per_child is not None:
+            raise ValueError("max_tasks_per_child is not supported: a farm's worker serves until the farm ends "
+                             "(an evaluator that dies is started again)")
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
         # every call carries the initializer (by name), so that a worker

@@ -52,10 +52,11 @@ def map(fn: Callable[..., T], *iterables: Iterable[Any], timeout: Optional[float
     bounded). An exception raised by fn on a worker is re-raised here when
     its result is reached. Calls travel in chunks (Executor._map_chunks), as
     Pool.map's do; chunksize=N sets their size, 1 sends each call as its
-    own task."""
+    own task. A negative timeout is no limit, as in SCOOP's wait (SCOOP's
+    map takes any timeout and ignores it)."""
     if chunksize is not None and chunksize < 1:
         raise ValueError("chunksize must be >= 1")
-    return _farm()._map_chunks(fn, iterables, chunksize, timeout)
+    return _farm()._map_chunks(fn, iterables, chunksize, _limit(timeout))
 
 
 def map_as_completed(fn: Callable[..., T], *iterables: Iterable[Any], timeout: Optional[float] = None) -> Iterator[T]:

@@ -60,3 +60,29 @@ def test_enough_accepted_then_exit_with_calls_running_under_evo_farm_run(farm, t
                        env=dict(os.environ), capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr[-2000:]
     assert_enough(p)
+
+
+DROP_IN = '''
+import os
+import evofarm                     # and nothing else: evofarm.futures, as pyABC's examples write it
+
+def where(tag):
+    return tag, os.environ.get("READY")
+
+def init(value):
+    os.environ["READY"] = value
+
+if __name__ == "__main__":
+    print("map", list(evofarm.futures.map(abs, [-1, -2], timeout=-1)))   # SCOOP's "no limit"
+    with evofarm.Executor(2, None, init, ("yes",)) as ex:                  # ProcessPoolExecutor's order
+        print("init", sorted(set(ex.map(where, ["a"] * 4))))
+    try:
+        evofarm.Executor(max_tasks_per_child=5)
+    except ValueError as e:
+        print("refused", "max_tasks_per_child" in str(e))
+'''
+
+
+def test_drop_in_names_and_order(tmp_path):
+    p = run_script(tmp_path, DROP_IN, EVO_FARM_WORKERS="2")
+    assert p.stdout.splitlines() == ["map [1, 2]", "init [('a', 'yes')]", "refused True"], p.stdout + p.stderr[-2000:]
