@@ -163,18 +163,30 @@ static void server_prepare(void *arg)
         _exit(127);
 }
 
+/* Connects to the node's fork server, starting it if need be (a no-op
+ * when connected). 0, or -1 with err. */
+static int connect_server(struct evo_evaluator *ev, char *err, size_t err_size)
+{
+    const char *dir = getenv(EVO_VAR_SHARED_DIR);
+    char *server[] = {ev->argv[0], "-u", "-m", "evofarm._forkserver", NULL};
+    if (ev->server.fd >= 0)
+        return 0;
+    if (dir == NULL) {
+        snprintf(err, err_size, "no fork server: no directory of the farm on this node");
+        return -1;
+    }
+    return evo_forkserver_connect(&ev->server, dir, server, server_prepare, ev, (int)ev->startup_ms, err, err_size);
+}
+
 /* A child from the node's fork server (connecting to it, or starting it,
  * first). 0, or -1 with ev->fork cleared when there is no server to be
  * had: every later child is then started afresh, and this is said once. */
 static int start_forked(struct evo_evaluator *ev)
 {
-    char err[256];
-    const char *dir = getenv(EVO_VAR_SHARED_DIR);
-    char *server[] = {ev->argv[0], "-u", "-m", "evofarm._forkserver", NULL};
-    for (int attempt = 0; dir && attempt < 2; attempt++) { /* a server gone since: one more, started anew */
+    char err[256] = "";
+    for (int attempt = 0; attempt < 2; attempt++) { /* a server gone since: one more, started anew */
         int in[2], out[2];
-        if (ev->server.fd < 0 && evo_forkserver_connect(&ev->server, dir, server, server_prepare, ev,
-                                                        (int)ev->startup_ms, err, sizeof err) < 0)
+        if (connect_server(ev, err, sizeof err) < 0)
             break;
         if (pipe2(in, O_CLOEXEC) < 0) {
             snprintf(err, sizeof err, "pipe: %s", strerror(errno));
@@ -205,10 +217,9 @@ static int start_forked(struct evo_evaluator *ev)
         evo_debug("evaluator forked by the node's fork server (pid %d)", (int)pid);
         return 0;
     }
-    if (dir)
-        evo_warn("%s: each evaluator starts its own interpreter instead (evaluate: {start: spawn} says so "
-                 "without trying)",
-                 err);
+    evo_warn("%s: each evaluator starts its own interpreter instead (evaluate: {start: spawn} says so "
+             "without trying)",
+             err);
     ev->fork = 0;
     return -1;
 }
@@ -547,6 +558,12 @@ int evo_evaluator_run(struct evo_evaluator *ev, const struct evo_input_list *bat
 
 void evo_evaluator_start(struct evo_evaluator *ev)
 {
+    if (ev->fork) { /* the server only: its first child is forked when the first calls (and the script) have come */
+        char err[256];
+        if (connect_server(ev, err, sizeof err) < 0)
+            evo_debug("%s (tried again at the first batch)", err);
+        return;
+    }
     if (ev->pid == 0)
         start_child(ev);
 }

@@ -109,10 +109,18 @@ static int start_server(char *const argv[], const char *socket_path, const char 
 int evo_forkserver_connect(struct evo_forkserver *s, const char *dir, char *const argv[], void (*prepare)(void *),
                            void *arg, int wait_ms, char *err, size_t err_size)
 {
-    char socket_path[256], lock_path[256];
+    char socket_path[256], lock_path[256], host[64];
     s->fd = -1;
-    if ((size_t)snprintf(socket_path, sizeof socket_path, "%s/.forkserver", dir) >= sizeof socket_path ||
-        (size_t)snprintf(lock_path, sizeof lock_path, "%s/.forkserver.lock", dir) >= sizeof lock_path) {
+    /* the host in the names: a directory under a /tmp that several nodes
+     * share (a site's, the test cluster's) holds one server per node */
+    if (gethostname(host, sizeof host) < 0)
+        strcpy(host, "localhost");
+    host[sizeof host - 1] = '\0';
+    for (char *c = host; *c; c++)
+        if (*c == '/')
+            *c = '_';
+    if ((size_t)snprintf(socket_path, sizeof socket_path, "%s/.forkserver-%s", dir, host) >= sizeof socket_path ||
+        (size_t)snprintf(lock_path, sizeof lock_path, "%s/.forkserver-%s.lock", dir, host) >= sizeof lock_path) {
         snprintf(err, err_size, "the fork server's directory %s: name too long", dir);
         return -1;
     }

@@ -3,9 +3,10 @@
  * imported the driver's script once) rather than started afresh
  * (`evaluate: {python: ..., start: fork}`, the default).
  *
- * The server listens on DIR/.forkserver (DIR: the farm's directory on this
- * node, EVO_FARM_SHARED_DIR, 0700 and ours). The first worker that finds
- * none starts one, under DIR/.forkserver.lock, detached from itself (it
+ * The server listens on DIR/.forkserver-HOST (DIR: the farm's directory on
+ * this node, EVO_FARM_SHARED_DIR, 0700 and ours; HOST: this node's name,
+ * for a DIR several nodes share). The first worker that finds none starts
+ * one, under DIR/.forkserver-HOST.lock, detached from itself (it
  * outlives its starter: any worker may die); every worker keeps one
  * connection for its life, on which it asks for each child it needs and
  * hears when that child ended. The server kills a worker's child when the

@@ -292,18 +292,35 @@ def prepare():
     if _out is None:  # an Executor made at the script's top sees itself inside a worker
         _out = open(os.devnull, "wb")
     _twin.from_environment()
-    script, digest = os.environ.get("EVO_FARM_PYTHON_MAIN"), None
-    if not script:
-        script, digest = _twin.from_constant()
-    if script:
-        try:
-            _load_main(script, digest)
-        except BaseException:  # the first call that needs it raises the error, where the driver sees it
-            _mains.pop(script, None)
-            sys.modules.pop("__mp_main__", None)
+    load_known_main()
     # Calls that wait on futures run others inline (evofarm.Executor._help):
     # room for deep nesting.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+
+
+_main_known = [False]
+
+
+def load_known_main():
+    """Imports the driver's script if it is known here already: the farm's
+    environment names it (a farm the driver started itself), or the
+    driver's constant has arrived (evofarm._twin). Whether it is known (an
+    import that failed counts: the first call that needs the script raises
+    the error, where the driver sees it)."""
+    if _main_known[0]:
+        return True
+    script, digest = os.environ.get("EVO_FARM_PYTHON_MAIN"), None
+    if not script:
+        script, digest = _twin.from_constant()
+    if not script:
+        return False
+    _main_known[0] = True
+    try:
+        _load_main(script, digest)
+    except BaseException:
+        _mains.pop(script, None)
+        sys.modules.pop("__mp_main__", None)
+    return True
 
 
 def serve_stdio():

@@ -172,6 +172,7 @@ def serve(path, lock_path):
     sel.register(listener, selectors.EVENT_READ, None)
     workers = set()
     server_pid = os.getpid()
+    known = _evaluator.load_known_main()  # prepare() tried: known now, or at a later request
     while True:
         if not workers and not _pending(listener):
             _leave_if_idle(listener, path, lock_path)
@@ -195,6 +196,8 @@ def serve(path, lock_path):
                         workers.discard(worker)
                     continue
                 env, fds = request
+                if not known:  # the driver's script, once its constant has come (before the first calls)
+                    known = _evaluator.load_known_main()
                 closing = [sel, listener] + [w.sock for w in workers if w.open] + \
                     [w.pidfd for w in workers if w.pidfd >= 0]
                 try:
@@ -236,7 +239,7 @@ def main():
         sys.exit("usage: python3 -m evofarm._forkserver SOCKET LOCK (started by an evo-farm worker)")
     path, lock_path = sys.argv[1:]
     _name(ctypes.CDLL(None, use_errno=True), b"evofarm-forksrv")
-    _evaluator.prepare()  # sys.argv is the driver's from here on
+    _evaluator.prepare()  # sys.argv is the driver's from here on, if it is known yet
     serve(path, lock_path)
 
 

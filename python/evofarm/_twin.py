@@ -59,15 +59,19 @@ def from_constant() -> Tuple[Optional[str], Optional[bytes]]:
     after it arrives). (the driver's script, its SHA-256), or Nones."""
     if _done[0]:
         return None, None
-    _done[0] = True
     directory = os.environ.get("EVO_FARM_SHARED_DIR")
     if not directory:
+        _done[0] = True
         return None, None
     try:
         with open(os.path.join(directory, TWIN), "rb") as f:
             argv, path, main, digest = pickle.load(f)
-    except (OSError, pickle.UnpicklingError, ValueError, EOFError, TypeError):
+    except FileNotFoundError:  # not yet: a fork server asks again before each fork, a call before its import
         return None, None
+    except (OSError, pickle.UnpicklingError, ValueError, EOFError, TypeError):
+        _done[0] = True
+        return None, None
+    _done[0] = True
     _become(argv, path)
     return main, digest
 

@@ -73,11 +73,12 @@ t_workers_are_the_drivers_twins_two_nodes() {
         > "$SCRATCH/twin/lib/shapes.py"
     echo 2 > "$SCRATCH/twin/data.txt"
     cat > "$SCRATCH/twin/twin.py" <<'PY'
-import os, socket, sys
+import os, socket, sys, time
 SIDE = int(sys.argv[1])                      # read at the top, on every worker too
 from evofarm import futures
 
 def area(shape):
+    time.sleep(0.1)                          # long enough for every worker to take some
     with open("data.txt") as f:              # the task's directory
         return shape.area() * SIDE * int(f.read()), socket.gethostname()
 
