@@ -77,6 +77,7 @@
 #define EVO_VAR_PYTHON_PATH "EVO_FARM_PYTHON_PATH" /* its sys.path, the same way (an embedded farm's) */
 #define EVO_VAR_TRACE       "EVO_FARM_TRACE"       /* bench: timestamps along the hot path (util/trace.h) */
 #define EVO_VAR_SHARED_DIR  "EVO_FARM_SHARED_DIR"  /* a worker's constants, one file each (SHARE) */
+#define EVO_VAR_FORKSERVER  "EVO_FARM_FORKSERVER"  /* a fork server a Python driver forked from itself */
 #define EVO_VAR_MEMBER_PID  "EVO_FARM_MEMBER_PID"  /* an evaluator's worker (its parent, unless forked by a server) */
 /* Under `srun --evo-farm=FILE` the SPANK plugin hands the tasks the file's
  * text, its name as the user gave it and its absolute directory in these, so

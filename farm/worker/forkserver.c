@@ -20,6 +20,7 @@
 #include "util/clock.h"
 #include "util/fds.h"
 #include "util/io.h"
+#include "util/names.h"
 
 extern char **environ;
 
@@ -110,7 +111,10 @@ int evo_forkserver_connect(struct evo_forkserver *s, const char *dir, char *cons
                            void *arg, int wait_ms, char *err, size_t err_size)
 {
     char socket_path[256], lock_path[256], host[64];
+    const char *driver_server = getenv(EVO_VAR_FORKSERVER);
     s->fd = -1;
+    if (driver_server && driver_server[0] && (s->fd = connect_to(driver_server)) >= 0)
+        return 0; /* the one a driver forked from itself, while it lives; else this node's */
     /* the host in the names: a directory under a /tmp that several nodes
      * share (a site's, the test cluster's) holds one server per node */
     if (gethostname(host, sizeof host) < 0)

@@ -23,7 +23,9 @@ struct evo_forkserver {
     int fd; /* the connection; -1: none */
 };
 
-/* Connects to the server of `dir`, starting it with `argv` (the
+/* Connects to the server a Python driver forked from itself for its own
+ * farm (its socket in EVO_FARM_FORKSERVER: evofarm._embedded) while it
+ * lives; else to the server of `dir`, starting it with `argv` (the
  * interpreter's command line; SOCKET and LOCK are appended) when there is
  * none: prepare(arg) runs in its process before the exec, and it has
  * wait_ms to import what it imports and listen. 0, or -1 with err. */

@@ -60,8 +60,15 @@ class EmbeddedFarm:
         argv = [evo, "run", config, "-q"]
         if workers:
             argv += ["-n", str(int(workers))]
+        # the workers' evaluators forked from this very process, which has
+        # imported all the script imports (evofarm._forkserver); first, so
+        # that the server holds nothing of the farm's
+        from . import _forkserver
+        self._server = _forkserver.fork_from_driver(self._dir.name)
         read_end, write_end = os.pipe()
         env = dict(os.environ, EVO_FARM_READY_FD=str(write_end))
+        if self._server:
+            env["EVO_FARM_FORKSERVER"] = self._server[0]
         from ._calls import main_path
         if main_path() and main_path().endswith(".py"):  # imported by the workers while this one goes on
             env["EVO_FARM_PYTHON_MAIN"] = main_path()
@@ -74,6 +81,7 @@ class EmbeddedFarm:
         except OSError as exc:
             os.close(read_end)
             os.close(write_end)
+            self._end_server()
             raise FarmError("cannot start a local farm with %s: %s" % (evo, exc)) from None
         os.close(write_end)
         values = self._read_variables(read_end)
@@ -90,6 +98,7 @@ class EmbeddedFarm:
                 name, _, value = line.partition("=")
                 values[name] = value
         code = self._process.wait()
+        self._end_server()
         raise FarmError("the local farm did not start (evo-farm exited with status %d; see its message above)" % code)
 
     def stop(self):
@@ -105,7 +114,20 @@ class EmbeddedFarm:
             process.wait()
         for name in _VARIABLES + ("EVO_FARM_UNIX_SOCKET",):
             os.environ.pop(name, None)
+        self._end_server()
         self._dir.cleanup()
+
+    def _end_server(self):
+        """The fork server this process forked: gone with the farm's last
+        worker, or killed now; reaped."""
+        server, self._server = getattr(self, "_server", None), None
+        if server:
+            import signal
+            try:
+                os.kill(server[1], signal.SIGKILL)
+            except OSError:
+                pass
+            os.waitpid(server[1], 0)
 
 
 _farm = None

@@ -276,13 +276,15 @@ def serve(fd, out):
 def _leave():
     """Ends this process at once, without a word: the worker that reads
     our answers has closed its end (what is buffered for it has nowhere to
-    go, and flushing it at exit would only print a traceback)."""
-    import atexit
-    atexit._run_exitfuncs()
+    go, and flushing it at exit would only print a traceback; the
+    driver's own atexit work, which a forked evaluator holds too, is not
+    ours to run)."""
+    if _trace.on:
+        _trace.write()
     os._exit(0)
 
 
-def prepare():
+def prepare() -> None:
     """What an evaluator does before its first call, also a fork server
     before it forks evaluators (evofarm._forkserver): become the driver's
     twin; import the driver's script when it is known already (the farm's
@@ -301,7 +303,22 @@ def prepare():
 _main_known = [False]
 
 
-def load_known_main():
+def adopt_main(path: str, digest: bytes) -> None:
+    """A fork server forked from the driver itself: the driver's script is
+    its __main__ already; calls find it there, as __main__ and as
+    __mp_main__, without importing it again."""
+    global _out
+    if _out is None:
+        _out = open(os.devnull, "wb")
+    module = sys.modules["__main__"]
+    sys.modules["__mp_main__"] = module
+    _mains[path] = (module, digest)
+    _main_known[0] = True
+    _twin._done[0] = True  # the driver's own argv and path: nothing to take
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+
+
+def load_known_main() -> bool:
     """Imports the driver's script if it is known here already: the farm's
     environment names it (a farm the driver started itself), or the
     driver's constant has arrived (evofarm._twin). Whether it is known (an
@@ -323,13 +340,15 @@ def load_known_main():
     return True
 
 
-def serve_stdio():
+def serve_stdio() -> None:
     """Serves the frames on stdin, answering on stdout; what the user's
     code prints goes to stderr instead."""
     global _out
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # print() in user code goes to stderr, not into the frames
     sys.stdout = sys.stderr
+    if _out is not None:  # the placeholder of prepare() or adopt_main()
+        _out.close()
     _out = out
     serve(sys.stdin.fileno(), out)
 

@@ -31,21 +31,22 @@ import signal
 import socket
 import struct
 import sys
+from typing import Any, Dict, List, Optional, Set, Tuple
 
-from . import _evaluator
+from . import _evaluator, _trace
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_NAME = 15
 
 
-def _name(libc, name):
+def _name(libc: Any, name: bytes) -> None:
     """The process's name in ps -o comm, top and /proc/PID/comm (its command
     line stays the server's)."""
     libc.prctl(_PR_SET_NAME, ctypes.c_char_p(name), 0, 0, 0)
 
 
 class _Worker:
-    def __init__(self, sock):
+    def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.pid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
         self.child = 0      # its child's pid while it lives
@@ -53,7 +54,7 @@ class _Worker:
         self.open = True    # the worker is still connected
 
 
-def _receive(sock):
+def _receive(sock: socket.socket) -> Optional[Tuple[Dict[bytes, bytes], List[int]]]:
     """(environment, [stdin, stdout, stderr]) of a request; None at EOF or
     on a malformed one."""
     data, fds, _, _ = socket.recv_fds(sock, 65536, 3)
@@ -71,7 +72,7 @@ def _receive(sock):
         for fd in fds:
             os.close(fd)
         return None
-    env = {}
+    env: Dict[bytes, bytes] = {}
     for item in data[4:].split(b"\0"):
         name, sep, value = item.partition(b"=")
         if sep and name:
@@ -79,7 +80,7 @@ def _receive(sock):
     return env, fds
 
 
-def _child(server_pid, worker, env, fds, closing):
+def _child(server_pid: int, worker: _Worker, env: Dict[bytes, bytes], fds: List[int], closing: List[Any]) -> None:
     """In the forked child: become the worker's evaluator; never returns.
     `closing`: what of the server's is to be closed here (its selector,
     listener, connections and pidfds); what the driver's script opened
@@ -103,14 +104,17 @@ def _child(server_pid, worker, env, fds, closing):
         except OSError:
             pass
         _reseed()
+        del _trace._events[:]  # the server's (or the driver's) are not this process's
         _evaluator.serve_stdio()
+        if _trace.on:
+            _trace.write()
     except BaseException:  # what the user's code does to us is its business; the worker sees the exit
         import traceback
         traceback.print_exc()
     os._exit(0)
 
 
-def _reseed():
+def _reseed() -> None:
     """Each child draws its own random numbers, as a fresh interpreter
     would: Python's random reseeds itself after fork, numpy's global
     generator does not."""
@@ -122,7 +126,7 @@ def _reseed():
             pass
 
 
-def _say(worker, value):
+def _say(worker: _Worker, value: int) -> None:
     if worker.open:
         try:
             worker.sock.sendall(struct.pack("<i", value))
@@ -130,7 +134,7 @@ def _say(worker, value):
             pass
 
 
-def _leave_if_idle(listener, path, lock_path):
+def _leave_if_idle(listener: socket.socket, path: str, lock_path: str) -> None:
     """With no worker connected: leaves, unless one is about to connect
     (a worker holds LOCK while it connects or starts a server)."""
     try:
@@ -148,13 +152,17 @@ def _leave_if_idle(listener, path, lock_path):
     os._exit(0)
 
 
-def _pending(listener):
+def _pending(listener: socket.socket) -> bool:
     with selectors.DefaultSelector() as sel:
         sel.register(listener, selectors.EVENT_READ)
         return bool(sel.select(0))
 
 
-def serve(path, lock_path):
+def serve(path: str, lock_path: str, ready: int = 1, first_wait: bool = False) -> None:
+    """Listens on path and forks evaluators until no worker is connected;
+    says "ready" on the descriptor `ready` once listening (stdout: a
+    worker started us; closed after). first_wait: stay until a first
+    worker has connected (a server the driver forked before its farm)."""
     old = os.umask(0o077)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -164,16 +172,21 @@ def serve(path, lock_path):
     listener.bind(path)
     os.umask(old)
     listener.listen(128)
-    os.write(1, b"ready\n")
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.close(devnull)
+    os.write(ready, b"ready\n")
+    if ready == 1:  # stdout, whose number stays taken
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, ready)
+        os.close(devnull)
+    else:
+        os.close(ready)
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ, None)
-    workers = set()
+    workers: Set[_Worker] = set()
     server_pid = os.getpid()
     known = _evaluator.load_known_main()  # prepare() tried: known now, or at a later request
     while True:
+        if first_wait:
+            first_wait = not sel.select()  # blocks until the first worker knocks
         if not workers and not _pending(listener):
             _leave_if_idle(listener, path, lock_path)
         for key, _ in sel.select():
@@ -227,14 +240,60 @@ def serve(path, lock_path):
                     workers.discard(worker)
 
 
-def _kill_group(pid):
+def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
     except OSError:
         pass
 
 
-def main():
+def fork_from_driver(directory: str) -> Optional[Tuple[str, int]]:
+    """In a driver that starts its own farm (evofarm._embedded), before
+    the farm: forks the fork server from this very process, which has
+    imported everything the script imports, as multiprocessing's fork
+    does (the script is not imported again anywhere). The server dies with
+    the driver. Returns (its socket's path, its pid); None when this
+    process runs threads besides the main one (a fork would copy their
+    locks held: the workers then start their own server)."""
+    import threading
+    from . import _calls
+    main = _calls.main_path()
+    if threading.active_count() > 1 or not main or not main.endswith(".py"):
+        return None
+    path, lock_path = os.path.join(directory, "forkserver"), os.path.join(directory, "forkserver.lock")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:
+                os._exit(1)
+            os.setsid()  # a Ctrl-C at the terminal is the driver's: it ends, and we with it
+            _name(libc, b"evofarm-forksrv")
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.close(null)
+            _evaluator.adopt_main(main, _calls.script_digest(main))
+            serve(path, lock_path, ready=write_end, first_wait=True)
+        except BaseException:
+            import traceback
+            traceback.print_exc()
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        ok = f.readline() == b"ready\n"
+    if not ok:
+        os.waitpid(pid, 0)
+        return None
+    return path, pid
+
+
+def main() -> None:
     if len(sys.argv) != 3:
         sys.exit("usage: python3 -m evofarm._forkserver SOCKET LOCK (started by an evo-farm worker)")
     path, lock_path = sys.argv[1:]

@@ -16,10 +16,10 @@ def point(name):
         _events.append((name, time.monotonic_ns()))
 
 
-def _write():
+def write() -> None:
     with open("%s.%d" % (_prefix, os.getpid()), "a") as f:
         f.writelines("%s %d\n" % e for e in _events)
 
 
 if on:
-    atexit.register(_write)
+    atexit.register(write)

@@ -13,6 +13,7 @@ import atexit
 import concurrent.futures as cf
 import functools
 import itertools
+import os
 import threading
 import time
 from typing import Any, Callable, Iterable, Iterator, List, Optional, TypeVar
@@ -28,6 +29,17 @@ T = TypeVar("T")
 
 _executor: Optional[Executor] = None
 _lock = threading.Lock()
+
+
+def _after_fork() -> None:
+    """In a child forked while a thread held the lock, or with the parent's
+    executor (whose thread and connection are the parent's): neither."""
+    global _lock, _executor
+    _lock = threading.Lock()
+    _executor = None
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def _farm() -> Executor:

@@ -25,6 +25,15 @@ _values: Dict[str, Any] = {}  # name -> value: what this process set, or has rea
 _lock = threading.Lock()
 
 
+def _after_fork() -> None:
+    """A child forked while a thread held the lock gets a free one."""
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 def setConst(**kwargs: Any) -> None:  # noqa: N802 (SCOOP's name)
     """Shares each name=value with every worker. A constant cannot change:
     setting a name twice raises TypeError, as in SCOOP. Values travel

@@ -37,12 +37,23 @@ def lines(p):
     return dict(line.split(" ", 1) for line in p.stdout.splitlines() if " " in line)
 
 
-def test_the_script_is_imported_once_per_node(tmp_path):
+def test_a_local_farm_forks_its_evaluators_from_the_driver(tmp_path):
     p = run_script(tmp_path, SCRIPT, EVO_FARM_WORKERS="3")
     out = lines(p)
-    assert out["imports"] == "1", p.stdout + p.stderr[-2000:]       # the fork server's import, not 3 + 1
+    assert out["imports"] == "0", p.stdout + p.stderr[-2000:]       # the driver's own import only, not 3 more
     assert int(out["evaluators"]) >= 4, p.stdout                      # 3, and the one forked after the death
-    assert out["draws"] == "True True", p.stdout             # random and numpy reseeded in each child
+    assert out["draws"] == "True True", p.stdout                      # random and numpy reseeded in each child
+
+
+def test_the_script_is_imported_once_per_node(farm, tmp_path):
+    (tmp_path / "draw.py").write_text(SCRIPT)
+    p = subprocess.run([EVO, "run", str(farm.config()), "-n", "3", "--", PY, "draw.py"], cwd=tmp_path,
+                       env=dict(os.environ), capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr[-2000:]
+    out = lines(p)
+    assert out["imports"] == "1", p.stdout + p.stderr[-2000:]       # the node's fork server's, not 3 + 1
+    assert int(out["evaluators"]) >= 4, p.stdout
+    assert out["draws"] == "True True", p.stdout
 
 
 def test_spawn_imports_once_per_evaluator(farm, tmp_path):
