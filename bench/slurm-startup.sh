@@ -59,7 +59,8 @@ echo "(medians of $REPEAT runs; every figure of a row is from the same runs)"
 # step's first result with its workers forked from each node's fork
 # server (start: fork, the default) and started afresh (start: spawn).
 HEAVY=numpy,scipy.stats
-! python3 -c 'import pandas' 2> /dev/null || HEAVY=$HEAVY,pandas
+PY_SHAPE=${PY_SHAPE:--N2 -n3 -O} # PY_SHAPE="-N2 -n8 -O": more workers per node
+! /usr/bin/python3 -c 'import pandas' 2> /dev/null || HEAVY=$HEAVY,pandas
 printf 'evaluate: {python: /usr/bin/python3}\n' > fork.yaml
 printf 'evaluate: {python: /usr/bin/python3, start: spawn}\n' > spawn.yaml
 cat > heavy.py <<PY
@@ -70,17 +71,17 @@ if __name__ == "__main__":
     assert list(futures.map(abs, [-1])) == [1]
     print("first result %.0f ms" % ((time.time_ns() - int(sys.argv[1])) / 1e6))
 PY
-echo "== a Python driver importing $HEAVY at its top, -N2 -n3 -O (the driver and 2 workers)"
+echo "== a Python driver importing $HEAVY at its top, $PY_SHAPE (rank 0 the driver, every other task a worker)"
 printf '%-28s %10s\n' "" "median ms"
-srun -N2 -n3 -O /usr/bin/python3 -c "import ${HEAVY//,/, }" # warm-up: the page cache
+srun $PY_SHAPE /usr/bin/python3 -c "import ${HEAVY//,/, }" # warm-up: the page cache
 imports=() fork=() spawn=()
 for _ in $(seq "$REPEAT"); do
     t0=$(date +%s%N)
-    srun -N2 -n3 -O /usr/bin/python3 -c "import ${HEAVY//,/, }"
+    srun $PY_SHAPE /usr/bin/python3 -c "import ${HEAVY//,/, }"
     imports+=("$(ms_since "$t0")")
     for mode in fork spawn; do
         t0=$(date +%s%N)
-        out=$(PYTHONPATH=$ROOT/python srun --evo-farm=$mode.yaml -N2 -n3 -O /usr/bin/python3 heavy.py "$t0" 2>&1) ||
+        out=$(PYTHONPATH=$ROOT/python srun --evo-farm=$mode.yaml $PY_SHAPE /usr/bin/python3 heavy.py "$t0" 2>&1) ||
             { echo "$out"; exit 1; }
         ms=$(echo "$out" | sed -nE 's/^first result ([0-9]+) ms/\1/p')
         if [ $mode = fork ]; then fork+=("$ms"); else spawn+=("$ms"); fi
