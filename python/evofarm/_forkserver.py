@@ -48,7 +48,7 @@ def _name(libc: Any, name: bytes) -> None:
 class _Worker:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.pid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+        self.pid, self.uid, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
         self.child = 0      # its child's pid while it lives
         self.pidfd = -1
         self.open = True    # the worker is still connected
@@ -194,6 +194,9 @@ def serve(path: str, lock_path: str, ready: int = 1, first_wait: bool = False) -
             if what is None:
                 sock, _ = listener.accept()
                 worker = _Worker(sock)
+                if worker.uid != os.getuid():  # the directory is ours alone; a stranger here is refused anyway
+                    sock.close()
+                    continue
                 workers.add(worker)
                 sel.register(sock, selectors.EVENT_READ, ("worker", worker))
             elif what[0] == "worker":
