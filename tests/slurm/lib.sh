@@ -40,11 +40,18 @@ on_test_overrun() {
     squeue -a -t all -o '%.8i %.10u %.11T %.14r %.8M %N' 2>&1
     sinfo -h -N -o '%N %T %E' 2>&1 | sort -u
     scancel -u "$TEST_USER" 2> /dev/null
-    for i in $(seq 120); do
+    nodes_idle 120 || echo "--- the nodes are not idle 60 s after: $(sinfo -h -N -o '%N %T' | paste -sd ' ')"
+}
+
+# nodes_idle TRIES — until both nodes are idle (TRIES x 0.5 s at most):
+# the previous job has let go of them. 0, or 1 when they are not.
+nodes_idle() {
+    local i
+    for i in $(seq "$1"); do
         [ "$(sinfo -h -N -o '%T' 2> /dev/null | grep -cx idle)" -ge 2 ] && return 0
         sleep 0.5
     done
-    echo "--- the nodes are not idle 60 s after: $(sinfo -h -N -o '%N %T' | paste -sd ' ')"
+    return 1
 }
 
 # Both nodes must have workers: "N workers connected at the end: node1 A, node2 B".
