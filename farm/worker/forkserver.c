@@ -120,6 +120,12 @@ int evo_forkserver_connect(struct evo_forkserver *s, const char *dir, char *cons
     if (gethostname(host, sizeof host) < 0)
         strcpy(host, "localhost");
     host[sizeof host - 1] = '\0';
+    /* a socket's path has 108 bytes: the short name, its last 32 bytes
+     * at most (where node names differ: node0001, node0002) */
+    host[strcspn(host, ".")] = '\0';
+    size_t n = strlen(host);
+    if (n > 32)
+        memmove(host, host + n - 32, 33);
     for (char *c = host; *c; c++)
         if (*c == '/')
             *c = '_';
