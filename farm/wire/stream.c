@@ -93,28 +93,39 @@ static int directory_ours(const char *path, char *err, size_t err_size)
     return 1;
 }
 
-struct evo_stream *evo_stream_connect(const char *path, char *err, size_t err_size)
+int evo_unix_connect(const char *path, char *err, size_t err_size)
 {
     struct sockaddr_un a;
     struct ucred cred;
     socklen_t len = sizeof cred;
     if (!directory_ours(path, err, err_size))
-        return NULL;
+        return -1;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || address(&a, path) < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
         snprintf(err, err_size, "cannot connect to %s: %s", path, strerror(errno));
         if (fd >= 0)
             close(fd);
-        return NULL;
+        return -1;
     }
     if (cred.uid != getuid()) { /* a socket another user made at the path: never our broker */
         snprintf(err, err_size, "%s is a socket of uid %u, not ours (%u): not the farm's broker", path,
                  (unsigned)cred.uid, (unsigned)getuid());
         close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+struct evo_stream *evo_stream_connect(const char *path, char *err, size_t err_size)
+{
+    int fd = evo_unix_connect(path, err, err_size);
+    if (fd >= 0 && fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+        snprintf(err, err_size, "cannot connect to %s: %s", path, strerror(errno));
+        close(fd);
         return NULL;
     }
-    return stream_of(fd);
+    return fd < 0 ? NULL : stream_of(fd);
 }
 
 void evo_stream_close(struct evo_stream *s)

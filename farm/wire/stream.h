@@ -38,6 +38,11 @@ int evo_stream_listen(const char *path, char *err, size_t err_size);
  * NULL (nothing pending, or refused: *refused is then set to 1). */
 struct evo_stream *evo_stream_accept(int listen_fd, uid_t uid, int *refused);
 
+/* Connects to the Unix socket at `path`: a blocking descriptor
+ * (close-on-exec), or -1 with err, also when its directory is not ours
+ * alone or the process listening there is not of our uid (as below). */
+int evo_unix_connect(const char *path, char *err, size_t err_size);
+
 /* Connects to the socket at `path`: a stream, or NULL with err, also when
  * the socket's directory is not ours alone (ours, 0700 or stricter, no
  * link, as the broker makes it) or the process listening there

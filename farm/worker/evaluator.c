@@ -154,6 +154,19 @@ fail:
     _exit(127);
 }
 
+/* A child just started, with our ends of its stdin and stdout: the one
+ * this evaluator runs now. */
+static void adopt_child(struct evo_evaluator *ev, pid_t pid, int in_fd, int out_fd)
+{
+    fcntl(in_fd, F_SETFL, O_NONBLOCK);
+    fcntl(out_fd, F_SETFL, O_NONBLOCK);
+    ev->pid = pid;
+    ev->in_fd = in_fd;
+    ev->out_fd = out_fd;
+    ev->rlen = 0;
+    ev->fresh = 1;
+}
+
 /* The fork server's prepare: the evaluator's, and its directory. */
 static void server_prepare(void *arg)
 {
@@ -206,14 +219,8 @@ static int start_forked(struct evo_evaluator *ev)
             close(out[0]);
             continue;
         }
-        fcntl(in[1], F_SETFL, O_NONBLOCK);
-        fcntl(out[0], F_SETFL, O_NONBLOCK);
-        ev->pid = pid;
         ev->forked = 1;
-        ev->in_fd = in[1];
-        ev->out_fd = out[0];
-        ev->rlen = 0;
-        ev->fresh = 1;
+        adopt_child(ev, pid, in[1], out[0]);
         evo_debug("evaluator forked by the node's fork server (pid %d)", (int)pid);
         return 0;
     }
@@ -253,13 +260,7 @@ static int start_child(struct evo_evaluator *ev)
                  ev->workdir ? ev->workdir : "the worker's directory", strerror(child_errno));
         return -1;
     }
-    fcntl(in[1], F_SETFL, O_NONBLOCK);
-    fcntl(out[0], F_SETFL, O_NONBLOCK);
-    ev->pid = pid;
-    ev->in_fd = in[1];
-    ev->out_fd = out[0];
-    ev->rlen = 0;
-    ev->fresh = 1;
+    adopt_child(ev, pid, in[1], out[0]);
     evo_debug("evaluator started: %s (pid %d)", ev->argv[0], (int)pid);
     return 0;
 error:

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,32 +20,9 @@
 #include "util/fds.h"
 #include "util/io.h"
 #include "util/names.h"
+#include "wire/stream.h"
 
 extern char **environ;
-
-/* A connection to the socket at path, refused unless its server is ours. */
-static int connect_to(const char *path)
-{
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (strlen(path) >= sizeof a.sun_path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(a.sun_path, path, strlen(path) + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-        cred.uid != getuid()) {
-        int e = errno ? errno : EPERM;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
-}
 
 /* Starts the server, detached from us (a grandchild: nobody here waits
  * for it, and it outlives this worker), and waits for its "ready" line on
@@ -113,7 +89,7 @@ int evo_forkserver_connect(struct evo_forkserver *s, const char *dir, char *cons
     char socket_path[256], lock_path[256], host[64];
     const char *driver_server = getenv(EVO_VAR_FORKSERVER);
     s->fd = -1;
-    if (driver_server && driver_server[0] && (s->fd = connect_to(driver_server)) >= 0)
+    if (driver_server && driver_server[0] && (s->fd = evo_unix_connect(driver_server, err, err_size)) >= 0)
         return 0; /* the one a driver forked from itself, while it lives; else this node's */
     /* the host in the names: a directory under a /tmp that several nodes
      * share (a site's, the test cluster's) holds one server per node */
@@ -141,10 +117,9 @@ int evo_forkserver_connect(struct evo_forkserver *s, const char *dir, char *cons
             close(lock);
         return -1;
     }
-    s->fd = connect_to(socket_path);
-    if (s->fd < 0 && start_server(argv, socket_path, lock_path, prepare, arg, wait_ms, err, err_size) == 0 &&
-        (s->fd = connect_to(socket_path)) < 0)
-        snprintf(err, err_size, "cannot connect to the fork server at %s: %s", socket_path, strerror(errno));
+    s->fd = evo_unix_connect(socket_path, err, err_size);
+    if (s->fd < 0 && start_server(argv, socket_path, lock_path, prepare, arg, wait_ms, err, err_size) == 0)
+        s->fd = evo_unix_connect(socket_path, err, err_size);
     close(lock); /* the server, if it was leaving, sees our connection first */
     return s->fd < 0 ? -1 : 0;
 }

@@ -39,10 +39,19 @@ _PR_SET_PDEATHSIG = 1
 _PR_SET_NAME = 15
 
 
-def _name(libc: Any, name: bytes) -> None:
+def _name(name: bytes) -> None:
     """The process's name in ps -o comm, top and /proc/PID/comm (its command
     line stays the server's)."""
-    libc.prctl(_PR_SET_NAME, ctypes.c_char_p(name), 0, 0, 0)
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_NAME, ctypes.c_char_p(name), 0, 0, 0)
+
+
+def _die_with(parent: int, name: bytes) -> None:
+    """In a child just forked: dies when `parent` does (PR_SET_PDEATHSIG),
+    at once if it already has; named `name`."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before prctl
+        os._exit(1)
+    _name(name)
 
 
 class _Worker:
@@ -87,11 +96,7 @@ def _child(server_pid: int, worker: _Worker, env: Dict[bytes, bytes], fds: List[
     at import stays open, as in any fork."""
     try:
         os.setpgid(0, 0)
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        _name(libc, b"evofarm-eval")
-        if os.getppid() != server_pid:  # the server died before prctl
-            os._exit(1)
+        _die_with(server_pid, b"evofarm-eval")
         for thing in closing:
             thing.close() if hasattr(thing, "close") else os.close(thing)
         for target, fd in enumerate(fds):
@@ -272,12 +277,8 @@ def fork_from_driver(directory: str) -> Optional[Tuple[str, int]]:
     if pid == 0:
         try:
             os.close(read_end)
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            if os.getppid() != parent:
-                os._exit(1)
+            _die_with(parent, b"evofarm-forksrv")
             os.setsid()  # a Ctrl-C at the terminal is the driver's: it ends, and we with it
-            _name(libc, b"evofarm-forksrv")
             null = os.open(os.devnull, os.O_RDONLY)
             os.dup2(null, 0)
             os.close(null)
@@ -300,7 +301,7 @@ def main() -> None:
     if len(sys.argv) != 3:
         sys.exit("usage: python3 -m evofarm._forkserver SOCKET LOCK (started by an evo-farm worker)")
     path, lock_path = sys.argv[1:]
-    _name(ctypes.CDLL(None, use_errno=True), b"evofarm-forksrv")
+    _name(b"evofarm-forksrv")
     _evaluator.prepare()  # sys.argv is the driver's from here on, if it is known yet
     serve(path, lock_path)
 
