@@ -154,6 +154,13 @@ static int run_worker(struct step *s, const struct evo_config *config, const cha
         evo_error("rank %u on %s: wire-up failed: %s", s->rank, s->host, err);
         return 1;
     }
+    /* The wire-up is over: leave PMIx now. Slurm's mpi/pmix plugin kills
+     * the whole step, --no-kill or not, when a client that has not
+     * finalized loses its connection (_errhandler in pmixp_client_v2.c
+     * calls slurm_kill_job_step): a worker task lost later (killed, out of
+     * memory) must cost its own work only. */
+    evo_bootstrap_close(s->bootstrap);
+    s->bootstrap = NULL;
     snprintf(who, sizeof who, "rank %u on %s", s->rank, s->host);
     if (strcmp(text, NO_FARM_CARD) == 0) {
         evo_info("%s: the farm did not start on rank 0 (its error says why)", who);

@@ -125,8 +125,7 @@ evaluate: {library: $TESTLIB, function: slow_rastrigin}
 optimize: {strategy: cma-es, dimension: 4, centroid: 3.0, sigma: 2.0, lambda: 20, generations: 150, seed: 3}
 YAML
     rm -rf "$SCRATCH/results"
-    export HOME="$SCRATCH/home" # where the driver records the job (~/.evo-farm/jobs/JOBID)
-    user_dir "$HOME"
+    own_home status-from-here # where the driver records the job (~/.evo-farm/jobs/JOBID)
     (cd "$SCRATCH" && timeout -k 10 120 srun -J status-from-here --evo-farm=st.yaml -N2 -n4 "$EVO") > "$SCRATCH/out" 2>&1 &
     local srun_pid=$!
     for _ in $(seq 300); do [ -f "$SCRATCH/results/progress.json" ] && break; sleep 0.02; done
@@ -148,8 +147,7 @@ YAML
 # two tasks (JOINER), once status counts its workers (shown in
 # $SCRATCH/status).
 farm_and_joiner() {
-    export HOME="$SCRATCH/home"
-    user_dir "$HOME"
+    own_home "${FUNCNAME[1]}" # the calling test's
     local cfg; cfg=$(lib_config sj slow_sphere)
     printf 'environment: {env: {EVO_JOINED_MARK: "from the farm"}}\n' >> "$cfg"
     (cd "$SCRATCH" && timeout -k 10 120 srun --evo-farm="$cfg" -N1 -n3 -O -w node1 "$EVO" "$DRIVER" verify sphere "$1" 3) \
@@ -213,6 +211,14 @@ worker_tasks() {
 # job_named NAME — the id of the running job named NAME (srun -J NAME):
 # never another job a test before left ending in the queue.
 job_named() { squeue -h -n "$1" -o %i | head -1; }
+
+# own_home NAME — HOME for this test alone ($SCRATCH/home-NAME, the job
+# user's): a farm record another test left (a step it killed) is never
+# taken for this test's by first_record.
+own_home() {
+    export HOME="$SCRATCH/home-$1"
+    user_dir "$HOME"
+}
 
 # first_record — the name of the first farm record in ~/.evo-farm/farms:
 # not a join credential, nor a record being written (NAME.tmp.RANDOM,

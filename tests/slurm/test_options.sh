@@ -112,8 +112,7 @@ JOB
 # ARRAYJOB_INDEX` finds an element's farm while it runs.
 t_job_array_elements_keep_their_results() {
     user_dir "$SCRATCH/array"
-    export HOME="$SCRATCH/home" # where rank 0 records the farm
-    user_dir "$HOME"
+    own_home array # where rank 0 records the farm
     cat > "$SCRATCH/array.yaml" <<YAML
 farm: {heartbeat: 200ms}
 evaluate: {library: $TESTLIB, function: slow_rastrigin}

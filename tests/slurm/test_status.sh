@@ -11,8 +11,7 @@ t_status_from_login_node() { status_from_here; }
 # argument and shown by its job id from this machine, through the record
 # rank 0 keeps in ~/.evo-farm/farms (a shared home on a real cluster).
 t_status_of_a_python_step() {
-    export HOME="$SCRATCH/home"
-    user_dir "$HOME"
+    own_home python-step
     cat > "$SCRATCH/slowpy.py" <<PY
 import time
 from evofarm import futures
@@ -31,7 +30,7 @@ PY
     sleep 2
     local job=${rec%%.*}
     as_user "$EVO" status > "$SCRATCH/list" 2>&1 || { cat "$SCRATCH/list"; fail "status failed"; }
-    grep -qE "^$rec +slurm +3 " "$SCRATCH/list" || { cat "$SCRATCH/list"; wait $srun_pid; fail "the step is not listed"; }
+    grep -qE "^$rec +slurm +3 " "$SCRATCH/list" || { cat "$SCRATCH/list"; wait $srun_pid; fail "the step $rec is not listed"; }
     as_user "$EVO" status "$job" > "$SCRATCH/status-job" 2>&1 || { cat "$SCRATCH/status-job"; wait $srun_pid; fail "status $job failed"; }
     as_user "$EVO" status --json "$job" > "$SCRATCH/status-json" 2>&1 || fail "status --json $job failed"
     wait $srun_pid || { tail "$SCRATCH/out"; fail "srun failed"; }
@@ -46,8 +45,7 @@ PY
 # chance to remove it): status asks Slurm, which says the step has ended,
 # and removes the record at once instead of asking its dead endpoints.
 t_status_forgets_a_killed_step() {
-    export HOME="$SCRATCH/home-killed"
-    user_dir "$HOME"
+    own_home killed-step
     printf 'import time\nfrom evofarm import futures\nwhile True:\n    list(futures.map(abs, range(20)))\n    time.sleep(0.05)\n' \
         > "$SCRATCH/forever.py"
     (cd "$SCRATCH" && timeout -k 10 120 srun --evo-farm -N2 -n3 /usr/bin/python3 forever.py) > "$SCRATCH/out" 2>&1 &
