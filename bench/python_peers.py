@@ -16,7 +16,8 @@ runs them all, several times, and takes medians):
                                      (with PEERS_IMPORTS=a,b,c: those
                                      modules imported at the script's top)
     python_peers.py tutorial PEER W  the tutorial's job for 250 generations
-                                     with its trivial Rastrigin fitness:
+                                     (PEERS_GENERATIONS=G: G) with its
+                                     trivial Rastrigin fitness:
                                      seconds, the farm's overhead on top of
                                      DEAP's own serial work
 
@@ -46,6 +47,9 @@ creator.create("Individual", list, fitness=creator.FitnessMin)
 
 N_TRIVIAL = 100_000
 DIM, GENERATIONS = 10, 20
+# the tutorial's 250 generations; PEERS_GENERATIONS=G another number (the
+# instruction counts of python_peers.sh take two lengths' difference)
+TUTORIAL_GENERATIONS = int(os.environ.get("PEERS_GENERATIONS") or 250)
 
 
 def inc(x):
@@ -185,8 +189,8 @@ def tutorial(peer, map_fn):
     toolbox.register("generate", strategy.generate, creator.Individual)
     toolbox.register("update", strategy.update)
     start = time.perf_counter()
-    algorithms.eaGenerateUpdate(toolbox, ngen=250, verbose=False)
-    print("tutorial %s: 250 generations = %.3f s" % (peer, time.perf_counter() - start))
+    algorithms.eaGenerateUpdate(toolbox, ngen=TUTORIAL_GENERATIONS, verbose=False)
+    print("tutorial %s: %d generations = %.3f s" % (peer, TUTORIAL_GENERATIONS, time.perf_counter() - start))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,15 @@
 # python3-pandas is installed, pandas imported at the script's top; peer
 # "spawn" is evofarm with `start: spawn`), trivial (calls/s), tutorial (250 generations, s), job
 # (20 generations of 1 ms calls, % of ideal); MODES="..." picks some.
+# Two modes compare evofarm with Pool alone, on the tutorial's job, so
+# that this machine's noise cannot decide: pairs (PAIRS interleaved runs,
+# default 10, evofarm then Pool each time: the median of the pairs'
+# ratios and their spread) and instructions (each peer under valgrind's
+# cachegrind, every process of it counted, at GEN_SHORT and GEN_LONG
+# generations, default 10 and 30: the difference over the generations is
+# a generation's instructions, start-up left out, per kind of process;
+# they do not depend on what the other core does). Neither is in the
+# default MODES.
 # Usage: bench/python_peers.sh [REPEAT] [WORKERS]
 set -eu
 cd "$(dirname "$0")/.."
@@ -38,11 +47,11 @@ one() { # MODE PEER — one run's result line
     t0=$("$PY" -c 'import time; print(repr(time.time()))')
     set -- "$mode" "$2" "$1"
     case $2 in
-    evofarm) (cd "$TMP" && "$EVO" run py.yaml -n "$W" -q -- "$PY" "$ROOT/bench/python_peers.py" "$1" evofarm "$W" "$t0") ;;
+    evofarm) (cd "$TMP" && ${VALGRIND:-} "$EVO" run py.yaml -n "$W" -q -- "$PY" "$ROOT/bench/python_peers.py" "$1" evofarm "$W" "$t0") ;;
     spawn) (cd "$TMP" && "$EVO" run spawn.yaml -n "$W" -q -- "$PY" "$ROOT/bench/python_peers.py" "$1" evofarm "$W" "$t0") ;;
     embedded) (cd "$TMP" && env -u EVO_FARM_ENDPOINT EVO_FARM_WORKERS="$W" PYTHONPATH="$(dirname "$(dirname "$(dirname "$EVO")")")/python" "$PY" "$ROOT/bench/python_peers.py" "$1" evofarm "$W" "$t0") ;;
     mpi4py) (cd "$TMP" && mpiexec --oversubscribe -n $((W + 1)) "$PY" -m mpi4py.futures "$ROOT/bench/python_peers.py" "$1" mpi4py "$W" "$t0") ;;
-    *) (cd "$TMP" && "$PY" "$ROOT/bench/python_peers.py" "$1" "$2" "$W" "$t0") ;;
+    *) (cd "$TMP" && ${VALGRIND:-} "$PY" "$ROOT/bench/python_peers.py" "$1" "$2" "$W" "$t0") ;;
     esac 2> /dev/null | grep "^$1 \(evofarm\|$2\):" | sed "s/^$1 evofarm:/$3 $2:/; s/^$1 $2:/$3 $2:/"
 }
 
@@ -56,8 +65,43 @@ peers_of() { # MODE — the peers measured for it
     esac
 }
 
+# pairs: the tutorial's job, evofarm and Pool one after the other, PAIRS
+# times; each pair's ratio, then the median ratio and its spread.
+pairs() {
+    local ratios=() e p line
+    for i in $(seq "${PAIRS:-10}"); do
+        line=$(one tutorial evofarm) && e=$(echo "$line" | sed -E 's/.*= ([0-9.]+).*/\1/') || { echo "  pairs: evofarm failed"; return 1; }
+        line=$(one tutorial pool) && p=$(echo "$line" | sed -E 's/.*= ([0-9.]+).*/\1/') || { echo "  pairs: pool failed"; return 1; }
+        ratios+=("$(awk -v e="$e" -v p="$p" 'BEGIN {printf "%.3f", e / p}')")
+        printf '  pair %2d: evofarm %s s, pool %s s, ratio %s\n' "$i" "$e" "$p" "${ratios[-1]}"
+    done
+    printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR] = $1} END {
+        printf "  tutorial evofarm / pool over %d interleaved pairs: median %.3f, quartiles %.3f to %.3f, range %.3f to %.3f\n",
+            NR, (v[int((NR + 1) / 2)] + v[int(NR / 2) + 1]) / 2, v[int((NR + 3) / 4)], v[NR + 1 - int((NR + 3) / 4)], v[1], v[NR]
+    }'
+}
+
+# instructions: a generation's instructions (valgrind's cachegrind, every
+# process counted) for evofarm and Pool, and each kind of process's share.
+instructions() {
+    local short=${GEN_SHORT:-10} long=${GEN_LONG:-30} peer g
+    command -v valgrind > /dev/null || { echo "  instructions: valgrind is not installed"; return 1; }
+    for peer in evofarm pool; do
+        for g in "$short" "$long"; do
+            rm -rf "$TMP/vg-$peer-$g" && mkdir "$TMP/vg-$peer-$g"
+            VALGRIND="valgrind --tool=cachegrind --cache-sim=no --trace-children=yes --cachegrind-out-file=/dev/null --log-file=$TMP/vg-$peer-$g/%p" \
+                PEERS_GENERATIONS=$g one tutorial "$peer" > /dev/null || { echo "  instructions: $peer failed"; return 1; }
+        done
+        "$PY" "$ROOT/bench/instructions.py" "$peer" $((long - short)) "$TMP/vg-$peer-$short" "$TMP/vg-$peer-$long"
+    done
+}
+
 declare -A medians
 for mode in ${MODES:-roundtrip launch trivial tutorial job}; do
+    case $mode in
+    pairs) pairs; continue ;;
+    instructions) instructions; continue ;;
+    esac
     medians=()
     for peer in $(peers_of "$mode"); do
         values=() line=""

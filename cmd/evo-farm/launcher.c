@@ -318,6 +318,10 @@ static int start_broker(struct launch *l, const struct evo_config *config, const
                     config->output.journal, evo_journal_count(l->journal), evo_journal_bytes(l->journal) / 1024.0);
         broker_options.journal = l->journal;
     }
+    if (config->output.journal ? setenv(EVO_VAR_JOURNALED, "1", 1) : unsetenv(EVO_VAR_JOURNALED)) {
+        evo_error("cannot set %s: %s", EVO_VAR_JOURNALED, strerror(errno));
+        return -1;
+    }
     if ((l->broker = evo_broker_create(&broker_options, &l->creds, err, sizeof err)) == NULL) {
         evo_error("%s", err);
         return -1;

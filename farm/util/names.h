@@ -79,6 +79,10 @@
 #define EVO_VAR_SHARED_DIR  "EVO_FARM_SHARED_DIR"  /* a worker's constants, one file each (SHARE) */
 #define EVO_VAR_FORKSERVER  "EVO_FARM_FORKSERVER"  /* a fork server a Python driver forked from itself */
 #define EVO_VAR_MEMBER_PID  "EVO_FARM_MEMBER_PID"  /* an evaluator's worker (its parent, unless forked by a server) */
+/* Set ("1") for a driver whose farm keeps a journal: a Python driver then
+ * cuts its maps into chunks as Pool.map does, never from measured times,
+ * so that a rerun sends the very tasks the journal answers. */
+#define EVO_VAR_JOURNALED "EVO_FARM_JOURNALED"
 /* Under `srun --evo-farm=FILE` the SPANK plugin hands the tasks the file's
  * text, its name as the user gave it and its absolute directory in these, so
  * no shared filesystem is needed for the configuration. */

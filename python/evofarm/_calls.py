@@ -4,6 +4,7 @@ workers the way multiprocessing's spawn start method finds them."""
 import os
 import pickle
 import sys
+import time
 from typing import Optional
 
 from ._errors import FarmError, RemoteTraceback
@@ -186,9 +187,11 @@ def decode_answer(data):
 def run_chunk(fn, chunk, star=True):
     """Runs fn over a chunk on a worker, each call once: fn(*args) for the
     argument tuples of chunk, or fn(item) with star=False. Returns (values,
-    errors): errors maps the index of a call that raised to (exception or
-    None, traceback text), so the driver raises at the very element that
-    failed."""
+    errors, seconds): errors maps the index of a call that raised to
+    (exception or None, traceback text), so the driver raises at the very
+    element that failed; seconds is how long the calls took here (the
+    driver sizes the next chunks of fn from it: evofarm._window.Costs)."""
+    start = time.perf_counter()
     values, errors, at = [], {}, 0
     while at < len(chunk):
         try:
@@ -202,7 +205,7 @@ def run_chunk(fn, chunk, star=True):
             errors[len(values)] = _portable(exc)
             values.append(None)
         at = len(values)
-    return values, errors
+    return values, errors, time.perf_counter() - start
 
 
 def _portable(exc):

@@ -156,6 +156,8 @@ def _call(payload):
             _load_main(main, digest)
         try:
             fn, args, kwargs = pickle.loads(inner)
+            if _trace.on:
+                _trace.point("evaluator.loaded")
         except AttributeError as exc:
             if main is not None and "__mp_main__" in str(exc):
                 raise AttributeError("%s: on the workers the driver's script runs without its "
@@ -163,6 +165,8 @@ def _call(payload):
                                      "in %s" % (exc, main)) from None
             raise
         value = fn(*args, **kwargs)
+        if _trace.on:
+            _trace.point("evaluator.called")
         answer, raised = _answer(value)
         # a map's chunk answers for each of its calls: one that raised makes it unkept too
         return answer, raised or (fn is _calls.run_chunk and bool(value[1]))

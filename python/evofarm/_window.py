@@ -12,26 +12,80 @@ sizes them."""
 import collections
 import concurrent.futures as cf
 import itertools
+import math
 import threading
 import time
+import weakref
 
 from . import _calls
 from typing import Any, Callable, Iterable, Iterator, Optional, Tuple
 
 CHUNK_MAX = 1000     # calls in one chunk at most
 READ_AHEAD = 4 * CHUNK_MAX  # per worker: items of an input without len() read to size its chunks
+TASK_SECONDS = 0.02  # a chunk's work once its calls' cost is known: 100 times a task's way through the farm
 _END = object()
 
 
-def chunksize(n, workers):
-    """About four chunks per worker, at most CHUNK_MAX calls each, as Pool.map
-    sizes them: each chunk costs a round trip through the farm (about
-    0.5 ms here, docs/performance.md), so a 200-candidate generation on 2
-    workers goes in 8 tasks, not 32 (measured: 76.5 % of ideal against
-    73 % with sixteen per worker, Pool 78 %, on the tutorial job); the
-    prefetch keeps every worker busy while the driver sends. chunksize=1
-    sends each call alone (uneven costly evaluations)."""
-    return max(1, min(CHUNK_MAX, -(-n // (4 * workers))))
+def chunksize(n, workers, cost=None):
+    """Calls in one chunk of a map of n calls on `workers` workers, at most
+    CHUNK_MAX (so that the driver's pickling of one chunk overlaps the
+    workers' evaluation of the ones before). cost: the seconds one call of
+    the function took on the workers (Costs), None before its first map:
+    then about four chunks per worker, as Pool.map sizes them. Once the
+    cost is known, as few chunks as keep every worker busy and each chunk
+    under TASK_SECONDS of work: trivial calls go one chunk per worker (a
+    200-candidate generation on 2 workers in 2 tasks, not 8: every task
+    is a message each way through the broker and a worker, on the same
+    cores), costly ones one call per task (balance). docs/performance.md,
+    "A generation's overhead". chunksize=1 sends each call alone."""
+    if cost is None or n <= 0:
+        return max(1, min(CHUNK_MAX, -(-n // (4 * workers))))
+    tasks = min(n, max(workers, math.ceil(n * cost / TASK_SECONDS)))
+    return max(1, min(CHUNK_MAX, -(-n // tasks)))
+
+
+class Costs:
+    """What one call of each function costs on the workers, from the chunks
+    of the maps that ran it (run_chunk's seconds over its calls; each
+    chunk's figure weighs half against what was known before). Kept while
+    the function lives (a weak key; functions that take none, builtins,
+    in a small dict of their own)."""
+
+    def __init__(self):
+        self._weak = weakref.WeakKeyDictionary()
+        self._strong = {}
+        self._lock = threading.Lock()  # the reader of one map against another's
+
+    def _table(self, key):
+        try:
+            weakref.ref(key)
+            return self._weak
+        except TypeError:
+            return self._strong
+
+    def get(self, fn):
+        """Seconds per call of fn, or None when no chunk of it has come back."""
+        key = getattr(fn, "__func__", fn)  # a bound method: its function
+        try:
+            with self._lock:
+                return self._table(key).get(key)
+        except TypeError:  # unhashable: sized as Pool.map does
+            return None
+
+    def add(self, fn, seconds, calls):
+        """One chunk of `calls` calls of fn took `seconds` on a worker."""
+        if calls <= 0:
+            return
+        key, per_call = getattr(fn, "__func__", fn), seconds / calls
+        try:
+            with self._lock:
+                table = self._table(key)
+                if table is self._strong and key not in table and len(table) >= 256:
+                    table.clear()
+                known = table.get(key)
+                table[key] = per_call if known is None else (known + per_call) / 2
+        except TypeError:
+            pass
 
 
 def _length(iterables):
@@ -43,10 +97,11 @@ def _length(iterables):
         return None
 
 
-def chunks(iterables, size, workers):
+def chunks(iterables, size, workers, cost=None):
     """(star, iterator of chunks): the calls of zip(*iterables) (the items
     themselves for one iterable: star False) in lists of `size` calls, read
-    as the chunks are taken. size None: chunksize() of the calls' number,
+    as the chunks are taken. size None: chunksize() of the calls' number
+    and their cost,
     known from len(); an input without len() is read ahead by up to
     READ_AHEAD items per worker first, which tells the number of a shorter
     input and, for a longer one, gives the same CHUNK_MAX as any count."""
@@ -59,7 +114,7 @@ def chunks(iterables, size, workers):
             n = len(ahead)
             calls = itertools.chain(ahead, calls)
             del ahead  # the chain alone holds them, until it has passed them
-        size = chunksize(n, workers)
+        size = chunksize(n, workers, cost)
     return star, iter(lambda: list(itertools.islice(calls, size)), [])
 
 
@@ -69,8 +124,8 @@ class Feed:
     executor knows its live feeds (a weak set): its shutdown submits their
     rest (drain) or stops them first."""
 
-    def __init__(self, executor, fn, arg_tuples, ordered):
-        self.executor, self.fn, self.rest = executor, fn, arg_tuples
+    def __init__(self, executor, fn, arg_tuples, ordered, each=False):
+        self.executor, self.fn, self.rest, self.each = executor, fn, arg_tuples, each
         self.pending = collections.deque() if ordered else set()
         self.stopped = self.cut = False
         self._lock = threading.Lock()  # the reader's refills against a shutdown's drain
@@ -120,20 +175,21 @@ class Feed:
         if not batch:
             self.rest = None
             return
-        futures = self.executor._submit_many(self.fn, batch)
+        futures = self.executor._submit_many(self.fn, batch, each=self.each)
         if isinstance(self.pending, set):
             self.pending.update(futures)
         else:
             self.pending.extend(futures)
 
 
-def in_order(executor, fn, arg_tuples, window, deadline, values):
+def in_order(executor, fn, arg_tuples, window, deadline, values, each=False):
     """Yields from values(future, seconds left) for the future of each
     fn(*args) of arg_tuples, in order; `window` (>= 2) futures are submitted
     now, and more as they are consumed: at most `window` are submitted and
     not yet consumed. deadline: time.monotonic() by which every value must be
-    there (TimeoutError), or None."""
-    feed = Feed(executor, fn, arg_tuples, ordered=True)
+    there (TimeoutError), or None. each: every call sent as soon as it is
+    pickled (a map's chunks: Executor._submit_many)."""
+    feed = Feed(executor, fn, arg_tuples, ordered=True, each=each)
     feed.take(window)
     return _in_order(feed, window, deadline, values)
 
@@ -158,12 +214,15 @@ def call_value(future, left):
     yield future.result(left)
 
 
-def chunk_values(future, left):
-    """The values of one chunk's future (run_chunk's (values, errors)),
-    each dropped here once yielded (the caller alone decides how long a
-    result lives), raising at the element whose call raised."""
-    values, errors = future.result(left)
+def chunk_values(future, left, measured=None):
+    """The values of one chunk's future (run_chunk's (values, errors,
+    seconds)), each dropped here once yielded (the caller alone decides how
+    long a result lives), raising at the element whose call raised.
+    measured(seconds, calls), when given, learns what the chunk cost."""
+    values, errors, seconds = future.result(left)
     future = None  # the chunk's list dies with this generator's deque
+    if measured is not None:
+        measured(seconds, len(values))
     values = collections.deque(values)
     if not errors:  # popped one by one at C speed: nothing here holds a yielded value
         values.append(_END)

@@ -119,6 +119,9 @@ class Executor(cf.Executor):
         self._shutdown = False
         self._failure = None
         self._maps = weakref.WeakSet()     # the inputs of maps still being read (_window.Feed)
+        # seconds per call of the functions mapped, which size their chunks;
+        # None when the farm keeps a journal: a rerun must send the same tasks
+        self._costs = None if os.environ.get("EVO_FARM_JOURNALED") else _window.Costs()
         self._thread = threading.Thread(target=self._run, name="evofarm-dispatch", daemon=True)
         self._thread.start()
         if not self._nested and not _embedded.started():  # the workers started with their task's argv
@@ -190,6 +193,8 @@ class Executor(cf.Executor):
                         future.set_result(_calls.decode_answer(data))
                     except BaseException as e:
                         future.set_exception(e)
+                if _trace.on:
+                    _trace.point("py.resolved")
             if self._nested:
                 self._notify()  # a helping task may wait on this one
             future = data = payload = None  # this thread keeps no result alive
@@ -213,15 +218,64 @@ class Executor(cf.Executor):
         return self._submit_many(fn, [args], kwargs)[0]
 
     def _submit_many(self, fn: Callable[..., T], arg_tuples: Iterable[Tuple[Any, ...]],
-                     kwargs: Optional[Dict[str, Any]] = None) -> List["cf.Future[T]"]:
-        """submit(fn, *args, **kwargs) for each args of arg_tuples, queued
-        at once (one wake-up of the dispatch thread); a list of futures."""
+                     kwargs: Optional[Dict[str, Any]] = None, each: bool = False) -> List["cf.Future[T]"]:
+        """submit(fn, *args, **kwargs) for each args of arg_tuples; a list
+        of futures. Pickled, then queued at once (one wake-up of the
+        dispatch thread); with each=True (a map's chunks, whose pickling
+        may cost as much as their evaluation) each is sent as soon as it is
+        pickled, so that the first workers start while this thread pickles
+        the rest."""
         kwargs = kwargs or {}
+        if each:
+            return self._stream(fn, arg_tuples, kwargs)
+        return self._enqueue([self._encode(fn, args, kwargs) for args in arg_tuples])
+
+    def _stream(self, fn: Callable[..., Any], arg_tuples: Iterable[Tuple[Any, ...]],
+                kwargs: Dict[str, Any]) -> List["cf.Future[Any]"]:
+        """_submit_many(each=True): when the connection is free, this thread
+        keeps it until the last call is sent, each as soon as it is pickled
+        (the dispatch thread, which would only take them over, collects the
+        answers after); else, or beyond the window, they are queued."""
+        futures: List["cf.Future[Any]"] = []
+        held = False
+        try:
+            for args in arg_tuples:
+                payload = self._encode(fn, args, kwargs)
+                if not held:
+                    with self._lock:
+                        held = not self._queue and not self._shutdown and self._failure is None and \
+                            self._io.acquire(blocking=False)
+                if not held or len(self._sent) >= self._window:
+                    futures += self._enqueue([payload])
+                    continue
+                if _trace.on:
+                    _trace.point("py.submit")
+                future = _Future(self)
+                future.set_running_or_notify_cancel()
+                futures.append(future)
+                try:
+                    self._send([(future, payload)])
+                except BaseException as e:  # the farm went away: this and everything else fail
+                    error = e if isinstance(e, FarmError) else FarmError(str(e))
+                    future.set_exception(error)
+                    self._fail_all(error)
+                    held = False
+                    self._io.release()  # the next call raises the failure (_enqueue)
+        finally:
+            if held:
+                self._io.release()
+        return futures
+
+    def _encode(self, fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> bytes:
+        """One call's payload (_calls.encode), inside the initializer's
+        wrapper when the executor has one."""
         if self._init is None:
-            payloads = [_calls.encode(fn, args, kwargs, self._main) for args in arg_tuples]
-        else:
-            payloads = [_calls.encode(_calls.run_initialized, (*self._init, fn, args, kwargs), {}, self._main)
-                        for args in arg_tuples]
+            return _calls.encode(fn, args, kwargs, self._main)
+        return _calls.encode(_calls.run_initialized, (*self._init, fn, args, kwargs), {}, self._main)
+
+    def _enqueue(self, payloads: List[bytes]) -> List["cf.Future[Any]"]:
+        """Futures for these payloads, sent from this thread when the
+        connection is free, else queued for the dispatch thread."""
         if _trace.on:
             _trace.point("py.submit")
         futures = [_Future(self) for _ in payloads]
@@ -368,15 +422,22 @@ class Executor(cf.Executor):
     def _map_chunks(self, fn: Callable[..., T], iterables: Tuple[Iterable[Any], ...], chunksize: Optional[int] = None,
                     timeout: Optional[float] = None) -> Iterator[T]:
         """fn over zip(*iterables) in tasks of chunksize calls (None: sized
-        as Pool.map does, _window.chunksize); the results in order, lazily,
+        by _window.chunksize, from what fn's calls cost in the maps before,
+        as Pool.map does before any); the results in order, lazily,
         each dropped here once yielded. The input is read as the results
         are consumed: at most map_window() chunks of this map are in the
         farm or waiting for their reader at once. A call that raised
         re-raises at its own element; the timeout counts from this call."""
+        if _trace.on:
+            _trace.point("py.map")
         deadline = None if timeout is None else time.monotonic() + timeout
-        star, chunks = _window.chunks(iterables, chunksize, self._workers)
+        costs = self._costs
+        star, chunks = _window.chunks(iterables, chunksize, self._workers, costs.get(fn) if costs else None)
         tasks = ((fn, chunk, star) for chunk in chunks)
-        return _window.in_order(self, _calls.run_chunk, tasks, self._map_window(), deadline, _window.chunk_values)
+
+        def values(future, left):
+            return _window.chunk_values(future, left, costs and (lambda seconds, calls: costs.add(fn, seconds, calls)))
+        return _window.in_order(self, _calls.run_chunk, tasks, self._map_window(), deadline, values, each=True)
 
     def _map_window(self) -> int:
         """Tasks of one map submitted and not yet consumed, at most: the
