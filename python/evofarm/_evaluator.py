@@ -104,7 +104,7 @@ def _differs(path):
 def _answer(value):
     """(the pickled answer, whether it is a raised exception)"""
     try:
-        return pickle.dumps(("ok", value), protocol=pickle.HIGHEST_PROTOCOL), False
+        return _calls.dumps_fast(("ok", value)), False
     except Exception as e:
         return _raised(TypeError("the function's return value cannot be sent back: %s" % e))
 
