@@ -10,6 +10,8 @@
 # python3-pandas is installed, pandas imported at the script's top; peer
 # "spawn" is evofarm with `start: spawn`), trivial (calls/s), tutorial (250 generations, s), job
 # (20 generations of 1 ms calls, % of ideal); MODES="..." picks some.
+# trivial_best: evofarm's trivial calls against Pool's at each chunk size
+# of CHUNKS ("0 500 1000 2500 5000 12500", 0 its default) and its best.
 # Two modes compare evofarm with Pool alone, on the tutorial's job, so
 # that this machine's noise cannot decide: pairs (PAIRS interleaved runs,
 # default 10, evofarm then Pool each time: the median of the pairs'
@@ -81,6 +83,22 @@ pairs() {
     }'
 }
 
+# trivial_best: 100,000 trivial calls, evofarm with its own chunks against
+# Pool with each chunk size of CHUNKS (its best is what evofarm must beat).
+trivial_best() {
+    local line best=0 e
+    line=$(one trivial evofarm) || { echo "  trivial_best: evofarm failed"; return 1; }
+    e=$(echo "$line" | sed -E 's/.*= ([0-9.]+).*/\1/')
+    echo "  trivial_best evofarm: $e calls/s"
+    for c in ${CHUNKS:-0 500 1000 2500 5000 12500}; do
+        line=$(PEERS_CHUNKSIZE=$c one trivial pool) || continue
+        v=$(echo "$line" | sed -E 's/.*= ([0-9.]+).*/\1/')
+        echo "  trivial_best pool chunksize $([ "$c" = 0 ] && echo default || echo "$c"): $v calls/s"
+        best=$(awk -v a="$best" -v b="$v" 'BEGIN {print (b > a) ? b : a}')
+    done
+    awk -v e="$e" -v p="$best" 'BEGIN {printf "  trivial_best evofarm / pool'"'"'s best = %.2f (same run)\n", e / p}'
+}
+
 # instructions: a generation's instructions (valgrind's cachegrind, every
 # process counted) for evofarm and Pool, and each kind of process's share.
 instructions() {
@@ -101,6 +119,7 @@ for mode in ${MODES:-roundtrip launch trivial tutorial job}; do
     case $mode in
     pairs) pairs; continue ;;
     instructions) instructions; continue ;;
+    trivial_best) trivial_best; continue ;;
     esac
     medians=()
     for peer in $(peers_of "$mode"); do

@@ -3,6 +3,7 @@ driver's main script, so that functions defined there can be found on the
 workers the way multiprocessing's spawn start method finds them."""
 import copyreg
 import io
+import itertools
 import os
 import pickle
 import sys
@@ -243,13 +244,10 @@ def run_chunk(fn, chunk, star=True):
     start = time.perf_counter()
     values, errors, at = [], {}, 0
     while at < len(chunk):
+        rest = itertools.islice(chunk, at, None) if at else chunk
         try:
-            if star:
-                for args in chunk[at:] if at else chunk:
-                    values.append(fn(*args))
-            else:
-                for item in chunk[at:] if at else chunk:
-                    values.append(fn(item))
+            # extend() keeps what was appended before a call raised
+            values.extend(itertools.starmap(fn, rest) if star else map(fn, rest))
         except Exception as exc:
             errors[len(values)] = _portable(exc)
             values.append(None)

@@ -432,12 +432,13 @@ class Executor(cf.Executor):
             _trace.point("py.map")
         deadline = None if timeout is None else time.monotonic() + timeout
         costs = self._costs
-        star, chunks = _window.chunks(iterables, chunksize, self._workers, costs.get(fn) if costs else None)
+        star, size, chunks = _window.chunks(iterables, chunksize, self._workers, costs.get(fn) if costs else None)
         tasks = ((fn, chunk, star) for chunk in chunks)
 
         def values(future, left):
             return _window.chunk_values(future, left, costs and (lambda seconds, calls: costs.add(fn, seconds, calls)))
-        return _window.in_order(self, _calls.run_chunk, tasks, self._map_window(), deadline, values, each=True)
+        window = self._map_window() if chunksize else _window.map_window(self._map_window(), size)
+        return _window.in_order(self, _calls.run_chunk, tasks, window, deadline, values, each=True)
 
     def _map_window(self) -> int:
         """Tasks of one map submitted and not yet consumed, at most: the

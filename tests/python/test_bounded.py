@@ -111,7 +111,7 @@ if __name__ == "__main__":
     print("Executor.map", ahead(lambda: ex.map(inc, counted()), 2000), window)
     print("map_as_completed", ahead(lambda: futures.map_as_completed(inc, counted()), 2000), 64)
     # a shorter input without len() is chunked as a list of its length would be
-    sizes = [[len(c) for c in _window.chunks((it,), None, 2)[1]] for it in (counted(200), list(range(200)))]
+    sizes = [[len(c) for c in _window.chunks((it,), None, 2)[2]] for it in (counted(200), list(range(200)))]
     print("chunks", sizes[0] == sizes[1] == [25] * 8)
     print("order", list(futures.map(inc, counted(200))) == list(range(1, 201)))
     # a whole first window done before the first wait: the rest still comes
