@@ -550,8 +550,17 @@ int evo_evaluator_run(struct evo_evaluator *ev, const struct evo_input_list *bat
         int heard = serve_child(ev, &s, tick_ms, watch);
         if (heard || evo_now_ms() >= next_tick) {
             next_tick = evo_now_ms() + tick_ms;
-            if (tick && tick(arg))
+            if (tick && tick(arg)) {
+                /* Abandoned (the broker took the batch back, or we leave):
+                 * the child would still answer what was written to it, and
+                 * those answers be read as the next batch's. It goes; the
+                 * next batch starts a fresh one. */
+                if (s.written > s.answered || ev->rlen > 0)
+                    stop_child(ev, 0, NULL, 0);
+                evo_buf_reset(&ev->pending);
+                ev->pending_at = 0;
                 return -1;
+            }
         }
     }
     return 0;

@@ -96,6 +96,8 @@ def _child(server_pid: int, worker: _Worker, env: Dict[bytes, bytes], fds: List[
     at import stays open, as in any fork."""
     try:
         os.setpgid(0, 0)
+        signal.set_wakeup_fd(-1)  # the server's SIGCHLD watch, where it has one, is not ours
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         _die_with(server_pid, b"evofarm-eval")
         for thing in closing:
             thing.close() if hasattr(thing, "close") else os.close(thing)
@@ -186,6 +188,10 @@ def serve(path: str, lock_path: str, ready: int = 1, first_wait: bool = False) -
         os.close(ready)
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ, None)
+    pidfds = _have_pidfds()
+    wake = () if pidfds else _sigchld_pipe()  # without pidfds: SIGCHLD says some child ended
+    if wake:
+        sel.register(wake[0], selectors.EVENT_READ, ("ended", None))
     workers: Set[_Worker] = set()
     server_pid = os.getpid()
     known = _evaluator.load_known_main()  # prepare() tried: known now, or at a later request
@@ -219,7 +225,7 @@ def serve(path: str, lock_path: str, ready: int = 1, first_wait: bool = False) -
                 env, fds = request
                 if not known:  # the driver's script, once its constant has come (before the first calls)
                     known = _evaluator.load_known_main()
-                closing = [sel, listener] + [w.sock for w in workers if w.open] + \
+                closing = [sel, listener, *wake] + [w.sock for w in workers if w.open] + \
                     [w.pidfd for w in workers if w.pidfd >= 0]
                 try:
                     pid = os.fork()
@@ -233,19 +239,55 @@ def serve(path: str, lock_path: str, ready: int = 1, first_wait: bool = False) -
                 for fd in fds:
                     os.close(fd)
                 worker.child = pid
-                worker.pidfd = os.pidfd_open(pid)
-                sel.register(worker.pidfd, selectors.EVENT_READ, ("child", worker))
+                if pidfds:
+                    worker.pidfd = os.pidfd_open(pid)
+                    sel.register(worker.pidfd, selectors.EVENT_READ, ("child", worker))
                 _say(worker, pid)
-            else:  # a child ended: reaped, whatever it started killed, its worker told
+            elif what[0] == "child":  # a child ended (its pidfd says)
                 worker = what[1]
                 sel.unregister(worker.pidfd)
                 os.close(worker.pidfd)
-                _, status = os.waitpid(worker.child, 0)
-                _kill_group(worker.child)
-                worker.child, worker.pidfd = 0, -1
-                _say(worker, status)
-                if not worker.open:
-                    workers.discard(worker)
+                worker.pidfd = -1
+                _ended(worker, os.waitpid(worker.child, 0)[1], workers)
+            else:  # SIGCHLD: some children ended
+                try:
+                    while os.read(wake[0], 4096):
+                        pass
+                except BlockingIOError:
+                    pass
+                for worker in [w for w in workers if w.child]:
+                    pid, status = os.waitpid(worker.child, os.WNOHANG)
+                    if pid:
+                        _ended(worker, status, workers)
+
+
+def _ended(worker: _Worker, status: int, workers: Set[_Worker]) -> None:
+    """The worker's child has ended (reaped, with this wait status):
+    whatever it started is killed, its worker told."""
+    _kill_group(worker.child)
+    worker.child = 0
+    _say(worker, status)
+    if not worker.open:
+        workers.discard(worker)
+
+
+def _have_pidfds() -> bool:
+    """Whether this kernel has pidfd_open (Linux 5.3 and later; not under
+    valgrind either)."""
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+        return True
+    except (OSError, AttributeError):
+        return False
+
+
+def _sigchld_pipe() -> Tuple[int, int]:
+    """Where pidfds are missing: a pipe (read end, write end) that SIGCHLD
+    writes to (signal.set_wakeup_fd), readable when some child ended."""
+    r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(w)
+    return r, w
 
 
 def _kill_group(pid: int) -> None:

@@ -8,7 +8,7 @@ import os
 import subprocess
 import time
 
-from conftest import EVO, PY, own_pids, run_script
+from conftest import EVO, PY, own_pids, plain_env, run_script
 
 SCRIPT = '''
 import os, random, sys
@@ -54,6 +54,37 @@ def test_the_script_is_imported_once_per_node(farm, tmp_path):
     assert out["imports"] == "1", p.stdout + p.stderr[-2000:]       # the node's fork server's, not 3 + 1
     assert int(out["evaluators"]) >= 4, p.stdout
     assert out["draws"] == "True True", p.stdout
+
+
+# A kernel without pidfd_open (before Linux 5.3; valgrind has none
+# either): the fork server watches its children by SIGCHLD instead (it
+# died at its first fork, and every worker started its own interpreter).
+# seccomp makes the call fail here as such a kernel does.
+NO_PIDFD = """\
+import errno, os, sys, seccomp
+f = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+f.add_rule(seccomp.ERRNO(errno.ENOSYS), "pidfd_open")
+f.load()
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+def test_a_kernel_without_pidfds_still_forks(farm, tmp_path):
+    (tmp_path / "draw.py").write_text(SCRIPT)
+    (tmp_path / "no_pidfd.py").write_text(NO_PIDFD)
+    p = subprocess.run([PY, "no_pidfd.py", EVO, "run", str(farm.config()), "-n", "3", "--", PY, "draw.py"],
+                       cwd=tmp_path, env=dict(os.environ), capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr[-2000:]
+    out = lines(p)
+    assert out["imports"] == "1", p.stdout + p.stderr[-2000:]       # one server, which forked every evaluator
+    assert int(out["evaluators"]) >= 4, p.stdout                      # the death seen, the evaluator forked again
+    assert "starts its own interpreter" not in p.stderr, p.stderr[-2000:]
+    for name in ("imports.log", "died"):  # the local farm's run counts afresh
+        (tmp_path / name).unlink()
+    p = subprocess.run([PY, "no_pidfd.py", PY, "draw.py"], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=120, env=dict(plain_env(), EVO_FARM_WORKERS="3"))
+    assert p.returncode == 0, p.stdout + p.stderr[-2000:]
+    assert lines(p)["imports"] == "0", p.stdout + p.stderr[-2000:]  # a local farm: forked from the driver
 
 
 def test_spawn_imports_once_per_evaluator(farm, tmp_path):

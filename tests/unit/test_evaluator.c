@@ -54,17 +54,23 @@ static struct evo_evaluator *evaluator_of(const char *body, const char *timeout,
     return ev;
 }
 
-/* The batch (1,2) (3,4) (5,6), ids 10, 11, 12. */
-static void three_candidates(struct evo_input_list *batch)
+/* The batch (B,B+1) (B+2,B+3) (B+4,B+5) for B = base, ids 10, 11, 12. */
+static void three_candidates_from(struct evo_input_list *batch, int base)
 {
     struct evo_buf b = {0};
     evo_proto_begin_inputs(&b, 3);
     for (int i = 0; i < 3; i++) {
-        double v[2] = {1 + 2 * i, 2 + 2 * i};
+        double v[2] = {base + 2 * i, base + 1 + 2 * i};
         evo_proto_put_input(&b, 10 + (uint64_t)i, EVO_INPUT_VECTOR, 2, v);
     }
     assert_int_equal(evo_proto_get_inputs(b.data, b.len, batch), 0);
     evo_buf_free(&b);
+}
+
+/* The batch (1,2) (3,4) (5,6), ids 10, 11, 12. */
+static void three_candidates(struct evo_input_list *batch)
+{
+    three_candidates_from(batch, 1);
 }
 
 static int never_stop(void *arg)
@@ -222,9 +228,24 @@ static void a_tick_that_says_stop_abandons_the_batch(void **state)
     struct evo_config *config;
     struct unit_results l;
     int ticks = 0;
-    struct evo_evaluator *ev = evaluator_of("sleep 1; echo $x", "5s", &config);
+    struct evo_evaluator *ev = evaluator_of("sleep 0.3; echo $x", "5s", &config);
     assert_int_equal(run(ev, &l, stop_at_once, &ticks), -1);
     assert_true(ticks >= 1);
+    /* The next batch gets its own answers, not the abandoned one's that
+     * its child was still writing (a worker lost and back took them for
+     * its next tasks' results). */
+    struct evo_input_list batch;
+    struct evo_buf out = {0};
+    three_candidates_from(&batch, 101);
+    evo_buf_put_u64(&out, 0);
+    evo_proto_begin_results(&out, (uint32_t)batch.count);
+    assert_int_equal(evo_evaluator_run(ev, &batch, &out, never_stop, NULL, 20, NULL), 0);
+    assert_int_equal(unit_get_results(out.data, out.len, 1, EVO_RESULT_ATTEMPT_FAILED, &l), 0);
+    for (size_t i = 0; i < 3; i++)
+        answered(&l, i, 101 + 2 * (double)i, NULL);
+    unit_results_free(&l);
+    evo_input_list_free(&batch);
+    evo_buf_free(&out);
     evo_evaluator_destroy(ev);
     evo_config_destroy(config);
 }
