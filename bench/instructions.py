@@ -35,15 +35,16 @@ def processes(directory):
 
 def kind(command):
     """What a process is, from its command line."""
+    words = command.split()
+    if words and os.path.basename(words[0]) == "evo-farm":
+        return "evo-farm " + (words[1] if len(words) > 1 else "")
     if "python_peers.py" in command:
         return "Python driver"
     if "evofarm._forkserver" in command:
         return "Python fork server"
     if "evofarm._evaluator" in command:
         return "Python evaluator"
-    if "evo-farm" in command.split()[0]:
-        return "evo-farm " + (command.split()[1] if len(command.split()) > 1 else "")
-    return os.path.basename(command.split()[0]) if command.split() else "?"
+    return os.path.basename(words[0]) if words else "?"
 
 
 def kinds(found):

@@ -15,12 +15,14 @@
 # Two modes compare evofarm with Pool alone, on the tutorial's job, so
 # that this machine's noise cannot decide: pairs (PAIRS interleaved runs,
 # default 10, evofarm then Pool each time: the median of the pairs'
-# ratios and their spread) and instructions (each peer under valgrind's
+# ratios and their spread; PAIR_MODE=job pairs the 1 ms job instead)
+# and instructions (each peer under valgrind's
 # cachegrind, every process of it counted, at GEN_SHORT and GEN_LONG
 # generations, default 10 and 30: the difference over the generations is
 # a generation's instructions, start-up left out, per kind of process;
 # they do not depend on what the other core does). Neither is in the
 # default MODES.
+# PEERS="evofarm pool" measures those peers alone in the other modes.
 # Usage: bench/python_peers.sh [REPEAT] [WORKERS]
 set -eu
 cd "$(dirname "$0")/.."
@@ -58,7 +60,8 @@ one() { # MODE PEER — one run's result line
 }
 
 echo "== Python peers, $W workers, $(nproc) cores, medians of $REPEAT runs, $(date -u +%Y-%m-%d)"
-peers_of() { # MODE — the peers measured for it
+peers_of() { # MODE — the peers measured for it (PEERS="a b": those)
+    [ -z "${PEERS:-}" ] || { echo "$PEERS"; return; }
     case $1 in
     tutorial) echo serial evofarm pool ppe mpi4py ;; # dask: 50,000 calls at about 11 ms each
     launch) echo evofarm embedded pool ppe mpi4py dask ;;
@@ -67,18 +70,19 @@ peers_of() { # MODE — the peers measured for it
     esac
 }
 
-# pairs: the tutorial's job, evofarm and Pool one after the other, PAIRS
-# times; each pair's ratio, then the median ratio and its spread.
+# pairs: the tutorial's job (PAIR_MODE: another mode), evofarm and Pool
+# one after the other, PAIRS times; each pair's ratio, then the median
+# ratio and its spread.
 pairs() {
-    local ratios=() e p line
+    local ratios=() e p line mode=${PAIR_MODE:-tutorial}
     for i in $(seq "${PAIRS:-10}"); do
-        line=$(one tutorial evofarm) && e=$(echo "$line" | sed -E 's/.*= ([0-9.]+).*/\1/') || { echo "  pairs: evofarm failed"; return 1; }
-        line=$(one tutorial pool) && p=$(echo "$line" | sed -E 's/.*= ([0-9.]+).*/\1/') || { echo "  pairs: pool failed"; return 1; }
+        line=$(one "$mode" evofarm) && e=$(echo "$line" | sed -E 's/.*= ([0-9.]+).*/\1/') || { echo "  pairs: evofarm failed"; return 1; }
+        line=$(one "$mode" pool) && p=$(echo "$line" | sed -E 's/.*= ([0-9.]+).*/\1/') || { echo "  pairs: pool failed"; return 1; }
         ratios+=("$(awk -v e="$e" -v p="$p" 'BEGIN {printf "%.3f", e / p}')")
-        printf '  pair %2d: evofarm %s s, pool %s s, ratio %s\n' "$i" "$e" "$p" "${ratios[-1]}"
+        printf '  pair %2d: evofarm %s, pool %s, ratio %s\n' "$i" "$e" "$p" "${ratios[-1]}"
     done
-    printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR] = $1} END {
-        printf "  tutorial evofarm / pool over %d interleaved pairs: median %.3f, quartiles %.3f to %.3f, range %.3f to %.3f\n",
+    printf '%s\n' "${ratios[@]}" | sort -g | awk -v m="$mode" '{v[NR] = $1} END {
+        printf "  " m " evofarm / pool over %d interleaved pairs: median %.3f, quartiles %.3f to %.3f, range %.3f to %.3f\n",
             NR, (v[int((NR + 1) / 2)] + v[int(NR / 2) + 1]) / 2, v[int((NR + 3) / 4)], v[NR + 1 - int((NR + 3) / 4)], v[1], v[NR]
     }'
 }
@@ -100,11 +104,12 @@ trivial_best() {
 }
 
 # instructions: a generation's instructions (valgrind's cachegrind, every
-# process counted) for evofarm and Pool, and each kind of process's share.
+# process counted) for evofarm and Pool, and each kind of process's share,
+# beside the serial job's (the floor: DEAP and the evaluations alone).
 instructions() {
     local short=${GEN_SHORT:-10} long=${GEN_LONG:-30} peer g
     command -v valgrind > /dev/null || { echo "  instructions: valgrind is not installed"; return 1; }
-    for peer in evofarm pool; do
+    for peer in serial evofarm pool; do # serial: DEAP's own work and the evaluations, in the driver alone
         for g in "$short" "$long"; do
             rm -rf "$TMP/vg-$peer-$g" && mkdir "$TMP/vg-$peer-$g"
             VALGRIND="valgrind --tool=cachegrind --cache-sim=no --trace-children=yes --cachegrind-out-file=/dev/null --log-file=$TMP/vg-$peer-$g/%p" \

@@ -24,7 +24,7 @@ CHUNK_MAX = 1000     # calls in one chunk at most, before their cost is known
 CHUNK_MAX_MEASURED = 5000  # ... once it is (100,000 trivial calls: 5.0 M/s in chunks of 1000, 8.1 M/s of 5000)
 CALLS_AHEAD = 64 * CHUNK_MAX  # calls of one chunked map materialised at once, at most (map_window)
 READ_AHEAD = 4 * CHUNK_MAX  # per worker: items of an input without len() read to size its chunks
-TASK_SECONDS = 0.02  # a chunk's work once its calls' cost is known: 100 times a task's way through the farm
+TASK_SECONDS = 0.05  # a chunk's work once its calls' cost is known: 250 times a task's way through the farm
 _END = object()
 
 
@@ -32,18 +32,19 @@ def chunksize(n, workers, cost=None):
     """Calls in one chunk of a map of n calls on `workers` workers, at most
     CHUNK_MAX, or CHUNK_MAX_MEASURED once the cost is known (so that the
     driver's pickling of one chunk overlaps the workers' evaluation of the
-    ones before). cost: the seconds one call of
-    the function took on the workers (Costs), None before its first map:
-    then about four chunks per worker, as Pool.map sizes them. Once the
-    cost is known, as few chunks as keep every worker busy and each chunk
-    under TASK_SECONDS of work: trivial calls go one chunk per worker (a
+    ones before). cost: the seconds one call of the function took on the
+    workers (Costs), None before its first map: then about four chunks per
+    worker, as Pool.map sizes them. Once the cost is known, as few chunks
+    as keep every worker busy and each chunk under TASK_SECONDS of work,
+    as many for each worker: trivial calls go one chunk per worker (a
     200-candidate generation on 2 workers in 2 tasks, not 8: every task
     is a message each way through the broker and a worker, on the same
     cores), costly ones one call per task (balance). docs/performance.md,
     "A generation's overhead". chunksize=1 sends each call alone."""
     if cost is None or n <= 0:
         return max(1, min(CHUNK_MAX, -(-n // (4 * workers))))
-    tasks = min(n, max(workers, math.ceil(n * cost / TASK_SECONDS)))
+    tasks = max(workers, math.ceil(n * cost / TASK_SECONDS))
+    tasks = min(n, -(-tasks // workers) * workers)  # as many for each worker: none ends a chunk behind
     return max(1, min(CHUNK_MAX_MEASURED, -(-n // tasks)))
 
 

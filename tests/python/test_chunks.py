@@ -41,7 +41,8 @@ if __name__ == "__main__":
     (200, 56, 5e-6, 4),         # ... on 56 workers: every worker busy
     (100000, 2, None, 1000),    # never above CHUNK_MAX before the cost is known
     (100000, 2, 1e-7, 5000),    # nor above CHUNK_MAX_MEASURED: the driver's pickling overlaps the workers
-    (200, 2, 0.001, 20),        # 1 ms calls: chunks of TASK_SECONDS of work
+    (200, 2, 0.001, 50),        # 1 ms calls: chunks of TASK_SECONDS of work
+    (200, 2, 0.0011, 34),       # ... 5 such chunks: 6, as many for each worker
     (16, 2, 0.05, 1),           # costly: one call per task, for balance
     (3, 8, 5e-6, 1),            # fewer calls than workers
     (0, 2, 5e-6, 1),
