@@ -351,6 +351,15 @@ static void stop_child(struct evo_evaluator *ev, int grace_ms, char *why, size_t
     set_blocked(ev, 0);
 }
 
+/* Stops the child and drops what was queued for it (stop_child's `why`):
+ * whatever it had been given, it will never answer. */
+static void drop_child(struct evo_evaluator *ev, char *why, size_t why_size)
+{
+    stop_child(ev, 0, why, why_size);
+    evo_buf_reset(&ev->pending);
+    ev->pending_at = 0;
+}
+
 static void fail_item(struct evo_buf *out, uint64_t id, const char *why)
 {
     evo_proto_put_result_error(out, id, EVO_RESULT_ATTEMPT_FAILED, why);
@@ -470,7 +479,7 @@ static void restart_after(struct evo_evaluator *ev, struct run_state *s, const c
 {
     char ended[256];
     int ambiguous = !s->safe && s->written > s->answered + 1;
-    stop_child(ev, 0, ended, sizeof ended);
+    drop_child(ev, ended, sizeof ended);
     if (why == NULL)
         why = ended;
     if (ambiguous) {
@@ -479,8 +488,6 @@ static void restart_after(struct evo_evaluator *ev, struct run_state *s, const c
     } else if (s->answered < s->batch->count) {
         fail_item(s->out, s->batch->id[s->answered++], why);
     }
-    evo_buf_reset(&ev->pending);
-    ev->pending_at = 0;
     s->written = s->answered;
 }
 
@@ -505,9 +512,7 @@ static int serve_child(struct evo_evaluator *ev, struct run_state *s, int tick_m
     }
     int rc = (from_child & (ZMQ_POLLIN | ZMQ_POLLERR)) ? read_outputs(ev) : 0;
     if (take_answers(ev, s) < 0) {
-        stop_child(ev, 0, NULL, 0);
-        evo_buf_reset(&ev->pending);
-        ev->pending_at = 0;
+        drop_child(ev, NULL, 0);
         s->written = s->answered;
     } else if (rc != 0 || (from_child == 0 && child_ended(ev))) {
         /* Ended although something it started still holds its output open:
@@ -556,9 +561,7 @@ int evo_evaluator_run(struct evo_evaluator *ev, const struct evo_input_list *bat
                  * those answers be read as the next batch's. It goes; the
                  * next batch starts a fresh one. */
                 if (s.written > s.answered || ev->rlen > 0)
-                    stop_child(ev, 0, NULL, 0);
-                evo_buf_reset(&ev->pending);
-                ev->pending_at = 0;
+                    drop_child(ev, NULL, 0);
                 return -1;
             }
         }

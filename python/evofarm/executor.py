@@ -251,14 +251,8 @@ class Executor(cf.Executor):
                 if _trace.on:
                     _trace.point("py.submit")
                 future = _Future(self)
-                future.set_running_or_notify_cancel()
                 futures.append(future)
-                try:
-                    self._send([(future, payload)])
-                except BaseException as e:  # the farm went away: this and everything else fail
-                    error = e if isinstance(e, FarmError) else FarmError(str(e))
-                    future.set_exception(error)
-                    self._fail_all(error)
+                if not self._send_now([future], [payload]):
                     held = False
                     self._io.release()  # the next call raises the failure (_enqueue)
         finally:
@@ -295,20 +289,28 @@ class Executor(cf.Executor):
                 busy = bool(self._sent)
         if direct:
             try:
-                for future in futures:
-                    future.set_running_or_notify_cancel()
-                self._send(list(zip(futures, payloads)))
-            except BaseException as e:  # the farm went away: these and everything else fail
-                error = e if isinstance(e, FarmError) else FarmError(str(e))
-                for future in futures:
-                    if not future.done():
-                        future.set_exception(error)
-                self._fail_all(error)
+                self._send_now(futures, payloads)
             finally:
                 self._io.release()
         elif busy:  # the dispatch thread waits for answers: it sends these now, not after its wait
             self._client.wake()
         return futures
+
+    def _send_now(self, futures: List["cf.Future[Any]"], payloads: List[bytes]) -> bool:
+        """Sends these from this thread, _io held. Whether they went: when
+        the farm has gone away, they and everything else fail with it."""
+        try:
+            for future in futures:
+                future.set_running_or_notify_cancel()
+            self._send(list(zip(futures, payloads)))
+            return True
+        except BaseException as e:
+            error = e if isinstance(e, FarmError) else FarmError(str(e))
+            for future in futures:
+                if not future.done():
+                    future.set_exception(error)
+            self._fail_all(error)
+            return False
 
     def _share(self, name: str, data: bytes) -> None:
         """Sends constant `name` (bytes) to every worker, after the calls
