@@ -144,9 +144,9 @@ def _say(worker: _Worker, value: int) -> None:
 def _leave_if_idle(listener: socket.socket, path: str, lock_path: str) -> None:
     """With no worker connected: leaves, unless one is about to connect
     (a worker holds LOCK while it connects or starts a server)."""
-    try:
-        lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
-    except OSError:  # the farm's directory is gone: its last worker left
+    try:  # never made here: made again after the farm removed its directory, it would keep that from going
+        lock = os.open(lock_path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:  # the farm's directory, or its lock, is gone: its last worker left
         os._exit(0)
     fcntl.flock(lock, fcntl.LOCK_EX)
     if _pending(listener):
@@ -311,6 +311,7 @@ def fork_from_driver(directory: str) -> Optional[Tuple[str, int]]:
     if threading.active_count() > 1 or not main or not main.endswith(".py"):
         return None
     path, lock_path = os.path.join(directory, "forkserver"), os.path.join(directory, "forkserver.lock")
+    os.close(os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600))  # as a worker makes it
     sys.stdout.flush()
     sys.stderr.flush()
     read_end, write_end = os.pipe()
