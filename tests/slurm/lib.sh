@@ -152,9 +152,8 @@ farm_and_joiner() {
     printf 'environment: {env: {EVO_JOINED_MARK: "from the farm"}}\n' >> "$cfg"
     (cd "$SCRATCH" && timeout -k 10 120 srun --evo-farm="$cfg" -N1 -n3 -O -w node1 "$EVO" "$DRIVER" verify sphere "$1" 3) \
         > "$SCRATCH/farm.out" 2>&1 &
-    SRUN_PID=$! REC=""
-    for _ in $(seq 200); do REC=$(first_record); [ -n "$REC" ] && break; sleep 0.05; done
-    [ -n "$REC" ] || { wait $SRUN_PID; tail "$SCRATCH/farm.out"; fail "no farm record"; }
+    SRUN_PID=$!
+    await_record || { wait $SRUN_PID; tail "$SCRATCH/farm.out"; fail "no farm record"; }
     cat > "$SCRATCH/joiner.sh" <<JOB
 #!/bin/sh
 #SBATCH --evo-farm-join=${REC%%.*}
@@ -218,6 +217,15 @@ job_named() { squeue -h -n "$1" -o %i | head -1; }
 own_home() {
     export HOME="$SCRATCH/home-$1"
     user_dir "$HOME"
+}
+
+# await_record — REC: the first farm record (first_record), waited for
+# 10 s at most (a step of a fresh cluster may take seconds to start);
+# returns 1 if none came.
+await_record() {
+    REC=""
+    for _ in $(seq 200); do REC=$(first_record); [ -n "$REC" ] && return 0; sleep 0.05; done
+    return 1
 }
 
 # first_record — the name of the first farm record in ~/.evo-farm/farms:

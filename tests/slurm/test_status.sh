@@ -24,9 +24,9 @@ if __name__ == "__main__":
         assert sum(futures.map(sq, range(20))) == 2470
 PY
     (cd "$SCRATCH" && timeout -k 10 120 srun --evo-farm -N2 -n4 /usr/bin/python3 slowpy.py) > "$SCRATCH/out" 2>&1 &
-    local srun_pid=$! rec=""
-    for _ in $(seq 200); do rec=$(first_record); [ -n "$rec" ] && break; sleep 0.05; done
-    [ -n "$rec" ] || { wait $srun_pid; tail "$SCRATCH/out"; fail "no farm record"; }
+    local srun_pid=$!
+    await_record || { wait $srun_pid; tail "$SCRATCH/out"; fail "no farm record"; }
+    local rec=$REC
     sleep 2
     local job=${rec%%.*}
     as_user "$EVO" status > "$SCRATCH/list" 2>&1 || { cat "$SCRATCH/list"; fail "status failed"; }
@@ -49,9 +49,9 @@ t_status_forgets_a_killed_step() {
     printf 'import time\nfrom evofarm import futures\nwhile True:\n    list(futures.map(abs, range(20)))\n    time.sleep(0.05)\n' \
         > "$SCRATCH/forever.py"
     (cd "$SCRATCH" && timeout -k 10 120 srun --evo-farm -N2 -n3 /usr/bin/python3 forever.py) > "$SCRATCH/out" 2>&1 &
-    local srun_pid=$! rec=""
-    for _ in $(seq 200); do rec=$(first_record); [ -n "$rec" ] && break; sleep 0.05; done
-    [ -n "$rec" ] || { kill $srun_pid; tail "$SCRATCH/out"; fail "no farm record"; }
+    local srun_pid=$!
+    await_record || { kill $srun_pid; tail "$SCRATCH/out"; fail "no farm record"; }
+    local rec=$REC
     scancel -s KILL "$rec" || fail "scancel -s KILL $rec refused"
     wait $srun_pid 2> /dev/null || true
     [ -e "$HOME/.evo-farm/farms/$rec" ] || fail "the killed step removed its record (nothing to test)"
