@@ -15,8 +15,8 @@ with ``evaluate: {python: python3}`` in evolution.yaml, and in the script::
 
 Standard library only; the farm is reached through libevofarm (ctypes).
 """
-from ._errors import FarmError, RemoteTraceback
+from ._errors import FarmBroken, FarmError, RemoteTraceback
 from .executor import Executor
 from . import futures, shared  # `import evofarm` then `evofarm.futures.map`, as pyABC's examples write it
 
-__all__ = ["Executor", "FarmError", "RemoteTraceback", "futures", "shared"]
+__all__ = ["Executor", "FarmBroken", "FarmError", "RemoteTraceback", "futures", "shared"]

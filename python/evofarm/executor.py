@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tupl
 
 from . import _calls, _embedded, _trace, _twin, _window
 from ._client import WITHDRAWN, Client
-from ._errors import FarmError
+from ._errors import FarmBroken, FarmError
 
 T = TypeVar("T")
 
@@ -158,7 +158,7 @@ class Executor(cf.Executor):
                     if self._sent:
                         self._collect()
         except BaseException as e:  # the farm went away: fail everything
-            self._fail_all(e if isinstance(e, FarmError) else FarmError(str(e)))
+            self._fail_all(FarmBroken.of(e))
 
     def _send(self, batch):
         """Submits (future, payload) pairs, already running; with _io held."""
@@ -276,8 +276,8 @@ class Executor(cf.Executor):
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new calls after shutdown")
-            if self._failure is not None:
-                raise self._failure
+            if self._failure is not None:  # a new exception each time, as ProcessPoolExecutor's
+                raise FarmBroken(*self._failure.args)
             # Sent from this thread when nothing waits before them and the
             # dispatch thread is not using the connection (it is idle, or
             # between two waits): no thread hand-off on the way out.
@@ -305,7 +305,7 @@ class Executor(cf.Executor):
             self._send(list(zip(futures, payloads)))
             return True
         except BaseException as e:
-            error = e if isinstance(e, FarmError) else FarmError(str(e))
+            error = FarmBroken.of(e)
             for future in futures:
                 if not future.done():
                     future.set_exception(error)
@@ -318,8 +318,8 @@ class Executor(cf.Executor):
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot share constants after shutdown")
-            if self._failure is not None:
-                raise self._failure
+            if self._failure is not None:  # a new exception each time, as ProcessPoolExecutor's
+                raise FarmBroken(*self._failure.args)
             self._queue.append((None, (name, data)))
             self._lock.notify()
         self._client.wake()

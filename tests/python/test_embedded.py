@@ -112,6 +112,46 @@ def test_local_farm_killed_is_one_error_at_once(tmp_path):
     assert float(line.split()[2]) < 2.0, line
 
 
+BROKEN = '''
+import concurrent.futures as cf, os, signal, subprocess, time
+import evofarm
+
+def slow(x):
+    time.sleep(0.05)
+    return x
+
+if __name__ == "__main__":
+    with evofarm.Executor(max_workers=2) as ex:
+        assert list(ex.map(slow, range(4))) == [0, 1, 2, 3]
+        farm = subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", "evo-farm run"], capture_output=True,
+                              text=True).stdout.split()
+        fs = [ex.submit(slow, i) for i in range(100)]
+        os.kill(int(farm[0]), signal.SIGKILL)
+        errors = [f.exception(timeout=30) for f in fs]
+        kinds = {type(e).__name__ for e in errors}
+        print("waiting calls:", " ".join(sorted(kinds)),
+              all(isinstance(e, cf.BrokenExecutor) and isinstance(e, evofarm.FarmError) for e in errors))
+        for what, call in (("submit", lambda: ex.submit(slow, 1)), ("map", lambda: list(ex.map(slow, [1])))):
+            try:
+                call()
+                print(what, "accepted")
+            except cf.BrokenExecutor as e:
+                print(what, "refused:", type(e).__name__, e)
+'''
+
+
+def test_executor_whose_farm_is_gone_is_broken(tmp_path):
+    # As ProcessPoolExecutor's BrokenProcessPool: code written for
+    # concurrent.futures that catches BrokenExecutor (and makes a new pool)
+    # sees a farm that went away as a broken executor, not a call's error.
+    p = run_script(tmp_path, BROKEN, timeout=60)
+    lines = p.stdout.strip().splitlines()
+    assert "waiting calls: FarmBroken True" in lines, p.stdout + p.stderr[-1500:]
+    for what in ("submit", "map"):
+        line = next((l for l in lines if l.startswith(what + " ")), "")
+        assert line.startswith(what + " refused: FarmBroken ") and "connection closed" in line, p.stdout
+
+
 HELD = '''
 import os
 from evofarm import futures
