@@ -58,7 +58,7 @@ t_kill_whole_node_no_kill() {
     printf 'farm: {heartbeat: 200ms}\nevaluate: {library: %s, function: sleep_1ms}\n' "$TESTLIB" > "$SCRATCH/slow.yaml"
     local start
     start=$(date +%s%N)
-    (cd "$SCRATCH" && timeout -k 10 120 srun --no-kill --evo-farm=slow.yaml -N2 -n6 -O "$EVO" "$DRIVER" verify sphere 12000 3) \
+    (cd "$SCRATCH" && timeout -k 10 120 srun --no-kill --evo-farm=slow.yaml -N2 -n6 -O "$EVO" "$DRIVER" verify sphere 24000 3) \
         > "$SCRATCH/out" 2>&1 &
     local srun_pid=$! seen=""
     await_record && wait_workers "$REC" 5 200 ||
@@ -70,8 +70,8 @@ t_kill_whole_node_no_kill() {
     wait $srun_pid || rc=$?
     echo "    srun exited $rc after $(( ($(date +%s%N) - start) / 1000000 )) ms"
     ./cluster.sh start-node "$CLUSTER" 2 > /dev/null
-    expect_in "$SCRATCH/out" "12000 results, 0 failed, all as expected"
-    grep -qE "[1-9][0-9]* requeued from lost workers" "$SCRATCH/out" || fail "no task was requeued from node2"
+    expect_in "$SCRATCH/out" "24000 results, 0 failed, all as expected"
+    grep -qE "[1-9][0-9]* requeued from lost workers" "$SCRATCH/out" || { cat "$SCRATCH/out"; fail "no task was requeued from node2"; }
     expect_in "$SCRATCH/out" "workers connected at the end: node1"
     grep -q "node2" <(grep "connected at the end" "$SCRATCH/out") && fail "node2 workers still counted"
     cat "$SCRATCH/out"
