@@ -274,10 +274,7 @@ class Executor(cf.Executor):
             _trace.point("py.submit")
         futures = [_Future(self) for _ in payloads]
         with self._lock:
-            if self._shutdown:
-                raise RuntimeError("cannot schedule new calls after shutdown")
-            if self._failure is not None:  # a new exception each time, as ProcessPoolExecutor's
-                raise FarmBroken(*self._failure.args)
+            self._refuse_if_closed("schedule new calls")
             # Sent from this thread when nothing waits before them and the
             # dispatch thread is not using the connection (it is idle, or
             # between two waits): no thread hand-off on the way out.
@@ -295,6 +292,15 @@ class Executor(cf.Executor):
         elif busy:  # the dispatch thread waits for answers: it sends these now, not after its wait
             self._client.wake()
         return futures
+
+    def _refuse_if_closed(self, what: str) -> None:
+        """Raises if no new work may come, with _lock held: after shutdown,
+        or once the farm has gone (a new FarmBroken each time, as
+        ProcessPoolExecutor raises a new BrokenProcessPool)."""
+        if self._shutdown:
+            raise RuntimeError("cannot %s after shutdown" % what)
+        if self._failure is not None:
+            raise FarmBroken(*self._failure.args)
 
     def _send_now(self, futures: List["cf.Future[Any]"], payloads: List[bytes]) -> bool:
         """Sends these from this thread, _io held. Whether they went: when
@@ -316,10 +322,7 @@ class Executor(cf.Executor):
         """Sends constant `name` (bytes) to every worker, after the calls
         submitted before it and before those submitted after."""
         with self._lock:
-            if self._shutdown:
-                raise RuntimeError("cannot share constants after shutdown")
-            if self._failure is not None:  # a new exception each time, as ProcessPoolExecutor's
-                raise FarmBroken(*self._failure.args)
+            self._refuse_if_closed("share constants")
             self._queue.append((None, (name, data)))
             self._lock.notify()
         self._client.wake()

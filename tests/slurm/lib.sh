@@ -228,6 +228,15 @@ await_record() {
     return 1
 }
 
+# await_workers N — await_record, then wait_workers REC N (20 s at most):
+# the step's N workers connected, so each holds tasks while work remains;
+# says what status saw and returns 1 otherwise.
+await_workers() {
+    await_record && wait_workers "$REC" "$1" 200 && return 0
+    echo "    status saw ${WORKERS:-no} workers in ${REC:-no record}, not $1"
+    return 1
+}
+
 # first_record — the name of the first farm record in ~/.evo-farm/farms:
 # not a join credential, nor a record being written (NAME.tmp.RANDOM,
 # which is renamed into place when whole), nor a dot file; empty if none.
